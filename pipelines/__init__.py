@@ -1,0 +1,1 @@
+"""Balanced Scorecard pipeline: the Dagster code location and the logic behind it."""

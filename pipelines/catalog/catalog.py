@@ -1,0 +1,94 @@
+"""The assembled catalog: every definitions/ file parsed, cross-checked, and indexed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.catalog.models import (
+    Initiative,
+    Kpi,
+    Link,
+    Objective,
+    Organization,
+    Perspective,
+    RecipientList,
+    SourceFile,
+    Table,
+    TargetVersion,
+)
+from pipelines.periods import Period
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """A source table with the source it belongs to."""
+
+    source: SourceFile
+    table: Table
+
+    @property
+    def key(self) -> str:
+        """'source.table', as the catalog and the report name it."""
+        return f"{self.source.source}.{self.table.name}"
+
+    @property
+    def raw_name(self) -> str:
+        """Its table name in the warehouse's raw schema."""
+        return f"{self.source.source}_{self.table.name}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything under definitions/, validated."""
+
+    root: Path
+    sql_root: Path
+    version: str
+    organization: Organization
+    perspectives: tuple[Perspective, ...]
+    links: tuple[Link, ...]
+    sources: tuple[SourceFile, ...]
+    kpis: tuple[Kpi, ...]
+    targets: dict[str, tuple[TargetVersion, ...]]
+    initiatives: tuple[Initiative, ...]
+    recipient_lists: tuple[RecipientList, ...]
+    kpi_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> list[SourceTable]:
+        """Every source table, in catalog order."""
+        return [SourceTable(s, t) for s in self.sources for t in s.tables]
+
+    def table(self, key: str) -> SourceTable:
+        """A source table by 'source.table'."""
+        return next(t for t in self.tables if t.key == key)
+
+    @property
+    def objectives(self) -> list[Objective]:
+        """Every objective, in catalog order."""
+        return [o for p in self.perspectives for o in p.objectives]
+
+    def perspective_of(self, objective_id: str) -> Perspective:
+        """The perspective an objective belongs to."""
+        return next(p for p in self.perspectives if any(o.id == objective_id for o in p.objectives))
+
+    def kpis_of(self, objective_id: str) -> list[Kpi]:
+        """The KPIs measuring an objective."""
+        return [k for k in self.kpis if k.objective == objective_id]
+
+    def kpi(self, kpi_id: str) -> Kpi:
+        """A KPI by id."""
+        return next(k for k in self.kpis if k.id == kpi_id)
+
+    def sql_text(self, kpi: Kpi) -> str:
+        """The KPI's SQL."""
+        return (self.sql_root / kpi.sql).read_text(encoding="utf-8")
+
+    def target_for(self, kpi_id: str, period: Period) -> TargetVersion | None:
+        """The target version in force for a period (the latest that started on or before it)."""
+        current = None
+        for version in self.targets.get(kpi_id, ()):
+            if version.period <= period:
+                current = version
+        return current

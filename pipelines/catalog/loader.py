@@ -1,0 +1,115 @@
+"""The one loader of the catalog: reads definitions/, reports every problem at once.
+
+Each problem names the file, the key path inside it and what is wrong, so a data engineer can
+fix the YAML without reading Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from pipelines.catalog.catalog import Catalog
+from pipelines.catalog.models import (
+    InitiativesFile,
+    KpiFile,
+    RecipientsFile,
+    ScorecardFile,
+    SourceFile,
+    TargetsFile,
+)
+from pipelines.catalog.references import check_references, kpi_tables
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class CatalogError(ValueError):
+    """The catalog has problems; `problems` lists each one as 'file: where: what'."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"the catalog has {len(problems)} problem(s):\n{lines}")
+
+
+def _location(loc: tuple) -> str:
+    parts = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | None:
+    name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(f"{name}: the file is missing")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{name}: not valid YAML: {exc}")
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{name}: expected a mapping of keys at the top level")
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown field (check its spelling against the docs)"
+            elif err["type"] == "missing":
+                message = "required field is missing"
+            problems.append(f"{name}: {_location(err['loc'])}: {message}")
+        return None
+
+
+def _version(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def load_catalog(root: Path, sql_root: Path) -> Catalog:
+    """Load and validate the catalog under `root`; raise CatalogError listing every problem."""
+    problems: list[str] = []
+    scorecard = _parse(root / "scorecard.yaml", ScorecardFile, root, problems)
+    sources = [_parse(p, SourceFile, root, problems) for p in sorted(root.glob("sources/*.yaml"))]
+    kpi_files = [_parse(p, KpiFile, root, problems) for p in sorted(root.glob("kpis/*.yaml"))]
+    targets = _parse(root / "targets.yaml", TargetsFile, root, problems)
+    initiatives = _parse(root / "initiatives.yaml", InitiativesFile, root, problems)
+    recipients = _parse(root / "recipients.yaml", RecipientsFile, root, problems)
+    if not sources and not problems:
+        problems.append("sources/: no source files (sources/*.yaml) were found")
+    if not kpi_files and not problems:
+        problems.append("kpis/: no KPI files (kpis/*.yaml) were found")
+    if problems:
+        raise CatalogError(problems)
+
+    catalog = Catalog(
+        root=root,
+        sql_root=sql_root,
+        version=_version([p for p in root.rglob("*.yaml")] + list(sql_root.rglob("*.sql"))),
+        organization=scorecard.organization,
+        perspectives=tuple(scorecard.perspectives),
+        links=tuple(scorecard.links),
+        sources=tuple(sources),
+        kpis=tuple(k for f in kpi_files for k in f.kpis),
+        targets={k: tuple(sorted(v, key=lambda t: t.period)) for k, v in targets.targets.items()},
+        initiatives=tuple(initiatives.initiatives),
+        recipient_lists=tuple(recipients.lists),
+    )
+    problems.extend(check_references(catalog))
+    if problems:
+        raise CatalogError(problems)
+    return Catalog(**{**catalog.__dict__, "kpi_tables": kpi_tables(catalog)})

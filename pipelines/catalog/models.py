@@ -1,0 +1,246 @@
+"""The catalog's schema: pydantic models with unknown fields forbidden.
+
+One YAML file maps onto one of the *File models; the loader assembles them into a Catalog and
+checks the references between them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from pipelines.periods import Period
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$"),
+]
+PeriodKey = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+ColumnType = Literal[
+    "varchar", "integer", "bigint", "double", "decimal", "date", "timestamp", "boolean"
+]
+Direction = Literal["higher_is_better", "lower_is_better", "within_range"]
+Unit = Literal["usd", "pct", "days", "hours", "count", "score", "ratio"]
+Status = Literal["not_started", "on_schedule", "behind", "completed", "cancelled"]
+
+
+class Strict(BaseModel):
+    """Base: unknown fields are errors, values are not coerced across types."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Organization(Strict):
+    """Who the scorecard is for."""
+
+    name: str
+    vision: str
+    mission: str
+    currency: str = "USD"
+    locale: str = "en_US"
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    first_period: PeriodKey = Field(description="The first month the pipeline has partitions for.")
+
+
+class Objective(Strict):
+    """A strategic objective inside a perspective."""
+
+    id: Identifier
+    name: str
+    owner: str
+    weight: float = Field(default=1.0, gt=0)
+    description: str = ""
+
+
+class Perspective(Strict):
+    """One of the Balanced Scorecard's perspectives, bottom (learning) to top (financial)."""
+
+    id: Identifier
+    name: str
+    weight: float = Field(default=1.0, gt=0)
+    objectives: list[Objective] = Field(min_length=1)
+
+
+class Link(Strict):
+    """A cause-and-effect arrow of the strategy map: `from` drives `to`."""
+
+    from_: Identifier = Field(alias="from")
+    to: Identifier
+
+
+class ScorecardFile(Strict):
+    """definitions/scorecard.yaml."""
+
+    organization: Organization
+    perspectives: list[Perspective] = Field(min_length=1)
+    links: list[Link] = Field(default_factory=list)
+
+
+class Column(Strict):
+    """A declared column of a source table."""
+
+    name: Identifier
+    type: ColumnType
+    nullable: bool = True
+
+
+class Table(Strict):
+    """A source table: events (rows with a date, loaded per month) or a month-end snapshot."""
+
+    name: Identifier
+    kind: Literal["events", "snapshot"] = "events"
+    description: str = ""
+    path: str = Field(description="File path or glob, relative to $SCORECARD_HOME unless absolute.")
+    format: Literal["csv"] = "csv"
+    delimiter: str = ","
+    date_column: Identifier
+    key: list[Identifier] = Field(default_factory=list)
+    columns: list[Column] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _columns_known(self) -> Table:
+        names = [c.name for c in self.columns]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"columns declared twice: {', '.join(duplicates)}")
+        for column in [self.date_column, *self.key]:
+            if column not in names:
+                raise ValueError(f"column {column!r} is used but not declared under columns")
+        date_type = next(c.type for c in self.columns if c.name == self.date_column)
+        if date_type not in ("date", "timestamp"):
+            raise ValueError(
+                f"date_column {self.date_column!r} has type {date_type}; it must be date or timestamp"
+            )
+        return self
+
+
+class FileConnector(Strict):
+    """Files on disk (CSV)."""
+
+    kind: Literal["file"] = "file"
+
+
+class SourceFile(Strict):
+    """definitions/sources/<source>.yaml: one source system and its tables."""
+
+    source: Identifier
+    description: str = ""
+    system: Literal["finance", "crm", "hr", "operations", "other"] = "other"
+    connector: FileConnector = Field(default_factory=FileConnector)
+    tables: list[Table] = Field(min_length=1)
+
+
+class Kpi(Strict):
+    """A KPI: one SQL file evaluated over a date window, scored against its targets."""
+
+    id: Identifier
+    name: str
+    description: str
+    objective: Identifier
+    owner: str
+    unit: Unit
+    direction: Direction
+    sql: str = Field(description="Path of the KPI's SQL file, relative to sql/.")
+    weight: float = Field(default=1.0, gt=0)
+    aggregation: Literal["window", "last", "average"] = Field(
+        default="window",
+        description="How a multi-month window is evaluated: the SQL over the whole window, "
+        "the last month's value, or the average of the monthly values.",
+    )
+    additive: bool = Field(
+        default=False, description="Values add up across months (so do year-to-date targets)."
+    )
+    red_flag_ratio: float | None = Field(
+        default=None,
+        gt=0,
+        description="Red flag as a ratio of the target when a target gives no red flag.",
+    )
+
+    @field_validator("sql")
+    def _sql_relative(cls, value: str) -> str:  # noqa: N805
+        if value.startswith("/") or ".." in value.split("/") or not value.endswith(".sql"):
+            raise ValueError("sql must be a relative path under sql/ ending in .sql")
+        return value
+
+
+class KpiFile(Strict):
+    """definitions/kpis/<perspective>.yaml."""
+
+    kpis: list[Kpi] = Field(min_length=1)
+
+
+class TargetVersion(Strict):
+    """A KPI's target from a period on, until the next version starts."""
+
+    from_: PeriodKey = Field(alias="from")
+    value: float | None = None
+    red_flag: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    red_flag_lower: float | None = None
+    red_flag_upper: float | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> TargetVersion:
+        band = self.lower is not None or self.upper is not None
+        if band and self.value is not None:
+            raise ValueError("give either value (a goal) or lower and upper (a band), not both")
+        if band and (self.lower is None or self.upper is None):
+            raise ValueError("a band needs both lower and upper")
+        if band and self.lower > self.upper:
+            raise ValueError(f"lower {self.lower} is above upper {self.upper}")
+        if not band and self.value is None:
+            raise ValueError("a target needs value, or lower and upper")
+        return self
+
+    @property
+    def period(self) -> Period:
+        """The first period this version applies to."""
+        return Period.parse(self.from_)
+
+
+class TargetsFile(Strict):
+    """definitions/targets.yaml: target versions per KPI id."""
+
+    targets: dict[Identifier, list[TargetVersion]]
+
+
+class Initiative(Strict):
+    """An action plan of the strategy."""
+
+    id: Identifier
+    name: str
+    owner: str
+    objectives: list[Identifier] = Field(min_length=1)
+    start: PeriodKey | None = None
+    deadline: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    status: Status
+    percent_complete: int = Field(ge=0, le=100)
+
+
+class InitiativesFile(Strict):
+    """definitions/initiatives.yaml."""
+
+    initiatives: list[Initiative] = Field(default_factory=list)
+
+
+class Recipient(Strict):
+    """A reader of the monthly email."""
+
+    name: str
+    email: str = Field(pattern=r"^[^@\s<>,;\r\n]+@[^@\s<>,;\r\n]+\.[^@\s<>,;\r\n]+$")
+
+
+class RecipientList(Strict):
+    """A named list of recipients."""
+
+    id: Identifier
+    description: str = ""
+    recipients: list[Recipient] = Field(min_length=1)
+
+
+class RecipientsFile(Strict):
+    """definitions/recipients.yaml."""
+
+    lists: list[RecipientList] = Field(default_factory=list)

@@ -1,0 +1,108 @@
+"""Cross-file checks of the catalog: unique ids, references that resolve, SQL that names known tables."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from pipelines.catalog.catalog import Catalog
+
+_PARAMETER = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
+RAW_SCHEMA = "raw"
+
+
+def _duplicates(kind: str, where: str, ids: list[str]) -> list[str]:
+    return [
+        f"{where}: {kind} id {ident!r} is used {count} times; ids must be unique"
+        for ident, count in Counter(ids).items()
+        if count > 1
+    ]
+
+
+def tables_in_sql(sql: str) -> set[str]:
+    """The qualified table names a query reads (CTE names excluded), e.g. {'raw.finance_gl_entries'}."""
+    names = duckdb.get_table_names(_PARAMETER.sub("NULL", sql), qualified=True)
+    return {name.split(" AS ")[0].strip().strip('"').lower() for name in names}
+
+
+def kpi_tables(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """For each KPI, the 'source.table' keys its SQL reads, in catalog order."""
+    by_raw = {f"{RAW_SCHEMA}.{t.raw_name}": t.key for t in catalog.tables}
+    result = {}
+    for kpi in catalog.kpis:
+        read = tables_in_sql(catalog.sql_text(kpi))
+        result[kpi.id] = tuple(key for raw, key in by_raw.items() if raw in read)
+    return result
+
+
+def _sql_problems(catalog: Catalog) -> list[str]:
+    problems = []
+    by_raw = {f"{RAW_SCHEMA}.{t.raw_name}" for t in catalog.tables}
+    for kpi in catalog.kpis:
+        path = catalog.sql_root / kpi.sql
+        where = f"kpis ({kpi.id}).sql"
+        if not path.is_file():
+            problems.append(f"{where}: the SQL file sql/{kpi.sql} does not exist")
+            continue
+        try:
+            read = tables_in_sql(path.read_text(encoding="utf-8"))
+        except duckdb.Error as exc:
+            problems.append(f"sql/{kpi.sql}: the SQL does not parse: {exc}")
+            continue
+        unknown = sorted(read - by_raw)
+        if unknown:
+            problems.append(
+                f"sql/{kpi.sql}: reads {', '.join(unknown)}, which no source declares; "
+                f"KPI SQL reads only raw.<source>_<table> tables from definitions/sources/"
+            )
+        if not read:
+            problems.append(f"sql/{kpi.sql}: reads no source table")
+    return problems
+
+
+def check_references(catalog: Catalog) -> list[str]:
+    """Every problem between the catalog's files, as 'file: where: what' lines."""
+    problems: list[str] = []
+    objectives = {o.id for o in catalog.objectives}
+    problems += _duplicates("perspective", "scorecard.yaml", [p.id for p in catalog.perspectives])
+    problems += _duplicates("objective", "scorecard.yaml", [o.id for o in catalog.objectives])
+    problems += _duplicates("source", "sources/", [s.source for s in catalog.sources])
+    problems += _duplicates("table", "sources/", [t.raw_name for t in catalog.tables])
+    problems += _duplicates("KPI", "kpis/", [k.id for k in catalog.kpis])
+    problems += _duplicates("initiative", "initiatives.yaml", [i.id for i in catalog.initiatives])
+    for i, link in enumerate(catalog.links):
+        for end in (link.from_, link.to):
+            if end not in objectives:
+                problems.append(f"scorecard.yaml: links[{i}]: unknown objective {end!r}")
+    kpi_ids = {k.id for k in catalog.kpis}
+    for kpi in catalog.kpis:
+        if kpi.objective not in objectives:
+            problems.append(
+                f"kpis: {kpi.id}.objective: unknown objective {kpi.objective!r}; "
+                f"known: {', '.join(sorted(objectives))}"
+            )
+        versions = catalog.targets.get(kpi.id, ())
+        for version in versions:
+            band = version.lower is not None
+            if band != (kpi.direction == "within_range"):
+                want = "lower and upper" if kpi.direction == "within_range" else "value"
+                problems.append(
+                    f"targets.yaml: targets.{kpi.id} (from {version.from_}): "
+                    f"a {kpi.direction} KPI needs {want}"
+                )
+    for kpi_id in sorted(set(catalog.targets) - kpi_ids):
+        problems.append(f"targets.yaml: targets.{kpi_id}: unknown KPI {kpi_id!r}")
+    for initiative in catalog.initiatives:
+        for objective in initiative.objectives:
+            if objective not in objectives:
+                problems.append(
+                    f"initiatives.yaml: {initiative.id}.objectives: unknown objective {objective!r}"
+                )
+    for objective in catalog.objectives:
+        if not catalog.kpis_of(objective.id):
+            problems.append(f"scorecard.yaml: objective {objective.id!r} has no KPI measuring it")
+    return problems + _sql_problems(catalog)

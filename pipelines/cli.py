@@ -1,0 +1,141 @@
+"""The `scorecard` command: generate the demo, run a month, backfill, check the catalog.
+
+Every command that computes anything runs the Dagster jobs of pipelines.definitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from pipelines.catalog import CatalogError, load_catalog
+from pipelines.periods import Period, PeriodError, last_complete_period
+from pipelines.settings import RuntimePaths, runtime_paths
+
+
+class UsageError(Exception):
+    """A command-line argument that cannot be used; printed without a traceback."""
+
+
+def _period_in_range(text: str | None, paths: RuntimePaths) -> Period:
+    latest = last_complete_period(date.today())
+    if text is None:
+        return latest
+    try:
+        period = Period.parse(text)
+    except PeriodError as exc:
+        raise UsageError(str(exc)) from None
+    catalog = load_catalog(paths.definitions, paths.sql)
+    first = Period.parse(catalog.organization.first_period)
+    if period < first or period > latest:
+        raise UsageError(
+            f"period {period} is outside the scorecard's months {first} to {latest} "
+            "(from the catalog's first_period to the last complete month)"
+        )
+    return period
+
+
+def _report(outcome, what: str) -> int:
+    if outcome.success:
+        return 0
+    print(f"{what} failed (Dagster run {outcome.run_id}):", file=sys.stderr)
+    for error in outcome.errors:
+        print(f"  - {error}", file=sys.stderr)
+    return 1
+
+
+def cmd_run(args, paths: RuntimePaths) -> int:
+    """Run one month end to end and print where its report is."""
+    from pipelines.defs.jobs import MONTHLY_JOB
+    from pipelines.runner import run_job
+
+    period = _period_in_range(args.period, paths)
+    print(f"Running the scorecard for {period.label} ({period}) ...")
+    outcome = run_job(paths, MONTHLY_JOB, period, period)
+    status = _report(outcome, f"The run for {period}")
+    if status == 0:
+        out = paths.report_dir(period.key)
+        print(f"HTML: {out / 'scorecard.html'}")
+        print(f"PDF:  {out / 'scorecard.pdf'}")
+    return status
+
+
+def cmd_backfill(args, paths: RuntimePaths) -> int:
+    """Load and score a range of months in one Dagster run (no report, no email)."""
+    from pipelines.defs.jobs import HISTORY_JOB
+    from pipelines.runner import run_job
+
+    first, last = _period_in_range(args.start, paths), _period_in_range(args.end, paths)
+    if first > last:
+        raise UsageError(f"--from {first} is after --to {last}")
+    print(f"Loading and scoring {first} to {last} ...")
+    return _report(run_job(paths, HISTORY_JOB, first, last), f"The backfill {first}..{last}")
+
+
+def cmd_demo(args, paths: RuntimePaths) -> int:
+    """Write the demo company's exports; then load their history and run the latest month."""
+    from pipelines.demo.generator import generate_demo
+
+    end = Period.parse(args.end) if args.end else last_complete_period(date.today())
+    start = Period.parse(args.start) if args.start else end.shift(-35)
+    if start > end:
+        raise UsageError(f"--start {start} is after --end {end}")
+    print(f"Writing the demo exports for {start} to {end} (scale {args.scale}, seed {args.seed}) ...")
+    rows = generate_demo(paths.demo, start=start.key, end=end.key, scale=args.scale, seed=args.seed)
+    print(f"  {sum(rows.values()):,} rows in {len(rows)} files under {paths.demo}")
+    if args.exports_only:
+        return 0
+    args.start, args.end = start.key, end.shift(-1).key
+    if start < end and cmd_backfill(args, paths) != 0:
+        return 1
+    args.period = end.key
+    return cmd_run(args, paths)
+
+
+def cmd_check(args, paths: RuntimePaths) -> int:
+    """Validate the catalog and report every problem."""
+    catalog = load_catalog(paths.definitions, paths.sql)
+    print(
+        f"The catalog is valid: {len(catalog.perspectives)} perspectives, "
+        f"{len(catalog.objectives)} objectives, {len(catalog.kpis)} KPIs, "
+        f"{len(catalog.tables)} source tables (version {catalog.version})."
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="generate the demo company and run its scorecard")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--scale", type=float, default=1.0, help="data volume factor (default 1)")
+    demo.add_argument("--start", help="first month YYYY-MM (default: 36 months before --end)")
+    demo.add_argument("--end", help="last month YYYY-MM (default: the last complete month)")
+    demo.add_argument("--exports-only", action="store_true", help="only write the export files")
+    demo.set_defaults(func=cmd_demo)
+    run = commands.add_parser("run", help="run the scorecard of one month")
+    run.add_argument("--period", help="the month YYYY-MM (default: the last complete month)")
+    run.set_defaults(func=cmd_run)
+    backfill = commands.add_parser("backfill", help="load and score a range of past months")
+    backfill.add_argument("--from", dest="start", required=True, help="first month YYYY-MM")
+    backfill.add_argument("--to", dest="end", required=True, help="last month YYYY-MM")
+    backfill.set_defaults(func=cmd_backfill)
+    check = commands.add_parser("check", help="validate the catalog under definitions/")
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `scorecard` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, runtime_paths())
+    except (UsageError, CatalogError) as exc:
+        print(f"scorecard {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The Dagster code location: the catalog, loaded once, turned into Definitions."""
+
+from __future__ import annotations
+
+from dagster import Definitions, definitions
+
+from pipelines.catalog import load_catalog
+from pipelines.defs.ingest import build_ingest_assets
+from pipelines.defs.jobs import build_jobs, build_schedules
+from pipelines.defs.kpis import build_kpi_assets
+from pipelines.defs.partitions import monthly_partitions
+from pipelines.defs.resources import resources_for
+from pipelines.defs.scorecard import build_scorecard_assets
+from pipelines.settings import RuntimePaths, runtime_paths
+
+
+def build_definitions(paths: RuntimePaths) -> Definitions:
+    """Definitions for the catalog and runtime folders in `paths`."""
+    catalog = load_catalog(paths.definitions, paths.sql)
+    partitions = monthly_partitions(catalog)
+    jobs = build_jobs(partitions)
+    return Definitions(
+        assets=[
+            *build_ingest_assets(catalog, partitions),
+            build_kpi_assets(catalog, partitions),
+            *build_scorecard_assets(catalog, partitions),
+        ],
+        jobs=jobs,
+        schedules=build_schedules(jobs[0]),
+        resources=resources_for(paths),
+    )
+
+
+@definitions
+def defs() -> Definitions:
+    """Loaded by `dagster dev` and `dagster definitions validate` through workspace.yaml."""
+    return build_definitions(runtime_paths())

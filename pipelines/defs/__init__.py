@@ -1,0 +1,1 @@
+"""Dagster wiring by pipeline stage: resources, ingest, KPIs, scores, reports, jobs and schedules."""

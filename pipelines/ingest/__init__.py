@@ -1,0 +1,1 @@
+"""Connectors that bring a source table's months into the warehouse's raw schema."""

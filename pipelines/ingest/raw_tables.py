@@ -1,0 +1,101 @@
+"""Raw tables in the warehouse: their DDL from the catalog and the idempotent monthly replace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipelines.catalog.catalog import SourceTable
+from pipelines.periods import Period, months_between
+from pipelines.warehouse.connection import quote_identifier
+
+SQL_TYPES = {
+    "varchar": "varchar",
+    "integer": "integer",
+    "bigint": "bigint",
+    "double": "double",
+    "decimal": "decimal(18, 4)",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
+}
+META_COLUMNS = ('"_period" date not null', '"_run_id" varchar not null', '"_loaded_at" timestamp not null')
+
+
+class SourceLoadError(RuntimeError):
+    """A source table could not be loaded; the message names the source, table and cause."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Rows written per month for one table."""
+
+    table_key: str
+    rows_by_period: dict[str, int]
+    source_path: str
+    extra_columns: tuple[str, ...] = ()
+
+    @property
+    def total_rows(self) -> int:
+        """All rows written."""
+        return sum(self.rows_by_period.values())
+
+
+def qualified_name(table: SourceTable) -> str:
+    """raw."<source>_<table>"."""
+    return f"raw.{quote_identifier(table.raw_name)}"
+
+
+def create_raw_table(con, table: SourceTable) -> None:
+    """Create the raw table from the catalog's declared columns if it does not exist."""
+    columns = [f"{quote_identifier(c.name)} {SQL_TYPES[c.type]}" for c in table.table.columns]
+    con.execute(
+        f"create table if not exists {qualified_name(table)} ({', '.join(columns + list(META_COLUMNS))})"
+    )
+
+
+def replace_months(con, table: SourceTable, select_sql: str, params: dict, first: Period,
+                   last: Period, run_id: str, source_path: str) -> dict[str, int]:
+    """Swap the months first..last of a raw table for the rows of `select_sql`, in one transaction.
+
+    `select_sql` yields the declared columns in order; rows outside the months are dropped.
+    """
+    date_column = quote_identifier(table.table.date_column)
+    names = ", ".join(quote_identifier(c.name) for c in table.table.columns)
+    loaded_at = datetime.now()
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            f"delete from {qualified_name(table)} where _period >= ? and _period <= ?",
+            [first.start, last.start],
+        )
+        con.execute(
+            f"insert into {qualified_name(table)} "
+            f"select {names}, date_trunc('month', {date_column})::date, $run_id, $loaded_at "
+            f"from ({select_sql}) as incoming "
+            f"where {date_column} >= $first_day and {date_column} < $end_day",
+            {**params, "run_id": run_id, "loaded_at": loaded_at,
+             "first_day": first.start, "end_day": last.end},
+        )
+        counts = dict(
+            con.execute(
+                f"select strftime(_period, '%Y-%m'), count(*) from {qualified_name(table)} "
+                "where _period >= ? and _period <= ? group by 1",
+                [first.start, last.start],
+            ).fetchall()
+        )
+        rows_by_period = {p.key: counts.get(p.key, 0) for p in months_between(first, last)}
+        con.execute(
+            "delete from meta.loads where table_key = ? and period >= ? and period <= ?",
+            [table.key, first.start, last.start],
+        )
+        con.executemany(
+            "insert into meta.loads values (?, ?, ?, ?, ?, ?)",
+            [[Period.parse(k).start, table.key, n, source_path, run_id, loaded_at]
+             for k, n in rows_by_period.items()],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return rows_by_period

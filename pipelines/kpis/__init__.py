@@ -1,0 +1,1 @@
+"""KPI values: each KPI's SQL evaluated over the month and the longer windows."""

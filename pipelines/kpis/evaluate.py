@@ -1,0 +1,120 @@
+"""Evaluate a KPI's SQL over a date window and write the month's values to kpi.kpi_values.
+
+A multi-month window runs the same SQL over the whole window, so a ratio stays a ratio of sums;
+KPIs whose aggregation is `last` or `average` are evaluated per month instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from pipelines.catalog.catalog import Catalog
+from pipelines.catalog.models import Kpi
+from pipelines.periods import Period, Window, windows_for
+
+NO_DATA = "no_data"
+VALUE = "value"
+WITHHELD = "withheld"
+
+
+class KpiQueryError(RuntimeError):
+    """A KPI's SQL failed or did not return one row with one `value` column."""
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    """One KPI's values for one period."""
+
+    kpi_id: str
+    state: str  # value, no_data, withheld
+    value: float | None
+    ytd_value: float | None
+    ttm_value: float | None
+    withheld_reason: str | None = None
+
+
+def run_sql(con, kpi: Kpi, sql: str, window: Window) -> float | None:
+    """Run the KPI's SQL over one window; None when it yields no value."""
+    try:
+        cursor = con.execute(sql, {"window_start": window.start, "window_end": window.end})
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise KpiQueryError(f"KPI {kpi.id} (sql/{kpi.sql}) failed: {exc}") from None
+    if columns != ["value"] or len(rows) > 1:
+        raise KpiQueryError(
+            f"KPI {kpi.id} (sql/{kpi.sql}) must return at most one row with one column named "
+            f"value; it returned {len(rows)} row(s) with columns {columns}"
+        )
+    if not rows or rows[0][0] is None:
+        return None
+    value = float(rows[0][0])
+    return value if math.isfinite(value) else None
+
+
+def evaluate(con, kpi: Kpi, sql: str, window: Window) -> float | None:
+    """The KPI over a window, honouring its aggregation rule."""
+    if kpi.aggregation == "window" or window.first == window.last:
+        return run_sql(con, kpi, sql, window)
+    if kpi.aggregation == "last":
+        return run_sql(con, kpi, sql, Window(window.name, window.last, window.last))
+    monthly = [run_sql(con, kpi, sql, Window("month", p, p)) for p in window.periods]
+    present = [v for v in monthly if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def rows_in_period(con, catalog: Catalog, kpi: Kpi, period: Period) -> int:
+    """Rows the KPI's input tables hold for the month (0: no data arrived)."""
+    total = 0
+    for key in catalog.kpi_tables[kpi.id]:
+        name = catalog.table(key).raw_name
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema='raw' and table_name=?",
+            [name],
+        ).fetchone()[0]
+        if exists:
+            total += con.execute(
+                f'select count(*) from raw."{name}" where _period = ?', [period.start]
+            ).fetchone()[0]
+    return total
+
+
+def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period) -> KpiValue:
+    """The month, year-to-date and trailing-twelve-month values of a KPI."""
+    if rows_in_period(con, catalog, kpi, period) == 0:
+        return KpiValue(kpi.id, NO_DATA, None, None, None)
+    sql = catalog.sql_text(kpi)
+    month, ytd, ttm = (
+        evaluate(con, kpi, sql, w)
+        for w in windows_for(period, catalog.organization.fiscal_year_start_month)
+    )
+    return KpiValue(kpi.id, VALUE if month is not None else NO_DATA, month, ytd, ttm)
+
+
+def write_kpi_values(con, catalog: Catalog, period: Period, values: list[KpiValue],
+                     run_id: str) -> None:
+    """Replace the period's rows of these KPIs in kpi.kpi_values, in one transaction."""
+    now = datetime.now()
+    con.execute("begin transaction")
+    try:
+        con.executemany(
+            "delete from kpi.kpi_values where period = ? and kpi_id = ?",
+            [[period.start, v.kpi_id] for v in values],
+        )
+        con.executemany(
+            "insert into kpi.kpi_values values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [period.start, v.kpi_id, v.state, v.value, v.ytd_value, v.ttm_value,
+                 v.withheld_reason, ",".join(catalog.kpi_tables[v.kpi_id]), catalog.version,
+                 run_id, now]
+                for v in values
+            ],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

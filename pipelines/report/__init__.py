@@ -1,0 +1,1 @@
+"""The leadership report: its data model, the Jinja2 environment and the HTML/PDF rendering."""

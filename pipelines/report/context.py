@@ -1,0 +1,121 @@
+"""Read one period's scorecard from the warehouse into the report model.
+
+Every number the report shows comes from here, and here only from the warehouse tables of the
+period (and its history, for comparisons and trends).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pipelines.catalog.catalog import Catalog
+from pipelines.catalog.models import Kpi
+from pipelines.periods import Period
+from pipelines.report.model import (
+    NO_DATA,
+    Coverage,
+    KpiLine,
+    ObjectiveLine,
+    PerspectiveLine,
+    ScorecardReport,
+    SourceLine,
+    TrendPoint,
+)
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _history(con, period: Period) -> dict[tuple[str, str], dict]:
+    rows = _dicts(con.execute(
+        "select strftime(v.period, '%Y-%m') as period, v.kpi_id, v.value, s.target "
+        "from kpi.kpi_values v left join score.kpi_scores s using (period, kpi_id) "
+        "where v.period >= ? and v.period <= ?",
+        [period.shift(-12).start, period.start],
+    ))
+    return {(r["kpi_id"], r["period"]): r for r in rows}
+
+
+def _kpi_line(catalog: Catalog, kpi: Kpi, period: Period, values: dict, scores: dict,
+              history: dict) -> KpiLine:
+    v, s = values.get(kpi.id, {}), scores.get(kpi.id, {})
+
+    def past(months: int) -> float | None:
+        return history.get((kpi.id, period.shift(-months).key), {}).get("value")
+
+    trend = tuple(
+        TrendPoint(p.key, history.get((kpi.id, p.key), {}).get("value"),
+                   history.get((kpi.id, p.key), {}).get("target"))
+        for p in (period.shift(-i) for i in range(11, -1, -1))
+    )
+    return KpiLine(
+        id=kpi.id, name=kpi.name, description=kpi.description, owner=kpi.owner, unit=kpi.unit,
+        direction=kpi.direction, actual=v.get("value"), target=s.get("target"),
+        target_lower=s.get("target_lower"), target_upper=s.get("target_upper"),
+        red_flag=s.get("red_flag"), variance=s.get("variance"),
+        variance_pct=s.get("variance_pct"), status=s.get("status", NO_DATA),
+        score=s.get("score"), previous=past(1), last_year=past(12),
+        ytd_actual=v.get("ytd_value"), ytd_target=s.get("ytd_target"), sql_file=f"sql/{kpi.sql}",
+        tables=catalog.kpi_tables[kpi.id], withheld_reason=v.get("withheld_reason"), trend=trend,
+    )
+
+
+def _coverage(row: dict) -> Coverage:
+    return Coverage(row["scored_count"], row["total_count"], row["scored_weight"],
+                    row["total_weight"])
+
+
+def build_report(con, catalog: Catalog, period: Period, run_id: str) -> ScorecardReport:
+    """The scorecard of `period` as stored in the warehouse."""
+    key = [period.start]
+    values = {r["kpi_id"]: r for r in _dicts(con.execute(
+        "select * from kpi.kpi_values where period = ?", key))}
+    scores = {r["kpi_id"]: r for r in _dicts(con.execute(
+        "select * from score.kpi_scores where period = ?", key))}
+    if not scores:
+        raise LookupError(f"no scores in the warehouse for {period}; run the month first")
+    nodes = {(r["level"], r["node_id"]): r for r in _dicts(con.execute(
+        "select * from score.rollup_scores where period = ?", key))}
+    previous = {(r["level"], r["node_id"]): r["score"] for r in _dicts(con.execute(
+        "select level, node_id, score from score.rollup_scores where period = ?",
+        [period.shift(-1).start]))}
+    history = _history(con, period)
+    perspectives = []
+    for p in catalog.perspectives:
+        objectives = tuple(
+            ObjectiveLine(
+                id=o.id, name=o.name, owner=o.owner,
+                score=nodes[("objective", o.id)]["score"],
+                status=nodes[("objective", o.id)]["status"],
+                coverage=_coverage(nodes[("objective", o.id)]),
+                kpis=tuple(_kpi_line(catalog, k, period, values, scores, history)
+                           for k in catalog.kpis_of(o.id)),
+            )
+            for o in p.objectives
+        )
+        node = nodes[("perspective", p.id)]
+        perspectives.append(PerspectiveLine(
+            id=p.id, name=p.name, score=node["score"], status=node["status"],
+            previous_score=previous.get(("perspective", p.id)), coverage=_coverage(node),
+            objectives=objectives,
+        ))
+    overall = nodes[("overall", "overall")]
+    sources = tuple(
+        SourceLine(r["table_key"], r["rows_loaded"], r["loaded_at"])
+        for r in _dicts(con.execute(
+            "select table_key, rows_loaded, loaded_at from meta.loads where period = ? "
+            "order by table_key", key))
+    )
+    org = catalog.organization
+    report = ScorecardReport(
+        organization=org.name, vision=org.vision, mission=org.mission, currency=org.currency,
+        period=period.key, period_label=period.label, period_end=period.last_day,
+        overall_score=overall["score"], overall_status=overall["status"],
+        previous_overall_score=previous.get(("overall", "overall")), coverage=_coverage(overall),
+        perspectives=tuple(perspectives), run_id=run_id, generated_at=datetime.now(),
+        catalog_version=catalog.version, sources=sources,
+    )
+    withheld = tuple(k for k in report.kpis() if k.status == "withheld")
+    return ScorecardReport(**{**report.__dict__, "withheld": withheld})

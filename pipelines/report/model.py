@@ -1,0 +1,129 @@
+"""The report's data model: everything a template may show, read from the warehouse.
+
+Templates do no arithmetic and no SQL: every number they print is a field here, filled by
+pipelines.report.context from the warehouse tables of one period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# Status codes, shared by KPIs and rolled-up scores.
+ON_TRACK = "on_track"
+AT_RISK = "at_risk"
+OFF_TRACK = "off_track"
+NO_DATA = "no_data"
+NO_TARGET = "no_target"
+WITHHELD = "withheld"
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One month of a KPI's history: its value and target (None where missing)."""
+
+    period: str  # 'YYYY-MM'
+    actual: float | None
+    target: float | None
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    """One KPI in one period, as the report shows it."""
+
+    id: str
+    name: str
+    description: str
+    owner: str
+    unit: str  # usd, pct, days, hours, count, score, ratio
+    direction: str  # higher_is_better, lower_is_better, within_range
+    actual: float | None
+    target: float | None  # for within_range: None, see target_lower/target_upper
+    target_lower: float | None
+    target_upper: float | None
+    red_flag: float | None
+    variance: float | None  # actual - target (None when either is missing)
+    variance_pct: float | None  # variance / |target| * 100 (None when target is 0 or missing)
+    status: str
+    score: float | None  # 0..10
+    previous: float | None  # previous month's actual
+    last_year: float | None  # same month last year
+    ytd_actual: float | None
+    ytd_target: float | None
+    sql_file: str
+    tables: tuple[str, ...]
+    withheld_reason: str | None = None
+    commentary: str | None = None
+    trend: tuple[TrendPoint, ...] = ()
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a rolled-up score is backed by members that scored."""
+
+    scored: int
+    total: int
+    scored_weight: float
+    total_weight: float
+
+
+@dataclass(frozen=True)
+class ObjectiveLine:
+    """One strategic objective with its KPIs and rolled-up score."""
+
+    id: str
+    name: str
+    owner: str
+    score: float | None
+    status: str
+    coverage: Coverage
+    kpis: tuple[KpiLine, ...]
+
+
+@dataclass(frozen=True)
+class PerspectiveLine:
+    """One of the four perspectives with its objectives and rolled-up score."""
+
+    id: str
+    name: str
+    score: float | None
+    status: str
+    previous_score: float | None
+    coverage: Coverage
+    objectives: tuple[ObjectiveLine, ...]
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One loaded source table in the data appendix."""
+
+    table: str  # 'source.table'
+    rows: int
+    loaded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ScorecardReport:
+    """The whole scorecard of one period."""
+
+    organization: str
+    vision: str
+    mission: str
+    currency: str
+    period: str  # 'YYYY-MM'
+    period_label: str  # 'October 2026'
+    period_end: date
+    overall_score: float | None
+    overall_status: str
+    previous_overall_score: float | None
+    coverage: Coverage
+    perspectives: tuple[PerspectiveLine, ...]
+    run_id: str
+    generated_at: datetime
+    catalog_version: str
+    sources: tuple[SourceLine, ...] = ()
+    withheld: tuple[KpiLine, ...] = field(default=())
+
+    def kpis(self) -> list[KpiLine]:
+        """All KPIs in catalog order."""
+        return [k for p in self.perspectives for o in p.objectives for k in o.kpis]

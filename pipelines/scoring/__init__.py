@@ -1,0 +1,1 @@
+"""Scores and statuses: KPI against target, rolled up to objective, perspective and overall."""

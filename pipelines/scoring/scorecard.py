@@ -1,0 +1,131 @@
+"""Score one period: each KPI against its target, then objectives, perspectives and overall.
+
+Reads kpi.kpi_values and writes score.kpi_scores and score.rollup_scores for the period in one
+transaction.
+"""
+
+from __future__ import annotations
+
+from pipelines.catalog.catalog import Catalog
+from pipelines.catalog.models import Kpi
+from pipelines.periods import Period, fiscal_year_start, months_between
+from pipelines.report.model import NO_DATA, NO_TARGET, WITHHELD
+from pipelines.scoring import score as scoring
+from pipelines.scoring.rollup import rollup
+
+
+def goal_for(catalog: Catalog, kpi: Kpi, period: Period) -> scoring.Goal | None:
+    """The goal and red flags in force for a KPI in a period, or None without a target."""
+    version = catalog.target_for(kpi.id, period)
+    if version is None:
+        return None
+    if kpi.direction == "within_range":
+        width = version.upper - version.lower
+        return scoring.Goal(
+            kpi.direction,
+            lower=version.lower,
+            upper=version.upper,
+            red_flag_lower=version.red_flag_lower
+            if version.red_flag_lower is not None else version.lower - width * 0.5,
+            red_flag_upper=version.red_flag_upper
+            if version.red_flag_upper is not None else version.upper + width * 0.5,
+        )
+    red_flag = version.red_flag
+    if red_flag is None:
+        red_flag = scoring.default_red_flag(version.value, kpi.direction, kpi.red_flag_ratio)
+    return scoring.Goal(kpi.direction, goal=version.value, red_flag=red_flag)
+
+
+def ytd_target(catalog: Catalog, kpi: Kpi, period: Period) -> float | None:
+    """Year-to-date target: the sum of monthly goals for additive KPIs, else their mean."""
+    first = fiscal_year_start(period, catalog.organization.fiscal_year_start_month)
+    goals = [goal_for(catalog, kpi, p) for p in months_between(first, period)]
+    if kpi.direction == "within_range" or any(g is None for g in goals):
+        return None
+    values = [g.goal for g in goals]
+    return sum(values) if kpi.additive else sum(values) / len(values)
+
+
+def kpi_score_row(catalog: Catalog, kpi: Kpi, period: Period, state: str,
+                  value: float | None) -> dict:
+    """The score.kpi_scores row of one KPI (without period and run id)."""
+    goal = goal_for(catalog, kpi, period)
+    row = {
+        "kpi_id": kpi.id, "objective_id": kpi.objective, "status": NO_DATA, "score": None,
+        "target": goal.goal if goal else None,
+        "target_lower": goal.lower if goal else None,
+        "target_upper": goal.upper if goal else None,
+        "red_flag": goal.red_flag if goal else None,
+        "ytd_target": ytd_target(catalog, kpi, period),
+        "variance": None, "variance_pct": None, "weight": kpi.weight,
+    }
+    if state == WITHHELD:
+        return {**row, "status": WITHHELD}
+    if value is None:
+        return row
+    if goal is None:
+        return {**row, "status": NO_TARGET}
+    if goal.goal is not None:
+        row["variance"] = value - goal.goal
+        row["variance_pct"] = (value - goal.goal) / abs(goal.goal) * 100 if goal.goal else None
+    return {**row, "status": scoring.status(value, goal), "score": scoring.score(value, goal)}
+
+
+def rollup_rows(catalog: Catalog, kpi_rows: list[dict]) -> list[dict]:
+    """Objective, perspective and overall rows rolled up from the KPI rows."""
+    by_kpi = {r["kpi_id"]: r for r in kpi_rows}
+    rows, perspective_members = [], []
+    for perspective in catalog.perspectives:
+        objective_members = []
+        for objective in perspective.objectives:
+            members = [(by_kpi[k.id]["score"], k.weight) for k in catalog.kpis_of(objective.id)]
+            rows.append(_node("objective", objective.id, perspective.id, *rollup(members)))
+            objective_members.append((rows[-1]["score"], objective.weight))
+        rows.append(_node("perspective", perspective.id, "overall", *rollup(objective_members)))
+        perspective_members.append((rows[-1]["score"], perspective.weight))
+    rows.append(_node("overall", "overall", None, *rollup(perspective_members)))
+    return rows
+
+
+def _node(level, node_id, parent_id, value, coverage) -> dict:
+    return {
+        "level": level, "node_id": node_id, "parent_id": parent_id,
+        "status": scoring.status_of_score(value) if value is not None else NO_DATA,
+        "score": value, "scored_count": coverage.scored, "total_count": coverage.total,
+        "scored_weight": coverage.scored_weight, "total_weight": coverage.total_weight,
+    }
+
+
+def score_period(con, catalog: Catalog, period: Period, run_id: str) -> dict:
+    """Score a period from its KPI values and replace its score rows; returns the overall row."""
+    values = {
+        kpi_id: (state, value)
+        for kpi_id, state, value in con.execute(
+            "select kpi_id, state, value from kpi.kpi_values where period = ?", [period.start]
+        ).fetchall()
+    }
+    kpi_rows = [
+        kpi_score_row(catalog, k, period, *values.get(k.id, (NO_DATA, None))) for k in catalog.kpis
+    ]
+    node_rows = rollup_rows(catalog, kpi_rows)
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from score.kpi_scores where period = ?", [period.start])
+        con.execute("delete from score.rollup_scores where period = ?", [period.start])
+        kpi_cols = list(kpi_rows[0])
+        con.executemany(
+            f"insert into score.kpi_scores (period, run_id, {', '.join(kpi_cols)}) "
+            f"values (?, ?, {', '.join('?' * len(kpi_cols))})",
+            [[period.start, run_id, *r.values()] for r in kpi_rows],
+        )
+        node_cols = list(node_rows[0])
+        con.executemany(
+            f"insert into score.rollup_scores (period, run_id, {', '.join(node_cols)}) "
+            f"values (?, ?, {', '.join('?' * len(node_cols))})",
+            [[period.start, run_id, *r.values()] for r in node_rows],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return node_rows[-1]

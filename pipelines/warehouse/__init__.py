@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: connections, its schema, and the month-by-month writes."""

@@ -1,0 +1,53 @@
+"""Opening the DuckDB warehouse file: one writer at a time, a locked file is a clear error."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import PROJECT_ROOT
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_LOCK_WORDS = ("lock", "Conflicting lock")
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the warehouse file's write lock."""
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a catalog identifier for SQL, refusing anything that is not a plain lowercase name."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(
+            f"{name!r} is not a valid identifier: use lowercase letters, digits and underscores, "
+            "starting with a letter"
+        )
+    return f'"{name}"'
+
+
+def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 30.0):
+    """Open the warehouse, waiting up to `wait_seconds` for another writer to finish."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not any(word in str(exc) for word in _LOCK_WORDS):
+                raise
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", str(exc))
+                who = f" (held by process {holder.group(1)})" if holder else ""
+                raise WarehouseLockedError(
+                    f"the warehouse {path} is locked by another writer{who}; waited "
+                    f"{wait_seconds:.0f} s. Wait for that run to finish, or stop it, and retry."
+                ) from None
+            time.sleep(0.5)
+
+
+def ensure_tables(con) -> None:
+    """Create the warehouse's schemas and own tables if they are missing."""
+    con.execute((PROJECT_ROOT / "sql" / "warehouse" / "create_tables.sql").read_text())

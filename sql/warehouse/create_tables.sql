@@ -1,0 +1,74 @@
+-- create_tables: the warehouse's own tables (raw tables are created from the catalog).
+-- Every table carries the period it describes and the run that wrote it.
+create schema if not exists raw;
+create schema if not exists kpi;
+create schema if not exists score;
+create schema if not exists meta;
+
+create table if not exists meta.loads (
+    period date not null,
+    table_key varchar not null,
+    rows_loaded bigint not null,
+    source_path varchar not null,
+    run_id varchar not null,
+    loaded_at timestamp not null,
+    primary key (period, table_key)
+);
+
+create table if not exists kpi.kpi_values (
+    period date not null,
+    kpi_id varchar not null,
+    state varchar not null,
+    value double,
+    ytd_value double,
+    ttm_value double,
+    withheld_reason varchar,
+    tables_read varchar not null,
+    catalog_version varchar not null,
+    run_id varchar not null,
+    computed_at timestamp not null,
+    primary key (period, kpi_id)
+);
+
+create table if not exists score.kpi_scores (
+    period date not null,
+    kpi_id varchar not null,
+    objective_id varchar not null,
+    status varchar not null,
+    score double,
+    target double,
+    target_lower double,
+    target_upper double,
+    red_flag double,
+    ytd_target double,
+    variance double,
+    variance_pct double,
+    weight double not null,
+    run_id varchar not null,
+    primary key (period, kpi_id)
+);
+
+create table if not exists score.rollup_scores (
+    period date not null,
+    level varchar not null,
+    node_id varchar not null,
+    parent_id varchar,
+    status varchar not null,
+    score double,
+    scored_count integer not null,
+    total_count integer not null,
+    scored_weight double not null,
+    total_weight double not null,
+    run_id varchar not null,
+    primary key (period, level, node_id)
+);
+
+create table if not exists meta.reports (
+    period date not null primary key,
+    html_path varchar not null,
+    pdf_path varchar not null,
+    pdf_sha256 varchar not null,
+    catalog_version varchar not null,
+    run_id varchar not null,
+    rendered_at timestamp not null
+);
