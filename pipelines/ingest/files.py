@@ -27,11 +27,10 @@ def resolve_path(table: SourceTable, home: Path) -> str:
 
 def _header(con, path: str, delimiter: str) -> list[str]:
     rows = con.execute(
-        "select * from sniff_csv($path, delim = $delim, header = true)",
+        "describe select * from read_csv($path, header = true, delim = $delim, all_varchar = true)",
         {"path": path, "delim": delimiter},
-    ).fetchone()
-    columns = con.execute("select unnest($c)", {"c": rows[2]}).fetchall()
-    return [c[0]["name"] for c in columns]
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def _read_sql(table: SourceTable) -> str:

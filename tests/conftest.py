@@ -1,0 +1,49 @@
+"""Shared fixtures: a runtime folder per test, the project's catalog, a warehouse file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.catalog import load_catalog
+from pipelines.settings import PROJECT_ROOT, RuntimePaths
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def paths(tmp_path: Path, monkeypatch) -> RuntimePaths:
+    """Runtime paths under a temporary SCORECARD_HOME, with the project's catalog."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SCORECARD_HOME", str(home))
+    return RuntimePaths(
+        home=home,
+        definitions=PROJECT_ROOT / "definitions",
+        sql=PROJECT_ROOT / "sql",
+        report_assets=PROJECT_ROOT / "reports",
+    )
+
+
+@pytest.fixture
+def catalog(paths: RuntimePaths):
+    """The shipped demo catalog."""
+    return load_catalog(paths.definitions, paths.sql)
+
+
+@pytest.fixture
+def tiny_exports(paths: RuntimePaths) -> Path:
+    """The hand-written exports of tests/data/tiny copied where the demo catalog reads them."""
+    shutil.copytree(DATA / "tiny", paths.demo)
+    return paths.demo
+
+
+@pytest.fixture
+def copied_catalog(tmp_path: Path) -> Path:
+    """A writable copy of definitions/ and sql/ to break on purpose; returns its root."""
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    shutil.copytree(PROJECT_ROOT / "sql", root / "sql")
+    return root

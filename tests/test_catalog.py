@@ -1,0 +1,101 @@
+"""Catalog validation: every problem names the file, the place and what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from pipelines.catalog import CatalogError, load_catalog
+
+
+def _edit(path, change):
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def _problems(root) -> list[str]:
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(root / "definitions", root / "sql")
+    return caught.value.problems
+
+
+def test_shipped_catalog_is_complete(catalog):
+    assert len(catalog.kpis) >= 16
+    for perspective in catalog.perspectives:
+        kpis = [k for o in perspective.objectives for k in catalog.kpis_of(o.id)]
+        assert len(kpis) >= 4, perspective.id
+    for kpi in catalog.kpis:
+        assert kpi.description and kpi.owner
+        assert catalog.targets.get(kpi.id), f"{kpi.id} has no targets"
+        assert catalog.kpi_tables[kpi.id], f"{kpi.id} reads no table"
+    used = {k.sql for k in catalog.kpis}
+    shipped = {p.relative_to(catalog.sql_root).as_posix()
+               for p in (catalog.sql_root / "kpis").glob("*.sql")}
+    assert shipped == used, "every KPI SQL file is used, and only those exist"
+
+
+def test_unknown_field_names_file_and_key(copied_catalog):
+    _edit(copied_catalog / "definitions/kpis/financial.yaml",
+          lambda d: d["kpis"][0].update(colour="red"))
+    assert any(p.startswith("kpis/financial.yaml: kpis[0].colour: unknown field")
+               for p in _problems(copied_catalog))
+
+
+def test_missing_required_field(copied_catalog):
+    _edit(copied_catalog / "definitions/kpis/customer.yaml",
+          lambda d: d["kpis"][1].pop("owner"))
+    assert "kpis/customer.yaml: kpis[1].owner: required field is missing" in _problems(
+        copied_catalog)
+
+
+def test_bad_direction_value(copied_catalog):
+    _edit(copied_catalog / "definitions/kpis/customer.yaml",
+          lambda d: d["kpis"][0].update(direction="up"))
+    problem = next(p for p in _problems(copied_catalog) if "kpis[0].direction" in p)
+    assert "higher_is_better" in problem
+
+
+def test_unknown_objective_reference(copied_catalog):
+    _edit(copied_catalog / "definitions/kpis/financial.yaml",
+          lambda d: d["kpis"][0].update(objective="grow_revenu"))
+    assert any("revenue_usd.objective: unknown objective 'grow_revenu'" in p
+               for p in _problems(copied_catalog))
+
+
+def test_duplicate_kpi_id(copied_catalog):
+    _edit(copied_catalog / "definitions/kpis/customer.yaml",
+          lambda d: d["kpis"][1].update(id="nps"))
+    assert any("KPI id 'nps' is used 2 times" in p for p in _problems(copied_catalog))
+
+
+def test_missing_sql_file(copied_catalog):
+    (copied_catalog / "sql/kpis/nps.sql").unlink()
+    assert any("sql/kpis/nps.sql does not exist" in p for p in _problems(copied_catalog))
+
+
+def test_sql_reading_an_undeclared_table(copied_catalog):
+    (copied_catalog / "sql/kpis/nps.sql").write_text("select count(*) as value from raw.crm_surveys")
+    assert any("sql/kpis/nps.sql: reads raw.crm_surveys" in p for p in _problems(copied_catalog))
+
+
+def test_band_target_for_a_one_sided_kpi(copied_catalog):
+    _edit(copied_catalog / "definitions/targets.yaml",
+          lambda d: d["targets"]["nps"].append({"from": "2026-01", "lower": 1, "upper": 2}))
+    assert any("targets.nps (from 2026-01): a higher_is_better KPI needs value" in p
+               for p in _problems(copied_catalog))
+
+
+def test_invalid_yaml_names_the_file(copied_catalog):
+    (copied_catalog / "definitions/initiatives.yaml").write_text("initiatives: [unclosed")
+    assert any(p.startswith("initiatives.yaml: not valid YAML") for p in _problems(copied_catalog))
+
+
+def test_every_problem_is_reported_at_once(copied_catalog):
+    _edit(copied_catalog / "definitions/kpis/financial.yaml",
+          lambda d: d["kpis"][0].update(colour="red"))
+    _edit(copied_catalog / "definitions/kpis/customer.yaml",
+          lambda d: d["kpis"][1].pop("owner"))
+    problems = _problems(copied_catalog)
+    assert any("financial.yaml" in p for p in problems)
+    assert any("customer.yaml" in p for p in problems)
