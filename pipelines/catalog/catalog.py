@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.catalog.models import (
+    Comment,
+    CommentaryFile,
     Initiative,
     Kpi,
     Link,
@@ -53,6 +55,7 @@ class Catalog:
     targets: dict[str, tuple[TargetVersion, ...]]
     initiatives: tuple[Initiative, ...]
     recipient_lists: tuple[RecipientList, ...]
+    commentary: tuple[CommentaryFile, ...] = ()
     kpi_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -80,6 +83,18 @@ class Catalog:
     def kpi(self, kpi_id: str) -> Kpi:
         """A KPI by id."""
         return next(k for k in self.kpis if k.id == kpi_id)
+
+    def comment_for(self, kpi_id: str, period: Period) -> tuple[Comment, Period] | None:
+        """The latest comment on a KPI written for `period` or before, with its period."""
+        latest = None
+        for file in sorted(self.commentary, key=lambda f: f.period):
+            written = Period.parse(file.period)
+            if written > period:
+                break
+            for comment in file.comments:
+                if comment.kpi == kpi_id:
+                    latest = (comment, written)
+        return latest
 
     def sql_text(self, kpi: Kpi) -> str:
         """The KPI's SQL."""

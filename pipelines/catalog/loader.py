@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import (
+    CommentaryFile,
     InitiativesFile,
     KpiFile,
     RecipientsFile,
@@ -89,6 +90,9 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
     targets = _parse(root / "targets.yaml", TargetsFile, root, problems)
     initiatives = _parse(root / "initiatives.yaml", InitiativesFile, root, problems)
     recipients = _parse(root / "recipients.yaml", RecipientsFile, root, problems)
+    commentary = [
+        _parse(p, CommentaryFile, root, problems) for p in sorted(root.glob("commentary/*.yaml"))
+    ]
     if not sources and not problems:
         problems.append("sources/: no source files (sources/*.yaml) were found")
     if not kpi_files and not problems:
@@ -108,6 +112,7 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
         targets={k: tuple(sorted(v, key=lambda t: t.period)) for k, v in targets.targets.items()},
         initiatives=tuple(initiatives.initiatives),
         recipient_lists=tuple(recipients.lists),
+        commentary=tuple(commentary),
     )
     problems.extend(check_references(catalog))
     if problems:

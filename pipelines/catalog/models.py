@@ -31,6 +31,30 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class WeightVersion(Strict):
+    """A roll-up weight in force from a period on (0 takes a member out of the roll-up)."""
+
+    from_: PeriodKey = Field(alias="from")
+    weight: float = Field(ge=0)
+
+
+Weight = Annotated[
+    float | list[WeightVersion],
+    Field(description="A weight, or a list of {from, weight} versions over time."),
+]
+
+
+def weight_at(weight: float | list[WeightVersion], period: Period) -> float:
+    """The weight in force in a period (a version list before its first entry gives 0)."""
+    if not isinstance(weight, list):
+        return float(weight)
+    current = 0.0
+    for version in sorted(weight, key=lambda v: v.from_):
+        if Period.parse(version.from_) <= period:
+            current = version.weight
+    return current
+
+
 class Organization(Strict):
     """Who the scorecard is for."""
 
@@ -49,7 +73,7 @@ class Objective(Strict):
     id: Identifier
     name: str
     owner: str
-    weight: float = Field(default=1.0, gt=0)
+    weight: Weight = 1.0
     description: str = ""
 
 
@@ -58,7 +82,7 @@ class Perspective(Strict):
 
     id: Identifier
     name: str
-    weight: float = Field(default=1.0, gt=0)
+    weight: Weight = 1.0
     objectives: list[Objective] = Field(min_length=1)
 
 
@@ -141,8 +165,14 @@ class Kpi(Strict):
     owner: str
     unit: Unit
     direction: Direction
-    sql: str = Field(description="Path of the KPI's SQL file, relative to sql/.")
-    weight: float = Field(default=1.0, gt=0)
+    sql: str | None = Field(
+        default=None, description="Path of the KPI's SQL file, relative to sql/."
+    )
+    formula: str | None = Field(
+        default=None,
+        description="A calculated KPI: arithmetic (+ - * / and parentheses) over other KPIs' ids.",
+    )
+    weight: Weight = 1.0
     aggregation: Literal["window", "last", "average"] = Field(
         default="window",
         description="How a multi-month window is evaluated: the SQL over the whole window, "
@@ -158,10 +188,23 @@ class Kpi(Strict):
     )
 
     @field_validator("sql")
-    def _sql_relative(cls, value: str) -> str:  # noqa: N805
+    def _sql_relative(cls, value: str | None) -> str | None:  # noqa: N805
+        if value is None:
+            return value
         if value.startswith("/") or ".." in value.split("/") or not value.endswith(".sql"):
             raise ValueError("sql must be a relative path under sql/ ending in .sql")
         return value
+
+    @model_validator(mode="after")
+    def _sql_or_formula(self) -> Kpi:
+        if (self.sql is None) == (self.formula is None):
+            raise ValueError("a KPI needs either sql (a query file) or formula (a calculated KPI)")
+        return self
+
+    @property
+    def calculated(self) -> bool:
+        """Whether the KPI is computed from other KPIs rather than by SQL."""
+        return self.formula is not None
 
 
 class KpiFile(Strict):
@@ -175,6 +218,14 @@ class TargetVersion(Strict):
 
     from_: PeriodKey = Field(alias="from")
     value: float | None = None
+    annual: float | None = Field(
+        default=None, description="An annual target, phased to months by `phasing`."
+    )
+    phasing: Literal["even"] | list[float] = Field(
+        default="even",
+        description="How an annual target of an additive KPI splits into months: even, or 12 "
+        "relative weights starting with the fiscal year's first month.",
+    )
     red_flag: float | None = None
     lower: float | None = None
     upper: float | None = None
@@ -184,14 +235,20 @@ class TargetVersion(Strict):
     @model_validator(mode="after")
     def _one_shape(self) -> TargetVersion:
         band = self.lower is not None or self.upper is not None
-        if band and self.value is not None:
-            raise ValueError("give either value (a goal) or lower and upper (a band), not both")
+        shapes = [self.value is not None, self.annual is not None, band]
+        if sum(shapes) != 1:
+            raise ValueError(
+                "a target needs exactly one of: value (a monthly goal), annual (a yearly goal), "
+                "or lower and upper (a band)"
+            )
         if band and (self.lower is None or self.upper is None):
             raise ValueError("a band needs both lower and upper")
         if band and self.lower > self.upper:
             raise ValueError(f"lower {self.lower} is above upper {self.upper}")
-        if not band and self.value is None:
-            raise ValueError("a target needs value, or lower and upper")
+        if isinstance(self.phasing, list) and (
+            len(self.phasing) != 12 or any(w < 0 for w in self.phasing) or sum(self.phasing) <= 0
+        ):
+            raise ValueError("phasing needs 12 non-negative monthly weights (or 'even')")
         return self
 
     @property
@@ -244,3 +301,18 @@ class RecipientsFile(Strict):
     """definitions/recipients.yaml."""
 
     lists: list[RecipientList] = Field(default_factory=list)
+
+
+class Comment(Strict):
+    """A KPI owner's commentary on a KPI for a period."""
+
+    kpi: Identifier
+    author: str
+    text: str = Field(min_length=1)
+
+
+class CommentaryFile(Strict):
+    """definitions/commentary/<period>.yaml: the owners' comments of one month."""
+
+    period: PeriodKey
+    comments: list[Comment] = Field(default_factory=list)

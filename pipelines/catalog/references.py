@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from pipelines.kpis import formula
+
 if TYPE_CHECKING:
     from pipelines.catalog.catalog import Catalog
 
@@ -33,16 +35,41 @@ def kpi_tables(catalog: Catalog) -> dict[str, tuple[str, ...]]:
     """For each KPI, the 'source.table' keys its SQL reads, in catalog order."""
     by_raw = {f"{RAW_SCHEMA}.{t.raw_name}": t.key for t in catalog.tables}
     result = {}
-    for kpi in catalog.kpis:
+    for kpi in (k for k in catalog.kpis if not k.calculated):
         read = tables_in_sql(catalog.sql_text(kpi))
         result[kpi.id] = tuple(key for raw, key in by_raw.items() if raw in read)
+    for kpi in (k for k in catalog.kpis if k.calculated):
+        read = [t for name in formula.inputs(kpi.formula) for t in result[name]]
+        result[kpi.id] = tuple(dict.fromkeys(read))
     return result
+
+
+def _formula_problems(catalog: Catalog) -> list[str]:
+    problems = []
+    by_id = {k.id: k for k in catalog.kpis}
+    for kpi in (k for k in catalog.kpis if k.calculated):
+        where = f"kpis: {kpi.id}.formula"
+        try:
+            names = formula.inputs(kpi.formula)
+        except formula.FormulaError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        for name in names:
+            if name not in by_id:
+                problems.append(f"{where}: unknown KPI {name!r}")
+            elif by_id[name].calculated:
+                problems.append(
+                    f"{where}: {name!r} is itself calculated; formulas read SQL KPIs only"
+                )
+        if not names:
+            problems.append(f"{where}: reads no KPI")
+    return problems
 
 
 def _sql_problems(catalog: Catalog) -> list[str]:
     problems = []
     by_raw = {f"{RAW_SCHEMA}.{t.raw_name}" for t in catalog.tables}
-    for kpi in catalog.kpis:
+    for kpi in (k for k in catalog.kpis if not k.calculated):
         path = catalog.sql_root / kpi.sql
         where = f"kpis ({kpi.id}).sql"
         if not path.is_file():
@@ -102,7 +129,14 @@ def check_references(catalog: Catalog) -> list[str]:
                 problems.append(
                     f"initiatives.yaml: {initiative.id}.objectives: unknown objective {objective!r}"
                 )
+    for file in catalog.commentary:
+        where = f"commentary ({file.period})"
+        for i, comment in enumerate(file.comments):
+            if comment.kpi not in kpi_ids:
+                problems.append(f"{where}: comments[{i}].kpi: unknown KPI {comment.kpi!r}")
+        problems += _duplicates("commented KPI", where, [c.kpi for c in file.comments])
+    problems += _duplicates("commentary period", "commentary/", [f.period for f in catalog.commentary])
     for objective in catalog.objectives:
         if not catalog.kpis_of(objective.id):
             problems.append(f"scorecard.yaml: objective {objective.id!r} has no KPI measuring it")
-    return problems + _sql_problems(catalog)
+    return problems + _sql_problems(catalog) + _formula_problems(catalog)

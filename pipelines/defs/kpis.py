@@ -16,7 +16,8 @@ from pipelines.catalog.models import Kpi
 from pipelines.defs.ingest import raw_asset_key
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
-from pipelines.kpis.evaluate import kpi_value, write_kpi_values
+from pipelines.kpis.evaluate import period_values, write_kpi_values
+from pipelines.kpis.formula import inputs
 
 
 def kpi_asset_key(kpi: Kpi) -> AssetKey:
@@ -30,11 +31,14 @@ def _spec(catalog: Catalog, kpi: Kpi) -> AssetSpec:
         key=kpi_asset_key(kpi),
         group_name=perspective.id,
         description=f"{kpi.name}: {kpi.description}",
-        deps=[raw_asset_key(catalog.table(t)) for t in catalog.kpi_tables[kpi.id]],
+        deps=[kpi_asset_key(catalog.kpi(name)) for name in inputs(kpi.formula)]
+        if kpi.calculated
+        else [raw_asset_key(catalog.table(t)) for t in catalog.kpi_tables[kpi.id]],
         kinds={"duckdb", "sql"},
         owners=[],
         metadata={"objective": kpi.objective, "owner": kpi.owner, "unit": kpi.unit,
-                  "direction": kpi.direction, "sql_file": f"sql/{kpi.sql}"},
+                  "direction": kpi.direction,
+                  "definition": kpi.formula if kpi.calculated else f"sql/{kpi.sql}"},
     )
 
 
@@ -56,7 +60,7 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
         history = {k.id: {} for k in selected}
         with warehouse.connection() as con:
             for period in periods_of(context):
-                values = [kpi_value(con, current, k, period) for k in selected]
+                values = period_values(con, current, selected, period)
                 write_kpi_values(con, current, period, values, context.run_id)
                 for v in values:
                     history[v.kpi_id][period.key] = v.value if v.state == "value" else v.state

@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi
+from pipelines.kpis import formula
 from pipelines.periods import Period, Window, windows_for
 
 NO_DATA = "no_data"
@@ -93,6 +94,41 @@ def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period) -> KpiValue:
         for w in windows_for(period, catalog.organization.fiscal_year_start_month)
     )
     return KpiValue(kpi.id, VALUE if month is not None else NO_DATA, month, ytd, ttm)
+
+
+def calculated_value(kpi: Kpi, inputs: dict[str, KpiValue]) -> KpiValue:
+    """A calculated KPI from its inputs' values; withheld or no data when an input is."""
+    names = formula.inputs(kpi.formula)
+    withheld = [n for n in names if inputs.get(n) and inputs[n].state == WITHHELD]
+    if withheld:
+        return KpiValue(kpi.id, WITHHELD, None, None, None,
+                        f"input KPI(s) withheld: {', '.join(withheld)}")
+    values = [
+        formula.evaluate(kpi.formula, {n: getattr(inputs.get(n), field, None) for n in names})
+        for field in ("value", "ytd_value", "ttm_value")
+    ]
+    return KpiValue(kpi.id, VALUE if values[0] is not None else NO_DATA, *values)
+
+
+def period_values(con, catalog: Catalog, kpis: list[Kpi], period: Period) -> list[KpiValue]:
+    """Values of `kpis` for a period: SQL KPIs first, then calculated ones from their inputs.
+
+    Inputs of a calculated KPI that are not among `kpis` are read from kpi.kpi_values.
+    """
+    computed = {k.id: kpi_value(con, catalog, k, period) for k in kpis if not k.calculated}
+    for kpi in (k for k in kpis if k.calculated):
+        inputs = {**stored_values(con, period, formula.inputs(kpi.formula)), **computed}
+        computed[kpi.id] = calculated_value(kpi, inputs)
+    return [computed[k.id] for k in kpis]
+
+
+def stored_values(con, period: Period, kpi_ids: list[str]) -> dict[str, KpiValue]:
+    """The values already in the warehouse for a period."""
+    rows = con.execute(
+        "select kpi_id, state, value, ytd_value, ttm_value, withheld_reason from kpi.kpi_values "
+        "where period = ? and list_contains(?, kpi_id)", [period.start, kpi_ids],
+    ).fetchall()
+    return {r[0]: KpiValue(*r) for r in rows}
 
 
 def write_kpi_values(con, catalog: Catalog, period: Period, values: list[KpiValue],

@@ -11,8 +11,12 @@ from datetime import datetime
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi
 from pipelines.periods import Period
+from pipelines.strategy.highlights import highlights
+from pipelines.strategy.initiatives import initiative_lines
 from pipelines.report.model import (
     NO_DATA,
+    OFF_TRACK,
+    WITHHELD,
     Coverage,
     KpiLine,
     ObjectiveLine,
@@ -38,9 +42,21 @@ def _history(con, period: Period) -> dict[tuple[str, str], dict]:
     return {(r["kpi_id"], r["period"]): r for r in rows}
 
 
+def _commentary(catalog: Catalog, kpi: Kpi, period: Period, status: str) -> dict:
+    found = catalog.comment_for(kpi.id, period)
+    if found is None:
+        return {"commentary_missing": status == OFF_TRACK}
+    comment, written = found
+    return {
+        "commentary": comment.text, "commentary_author": comment.author,
+        "commentary_period": written.key, "commentary_carried_over": written != period,
+        "commentary_missing": status == OFF_TRACK and written != period,
+    }
+
+
 def _kpi_line(catalog: Catalog, kpi: Kpi, period: Period, values: dict, scores: dict,
-              history: dict) -> KpiLine:
-    v, s = values.get(kpi.id, {}), scores.get(kpi.id, {})
+              history: dict, previous: dict) -> KpiLine:
+    v, s, before = values.get(kpi.id, {}), scores.get(kpi.id, {}), previous.get(kpi.id, {})
 
     def past(months: int) -> float | None:
         return history.get((kpi.id, period.shift(-months).key), {}).get("value")
@@ -57,8 +73,14 @@ def _kpi_line(catalog: Catalog, kpi: Kpi, period: Period, values: dict, scores: 
         red_flag=s.get("red_flag"), variance=s.get("variance"),
         variance_pct=s.get("variance_pct"), status=s.get("status", NO_DATA),
         score=s.get("score"), previous=past(1), last_year=past(12),
-        ytd_actual=v.get("ytd_value"), ytd_target=s.get("ytd_target"), sql_file=f"sql/{kpi.sql}",
+        ytd_actual=v.get("ytd_value"), ytd_target=s.get("ytd_target"),
+        sql_file=f"sql/{kpi.sql}" if kpi.sql else "",
+        definition=f"= {kpi.formula}" if kpi.calculated else f"sql/{kpi.sql}",
         tables=catalog.kpi_tables[kpi.id], withheld_reason=v.get("withheld_reason"), trend=trend,
+        previous_status=before.get("status"), previous_score=before.get("score"),
+        forecast=s.get("forecast"), forecast_target=s.get("forecast_target"),
+        forecast_method=s.get("forecast_method"), forecast_meets=s.get("forecast_meets"),
+        **_commentary(catalog, kpi, period, s.get("status", NO_DATA)),
     )
 
 
@@ -82,6 +104,9 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         "select level, node_id, score from score.rollup_scores where period = ?",
         [period.shift(-1).start]))}
     history = _history(con, period)
+    previous_kpis = {r["kpi_id"]: r for r in _dicts(con.execute(
+        "select kpi_id, status, score from score.kpi_scores where period = ?",
+        [period.shift(-1).start]))}
     perspectives = []
     for p in catalog.perspectives:
         objectives = tuple(
@@ -90,7 +115,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 score=nodes[("objective", o.id)]["score"],
                 status=nodes[("objective", o.id)]["status"],
                 coverage=_coverage(nodes[("objective", o.id)]),
-                kpis=tuple(_kpi_line(catalog, k, period, values, scores, history)
+                kpis=tuple(_kpi_line(catalog, k, period, values, scores, history, previous_kpis)
                            for k in catalog.kpis_of(o.id)),
             )
             for o in p.objectives
@@ -117,5 +142,10 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         perspectives=tuple(perspectives), run_id=run_id, generated_at=datetime.now(),
         catalog_version=catalog.version, sources=sources,
     )
-    withheld = tuple(k for k in report.kpis() if k.status == "withheld")
-    return ScorecardReport(**{**report.__dict__, "withheld": withheld})
+    kpis = report.kpis()
+    return ScorecardReport(**{
+        **report.__dict__,
+        "withheld": tuple(k for k in kpis if k.status == WITHHELD),
+        "initiatives": initiative_lines(catalog, period),
+        "highlights": highlights(kpis),
+    })

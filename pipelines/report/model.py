@@ -55,6 +55,17 @@ class KpiLine:
     withheld_reason: str | None = None
     commentary: str | None = None
     trend: tuple[TrendPoint, ...] = ()
+    previous_status: str | None = None
+    previous_score: float | None = None
+    commentary_author: str | None = None
+    commentary_period: str | None = None  # the month the comment was written for
+    commentary_carried_over: bool = False  # written for an earlier month
+    commentary_missing: bool = False  # off track and no comment for this month
+    forecast: float | None = None  # year-end projection (KPIs with an annual target)
+    forecast_target: float | None = None
+    forecast_method: str | None = None
+    forecast_meets: bool | None = None
+    definition: str = ""  # the SQL file, or the formula of a calculated KPI
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,32 @@ class SourceLine:
 
 
 @dataclass(frozen=True)
+class InitiativeLine:
+    """An action plan with its derived flags."""
+
+    id: str
+    name: str
+    owner: str
+    objectives: tuple[str, ...]  # objective names
+    start: str | None
+    deadline: date
+    status: str  # not_started, on_schedule, behind, completed, cancelled
+    percent_complete: int
+    overdue: bool  # past its deadline and not completed or cancelled
+    at_risk: bool  # behind, or progress well short of the time elapsed
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A KPI worth leadership's attention this month, and why."""
+
+    kind: str  # success, improvement_area, status_change
+    kpi: KpiLine
+    reason: str
+
+
+@dataclass(frozen=True)
 class ScorecardReport:
     """The whole scorecard of one period."""
 
@@ -123,6 +160,8 @@ class ScorecardReport:
     catalog_version: str
     sources: tuple[SourceLine, ...] = ()
     withheld: tuple[KpiLine, ...] = field(default=())
+    initiatives: tuple[InitiativeLine, ...] = ()
+    highlights: tuple[Highlight, ...] = ()
 
     def kpis(self) -> list[KpiLine]:
         """All KPIs in catalog order."""

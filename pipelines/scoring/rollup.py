@@ -9,6 +9,7 @@ from pipelines.report.model import Coverage
 
 def rollup(members: Sequence[tuple[float | None, float]]) -> tuple[float | None, Coverage]:
     """The weighted mean of the members' (score, weight) that scored, and the coverage."""
+    members = [(s, w) for s, w in members if w > 0]  # weight 0: not in the roll-up this period
     scored = [(s, w) for s, w in members if s is not None]
     total_weight = float(sum(w for _, w in members))
     scored_weight = float(sum(w for _, w in scored))

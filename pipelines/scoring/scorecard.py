@@ -7,11 +7,19 @@ transaction.
 from __future__ import annotations
 
 from pipelines.catalog.catalog import Catalog
-from pipelines.catalog.models import Kpi
+from pipelines.catalog.models import Kpi, TargetVersion, weight_at
 from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.report.model import NO_DATA, NO_TARGET, WITHHELD
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
+
+
+def phase_share(catalog: Catalog, version: TargetVersion, period: Period) -> float:
+    """The share of an annual target that falls in `period` under the version's phasing."""
+    if version.phasing == "even":
+        return 1 / 12
+    index = (period.month - catalog.organization.fiscal_year_start_month) % 12
+    return version.phasing[index] / sum(version.phasing)
 
 
 def goal_for(catalog: Catalog, kpi: Kpi, period: Period) -> scoring.Goal | None:
@@ -19,6 +27,12 @@ def goal_for(catalog: Catalog, kpi: Kpi, period: Period) -> scoring.Goal | None:
     version = catalog.target_for(kpi.id, period)
     if version is None:
         return None
+    if version.annual is not None:
+        share = phase_share(catalog, version, period) if kpi.additive else 1.0
+        version = version.model_copy(update={
+            "value": version.annual * share,
+            "red_flag": version.red_flag * share if version.red_flag is not None else None,
+        })
     if kpi.direction == "within_range":
         width = version.upper - version.lower
         return scoring.Goal(
@@ -46,8 +60,28 @@ def ytd_target(catalog: Catalog, kpi: Kpi, period: Period) -> float | None:
     return sum(values) if kpi.additive else sum(values) / len(values)
 
 
+def forecast(catalog: Catalog, kpi: Kpi, period: Period, ytd_value: float | None) -> dict:
+    """Year-end projection for a KPI with an annual target: value, target, method, meets."""
+    version = catalog.target_for(kpi.id, period)
+    empty = {"forecast": None, "forecast_target": None, "forecast_method": None,
+             "forecast_meets": None}
+    if version is None or version.annual is None or ytd_value is None:
+        return empty
+    first = fiscal_year_start(period, catalog.organization.fiscal_year_start_month)
+    year = months_between(first, first.shift(11))
+    if kpi.additive:
+        elapsed = sum(phase_share(catalog, version, p) for p in year if p <= period)
+        value, method = ytd_value / elapsed, "year-to-date run rate, adjusted for the phasing"
+    else:
+        value, method = ytd_value, "year-to-date value held to year end"
+    higher = kpi.direction != "lower_is_better"
+    meets = value >= version.annual if higher else value <= version.annual
+    return {"forecast": value, "forecast_target": version.annual, "forecast_method": method,
+            "forecast_meets": meets}
+
+
 def kpi_score_row(catalog: Catalog, kpi: Kpi, period: Period, state: str,
-                  value: float | None) -> dict:
+                  value: float | None, ytd_value: float | None = None) -> dict:
     """The score.kpi_scores row of one KPI (without period and run id)."""
     goal = goal_for(catalog, kpi, period)
     row = {
@@ -57,7 +91,8 @@ def kpi_score_row(catalog: Catalog, kpi: Kpi, period: Period, state: str,
         "target_upper": goal.upper if goal else None,
         "red_flag": goal.red_flag if goal else None,
         "ytd_target": ytd_target(catalog, kpi, period),
-        "variance": None, "variance_pct": None, "weight": kpi.weight,
+        "variance": None, "variance_pct": None, "weight": weight_at(kpi.weight, period),
+        **forecast(catalog, kpi, period, ytd_value if state != WITHHELD else None),
     }
     if state == WITHHELD:
         return {**row, "status": WITHHELD}
@@ -71,18 +106,20 @@ def kpi_score_row(catalog: Catalog, kpi: Kpi, period: Period, state: str,
     return {**row, "status": scoring.status(value, goal), "score": scoring.score(value, goal)}
 
 
-def rollup_rows(catalog: Catalog, kpi_rows: list[dict]) -> list[dict]:
-    """Objective, perspective and overall rows rolled up from the KPI rows."""
+def rollup_rows(catalog: Catalog, kpi_rows: list[dict], period: Period) -> list[dict]:
+    """Objective, perspective and overall rows rolled up from the KPI rows, with the weights
+    in force in `period`."""
     by_kpi = {r["kpi_id"]: r for r in kpi_rows}
     rows, perspective_members = [], []
     for perspective in catalog.perspectives:
         objective_members = []
         for objective in perspective.objectives:
-            members = [(by_kpi[k.id]["score"], k.weight) for k in catalog.kpis_of(objective.id)]
+            members = [(by_kpi[k.id]["score"], by_kpi[k.id]["weight"])
+                       for k in catalog.kpis_of(objective.id)]
             rows.append(_node("objective", objective.id, perspective.id, *rollup(members)))
-            objective_members.append((rows[-1]["score"], objective.weight))
+            objective_members.append((rows[-1]["score"], weight_at(objective.weight, period)))
         rows.append(_node("perspective", perspective.id, "overall", *rollup(objective_members)))
-        perspective_members.append((rows[-1]["score"], perspective.weight))
+        perspective_members.append((rows[-1]["score"], weight_at(perspective.weight, period)))
     rows.append(_node("overall", "overall", None, *rollup(perspective_members)))
     return rows
 
@@ -99,15 +136,17 @@ def _node(level, node_id, parent_id, value, coverage) -> dict:
 def score_period(con, catalog: Catalog, period: Period, run_id: str) -> dict:
     """Score a period from its KPI values and replace its score rows; returns the overall row."""
     values = {
-        kpi_id: (state, value)
-        for kpi_id, state, value in con.execute(
-            "select kpi_id, state, value from kpi.kpi_values where period = ?", [period.start]
+        kpi_id: (state, value, ytd_value)
+        for kpi_id, state, value, ytd_value in con.execute(
+            "select kpi_id, state, value, ytd_value from kpi.kpi_values where period = ?",
+            [period.start],
         ).fetchall()
     }
     kpi_rows = [
-        kpi_score_row(catalog, k, period, *values.get(k.id, (NO_DATA, None))) for k in catalog.kpis
+        kpi_score_row(catalog, k, period, *values.get(k.id, (NO_DATA, None, None)))
+        for k in catalog.kpis
     ]
-    node_rows = rollup_rows(catalog, kpi_rows)
+    node_rows = rollup_rows(catalog, kpi_rows, period)
     con.execute("begin transaction")
     try:
         con.execute("delete from score.kpi_scores where period = ?", [period.start])

@@ -44,6 +44,10 @@ create table if not exists score.kpi_scores (
     variance double,
     variance_pct double,
     weight double not null,
+    forecast double,
+    forecast_target double,
+    forecast_method varchar,
+    forecast_meets boolean,
     run_id varchar not null,
     primary key (period, kpi_id)
 );

@@ -1,0 +1,48 @@
+"""Initiatives' overdue and at-risk flags, derived from dates and progress (never typed in)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pipelines.catalog.catalog import Catalog
+from pipelines.catalog.models import Initiative
+from pipelines.periods import Period
+from pipelines.report.model import InitiativeLine
+
+CLOSED = ("completed", "cancelled")
+PROGRESS_SLACK_POINTS = 20  # progress this far behind the time elapsed reads as at risk
+
+
+def elapsed_share(initiative: Initiative, as_of: date) -> float | None:
+    """The share of the initiative's time that has passed on `as_of` (None without a start)."""
+    if initiative.start is None:
+        return None
+    start = Period.parse(initiative.start).start
+    deadline = date.fromisoformat(initiative.deadline)
+    if deadline <= start:
+        return 1.0
+    return min(1.0, max(0.0, (as_of - start).days / (deadline - start).days))
+
+
+def initiative_line(catalog: Catalog, initiative: Initiative, as_of: date) -> InitiativeLine:
+    """The initiative as of a date (the period's last day)."""
+    deadline = date.fromisoformat(initiative.deadline)
+    is_open = initiative.status not in CLOSED
+    overdue = is_open and deadline < as_of
+    share = elapsed_share(initiative, as_of)
+    lagging = share is not None and initiative.percent_complete < share * 100 - PROGRESS_SLACK_POINTS
+    names = {o.id: o.name for o in catalog.objectives}
+    return InitiativeLine(
+        id=initiative.id, name=initiative.name, owner=initiative.owner,
+        objectives=tuple(names[o] for o in initiative.objectives), start=initiative.start,
+        deadline=deadline, status=initiative.status,
+        percent_complete=initiative.percent_complete, overdue=overdue,
+        at_risk=is_open and not overdue and (initiative.status == "behind" or lagging),
+        days_overdue=(as_of - deadline).days if overdue else 0,
+    )
+
+
+def initiative_lines(catalog: Catalog, period: Period) -> tuple[InitiativeLine, ...]:
+    """Every initiative as of the period's end, overdue first, then at risk, then by deadline."""
+    lines = [initiative_line(catalog, i, period.last_day) for i in catalog.initiatives]
+    return tuple(sorted(lines, key=lambda i: (not i.overdue, not i.at_risk, i.deadline)))
