@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from pipelines.kpis import formula
+from pipelines.kpis.evaluate import single_select
 
 if TYPE_CHECKING:
     from pipelines.catalog.catalog import Catalog
@@ -69,17 +70,19 @@ def _formula_problems(catalog: Catalog) -> list[str]:
 def _sql_problems(catalog: Catalog) -> list[str]:
     problems = []
     by_raw = {f"{RAW_SCHEMA}.{t.raw_name}" for t in catalog.tables}
+    parser = duckdb.connect()
     for kpi in (k for k in catalog.kpis if not k.calculated):
         path = catalog.sql_root / kpi.sql
         where = f"kpis ({kpi.id}).sql"
         if not path.is_file():
             problems.append(f"{where}: the SQL file sql/{kpi.sql} does not exist")
             continue
-        try:
-            read = tables_in_sql(path.read_text(encoding="utf-8"))
-        except duckdb.Error as exc:
-            problems.append(f"sql/{kpi.sql}: the SQL does not parse: {exc}")
+        text = path.read_text(encoding="utf-8")
+        problem = single_select(parser, text)
+        if problem:
+            problems.append(f"sql/{kpi.sql}: the SQL {problem}")
             continue
+        read = tables_in_sql(text)
         unknown = sorted(read - by_raw)
         if unknown:
             problems.append(

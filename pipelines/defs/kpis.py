@@ -58,7 +58,7 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
         current = scorecard.catalog()
         selected = [k for k in current.kpis if kpi_asset_key(k) in context.selected_asset_keys]
         history = {k.id: {} for k in selected}
-        with warehouse.connection() as con:
+        with warehouse.connection(sandboxed=True) as con:
             for period in periods_of(context):
                 values = period_values(con, current, selected, period)
                 write_kpi_values(con, current, period, values, context.run_id)

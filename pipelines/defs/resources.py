@@ -20,9 +20,10 @@ class WarehouseResource(ConfigurableResource):
     lock_wait_seconds: float = 30.0
 
     @contextmanager
-    def connection(self) -> Iterator:
-        """A read-write connection with the warehouse tables in place, closed (and so checkpointed) after use."""
-        con = connect(Path(self.path), wait_seconds=self.lock_wait_seconds)
+    def connection(self, sandboxed: bool = False) -> Iterator:
+        """A read-write connection with the warehouse tables in place, checkpointed and closed
+        after use; `sandboxed` ones (for catalog SQL) cannot touch anything but the warehouse."""
+        con = connect(Path(self.path), wait_seconds=self.lock_wait_seconds, sandboxed=sandboxed)
         try:
             ensure_tables(con)
             yield con

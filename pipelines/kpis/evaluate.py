@@ -38,8 +38,23 @@ class KpiValue:
     withheld_reason: str | None = None
 
 
+def single_select(con, sql: str) -> str | None:
+    """A reason why `sql` is not exactly one SELECT statement, or None when it is."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        return f"does not parse: {exc}"
+    kinds = [s.type.name for s in statements]
+    if kinds != ["SELECT"]:
+        return f"must be exactly one SELECT statement; found {', '.join(kinds) or 'none'}"
+    return None
+
+
 def run_sql(con, kpi: Kpi, sql: str, window: Window) -> float | None:
     """Run the KPI's SQL over one window; None when it yields no value."""
+    problem = single_select(con, sql)
+    if problem:
+        raise KpiQueryError(f"KPI {kpi.id} (sql/{kpi.sql}) {problem}")
     try:
         cursor = con.execute(sql, {"window_start": window.start, "window_end": window.end})
         columns = [d[0] for d in cursor.description]

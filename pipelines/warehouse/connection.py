@@ -28,13 +28,26 @@ def quote_identifier(name: str) -> str:
     return f'"{name}"'
 
 
-def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 30.0):
+# A connection for catalog SQL: it reads and writes the warehouse and nothing else: no files,
+# no other databases, no extensions, and the settings cannot be changed back.
+SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 30.0,
+            sandboxed: bool = False):
     """Open the warehouse, waiting up to `wait_seconds` for another writer to finish."""
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
+    config = dict(SANDBOX) if sandboxed else {}
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if not any(word in str(exc) for word in _LOCK_WORDS):
                 raise
