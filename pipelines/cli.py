@@ -10,6 +10,7 @@ import sys
 from datetime import date
 
 from pipelines.catalog import CatalogError, load_catalog
+from pipelines.catalog.checks import check_catalog
 from pipelines.periods import Period, PeriodError, last_complete_period
 from pipelines.settings import RuntimePaths, runtime_paths
 
@@ -51,6 +52,8 @@ def cmd_run(args, paths: RuntimePaths) -> int:
     from pipelines.runner import run_job
 
     period = _period_in_range(args.period, paths)
+    if preflight(paths) != 0:
+        return 1
     print(f"Running the scorecard for {period.label} ({period}) ...")
     outcome = run_job(paths, MONTHLY_JOB, period, period)
     status = _report(outcome, f"The run for {period}")
@@ -69,6 +72,8 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
     first, last = _period_in_range(args.start, paths), _period_in_range(args.end, paths)
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}")
+    if preflight(paths) != 0:
+        return 1
     print(f"Loading and scoring {first} to {last} ...")
     return _report(run_job(paths, HISTORY_JOB, first, last), f"The backfill {first}..{last}")
 
@@ -93,15 +98,31 @@ def cmd_demo(args, paths: RuntimePaths) -> int:
     return cmd_run(args, paths)
 
 
+def preflight(paths: RuntimePaths, *, verbose: bool = False) -> int:
+    """Check the catalog: print problems; 0 when it may run (warnings only), 1 on errors."""
+    catalog = load_catalog(paths.definitions, paths.sql)
+    report = check_catalog(catalog, date.today())
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if report.errors:
+        print(f"The catalog has {len(report.errors)} error(s); fix them and run again.",
+              file=sys.stderr)
+        return 1
+    if verbose:
+        print(
+            f"The catalog is valid: {len(catalog.perspectives)} perspectives, "
+            f"{len(catalog.objectives)} objectives, {len(catalog.kpis)} KPIs, "
+            f"{len(catalog.tables)} source tables (version {catalog.version})"
+            + (f", {len(report.warnings)} warning(s)." if report.warnings else ".")
+        )
+    return 0
+
+
 def cmd_check(args, paths: RuntimePaths) -> int:
     """Validate the catalog and report every problem."""
-    catalog = load_catalog(paths.definitions, paths.sql)
-    print(
-        f"The catalog is valid: {len(catalog.perspectives)} perspectives, "
-        f"{len(catalog.objectives)} objectives, {len(catalog.kpis)} KPIs, "
-        f"{len(catalog.tables)} source tables (version {catalog.version})."
-    )
-    return 0
+    return preflight(paths, verbose=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

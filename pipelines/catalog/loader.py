@@ -47,10 +47,29 @@ def _location(loc: tuple) -> str:
     return "".join(parts) or "(top level)"
 
 
+def _line(node: yaml.Node | None, loc: tuple) -> int | None:
+    """The line (1-based) of the deepest YAML node on the key path `loc`."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for item in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == item), None)
+            if match is None:
+                match = next((k for k, _ in node.value if k.value == item), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(item, int):
+            match = node.value[item] if item < len(node.value) else None
+        else:
+            match = None
+        if match is None:
+            break
+        node, line = match, match.start_mark.line + 1
+    return line
+
+
 def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | None:
     name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except FileNotFoundError:
         problems.append(f"{name}: the file is missing")
         return None
@@ -63,13 +82,16 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        tree = yaml.compose(text)
         for err in exc.errors():
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = "unknown field (check its spelling against the docs)"
             elif err["type"] == "missing":
                 message = "required field is missing"
-            problems.append(f"{name}: {_location(err['loc'])}: {message}")
+            line = _line(tree, err["loc"])
+            where = f"{name}:{line}" if line else name
+            problems.append(f"{where}: {_location(err['loc'])}: {message}")
         return None
 
 

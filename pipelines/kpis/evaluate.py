@@ -50,13 +50,19 @@ def single_select(con, sql: str) -> str | None:
     return None
 
 
+def window_params(sql: str, window: Window) -> dict:
+    """The window parameters the SQL uses ($window_start, $window_end), bound to the window."""
+    values = {"window_start": window.start, "window_end": window.end}
+    return {name: value for name, value in values.items() if f"${name}" in sql}
+
+
 def run_sql(con, kpi: Kpi, sql: str, window: Window) -> float | None:
     """Run the KPI's SQL over one window; None when it yields no value."""
     problem = single_select(con, sql)
     if problem:
         raise KpiQueryError(f"KPI {kpi.id} (sql/{kpi.sql}) {problem}")
     try:
-        cursor = con.execute(sql, {"window_start": window.start, "window_end": window.end})
+        cursor = con.execute(sql, window_params(sql, window))
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
     except duckdb.Error as exc:

@@ -1,0 +1,114 @@
+"""The deeper checks `scorecard check` and every run perform on a loaded catalog.
+
+They need no data: KPI SQL is bound against empty tables built from the declared columns, in a
+sandboxed in-memory DuckDB, so a wrong column name or a query not returning one `value` column is
+caught before a monthly run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+
+from pipelines.catalog.catalog import Catalog
+from pipelines.catalog.models import TargetVersion
+from pipelines.ingest.raw_tables import create_raw_table
+from pipelines.kpis.evaluate import single_select, window_params
+from pipelines.periods import Period, Window
+from pipelines.warehouse.connection import SANDBOX
+
+WEIGHT_TOLERANCE = 1e-6
+
+
+@dataclass
+class CheckReport:
+    """Errors stop a run; warnings are printed."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _bind_sql(catalog: Catalog, report: CheckReport) -> None:
+    con = duckdb.connect(config=dict(SANDBOX))
+    con.execute("create schema raw")
+    for table in catalog.tables:
+        create_raw_table(con, table)
+    window = Period(2000, 1)
+    for kpi in (k for k in catalog.kpis if not k.calculated):
+        sql = catalog.sql_text(kpi)
+        where = f"sql/{kpi.sql} (KPI {kpi.id})"
+        if problem := single_select(con, sql):
+            report.errors.append(f"{where}: {problem}")
+            continue
+        try:
+            cursor = con.execute(sql, window_params(sql, Window("month", window, window)))
+        except duckdb.Error as exc:
+            report.errors.append(f"{where}: does not bind against the declared tables: {exc}")
+            continue
+        columns = [d[0] for d in cursor.description]
+        if columns != ["value"]:
+            report.errors.append(
+                f"{where}: must return one column named value; it returns {', '.join(columns)}"
+            )
+    con.close()
+
+
+def _threshold_problem(direction: str, v: TargetVersion) -> str | None:
+    if direction == "within_range":
+        if v.red_flag_lower is not None and v.red_flag_lower > v.lower:
+            return f"red_flag_lower {v.red_flag_lower} is above the band's lower {v.lower}"
+        if v.red_flag_upper is not None and v.red_flag_upper < v.upper:
+            return f"red_flag_upper {v.red_flag_upper} is below the band's upper {v.upper}"
+        return None
+    goal = v.value if v.value is not None else v.annual
+    if v.red_flag is None or goal is None:
+        return None
+    if direction == "higher_is_better" and v.red_flag > goal:
+        return f"red_flag {v.red_flag} is above the goal {goal}, but higher is better"
+    if direction == "lower_is_better" and v.red_flag < goal:
+        return f"red_flag {v.red_flag} is below the goal {goal}, but lower is better"
+    return None
+
+
+def _targets(catalog: Catalog, coming: Period, report: CheckReport) -> None:
+    for kpi in catalog.kpis:
+        for version in catalog.targets.get(kpi.id, ()):
+            if problem := _threshold_problem(kpi.direction, version):
+                report.errors.append(
+                    f"targets.yaml: targets.{kpi.id} (from {version.from_}): {problem}")
+        if catalog.target_for(kpi.id, coming) is None:
+            report.warnings.append(
+                f"targets.yaml: targets.{kpi.id}: no target for the coming period {coming}; "
+                "it will show as no target")
+
+
+def _fractions(where: str, weights: list) -> str | None:
+    numbers = [w for w in weights if isinstance(w, int | float)]
+    if len(numbers) != len(weights) or not numbers or max(numbers) > 1:
+        return None  # relative weights (or versions over time): they need not add up
+    total = sum(numbers)
+    if abs(total - 1) > WEIGHT_TOLERANCE and min(numbers) < 1:
+        return f"{where}: the fractional weights add up to {total:g}; they must add up to 1"
+    return None
+
+
+def _weights(catalog: Catalog, report: CheckReport) -> None:
+    problems = [_fractions("scorecard.yaml: perspectives",
+                           [p.weight for p in catalog.perspectives])]
+    problems += [
+        _fractions(f"scorecard.yaml: perspective {p.id} objectives",
+                   [o.weight for o in p.objectives])
+        for p in catalog.perspectives
+    ]
+    report.errors.extend(p for p in problems if p)
+
+
+def check_catalog(catalog: Catalog, today: date) -> CheckReport:
+    """Every deeper problem of a loaded catalog; the coming period is the month of `today`."""
+    report = CheckReport()
+    _bind_sql(catalog, report)
+    _targets(catalog, Period.of(today), report)
+    _weights(catalog, report)
+    return report

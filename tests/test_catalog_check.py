@@ -1,0 +1,116 @@
+"""`scorecard check`: the deeper checks, each error naming the file and the problem."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+import yaml
+
+from pipelines.catalog import load_catalog
+from pipelines.catalog.checks import check_catalog
+from pipelines.cli import main
+from pipelines.ingest.files import load_file_table
+from pipelines.kpis.evaluate import KpiQueryError, kpi_value
+from pipelines.periods import Period
+from pipelines.warehouse.connection import connect, ensure_tables
+
+
+def _check(root):
+    catalog = load_catalog(root / "definitions", root / "sql")
+    return check_catalog(catalog, date(2026, 11, 28))
+
+
+def _edit(path, change):
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def test_shipped_catalog_has_no_errors(copied_catalog):
+    assert _check(copied_catalog).errors == []
+
+
+def test_sql_with_an_undeclared_column(copied_catalog):
+    sql = copied_catalog / "sql/kpis/nps.sql"
+    sql.write_text(sql.read_text().replace("select score", "select nps_score"))
+    errors = _check(copied_catalog).errors
+    assert any(e.startswith("sql/kpis/nps.sql (KPI nps): does not bind") and "nps_score" in e
+               for e in errors), errors
+
+
+def test_sql_returning_the_wrong_columns(copied_catalog):
+    (copied_catalog / "sql/kpis/nps.sql").write_text(
+        "select count(*) as n, 1 as m from raw.crm_nps_responses")
+    assert any("sql/kpis/nps.sql (KPI nps): must return one column named value; it returns n, m"
+               in e for e in _check(copied_catalog).errors)
+
+
+def test_sql_that_is_not_a_single_select(copied_catalog):
+    (copied_catalog / "sql/kpis/nps.sql").write_text(
+        "select 1 as value from raw.crm_nps_responses; drop table raw.crm_nps_responses")
+    problems = pytest.raises(Exception, _check, copied_catalog)
+    assert "must be exactly one SELECT statement" in str(problems.value)
+
+
+def test_threshold_contradicting_the_direction(copied_catalog):
+    _edit(copied_catalog / "definitions/targets.yaml",
+          lambda d: d["targets"]["nps"].__setitem__(0, {"from": "2022-01", "value": 40,
+                                                        "red_flag": 50}))
+    assert ("targets.yaml: targets.nps (from 2022-01): red_flag 50.0 is above the goal 40.0, "
+            "but higher is better") in _check(copied_catalog).errors
+
+
+def test_fractional_weights_that_do_not_add_up(copied_catalog):
+    _edit(copied_catalog / "definitions/scorecard.yaml",
+          lambda d: d["perspectives"][0].__setitem__("weight", 0.5))
+    assert any("perspectives: the fractional weights add up to 1.2" in e
+               for e in _check(copied_catalog).errors)
+
+
+def test_missing_target_for_the_coming_period_is_a_warning(copied_catalog):
+    _edit(copied_catalog / "definitions/targets.yaml",
+          lambda d: d["targets"]["nps"].__setitem__(0, {"from": "2022-01", "value": 40}) or
+          d["targets"].__setitem__("nps", [{"from": "2022-01", "value": 40}]))
+    _edit(copied_catalog / "definitions/targets.yaml",
+          lambda d: d["targets"].__setitem__("win_rate_pct", [{"from": "2030-01", "value": 30}]))
+    report = _check(copied_catalog)
+    assert report.errors == []
+    assert any("targets.win_rate_pct: no target for the coming period 2026-11" in w
+               for w in report.warnings)
+
+
+def test_check_command_exit_codes(copied_catalog, monkeypatch, capsys):
+    monkeypatch.setenv("SCORECARD_DEFINITIONS", str(copied_catalog / "definitions"))
+    monkeypatch.setenv("SCORECARD_SQL", str(copied_catalog / "sql"))
+    assert main(["check"]) == 0
+    assert "The catalog is valid" in capsys.readouterr().out
+    _edit(copied_catalog / "definitions/targets.yaml",
+          lambda d: d["targets"]["nps"].__setitem__(0, {"from": "2022-01", "value": 40,
+                                                        "red_flag": 50}))
+    assert main(["check"]) == 1
+    assert "red_flag 50.0 is above the goal" in capsys.readouterr().err
+
+
+def test_kpi_sql_cannot_touch_files_or_other_databases(paths, catalog, tiny_exports, tmp_path):
+    con = connect(paths.warehouse)
+    ensure_tables(con)
+    load_file_table(con, catalog.table("crm.nps_responses"), Period(2026, 1), Period(2026, 1),
+                    paths.home, "t")
+    con.close()
+    sandboxed = connect(paths.warehouse, sandboxed=True)
+    kpi = catalog.kpi("nps")
+    for attack in (f"select count(*) as value from read_csv('{tiny_exports}/crm/nps_responses.csv')",
+                   f"select 1 as value from (attach '{tmp_path}/other.duckdb' as o)",
+                   "select 1 as value; install httpfs"):
+        text = catalog.sql_text
+        try:
+            catalog.__class__.sql_text = lambda self, k, attack=attack: attack
+            with pytest.raises(KpiQueryError):
+                kpi_value(sandboxed, catalog, kpi, Period(2026, 1))
+        finally:
+            catalog.__class__.sql_text = text.__func__
+    with pytest.raises(duckdb.Error):
+        sandboxed.execute("set enable_external_access = true")
+    assert not (tmp_path / "other.duckdb").exists()
