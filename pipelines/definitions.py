@@ -26,7 +26,7 @@ def build_definitions(paths: RuntimePaths) -> Definitions:
             *build_scorecard_assets(catalog, partitions),
         ],
         jobs=jobs,
-        schedules=build_schedules(jobs[0]),
+        schedules=build_schedules(jobs[0], catalog.schedule),
         resources=resources_for(paths),
     )
 

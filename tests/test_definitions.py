@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from dagster import AssetKey
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from croniter import croniter
+from dagster import AssetKey, build_schedule_context
 
 from pipelines.definitions import build_definitions
 
@@ -24,7 +29,29 @@ def test_definitions_follow_the_catalog(paths, catalog):
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"monthly_scorecard",
                                                              "scorecard_history"}
     schedule = defs.resolve_schedule_def("monthly_scorecard_schedule")
-    assert schedule.cron_schedule == "0 6 5 * *"
+    assert schedule.cron_schedule == "0 6 4 * *"
+    assert schedule.execution_timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(("fires_at", "period"), [
+    (datetime(2026, 11, 4, 6, 0, tzinfo=ZoneInfo("Europe/Berlin")), "2026-10"),
+    (datetime(2027, 1, 4, 6, 0, tzinfo=ZoneInfo("Europe/Berlin")), "2026-12"),  # year end
+    # 23:30 UTC on Nov 30 is already Dec 1 in Berlin: the local date decides the month
+    (datetime(2026, 11, 30, 23, 30, tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Europe/Berlin")),
+     "2026-11"),
+])
+def test_schedule_runs_the_month_that_just_closed(paths, fires_at, period):
+    schedule = build_definitions(paths).resolve_schedule_def("monthly_scorecard_schedule")
+    run = schedule(build_schedule_context(scheduled_execution_time=fires_at))
+    assert run.partition_key == period
+    assert run.run_key == f"scorecard-{period}"
+
+
+def test_schedule_fires_on_the_configured_day(paths):
+    schedule = build_definitions(paths).resolve_schedule_def("monthly_scorecard_schedule")
+    start = datetime(2026, 12, 31, 12, tzinfo=ZoneInfo("Europe/Berlin"))
+    fires = croniter(schedule.cron_schedule, start).get_next(datetime)
+    assert (fires.year, fires.month, fires.day, fires.hour) == (2027, 1, 4, 6)
 
 
 def test_every_asset_has_a_description(paths):

@@ -15,6 +15,7 @@ from pipelines.catalog.models import (
     Organization,
     Perspective,
     RecipientList,
+    ScheduleSettings,
     SourceFile,
     Table,
     TargetVersion,
@@ -56,6 +57,7 @@ class Catalog:
     initiatives: tuple[Initiative, ...]
     recipient_lists: tuple[RecipientList, ...]
     commentary: tuple[CommentaryFile, ...] = ()
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     kpi_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property

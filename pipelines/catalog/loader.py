@@ -135,6 +135,7 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
         initiatives=tuple(initiatives.initiatives),
         recipient_lists=tuple(recipients.lists),
         commentary=tuple(commentary),
+        schedule=scorecard.schedule,
     )
     problems.extend(check_references(catalog))
     if problems:

@@ -93,9 +93,29 @@ class Link(Strict):
     to: Identifier
 
 
+class ScheduleSettings(Strict):
+    """When the monthly run fires: some days after the month closes, at a local time."""
+
+    days_after_month_end: int = Field(default=4, ge=1, le=28)
+    time: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    def _known_timezone(cls, value: str) -> str:  # noqa: N805
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
+                             "Europe/Berlin)") from None
+        return value
+
+
 class ScorecardFile(Strict):
     """definitions/scorecard.yaml."""
 
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     organization: Organization
     perspectives: list[Perspective] = Field(min_length=1)
     links: list[Link] = Field(default_factory=list)

@@ -1,8 +1,15 @@
 """Jobs and the monthly schedule."""
 
-from __future__ import annotations
+from dagster import (
+    AssetSelection,
+    RunRequest,
+    ScheduleEvaluationContext,
+    define_asset_job,
+    schedule,
+)
 
-from dagster import AssetSelection, ScheduleDefinition, define_asset_job
+from pipelines.catalog.models import ScheduleSettings
+from pipelines.periods import Period
 
 from pipelines.defs.scorecard import REPORT_KEY
 
@@ -27,14 +34,21 @@ def build_jobs(partitions) -> list:
     return [monthly, history]
 
 
-def build_schedules(monthly_job) -> list:
-    """Run the previous month a few days after it closes."""
-    return [
-        ScheduleDefinition(
-            name="monthly_scorecard_schedule",
-            job=monthly_job,
-            cron_schedule="0 6 5 * *",
-            execution_timezone="UTC",
-            description="On the 5th at 06:00 UTC, the scorecard of the month that just closed.",
-        )
-    ]
+def build_schedules(monthly_job, settings: ScheduleSettings) -> list:
+    """Run the month that just closed, `days_after_month_end` days later at the local time."""
+    hour, minute = (int(part) for part in settings.time.split(":"))
+
+    @schedule(
+        name="monthly_scorecard_schedule",
+        job=monthly_job,
+        cron_schedule=f"{minute} {hour} {settings.days_after_month_end} * *",
+        execution_timezone=settings.timezone,
+        description=f"On day {settings.days_after_month_end} of each month at {settings.time} "
+        f"({settings.timezone}), the scorecard of the month that just closed.",
+    )
+    def monthly_scorecard_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+        period = Period.of(context.scheduled_execution_time.date()).shift(-1)
+        # The run key makes a second firing for the same month a no-op.
+        return RunRequest(run_key=f"scorecard-{period.key}", partition_key=period.key)
+
+    return [monthly_scorecard_schedule]

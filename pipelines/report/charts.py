@@ -1,0 +1,119 @@
+"""Small inline SVG charts for the report, built in Python from numbers only.
+
+The markup never contains text from the data: only coordinates formatted from floats, and colours
+from the constants below, so it is safe to insert unescaped into a template.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK, TrendPoint
+
+ACTUAL_COLOUR = "#1f3b73"
+TARGET_COLOUR = "#8a94a6"
+TRACK_COLOUR = "#e4e8ee"
+_STATUS_COLOURS = {ON_TRACK: "#1f8a4c", AT_RISK: "#d98a00", OFF_TRACK: "#c8322a"}
+_GREY = "#9aa3af"
+_PAD = 2.0
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _size(value: float, name: str) -> float:
+    size = float(value)
+    if not math.isfinite(size) or size <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return size
+
+
+def _runs(coords: Sequence[tuple[float, float] | None]) -> list[list[tuple[float, float]]]:
+    """Split a series at its gaps into runs of consecutive points."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for point in coords:
+        if point is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append(point)
+    return [run for run in runs if run]
+
+
+def _series_markup(runs: list[list[tuple[float, float]]], colour: str, dashed: bool) -> str:
+    dash = ' stroke-dasharray="2.5 2"' if dashed else ""
+    parts = []
+    for run in runs:
+        if len(run) == 1:
+            x, y = run[0]
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.2" fill="{colour}"/>')
+            continue
+        coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+        parts.append(
+            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1.2"'
+            f' stroke-linejoin="round" stroke-linecap="round"{dash}/>'
+        )
+    return "".join(parts)
+
+
+def _scaler(points: Sequence[TrendPoint], width: float, height: float):
+    values = [v for p in points for v in (p.actual, p.target) if _finite(v)]
+    low, high = min(values), max(values)
+    if high == low:
+        spread = abs(high) * 0.1 or 1.0
+        low, high = low - spread, high + spread
+    step = (width - 2 * _PAD) / (len(points) - 1) if len(points) > 1 else 0.0
+
+    def scale(index: int, value: float | None) -> tuple[float, float] | None:
+        if not _finite(value):
+            return None
+        x = _PAD + index * step if len(points) > 1 else width / 2
+        y = _PAD + (high - value) / (high - low) * (height - 2 * _PAD)
+        return x, y
+
+    return scale
+
+
+def sparkline_svg(points: Sequence[TrendPoint], width: float = 84, height: float = 22) -> str:
+    """An inline SVG sparkline of the actuals, with the target as a dashed line; '' without data."""
+    width, height = _size(width, "width"), _size(height, "height")
+    if not any(_finite(p.actual) for p in points):
+        return ""
+    scale = _scaler(points, width, height)
+    actual = [scale(i, p.actual) for i, p in enumerate(points)]
+    target = [scale(i, p.target) for i, p in enumerate(points)]
+    last_x, last_y = next(c for c in reversed(actual) if c is not None)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" width="{width:g}"'
+        f' height="{height:g}" viewBox="0 0 {width:g} {height:g}" role="img"'
+        ' aria-label="Trend of the last months: actual (solid) and target (dashed)">'
+        + _series_markup(_runs(target), TARGET_COLOUR, dashed=True)
+        + _series_markup(_runs(actual), ACTUAL_COLOUR, dashed=False)
+        + f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="1.8" fill="{ACTUAL_COLOUR}"/>'
+        + "</svg>"
+    )
+
+
+def score_bar_svg(
+    score: float | None, status: str = "", width: float = 120, height: float = 6
+) -> str:
+    """A horizontal bar showing a 0..10 score, filled in the status colour; only the track if None."""
+    width, height = _size(width, "width"), _size(height, "height")
+    colour = _STATUS_COLOURS.get(status, _GREY)
+    radius = height / 2
+    fill = ""
+    if _finite(score):
+        filled = max(0.0, min(1.0, float(score) / 10.0)) * width
+        if filled > 0:
+            fill = (
+                f'<rect x="0" y="0" width="{max(filled, height):.1f}" height="{height:g}"'
+                f' rx="{radius:g}" fill="{colour}"/>'
+            )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="score-bar" width="{width:g}"'
+        f' height="{height:g}" viewBox="0 0 {width:g} {height:g}" aria-hidden="true">'
+        f'<rect x="0" y="0" width="{width:g}" height="{height:g}" rx="{radius:g}"'
+        f' fill="{TRACK_COLOUR}"/>{fill}</svg>'
+    )
