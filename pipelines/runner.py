@@ -16,6 +16,8 @@ from pipelines.settings import RuntimePaths
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# The CLI prints its own summary; the full event log stays in the instance and the UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,10 @@ def _outcome(result: ExecuteInProcessResult) -> RunOutcome:
     errors = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data.error:
-            errors.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()}")
+            error = event.step_failure_data.error
+            while error.cause is not None:  # the user code's exception, not Dagster's wrapper
+                error = error.cause
+            errors.append(f"{event.step_key}: {error.message.strip()}")
     return RunOutcome(result.run_id, result.success, tuple(errors))
 
 
@@ -51,5 +56,7 @@ def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period) -> 
     else:
         kwargs = {"tags": {RANGE_START_TAG: first.key, RANGE_END_TAG: last.key}}
     with instance_for(paths) as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET, **kwargs
+        )
     return _outcome(result)

@@ -1,0 +1,191 @@
+"""Render a ScorecardReport to a self-contained HTML file and a PDF, from the same templates.
+
+The HTML inlines its CSS, so it opens anywhere. WeasyPrint renders the PDF from that same HTML
+with a URL fetcher that serves only regular files under the report assets folder: no network,
+no other file of the machine. Both outputs are written to temporary names and renamed into place
+only once both have been rendered, so a failed run never leaves half a report behind.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import jinja2
+from markupsafe import Markup
+
+from pipelines.report.formatting import STATUS_LABELS, register_filters
+from pipelines.report.model import AT_RISK, OFF_TRACK, KpiLine, ScorecardReport
+
+TEMPLATE = "scorecard.html"
+HTML_NAME = "scorecard.html"
+PDF_NAME = "scorecard.pdf"
+MAX_ASSET_BYTES = 20 * 1024 * 1024
+ATTENTION_LIMIT = 6
+PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
+
+
+class AssetAccessError(ValueError):
+    """A resource URL the report's URL fetcher refuses to serve."""
+
+
+def build_environment(templates_dir: Path, *, locale: str = "en_US") -> jinja2.Environment:
+    """The report's Jinja environment: autoescape everywhere, StrictUndefined, report filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=jinja2.select_autoescape(default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    register_filters(env, locale)
+    return env
+
+
+def report_title(report: ScorecardReport) -> str:
+    """The document title: '<organization> — Balanced Scorecard — <period label>'."""
+    return f"{report.organization} \u2014 Balanced Scorecard \u2014 {report.period_label}"
+
+
+def _read_css(path: Path) -> Markup:
+    css = path.read_text(encoding="utf-8")
+    if "</" in css:
+        raise ValueError(f"{path.name} must not contain '</' (it is inlined in a <style> block)")
+    return Markup(css)  # noqa: S704 - our own static file, checked above
+
+
+def _attention(kpis: list[KpiLine]) -> list[KpiLine]:
+    """The KPIs off track, then at risk, in catalog order."""
+    rank = {OFF_TRACK: 0, AT_RISK: 1}
+    flagged = [k for k in kpis if k.status in rank]
+    return sorted(flagged, key=lambda k: rank[k.status])
+
+
+def _context(report: ScorecardReport, assets_dir: Path, locale: str) -> dict[str, Any]:
+    kpis = report.kpis()
+    counts = Counter(k.status for k in kpis)
+    attention = _attention(kpis)
+    return {
+        "report": report,
+        "title": report_title(report),
+        "lang": locale.replace("_", "-").split("-")[0],
+        "css_screen": _read_css(assets_dir / "static" / "report.css"),
+        "css_print": _read_css(assets_dir / "static" / "print.css"),
+        "kpi_count": len(kpis),
+        "status_counts": [(s, counts[s]) for s in STATUS_LABELS if counts[s]],
+        "attention": attention[:ATTENTION_LIMIT],
+        "attention_more": max(0, len(attention) - ATTENTION_LIMIT),
+    }
+
+
+def render_html(report: ScorecardReport, assets_dir: Path, *, locale: str = "en_US") -> str:
+    """The report as one self-contained HTML document (CSS inlined)."""
+    env = build_environment(assets_dir / "templates", locale=locale)
+    return env.get_template(TEMPLATE).render(_context(report, assets_dir, locale))
+
+
+def resolve_asset_url(url: str, assets_dir: Path) -> Path:
+    """The regular file under assets_dir a file: URL points to; anything else raises."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        raise AssetAccessError(f"refused to fetch {url[:200]!r}: only report assets are served")
+    try:
+        root = assets_dir.resolve(strict=True)
+        path = Path(url2pathname(parts.path)).resolve(strict=True)
+    except (OSError, ValueError) as exc:
+        raise AssetAccessError(f"refused to fetch {url[:200]!r}: not found") from exc
+    if not path.is_relative_to(root) or not path.is_file():
+        raise AssetAccessError(f"refused to fetch {url[:200]!r}: outside the report assets")
+    if path.stat().st_size > MAX_ASSET_BYTES:
+        raise AssetAccessError(f"refused to fetch {url[:200]!r}: larger than the limit")
+    return path
+
+
+def _import_weasyprint() -> Any:
+    """Import WeasyPrint, turning a missing Pango into a clear error."""
+    try:
+        import weasyprint
+    except OSError as exc:
+        raise RuntimeError(
+            "WeasyPrint cannot load Pango, which the PDF report needs. On Debian/Ubuntu install "
+            f"it with: apt-get install {PANGO_PACKAGES}  (cause: {exc})"
+        ) from exc
+    return weasyprint
+
+
+def make_url_fetcher(assets_dir: Path) -> Any:
+    """A WeasyPrint URL fetcher serving only files under assets_dir; it records what it refused."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class AssetFetcher(URLFetcher):
+        """Serves report assets and refuses every other URL (network, other files, data:)."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=("file",))
+            self.served: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            """Serve url if it is a report asset, else raise AssetAccessError."""
+            try:
+                path = resolve_asset_url(url, assets_dir)
+            except AssetAccessError:
+                self.refused.append(url)
+                raise
+            self.served.append(url)
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(
+                path.as_uri(), path.read_bytes(), {"Content-Type": content_type}
+            )
+
+    _import_weasyprint()
+    return AssetFetcher()
+
+
+def write_pdf(
+    html: str, assets_dir: Path, target: Path, *, title: str, url_fetcher: Any = None
+) -> None:
+    """Render an HTML string to a PDF file through the asset-only URL fetcher."""
+    weasyprint = _import_weasyprint()
+    fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher(assets_dir)
+    base_url = assets_dir.resolve().as_uri() + "/"
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
+    document.metadata.title = title
+    document.write_pdf(str(target))
+
+
+def _temp_file(out_dir: Path, name: str) -> Path:
+    handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+    os.close(handle)
+    os.chmod(temp, 0o644)
+    return Path(temp)
+
+
+def write_report(
+    report: ScorecardReport, assets_dir: Path, out_dir: Path, *, locale: str = "en_US"
+) -> tuple[Path, Path]:
+    """Write out_dir/scorecard.html and out_dir/scorecard.pdf; both or neither replace old ones."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html = render_html(report, assets_dir, locale=locale)
+    html_path, pdf_path = out_dir / HTML_NAME, out_dir / PDF_NAME
+    temps: list[Path] = []
+    try:
+        html_temp = _temp_file(out_dir, HTML_NAME)
+        temps.append(html_temp)
+        html_temp.write_text(html, encoding="utf-8")
+        pdf_temp = _temp_file(out_dir, PDF_NAME)
+        temps.append(pdf_temp)
+        write_pdf(html, assets_dir, pdf_temp, title=report_title(report))
+        os.replace(pdf_temp, pdf_path)
+        os.replace(html_temp, html_path)
+    except BaseException:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+        raise
+    return html_path, pdf_path
