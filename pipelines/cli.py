@@ -125,6 +125,30 @@ def cmd_check(args, paths: RuntimePaths) -> int:
     return preflight(paths, verbose=True)
 
 
+def cmd_status(args, paths: RuntimePaths) -> int:
+    """Print what is loaded, computed, scored, rendered and sent per month."""
+    from pipelines.status import month_statuses
+    from pipelines.warehouse.connection import connect
+
+    last = _period_in_range(args.end, paths)
+    first = _period_in_range(args.start, paths) if args.start else last.shift(-11)
+    if not paths.warehouse.exists():
+        raise UsageError(f"there is no warehouse at {paths.warehouse} yet; run a month first")
+    con = connect(paths.warehouse, read_only=True)
+    try:
+        rows = month_statuses(con, first, last)
+    finally:
+        con.close()
+    print(f"{'month':<8} {'tables':>6} {'rows':>10} {'KPIs':>7} {'withheld':>8} "
+          f"{'overall':>13} {'rendered':>16} {'sent':>4}")
+    for r in rows:
+        overall = f"{r.overall_score:.2f} {r.overall_status}" if r.overall_score is not None else "—"
+        kpis = f"{r.kpis_with_value}/{r.kpis_total}" if r.kpis_total else "—"
+        print(f"{r.period:<8} {r.tables_loaded:>6} {r.rows_loaded:>10,} {kpis:>7} "
+              f"{r.kpis_withheld:>8} {overall:>13} {r.rendered_at or '—':>16} {r.emails_sent:>4}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
@@ -143,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--from", dest="start", required=True, help="first month YYYY-MM")
     backfill.add_argument("--to", dest="end", required=True, help="last month YYYY-MM")
     backfill.set_defaults(func=cmd_backfill)
+    status = commands.add_parser("status", help="what each month has: loaded, scored, sent")
+    status.add_argument("--from", dest="start", help="first month (default: 11 before --to)")
+    status.add_argument("--to", dest="end", help="last month (default: the last complete month)")
+    status.set_defaults(func=cmd_status)
     check = commands.add_parser("check", help="validate the catalog under definitions/")
     check.set_defaults(func=cmd_check)
     return parser

@@ -99,7 +99,7 @@ def sparkline_svg(points: Sequence[TrendPoint], width: float = 84, height: float
 def score_bar_svg(
     score: float | None, status: str = "", width: float = 120, height: float = 6
 ) -> str:
-    """A horizontal bar showing a 0..10 score, filled in the status colour; only the track if None."""
+    """A bar showing a 0..10 score in its status colour; only the empty track if None."""
     width, height = _size(width, "width"), _size(height, "height")
     colour = _STATUS_COLOURS.get(status, _GREY)
     radius = height / 2

@@ -1,4 +1,4 @@
-"""Number, status and date formatting for the report, and the one place its Jinja filters are registered.
+"""Number, status and date formatting for the report, and the one place its filters are registered.
 
 Every function is pure and takes a ``locale`` argument (``en_US`` by default; ``de_DE`` swaps the
 thousand and decimal separators and puts the currency symbol after the amount). A missing value
@@ -171,7 +171,7 @@ def format_score(value: float | None, locale: str = "en_US") -> str:
 
 
 def format_change(current: float | None, previous: float | None, locale: str = "en_US") -> str:
-    """The signed change of a score since the previous period ('+0.4'), a dash if either is missing."""
+    """The signed change of a score since the previous period ('+0.4'); a dash if one is missing."""
     if _missing(current) or _missing(previous):
         return DASH
     change = current - previous

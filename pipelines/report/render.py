@@ -121,6 +121,7 @@ def _import_weasyprint() -> Any:
 
 def make_url_fetcher(assets_dir: Path) -> Any:
     """A WeasyPrint URL fetcher serving only files under assets_dir; it records what it refused."""
+    _import_weasyprint()  # a clear error if Pango is missing, before weasyprint.urls loads it
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class AssetFetcher(URLFetcher):
@@ -144,7 +145,6 @@ def make_url_fetcher(assets_dir: Path) -> Any:
                 path.as_uri(), path.read_bytes(), {"Content-Type": content_type}
             )
 
-    _import_weasyprint()
     return AssetFetcher()
 
 
