@@ -5,8 +5,10 @@ The CLI and the tests call these; they are the same jobs `dagster dev` and the s
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
@@ -32,6 +34,9 @@ class RunOutcome:
 def instance_for(paths: RuntimePaths) -> DagsterInstance:
     """The Dagster instance under the runtime folder (created on first use)."""
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = paths.dagster_home / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(Path(__file__).with_name("instance.yaml"), config)
     return DagsterInstance.from_config(str(paths.dagster_home))
 
 
