@@ -66,7 +66,7 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
             for table in selected:
                 try:
                     result = load_file_table(con, table, periods[0], periods[-1],
-                                             scorecard.paths().home, context.run_id)
+                                             scorecard.paths().home, context.run.run_id)
                 except SourceLoadError as exc:
                     context.log.error(str(exc))
                     failures.append(str(exc))

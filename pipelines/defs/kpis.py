@@ -61,7 +61,7 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
         with warehouse.connection(sandboxed=True) as con:
             for period in periods_of(context):
                 values = period_values(con, current, selected, period)
-                write_kpi_values(con, current, period, values, context.run_id)
+                write_kpi_values(con, current, period, values, context.run.run_id)
                 for v in values:
                     history[v.kpi_id][period.key] = v.value if v.state == "value" else v.state
         for kpi in selected:

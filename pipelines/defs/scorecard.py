@@ -53,7 +53,7 @@ def build_scorecard_assets(catalog: Catalog, partitions: PartitionsDefinition) -
         overall = {}
         with warehouse.connection() as con:
             for period in periods_of(context):
-                overall[period.key] = score_period(con, current, period, context.run_id)
+                overall[period.key] = score_period(con, current, period, context.run.run_id)
             last = periods_of(context)[-1]
             table = _kpi_table(con, last.start)
         final = overall[last.key]
@@ -86,14 +86,14 @@ def build_scorecard_assets(catalog: Catalog, partitions: PartitionsDefinition) -
         written = {}
         with warehouse.connection() as con:
             for period in periods_of(context):
-                report = build_report(con, current, period, context.run_id)
+                report = build_report(con, current, period, context.run.run_id)
                 html, pdf = write_report(report, paths.report_assets, paths.report_dir(period.key))
                 digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
                 con.execute("delete from meta.reports where period = ?", [period.start])
                 con.execute(
                     "insert into meta.reports values (?, ?, ?, ?, ?, ?, ?)",
                     [period.start, str(html), str(pdf), digest, current.version,
-                     context.run_id, datetime.now()],
+                     context.run.run_id, datetime.now()],
                 )
                 written[period.key] = (html, pdf, digest)
         html, pdf, digest = written[max(written)]

@@ -1,0 +1,117 @@
+"""The whole pipeline on a small demo: exports -> Dagster runs -> warehouse -> HTML and PDF."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pypdf import PdfReader
+
+from pipelines.catalog import load_catalog
+from pipelines.cli import main
+from pipelines.defs.jobs import HISTORY_JOB, MONTHLY_JOB
+from pipelines.demo.generator import generate_demo
+from pipelines.periods import Period
+from pipelines.runner import run_job
+from pipelines.settings import PROJECT_ROOT, RuntimePaths
+from pipelines.warehouse.connection import connect
+
+FIRST, LAST = Period(2025, 9), Period(2026, 2)
+RAW_AND_OWN_TABLES = "select table_schema || '.' || table_name from information_schema.tables"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> RuntimePaths:
+    """A small demo (scale 0.05, six months) loaded and scored, and its last month rendered."""
+    home = tmp_path_factory.mktemp("e2e")
+    paths = RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
+                         sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+    generate_demo(paths.demo, start=FIRST.key, end=LAST.key, scale=0.05, seed=11)
+    history = run_job(paths, HISTORY_JOB, FIRST, LAST.shift(-1))
+    assert history.success, history.errors
+    month = run_job(paths, MONTHLY_JOB, LAST, LAST)
+    assert month.success, month.errors
+    return paths
+
+
+def _table_contents(paths: RuntimePaths) -> dict[str, list]:
+    con = connect(paths.warehouse, read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(RAW_AND_OWN_TABLES).fetchall()
+                  if not t.startswith(("meta.reports", "delivery."))]
+        contents = {}
+        for table in tables:
+            columns = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where "
+                "table_schema || '.' || table_name = ? and column_name not in "
+                "('_run_id', '_loaded_at', 'run_id', 'computed_at', 'loaded_at', 'rendered_at')",
+                [table]).fetchall()]
+            select = ", ".join(f'"{c}"' for c in columns)
+            contents[table] = con.execute(f"select {select} from {table} order by all").fetchall()
+        return contents
+    finally:
+        con.close()
+
+
+def test_report_files_exist(demo):
+    folder = demo.report_dir(LAST.key)
+    assert (folder / "scorecard.html").stat().st_size > 10_000
+    assert (folder / "scorecard.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_pdf_lists_organization_period_and_every_kpi_with_its_number(demo):
+    catalog = load_catalog(demo.definitions, demo.sql)
+    pages = PdfReader(demo.report_dir(LAST.key) / "scorecard.pdf").pages
+    text = " ".join(" ".join(page.extract_text() for page in pages).split())
+    assert catalog.organization.name in text
+    assert LAST.label in text
+    for kpi in catalog.kpis:
+        assert kpi.name in text, kpi.name
+
+
+def test_warehouse_numbers_are_the_reports_numbers(demo):
+    con = connect(demo.warehouse, read_only=True)
+    try:
+        states = dict(con.execute(
+            "select kpi_id, state from kpi.kpi_values where period = ?", [LAST.start]).fetchall())
+        overall = con.execute(
+            "select score from score.rollup_scores where level = 'overall' and period = ?",
+            [LAST.start]).fetchone()[0]
+    finally:
+        con.close()
+    catalog = load_catalog(demo.definitions, demo.sql)
+    assert set(states) == {k.id for k in catalog.kpis}
+    assert list(states.values()).count("value") >= len(catalog.kpis) - 1
+    html = (demo.report_dir(LAST.key) / "scorecard.html").read_text()
+    assert f"{overall:.1f}" in html
+
+
+def test_rerunning_a_month_leaves_identical_tables(demo):
+    before = _table_contents(demo)
+    again = run_job(demo, MONTHLY_JOB, LAST, LAST)
+    assert again.success, again.errors
+    after = _table_contents(demo)
+    assert before.keys() == after.keys()
+    for table in before:
+        assert before[table] == after[table], table
+
+
+def test_cli_rejects_bad_periods(demo, monkeypatch, capsys):
+    monkeypatch.setenv("SCORECARD_HOME", str(demo.home))
+    assert main(["run", "--period", "2026-13"]) == 2
+    assert "month 13" in capsys.readouterr().err
+    assert main(["run", "--period", "1999-01"]) == 2
+    assert "outside the scorecard's months" in capsys.readouterr().err
+    assert main(["run", "--period", "next month"]) == 2
+
+
+def test_dagster_definitions_validate(demo):
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+        env={"SCORECARD_HOME": str(demo.home), "PATH": "/usr/bin:/bin",
+             "DAGSTER_HOME": str(demo.dagster_home)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Validation successful" in result.stderr + result.stdout
