@@ -67,15 +67,21 @@ def cmd_run(args, paths: RuntimePaths) -> int:
 def cmd_backfill(args, paths: RuntimePaths) -> int:
     """Load and score a range of months in one Dagster run (no report, no email)."""
     from pipelines.defs.jobs import HISTORY_JOB
-    from pipelines.runner import run_job
+    from pipelines.progress import StepProgress, print_backfill_summary
+    from pipelines.runner import run_job, step_count
 
     first, last = _period_in_range(args.start, paths), _period_in_range(args.end, paths)
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}")
     if preflight(paths) != 0:
         return 1
-    print(f"Loading and scoring {first} to {last} ...")
-    return _report(run_job(paths, HISTORY_JOB, first, last), f"The backfill {first}..{last}")
+    print(f"Loading and scoring {first} to {last} in one Dagster run ...")
+    progress = StepProgress(step_count(paths, HISTORY_JOB))
+    outcome = run_job(paths, HISTORY_JOB, first, last, on_step=progress.step_done,
+                      tags={"scorecard/backfill": f"{first}..{last}"})
+    progress.close()
+    print_backfill_summary(paths, first, last)
+    return _report(outcome, f"The backfill {first}..{last}")
 
 
 def cmd_demo(args, paths: RuntimePaths) -> int:

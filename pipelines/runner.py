@@ -6,11 +6,14 @@ The CLI and the tests call these; they are the same jobs `dagster dev` and the s
 from __future__ import annotations
 
 import shutil
+import threading
+import uuid
+from collections.abc import Callable
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
 from pipelines.definitions import build_definitions
 from pipelines.periods import Period
@@ -51,17 +54,64 @@ def _outcome(result: ExecuteInProcessResult) -> RunOutcome:
     return RunOutcome(result.run_id, result.success, tuple(errors))
 
 
-def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period) -> RunOutcome:
-    """Execute a partitioned job over the months first..last in one run."""
+StepCallback = Callable[[str, str], None]  # (step key, "success" | "failure" | "skipped")
+_STEP_EVENTS = {
+    DagsterEventType.STEP_SUCCESS: "success",
+    DagsterEventType.STEP_FAILURE: "failure",
+    DagsterEventType.STEP_SKIPPED: "skipped",
+}
+
+
+def _watch_steps(instance: DagsterInstance, run_id: str, done: threading.Event,
+                 on_step: StepCallback) -> None:
+    seen = 0
+    while True:
+        finished = done.is_set()
+        records = instance.all_logs(run_id, of_type=set(_STEP_EVENTS))
+        for record in records[seen:]:
+            on_step(record.step_key, _STEP_EVENTS[record.dagster_event.event_type])
+        seen = len(records)
+        if finished:
+            return
+        done.wait(0.5)
+
+
+def step_count(paths: RuntimePaths, job_name: str) -> int:
+    """How many steps a run of the job has (for progress bars)."""
+    job = build_definitions(paths).resolve_job_def(job_name)
+    return len(job.graph.node_dict)
+
+
+def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
+            on_step: StepCallback | None = None, tags: dict | None = None) -> RunOutcome:
+    """Execute a partitioned job over the months first..last in one run.
+
+    `on_step` is called as each step finishes, from a watcher of the run's event log.
+    """
     warnings.filterwarnings("ignore", category=Warning, module="dagster")
     defs = build_definitions(paths)
     job = defs.resolve_job_def(job_name)
+    run_tags = dict(tags or {})
     if first == last:
         kwargs = {"partition_key": first.key}
     else:
-        kwargs = {"tags": {RANGE_START_TAG: first.key, RANGE_END_TAG: last.key}}
+        run_tags |= {RANGE_START_TAG: first.key, RANGE_END_TAG: last.key}
+        kwargs = {}
+    run_id = str(uuid.uuid4())
     with instance_for(paths) as instance:
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET, **kwargs
-        )
+        done = threading.Event()
+        watcher = None
+        if on_step is not None:
+            watcher = threading.Thread(target=_watch_steps, args=(instance, run_id, done, on_step),
+                                       daemon=True)
+            watcher.start()
+        try:
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=QUIET, run_id=run_id,
+                tags=run_tags, **kwargs,
+            )
+        finally:
+            done.set()
+            if watcher is not None:
+                watcher.join()
     return _outcome(result)

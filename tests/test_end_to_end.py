@@ -16,9 +16,9 @@ from pipelines.periods import Period
 from pipelines.runner import run_job
 from pipelines.settings import PROJECT_ROOT, RuntimePaths
 from pipelines.warehouse.connection import connect
+from warehouse_contents import table_contents
 
 FIRST, LAST = Period(2025, 9), Period(2026, 2)
-RAW_AND_OWN_TABLES = "select table_schema || '.' || table_name from information_schema.tables"
 
 
 @pytest.fixture(scope="module")
@@ -33,25 +33,6 @@ def demo(tmp_path_factory) -> RuntimePaths:
     month = run_job(paths, MONTHLY_JOB, LAST, LAST)
     assert month.success, month.errors
     return paths
-
-
-def _table_contents(paths: RuntimePaths) -> dict[str, list]:
-    con = connect(paths.warehouse, read_only=True)
-    try:
-        tables = [t for (t,) in con.execute(RAW_AND_OWN_TABLES).fetchall()
-                  if not t.startswith(("meta.reports", "delivery."))]
-        contents = {}
-        for table in tables:
-            columns = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where "
-                "table_schema || '.' || table_name = ? and column_name not in "
-                "('_run_id', '_loaded_at', 'run_id', 'computed_at', 'loaded_at', 'rendered_at')",
-                [table]).fetchall()]
-            select = ", ".join(f'"{c}"' for c in columns)
-            contents[table] = con.execute(f"select {select} from {table} order by all").fetchall()
-        return contents
-    finally:
-        con.close()
 
 
 def test_report_files_exist(demo):
@@ -88,10 +69,10 @@ def test_warehouse_numbers_are_the_reports_numbers(demo):
 
 
 def test_rerunning_a_month_leaves_identical_tables(demo):
-    before = _table_contents(demo)
+    before = table_contents(demo)
     again = run_job(demo, MONTHLY_JOB, LAST, LAST)
     assert again.success, again.errors
-    after = _table_contents(demo)
+    after = table_contents(demo)
     assert before.keys() == after.keys()
     for table in before:
         assert before[table] == after[table], table

@@ -1,0 +1,91 @@
+"""Operations: backfills equal month-by-month runs, reruns are idempotent by table contents,
+a failed load keeps the month that was there, and a second writer waits then fails clearly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from warehouse_contents import table_contents
+
+from pipelines.defs.jobs import HISTORY_JOB
+from pipelines.demo.generator import generate_demo
+from pipelines.ingest.raw_tables import replace_months
+from pipelines.periods import Period, months_between
+from pipelines.runner import run_job
+from pipelines.settings import PROJECT_ROOT, RuntimePaths
+from pipelines.warehouse.connection import WarehouseLockedError, connect, ensure_tables
+
+FIRST, LAST = Period(2026, 1), Period(2026, 3)
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("exports")
+    generate_demo(folder, start=FIRST.key, end=LAST.key, scale=0.03, seed=5)
+    return folder
+
+
+def _home(tmp_path, exports, name) -> RuntimePaths:
+    home = tmp_path / name
+    (home / "demo").parent.mkdir(parents=True, exist_ok=True)
+    (home / "demo").symlink_to(exports, target_is_directory=True)
+    return RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
+                        sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+
+
+def test_backfill_equals_month_by_month_and_overlaps_change_nothing(tmp_path, exports):
+    one_run = _home(tmp_path, exports, "backfill")
+    assert run_job(one_run, HISTORY_JOB, FIRST, LAST).success
+    by_month = _home(tmp_path, exports, "monthly")
+    for period in months_between(FIRST, LAST):
+        assert run_job(by_month, HISTORY_JOB, period, period).success
+    backfilled = table_contents(one_run)
+    assert backfilled["kpi.kpi_values"], "the backfill computed KPI values"
+    assert backfilled == table_contents(by_month)
+    # an overlapping backfill over months already there leaves exactly the same rows
+    assert run_job(one_run, HISTORY_JOB, FIRST.shift(1), LAST).success
+    assert table_contents(one_run) == backfilled
+
+
+def test_a_load_failing_before_commit_leaves_the_month_as_it_was(paths, catalog, tiny_exports):
+    from pipelines.ingest.files import load_file_table
+
+    con = connect(paths.warehouse)
+    ensure_tables(con)
+    table = catalog.table("finance.gl_entries")
+    jan = Period(2026, 1)
+    load_file_table(con, table, jan, jan, paths.home, "good-run")
+    before = con.execute("select * from raw.finance_gl_entries order by all").fetchall()
+    # rows arrive, then the statement fails part way: a crash between load and commit
+    crashing = ("select * replace (case when entry_id = 'GL-4' then error('disk went away') "
+                "else amount_usd end as amount_usd) from read_csv($path, header = true)")
+    with pytest.raises(Exception, match="disk went away"):
+        replace_months(con, table, crashing, {"path": str(tiny_exports / "finance/gl_entries.csv")},
+                       jan, jan, "crashing-run", "test")
+    assert con.execute("select * from raw.finance_gl_entries order by all").fetchall() == before
+    assert con.execute("select distinct run_id from meta.loads").fetchall() == [("good-run",)]
+    con.close()
+
+
+def test_a_second_writer_waits_then_fails_with_a_clear_message(paths):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import time, duckdb
+            con = duckdb.connect({str(paths.warehouse)!r})
+            print("locked", flush=True)
+            time.sleep(30)
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(WarehouseLockedError) as caught:
+            connect(paths.warehouse, wait_seconds=1.5)
+        message = str(caught.value)
+        assert "locked by another writer" in message and str(paths.warehouse) in message
+        assert f"process {holder.pid}" in message
+    finally:
+        holder.kill()
+        holder.wait()
+    connect(paths.warehouse, wait_seconds=5).close()  # free again once the holder is gone
