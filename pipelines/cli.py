@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 
 from pipelines.catalog import CatalogError, load_catalog
 from pipelines.catalog.checks import check_catalog
@@ -155,6 +156,34 @@ def cmd_status(args, paths: RuntimePaths) -> int:
     return 0
 
 
+def cmd_report(args, paths: RuntimePaths) -> int:
+    """Print the path of the report as it was sent (hash verified), for any past month."""
+    import hashlib
+
+    from pipelines.report.versions import sent_version
+    from pipelines.warehouse.connection import connect
+
+    period = _period_in_range(args.period, paths)
+    if not paths.warehouse.exists():
+        raise UsageError(f"there is no warehouse at {paths.warehouse} yet; run a month first")
+    con = connect(paths.warehouse, read_only=True)
+    try:
+        sent = sent_version(con, period)
+    finally:
+        con.close()
+    if sent is None:
+        raise UsageError(f"no report for {period} has been sent; "
+                         f"the current one is {paths.report_dir(period.key) / 'scorecard.pdf'}")
+    archived = Path(sent["archived_pdf"])
+    if hashlib.sha256(archived.read_bytes()).hexdigest() != sent["pdf_sha256"]:
+        print(f"error: {archived} no longer matches the hash of the sent report", file=sys.stderr)
+        return 1
+    print(f"The report sent for {period} (rendered {sent['rendered_at']:%Y-%m-%d %H:%M}, "
+          f"sha256 {sent['pdf_sha256'][:12]}…):")
+    print(f"PDF:  {archived}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
@@ -173,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--from", dest="start", required=True, help="first month YYYY-MM")
     backfill.add_argument("--to", dest="end", required=True, help="last month YYYY-MM")
     backfill.set_defaults(func=cmd_backfill)
+    report = commands.add_parser("report", help="find the report exactly as it was sent")
+    report.add_argument("--period", required=True, help="the month YYYY-MM")
+    report.add_argument("--as-sent", action="store_true", required=True,
+                        help="the archived PDF that was emailed, its hash checked")
+    report.set_defaults(func=cmd_report)
     status = commands.add_parser("status", help="what each month has: loaded, scored, sent")
     status.add_argument("--from", dest="start", help="first month (default: 11 before --to)")
     status.add_argument("--to", dest="end", help="last month (default: the last complete month)")

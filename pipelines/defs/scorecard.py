@@ -1,8 +1,5 @@
 """The scorecard assets: scores rolled up per period, and the rendered HTML/PDF report."""
 
-import hashlib
-from datetime import datetime
-
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -17,7 +14,7 @@ from pipelines.catalog import Catalog
 from pipelines.defs.kpis import kpi_asset_key
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
-from pipelines.report.context import build_report
+from pipelines.report.publish import publish_report
 from pipelines.scoring.scorecard import score_period
 
 SCORES_KEY = AssetKey("scorecard_scores")
@@ -79,30 +76,21 @@ def build_scorecard_assets(catalog: Catalog, partitions: PartitionsDefinition) -
     def report_scorecard(context: AssetExecutionContext, warehouse: WarehouseResource,
                          scorecard: ScorecardResource) -> MaterializeResult:
         """The month's Balanced Scorecard rendered as HTML and PDF."""
-        from pipelines.report.render import write_report  # WeasyPrint loads only when rendering
-
         current = scorecard.catalog()
-        paths = scorecard.paths()
-        written = {}
+        published = {}
         with warehouse.connection() as con:
             for period in periods_of(context):
-                report = build_report(con, current, period, context.run.run_id)
-                html, pdf = write_report(report, paths.report_assets, paths.report_dir(period.key))
-                digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
-                con.execute("delete from meta.reports where period = ?", [period.start])
-                con.execute(
-                    "insert into meta.reports values (?, ?, ?, ?, ?, ?, ?)",
-                    [period.start, str(html), str(pdf), digest, current.version,
-                     context.run.run_id, datetime.now()],
-                )
-                written[period.key] = (html, pdf, digest)
-        html, pdf, digest = written[max(written)]
+                published[period.key] = publish_report(con, current, period, context.run.run_id,
+                                                       scorecard.paths())
+        last = published[max(published)]
         return MaterializeResult(metadata={
-            "html_path": MetadataValue.path(str(html)),
-            "pdf_path": MetadataValue.path(str(pdf)),
-            "pdf_sha256": MetadataValue.text(digest),
-            "pdf_bytes": MetadataValue.int(pdf.stat().st_size),
-            "periods_rendered": MetadataValue.json(sorted(written)),
+            "html_path": MetadataValue.path(str(last.html)),
+            "pdf_path": MetadataValue.path(str(last.pdf)),
+            "pdf_sha256": MetadataValue.text(last.sha256),
+            "pdf_bytes": MetadataValue.int(last.pdf.stat().st_size),
+            "withheld_kpis": MetadataValue.int(last.withheld_kpis),
+            "restated_kpis": MetadataValue.int(last.restated_kpis),
+            "periods_rendered": MetadataValue.json(sorted(published)),
         })
 
     return [scorecard_scores, report_scorecard]

@@ -25,6 +25,9 @@ class TrendPoint:
     period: str  # 'YYYY-MM'
     actual: float | None
     target: float | None
+    red_flag: float | None = None  # the month's red flag (one-sided KPIs)
+    target_lower: float | None = None  # the month's band (within_range KPIs)
+    target_upper: float | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,33 @@ class Highlight:
 
 
 @dataclass(frozen=True)
+class StrategyLink:
+    """A cause-and-effect arrow of the strategy map between two objectives (ids)."""
+
+    source: str  # the objective that drives
+    target: str  # the objective it drives
+
+
+@dataclass(frozen=True)
+class RestatedValue:
+    """A KPI value that changed since the report that was sent."""
+
+    kpi_id: str
+    name: str
+    unit: str
+    sent: float | None
+    restated: float | None
+
+
+@dataclass(frozen=True)
+class Restatement:
+    """This period's report restates one already sent: when that was, and what changed."""
+
+    sent_rendered_at: datetime
+    changes: tuple[RestatedValue, ...]
+
+
+@dataclass(frozen=True)
 class ScorecardReport:
     """The whole scorecard of one period."""
 
@@ -162,6 +192,13 @@ class ScorecardReport:
     withheld: tuple[KpiLine, ...] = field(default=())
     initiatives: tuple[InitiativeLine, ...] = ()
     highlights: tuple[Highlight, ...] = ()
+    restatement: Restatement | None = None
+    links: tuple[StrategyLink, ...] = ()  # the strategy map's arrows, from the catalog
+    previous_period_label: str = ""  # 'September 2026'
+    page_size: str = "A4"  # A4 or Letter (catalog: report.page_size)
+    locale: str = "en_US"  # how numbers are written (catalog: report.locale)
+    kpi_detail_pages: str = "all"  # all or off_track (catalog: report.kpi_detail_pages)
+    render_timeout_seconds: int = 60  # wall-clock cap on the PDF render
 
     def kpis(self) -> list[KpiLine]:
         """All KPIs in catalog order."""

@@ -67,6 +67,20 @@ create table if not exists score.rollup_scores (
     primary key (period, level, node_id)
 );
 
+-- Every rendering of a period's report, kept with its KPI values and an archived copy of the
+-- PDF, so the report that was sent can be found again and a restatement says what changed.
+create table if not exists meta.report_versions (
+    period date not null,
+    version integer not null,
+    pdf_sha256 varchar not null,
+    archived_pdf varchar not null,
+    kpi_values json not null,
+    catalog_version varchar not null,
+    run_id varchar not null,
+    rendered_at timestamp not null,
+    primary key (period, version)
+);
+
 create table if not exists meta.reports (
     period date not null primary key,
     html_path varchar not null,
@@ -75,4 +89,28 @@ create table if not exists meta.reports (
     catalog_version varchar not null,
     run_id varchar not null,
     rendered_at timestamp not null
+);
+
+-- The email delivery ledger: one row per message and recipient. A row is claimed before the
+-- message is handed to the server and finished (sent or failed) after, so a send that never
+-- completed stays visible as 'claimed' and is reported instead of being silently repeated.
+create schema if not exists delivery;
+
+create table if not exists delivery.ledger (
+    period date not null,
+    kind varchar not null,          -- scorecard, data_notice, failure_notice
+    list_id varchar not null,
+    recipient varchar not null,     -- the envelope address
+    message_id varchar not null,
+    report_sha256 varchar,          -- sha256 of the attached PDF (scorecard emails)
+    transport varchar not null,     -- smtp, outbox
+    state varchar not null,         -- claimed, sent, failed
+    attempts integer not null,
+    resend boolean not null,        -- a deliberate resend of an already delivered email
+    error varchar,
+    outbox_path varchar,
+    run_id varchar not null,        -- the delivering run (failure notices: the failed run)
+    claimed_at timestamp not null,
+    finished_at timestamp,
+    primary key (message_id, recipient)
 );

@@ -1,0 +1,1 @@
+"""The demo company (Northwind Instruments): a deterministic generator of its system exports."""

@@ -1,0 +1,51 @@
+"""Publish one period's report: read it from the warehouse, render HTML and PDF, record it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from pipelines.catalog import Catalog
+from pipelines.periods import Period
+from pipelines.report.context import build_report
+from pipelines.report.versions import record_version, restatement
+from pipelines.settings import RuntimePaths
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where a period's report went and what it says."""
+
+    html: Path
+    pdf: Path
+    sha256: str
+    archived_pdf: Path
+    restated_kpis: int
+    withheld_kpis: int
+
+
+def publish_report(con, catalog: Catalog, period: Period, run_id: str,
+                   paths: RuntimePaths) -> Published:
+    """Render the period's scorecard and record the version in meta.reports and report_versions."""
+    from pipelines.report.render import write_report  # WeasyPrint loads only when rendering
+
+    report = build_report(con, catalog, period, run_id)
+    report = replace(report, restatement=restatement(con, report))
+    html, pdf = write_report(report, paths.report_assets, paths.report_dir(period.key))
+    digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    con.execute("begin transaction")
+    try:
+        archived = record_version(con, report, pdf, digest, run_id, catalog.version)
+        con.execute("delete from meta.reports where period = ?", [period.start])
+        con.execute(
+            "insert into meta.reports values (?, ?, ?, ?, ?, ?, ?)",
+            [period.start, str(html), str(pdf), digest, catalog.version, run_id, datetime.now()],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    changes = len(report.restatement.changes) if report.restatement else 0
+    return Published(html, pdf, digest, archived, changes, len(report.withheld))
