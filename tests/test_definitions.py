@@ -18,7 +18,8 @@ def test_definitions_follow_the_catalog(paths, catalog):
     keys = set(graph.get_all_asset_keys())
     expected = {AssetKey(f"raw_{t.raw_name}") for t in catalog.tables}
     expected |= {AssetKey(f"kpi_{k.id}") for k in catalog.kpis}
-    expected |= {AssetKey("scorecard_scores"), AssetKey("report_scorecard")}
+    expected |= {AssetKey("scorecard_scores"), AssetKey("report_scorecard"),
+                 AssetKey("delivery_email")}
     assert keys == expected
     # lineage: each KPI depends on exactly the raw tables its SQL reads
     defects = graph.get(AssetKey("kpi_defects_per_1000_orders"))

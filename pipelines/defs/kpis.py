@@ -56,7 +56,11 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
     def kpi_values(context: AssetExecutionContext, warehouse: WarehouseResource,
                    scorecard: ScorecardResource):
         current = scorecard.catalog()
-        selected = [k for k in current.kpis if kpi_asset_key(k) in context.selected_asset_keys]
+        # calculated KPIs come after the KPIs they read (Dagster wants outputs in dependency order)
+        selected = sorted(
+            (k for k in current.kpis if kpi_asset_key(k) in context.selected_asset_keys),
+            key=lambda k: k.calculated,
+        )
         history = {k.id: {} for k in selected}
         with warehouse.connection(sandboxed=True) as con:
             for period in periods_of(context):
