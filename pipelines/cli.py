@@ -1,4 +1,4 @@
-"""The `scorecard` command: generate the demo, run a month, backfill, check the catalog.
+"""The `scorecard` command: generate the demo, run a month, backfill, send, check the catalog.
 
 Every command that computes anything runs the Dagster jobs of pipelines.definitions.
 """
@@ -62,6 +62,48 @@ def cmd_run(args, paths: RuntimePaths) -> int:
         out = paths.report_dir(period.key)
         print(f"HTML: {out / 'scorecard.html'}")
         print(f"PDF:  {out / 'scorecard.pdf'}")
+    _print_delivery(paths, outcome, MONTHLY_JOB, period)
+    return status
+
+
+def _print_delivery(paths: RuntimePaths, outcome, job_name: str, period: Period) -> None:
+    """Where the run's email went; after a failed run, the data team's notice."""
+    from pipelines.delivery.console import delivery_lines, delivery_metadata, notify_failure
+
+    meta = delivery_metadata(paths, outcome.run_id)
+    if meta is not None or outcome.success:
+        for line in delivery_lines(meta, period):
+            print(line)
+    if not outcome.success:
+        notify_failure(paths, outcome.run_id, job_name, period, outcome.errors,
+                       lambda line: print(line, file=sys.stderr))
+
+
+def cmd_send(args, paths: RuntimePaths) -> int:
+    """Email an already rendered month: to its lists, or only --to; --resend sends again."""
+    from pipelines.defs.delivery import RESEND_TAG, SEND_TAG, TO_TAG
+    from pipelines.defs.jobs import DELIVERY_JOB
+    from pipelines.delivery.message import MessageError, mailbox
+    from pipelines.runner import run_job
+
+    period = _period_in_range(args.period, paths)
+    if args.to:
+        try:
+            mailbox("", args.to)
+        except MessageError as exc:
+            raise UsageError(f"--to: {exc}") from None
+    pdf = paths.report_dir(period.key) / "scorecard.pdf"
+    if not pdf.is_file():
+        raise UsageError(f"there is no report for {period} at {pdf}; "
+                         f"run it first: scorecard run --period {period}")
+    tags = {SEND_TAG: "true", RESEND_TAG: "true" if args.resend else "false"}
+    if args.to:
+        tags[TO_TAG] = args.to
+    what = "Resending" if args.resend else "Sending"
+    print(f"{what} the scorecard for {period.label} ({period}) ...")
+    outcome = run_job(paths, DELIVERY_JOB, period, period, tags=tags)
+    status = _report(outcome, f"Sending {period}")
+    _print_delivery(paths, outcome, DELIVERY_JOB, period)
     return status
 
 
@@ -184,6 +226,23 @@ def cmd_report(args, paths: RuntimePaths) -> int:
     return 0
 
 
+def cmd_new(args, paths: RuntimePaths) -> int:
+    """Write the commented templates of a new KPI or source."""
+    from pipelines.scaffold.write import ScaffoldError, new_kpi, new_source
+
+    try:
+        if args.what == "kpi":
+            written = new_kpi(paths, args.name)
+        else:
+            written = new_source(paths, args.name, args.kind)
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path}")
+    print("Fill in the TODOs, then run `scorecard check`.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
@@ -202,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--from", dest="start", required=True, help="first month YYYY-MM")
     backfill.add_argument("--to", dest="end", required=True, help="last month YYYY-MM")
     backfill.set_defaults(func=cmd_backfill)
+    send = commands.add_parser("send", help="email a rendered month (once; --resend again)")
+    send.add_argument("--period", required=True, help="the month YYYY-MM")
+    send.add_argument("--to", help="only this address (on its lists, or alone)")
+    send.add_argument("--resend", action="store_true",
+                      help="send even to recipients the ledger says already have it")
+    send.set_defaults(func=cmd_send)
     report = commands.add_parser("report", help="find the report exactly as it was sent")
     report.add_argument("--period", required=True, help="the month YYYY-MM")
     report.add_argument("--as-sent", action="store_true", required=True,
@@ -211,6 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--from", dest="start", help="first month (default: 11 before --to)")
     status.add_argument("--to", dest="end", help="last month (default: the last complete month)")
     status.set_defaults(func=cmd_status)
+    new = commands.add_parser("new", help="write the templates of a new source or KPI")
+    new_kinds = new.add_subparsers(dest="what", required=True)
+    new_kpi = new_kinds.add_parser("kpi", help="definitions/kpis/ID.yaml and sql/kpis/ID.sql")
+    new_kpi.add_argument("name", metavar="ID")
+    new_kpi.set_defaults(func=cmd_new)
+    new_source = new_kinds.add_parser("source", help="definitions/sources/NAME.yaml")
+    new_source.add_argument("name", metavar="NAME")
+    new_source.add_argument("--kind", choices=["file", "sql", "api"], default="file",
+                            help="the connector kind (default file)")
+    new_source.set_defaults(func=cmd_new)
     check = commands.add_parser("check", help="validate the catalog under definitions/")
     check.set_defaults(func=cmd_check)
     return parser

@@ -65,6 +65,19 @@ def _line(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
+_PATTERN_HINTS = {
+    "^[a-z][a-z0-9_]{0,62}$": "an id: lowercase letters, digits and underscores, starting with "
+    "a letter",
+    r"^\d{4}-(0[1-9]|1[0-2])$": "a month written YYYY-MM, in quotes (e.g. \"2026-01\")",
+}
+
+
+def _pattern_message(err: dict) -> str:
+    pattern = err.get("ctx", {}).get("pattern", "")
+    hint = _PATTERN_HINTS.get(pattern, f"text matching {pattern}")
+    return f"{err.get('input')!r} is not valid here; expected {hint}"
+
+
 def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | None:
     name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
@@ -89,6 +102,8 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
                 message = "unknown field (check its spelling against the docs)"
             elif err["type"] == "missing":
                 message = "required field is missing"
+            elif err["type"] == "string_pattern_mismatch":
+                message = _pattern_message(err)
             line = _line(tree, err["loc"])
             where = f"{name}:{line}" if line else name
             problems.append(f"{where}: {_location(err['loc'])}: {message}")
@@ -136,6 +151,7 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
         recipient_lists=tuple(recipients.lists),
         commentary=tuple(commentary),
         schedule=scorecard.schedule,
+        report=scorecard.report,
     )
     problems.extend(check_references(catalog))
     if problems:

@@ -1,0 +1,1 @@
+"""`scorecard new`: commented templates for a new source or KPI, written where the catalog reads them."""

@@ -1,0 +1,64 @@
+"""Write the templates of a new KPI or source, refusing to overwrite anything."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pipelines.catalog import load_catalog
+from pipelines.catalog.loader import CatalogError
+from pipelines.settings import RuntimePaths
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+TEMPLATES = Path(__file__).parent
+
+
+class ScaffoldError(ValueError):
+    """The template cannot be written (bad name, or the file exists)."""
+
+
+def _check_identifier(kind: str, name: str) -> None:
+    if not _IDENTIFIER.match(name):
+        raise ScaffoldError(f"{kind} {name!r} is not a valid id: use lowercase letters, digits "
+                            "and underscores, starting with a letter")
+
+
+def _write(path: Path, text: str) -> Path:
+    if path.exists():
+        raise ScaffoldError(f"{path} already exists; choose another name or edit that file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _objectives(paths: RuntimePaths) -> str:
+    try:
+        catalog = load_catalog(paths.definitions, paths.sql)
+    except CatalogError:
+        return "(see definitions/scorecard.yaml)"
+    return ", ".join(o.id for o in catalog.objectives)
+
+
+def new_kpi(paths: RuntimePaths, kpi_id: str) -> list[Path]:
+    """definitions/kpis/<id>.yaml and sql/kpis/<id>.sql."""
+    _check_identifier("KPI", kpi_id)
+    yaml_path = paths.definitions / "kpis" / f"{kpi_id}.yaml"
+    sql_path = paths.sql / "kpis" / f"{kpi_id}.sql"
+    for path in (yaml_path, sql_path):
+        if path.exists():
+            raise ScaffoldError(f"{path} already exists; choose another id or edit that file")
+    values = {"id": kpi_id, "objectives": _objectives(paths)}
+    return [
+        _write(yaml_path, (TEMPLATES / "kpi.yaml.tmpl").read_text().format(**values)),
+        _write(sql_path, (TEMPLATES / "kpi.sql.tmpl").read_text().format(**values)),
+    ]
+
+
+def new_source(paths: RuntimePaths, name: str, kind: str) -> list[Path]:
+    """definitions/sources/<name>.yaml for a connector kind."""
+    _check_identifier("source", name)
+    template = TEMPLATES / f"source_{kind}.yaml.tmpl"
+    if not template.exists():
+        raise ScaffoldError(f"no template for connector kind {kind!r}")
+    return [_write(paths.definitions / "sources" / f"{name}.yaml",
+                   template.read_text().format(name=name))]
