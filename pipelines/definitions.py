@@ -5,12 +5,15 @@ from __future__ import annotations
 from dagster import Definitions, definitions
 
 from pipelines.catalog import load_catalog
+from pipelines.defs.connectors import connector_resources
+from pipelines.defs.delivery import build_delivery_assets, build_failure_sensor
 from pipelines.defs.ingest import build_ingest_assets
 from pipelines.defs.jobs import build_jobs, build_schedules
 from pipelines.defs.kpis import build_kpi_assets
 from pipelines.defs.partitions import monthly_partitions
+from pipelines.defs.quality import build_quality_gate
 from pipelines.defs.resources import resources_for
-from pipelines.defs.scorecard import build_scorecard_assets
+from pipelines.defs.scorecard import SCORES_KEY, build_scorecard_assets
 from pipelines.settings import RuntimePaths, runtime_paths
 
 
@@ -24,10 +27,13 @@ def build_definitions(paths: RuntimePaths) -> Definitions:
             *build_ingest_assets(catalog, partitions),
             build_kpi_assets(catalog, partitions),
             *build_scorecard_assets(catalog, partitions),
+            *build_delivery_assets(partitions),
         ],
+        asset_checks=[build_quality_gate(SCORES_KEY)],
         jobs=jobs,
         schedules=build_schedules(jobs[0], catalog.schedule),
-        resources=resources_for(paths),
+        sensors=[build_failure_sensor(jobs[0])],
+        resources={**resources_for(paths), **connector_resources(catalog)},
     )
 
 

@@ -67,7 +67,8 @@ def month_statuses(con, first: Period, last: Period) -> list[MonthStatus]:
         "from meta.reports where period between ? and ?", first, last)
     sent = _by_period(con, present, "ledger",
         "select strftime(period, '%Y-%m'), count(*) filter (where state = 'sent') "
-        "from delivery.ledger where period between ? and ? group by 1", first, last)
+        "from delivery.ledger where kind = 'scorecard' and period between ? and ? group by 1",
+        first, last)
     result = []
     for period in months_between(first, last):
         key = period.key

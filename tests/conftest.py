@@ -47,3 +47,13 @@ def copied_catalog(tmp_path: Path) -> Path:
     shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
     shutil.copytree(PROJECT_ROOT / "sql", root / "sql")
     return root
+
+
+# The connector tests' servers (a PostgreSQL cluster, a JSON API) and an in-memory warehouse.
+from connector_fixtures import (  # noqa: E402, F401 - fixtures, registered by importing them
+    api,
+    api_server,
+    crm_db,
+    duck,
+    postgres,
+)

@@ -437,13 +437,23 @@ def test_hostile_html_fetches_nothing(tmp_path):
 
 
 def test_failed_render_leaves_nothing(report, tmp_path, monkeypatch):
-    def broken(*args, **kwargs):
-        kwargs_target = args[2]
-        Path(kwargs_target).write_bytes(b"%PDF-1.7 half")
+    def broken(html, assets_dir, target, **kwargs):
+        (html() if callable(html) else html)
+        Path(target).write_bytes(b"%PDF-1.7 half")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(render, "write_pdf", broken)
+    monkeypatch.setattr(render, "render_pdf", broken)
     with pytest.raises(RuntimeError, match="boom"):
+        render.write_report(report, ASSETS, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failing_child_leaves_nothing(report, tmp_path, monkeypatch):
+    """A PDF child that dies writes no file at all."""
+    from pipelines.report import pdf
+
+    monkeypatch.setattr(pdf.sys, "executable", "/bin/false")
+    with pytest.raises(render.RenderError):
         render.write_report(report, ASSETS, tmp_path)
     assert list(tmp_path.iterdir()) == []
 

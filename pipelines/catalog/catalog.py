@@ -15,6 +15,7 @@ from pipelines.catalog.models import (
     Organization,
     Perspective,
     RecipientList,
+    ReportSettings,
     ScheduleSettings,
     SourceFile,
     Table,
@@ -58,6 +59,7 @@ class Catalog:
     recipient_lists: tuple[RecipientList, ...]
     commentary: tuple[CommentaryFile, ...] = ()
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
     kpi_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property

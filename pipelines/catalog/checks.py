@@ -7,12 +7,14 @@ caught before a monthly run.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
 
 from pipelines.catalog.catalog import Catalog
+from pipelines.catalog.connectors import connector_problems
 from pipelines.catalog.models import TargetVersion
 from pipelines.ingest.raw_tables import create_raw_table
 from pipelines.kpis.evaluate import single_select, window_params
@@ -111,4 +113,7 @@ def check_catalog(catalog: Catalog, today: date) -> CheckReport:
     _bind_sql(catalog, report)
     _targets(catalog, Period.of(today), report)
     _weights(catalog, report)
+    errors, warnings = connector_problems(catalog.sources, catalog.sql_root, os.environ)
+    report.errors.extend(errors)
+    report.warnings.extend(warnings)
     return report

@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from pipelines.catalog.connectors import (
+    HttpApiConnector,
+    PostgresConnector,
+    table_settings_problem,
+)
+from pipelines.catalog.expectations import ExpectationEntry, expectation_problems
 from pipelines.periods import Period
 
 Identifier = Annotated[
@@ -112,10 +125,38 @@ class ScheduleSettings(Strict):
         return value
 
 
+class ReportSettings(Strict):
+    """How the leadership report is laid out: paper size, number locale, KPI detail pages."""
+
+    page_size: Literal["A4", "Letter"] = "A4"
+    locale: str | None = Field(
+        default=None,
+        description="How numbers and dates are written (en_US, en_GB, de_DE, fr_FR); "
+        "the organization's locale when left out.",
+    )
+    kpi_detail_pages: Literal["all", "off_track"] = Field(
+        default="all",
+        description="A detail page for every KPI, or only for the KPIs off track.",
+    )
+    render_timeout_seconds: int = Field(
+        default=60, ge=5, le=600,
+        description="Wall-clock cap on rendering the PDF; past it the run fails, no PDF is kept.",
+    )
+
+    @field_validator("locale")
+    def _known_locale(cls, value: str | None) -> str | None:  # noqa: N805
+        from pipelines.report.formatting import locale_style  # pure, no WeasyPrint
+
+        if value is not None:
+            locale_style(value)
+        return value
+
+
 class ScorecardFile(Strict):
     """definitions/scorecard.yaml."""
 
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     organization: Organization
     perspectives: list[Perspective] = Field(min_length=1)
     links: list[Link] = Field(default_factory=list)
@@ -135,12 +176,50 @@ class Table(Strict):
     name: Identifier
     kind: Literal["events", "snapshot"] = "events"
     description: str = ""
-    path: str = Field(description="File path or glob, relative to $SCORECARD_HOME unless absolute.")
+    path: str | None = Field(
+        default=None,
+        description="File sources: file path or glob, relative to $SCORECARD_HOME unless absolute.",
+    )
     format: Literal["csv"] = "csv"
     delimiter: str = ","
+    relation: str | None = Field(
+        default=None, alias="table", pattern=r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$",
+        description="Database sources: the table or view to read, optionally schema-qualified.",
+    )
+    query: str | None = Field(
+        default=None,
+        description="Database sources: path of a SELECT under sql/ to read instead of a table.",
+    )
+    endpoint: str | None = Field(
+        default=None, pattern=r"^/?[^\s?#]*$",
+        description="HTTP API sources: the path under the connector's base_url.",
+    )
+    records_path: str | None = Field(
+        default=None, description="HTTP API sources: overrides the connector's records_path."
+    )
+    params: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="HTTP API sources: fixed query parameters."
+    )
     date_column: Identifier
     key: list[Identifier] = Field(default_factory=list)
     columns: list[Column] = Field(min_length=1)
+    expectations: list[ExpectationEntry] = Field(
+        default_factory=list,
+        description="Quality checks of each month's rows: Great Expectations expectations (or "
+        "project checks), each with a severity; see the README.",
+    )
+    max_reject_rate: float = Field(
+        default=0.0, ge=0, le=1,
+        description="File sources: the share of a load's rows that may be rejected (values that "
+        "do not parse, duplicated rows) before the load fails; 0: any rejected row fails it.",
+    )
+
+    @model_validator(mode="after")
+    def _expectations_valid(self) -> Table:
+        problem = expectation_problems(self.name, self.expectations, [c.name for c in self.columns])
+        if problem:
+            raise ValueError(problem)
+        return self
 
     @model_validator(mode="after")
     def _columns_known(self) -> Table:
@@ -165,14 +244,26 @@ class FileConnector(Strict):
     kind: Literal["file"] = "file"
 
 
+Connector = Annotated[
+    FileConnector | PostgresConnector | HttpApiConnector, Field(discriminator="kind")
+]
+
+
 class SourceFile(Strict):
     """definitions/sources/<source>.yaml: one source system and its tables."""
 
     source: Identifier
     description: str = ""
     system: Literal["finance", "crm", "hr", "operations", "other"] = "other"
-    connector: FileConnector = Field(default_factory=FileConnector)
+    connector: Connector = Field(default_factory=FileConnector)
     tables: list[Table] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _tables_fit_connector(self) -> SourceFile:
+        for index, table in enumerate(self.tables):
+            if problem := table_settings_problem(self.connector.kind, table):
+                raise ValueError(f"tables[{index}] ({table.name}): {problem}")
+        return self
 
 
 class Kpi(Strict):
@@ -315,6 +406,21 @@ class RecipientList(Strict):
     id: Identifier
     description: str = ""
     recipients: list[Recipient] = Field(min_length=1)
+    receives: Literal["scorecard", "notices"] = Field(
+        default="scorecard",
+        description="scorecard: the monthly email and PDF; notices: run-failure and "
+        "incomplete-data notices for the data team.",
+    )
+    perspectives: list[Identifier] = Field(
+        default_factory=list,
+        description="Perspective ids this list gets (its email and PDF show only those); "
+        "empty: all perspectives.",
+    )
+    incomplete: Literal["send_marked", "hold"] = Field(
+        default="send_marked",
+        description="When KPIs are withheld or the month's data is incomplete: send with the "
+        "gaps plainly marked, or hold this list's email and notify the data team.",
+    )
 
 
 class RecipientsFile(Strict):

@@ -142,4 +142,20 @@ def check_references(catalog: Catalog) -> list[str]:
     for objective in catalog.objectives:
         if not catalog.kpis_of(objective.id):
             problems.append(f"scorecard.yaml: objective {objective.id!r} has no KPI measuring it")
+    problems += _recipient_problems(catalog)
     return problems + _sql_problems(catalog) + _formula_problems(catalog)
+
+
+def _recipient_problems(catalog: Catalog) -> list[str]:
+    """Recipient lists: unique ids, known perspectives."""
+    lists = catalog.recipient_lists
+    problems = _duplicates("recipient list", "recipients.yaml", [r.id for r in lists])
+    known = {p.id for p in catalog.perspectives}
+    for recipient_list in lists:
+        for perspective in recipient_list.perspectives:
+            if perspective not in known:
+                problems.append(
+                    f"recipients.yaml: {recipient_list.id}.perspectives: unknown perspective "
+                    f"{perspective!r}; known: {', '.join(sorted(known))}"
+                )
+    return problems

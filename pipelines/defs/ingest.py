@@ -14,9 +14,9 @@ from dagster import (
 from pipelines.catalog import Catalog
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.models import SourceFile
+from pipelines.defs.connectors import load_source_table, required_resources
 from pipelines.defs.partitions import periods_of
-from pipelines.defs.resources import ScorecardResource, WarehouseResource
-from pipelines.ingest.files import load_file_table
+from pipelines.defs.quality import QualityChecks, quality_check_specs
 from pipelines.ingest.raw_tables import SourceLoadError
 
 
@@ -30,7 +30,8 @@ def _spec(table: SourceTable) -> AssetSpec:
         key=raw_asset_key(table),
         group_name="raw",
         description=table.table.description or f"Raw rows of {table.key}.",
-        kinds={"duckdb", table.table.format},
+        kinds={"duckdb", table.table.format if table.source.connector.kind == "file"
+               else table.source.connector.kind},
         metadata={"source": table.source.source, "table": table.key,
                   "kind": table.table.kind, "date_column": table.table.date_column,
                   "warehouse_table": f"raw.{table.raw_name}"},
@@ -56,20 +57,24 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
         backfill_policy=BackfillPolicy.single_run(),
         can_subset=True,
         pool="warehouse",
+        required_resource_keys=required_resources(source),
+        check_specs=quality_check_specs([(raw_asset_key(t), t) for t in tables]),
     )
-    def load_source(context: AssetExecutionContext, warehouse: WarehouseResource,
-                    scorecard: ScorecardResource):
+    def load_source(context: AssetExecutionContext):
+        warehouse, scorecard = context.resources.warehouse, context.resources.scorecard
         periods = periods_of(context)
         selected = [t for t in tables if raw_asset_key(t) in context.selected_asset_keys]
         failures = []
+        checks = QualityChecks(context)
         with warehouse.connection() as con:
             for table in selected:
                 try:
-                    result = load_file_table(con, table, periods[0], periods[-1],
-                                             scorecard.paths().home, context.run.run_id)
+                    result = load_source_table(context, con, table, periods[0], periods[-1],
+                                               scorecard.paths())
                 except SourceLoadError as exc:
                     context.log.error(str(exc))
                     failures.append(str(exc))
+                    yield from checks.load_failed(raw_asset_key(table), str(exc))
                     continue
                 yield MaterializeResult(
                     asset_key=raw_asset_key(table),
@@ -78,9 +83,12 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
                         "rows_by_month": MetadataValue.json(result.rows_by_period),
                         "source_path": MetadataValue.path(result.source_path),
                         "extra_columns": MetadataValue.json(list(result.extra_columns)),
+                        **({"extra_columns_not_kept": MetadataValue.json(
+                            list(result.unkept_columns))} if result.unkept_columns else {}),
                         "preview": MetadataValue.md(_preview(con, table, periods[-1].start)),
                     },
                 )
+                yield from checks.after_load(con, raw_asset_key(table), table, periods, result)
         if failures:
             raise SourceLoadError("; ".join(failures))
 

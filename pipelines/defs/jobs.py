@@ -9,12 +9,13 @@ from dagster import (
 )
 
 from pipelines.catalog.models import ScheduleSettings
-from pipelines.periods import Period
-
+from pipelines.defs.delivery import DELIVERY_KEY
 from pipelines.defs.scorecard import REPORT_KEY
+from pipelines.periods import Period
 
 MONTHLY_JOB = "monthly_scorecard"
 HISTORY_JOB = "scorecard_history"
+DELIVERY_JOB = "scorecard_delivery"
 
 
 def build_jobs(partitions) -> list:
@@ -27,11 +28,17 @@ def build_jobs(partitions) -> list:
     )
     history = define_asset_job(
         HISTORY_JOB,
-        selection=AssetSelection.all() - AssetSelection.assets(REPORT_KEY),
+        selection=AssetSelection.all() - AssetSelection.assets(REPORT_KEY, DELIVERY_KEY),
         partitions_def=partitions,
         description="Load and score a range of past months (no report, no email).",
     )
-    return [monthly, history]
+    delivery = define_asset_job(
+        DELIVERY_JOB,
+        selection=AssetSelection.assets(DELIVERY_KEY),
+        partitions_def=partitions,
+        description="Email an already rendered month (scorecard send); the ledger sends it once.",
+    )
+    return [monthly, history, delivery]
 
 
 def build_schedules(monthly_job, settings: ScheduleSettings) -> list:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
+from pydantic import Field
 
 from pipelines.catalog import Catalog, load_catalog
+from pipelines.delivery.transport import SMTP_ENVIRONMENT, SmtpSettings
 from pipelines.settings import RuntimePaths
 from pipelines.warehouse.connection import connect, ensure_tables
 
@@ -52,6 +55,43 @@ class ScorecardResource(ConfigurableResource):
         return load_catalog(Path(self.definitions_dir), Path(self.sql_dir))
 
 
+class SmtpResource(ConfigurableResource):
+    """The SMTP server the scorecard email goes through; no host: .eml files in the outbox."""
+
+    host: str = Field(default="", description="SCORECARD_SMTP_HOST; empty: write to the outbox")
+    port: int = Field(default=0, description="SCORECARD_SMTP_PORT; 0: 587, 465 or 25 by security")
+    security: str = Field(default="starttls", description="SCORECARD_SMTP_SECURITY: "
+                          "starttls, ssl or none")
+    user: str = Field(default="", description="SCORECARD_SMTP_USER; empty: no login")
+    password: str = Field(default="", repr=False, description="SCORECARD_SMTP_PASSWORD")
+    sender: str = Field(default="", description="SCORECARD_SMTP_FROM: 'Name <user@domain>'")
+    ca_file: str = Field(default="", description="SCORECARD_SMTP_CA_FILE: a private CA bundle")
+    timeout_seconds: float = 30.0
+    max_attempts: int = 4
+    backoff_seconds: float = 2.0
+
+    def settings(self) -> SmtpSettings:
+        """The plain settings the transport uses (validated when the transport is built)."""
+        return SmtpSettings(
+            host=self.host.strip(), port=self.port, security=self.security.strip().lower(),
+            user=self.user, password=self.password,
+            sender=self.sender or SmtpSettings.sender, ca_file=self.ca_file,
+            timeout_seconds=self.timeout_seconds, max_attempts=self.max_attempts,
+            backoff_seconds=self.backoff_seconds,
+        )
+
+
+def smtp_resource(environ: Mapping[str, str]) -> SmtpResource:
+    """The SMTP resource, its settings read from the environment variables that are set.
+
+    Only variables that are set become EnvVars, so the code location loads (and writes to the
+    outbox) when none of them is.
+    """
+    values = {name: EnvVar.int(var) if name == "port" else EnvVar(var)
+              for name, var in SMTP_ENVIRONMENT.items() if environ.get(var)}
+    return SmtpResource(**values)
+
+
 def resources_for(paths: RuntimePaths) -> dict:
     """The resources of a deployment whose folders are `paths`."""
     return {
@@ -60,4 +100,5 @@ def resources_for(paths: RuntimePaths) -> dict:
             home=str(paths.home), definitions_dir=str(paths.definitions),
             sql_dir=str(paths.sql), report_assets_dir=str(paths.report_assets),
         ),
+        "smtp": smtp_resource(os.environ),
     }

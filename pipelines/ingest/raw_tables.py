@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipelines.catalog.catalog import SourceTable
@@ -34,6 +34,8 @@ class LoadResult:
     rows_by_period: dict[str, int]
     source_path: str
     extra_columns: tuple[str, ...] = ()
+    unkept_columns: tuple[str, ...] = ()  # added columns whose names cannot be warehouse columns
+    rejected_by_period: dict[str, int] = field(default_factory=dict)  # rows left out, per month
 
     @property
     def total_rows(self) -> int:
@@ -55,23 +57,31 @@ def create_raw_table(con, table: SourceTable) -> None:
 
 
 def replace_months(con, table: SourceTable, select_sql: str, params: dict, first: Period,
-                   last: Period, run_id: str, source_path: str) -> dict[str, int]:
+                   last: Period, run_id: str, source_path: str,
+                   extra_columns: tuple[tuple[str, str], ...] = ()) -> dict[str, int]:
     """Swap the months first..last of a raw table for the rows of `select_sql`, in one transaction.
 
-    `select_sql` yields the declared columns in order; rows outside the months are dropped.
+    `select_sql` yields the declared columns in order, then the `extra_columns` (name, SQL type)
+    the source added, which the raw table gains if it lacks them; rows outside the months are
+    dropped.
     """
     date_column = quote_identifier(table.table.date_column)
     names = ", ".join(quote_identifier(c.name) for c in table.table.columns)
+    extras = "".join(f", {quote_identifier(name)}" for name, _ in extra_columns)
     loaded_at = datetime.now()
     con.execute("begin transaction")
     try:
+        for name, sql_type in extra_columns:
+            con.execute(f"alter table {qualified_name(table)} add column if not exists "
+                        f"{quote_identifier(name)} {sql_type}")
         con.execute(
             f"delete from {qualified_name(table)} where _period >= ? and _period <= ?",
             [first.start, last.start],
         )
         con.execute(
-            f"insert into {qualified_name(table)} "
-            f"select {names}, date_trunc('month', {date_column})::date, $run_id, $loaded_at "
+            f"insert into {qualified_name(table)} ({names}, _period, _run_id, _loaded_at{extras}) "
+            f"select {names}, date_trunc('month', {date_column})::date, $run_id, $loaded_at"
+            f"{extras} "
             f"from ({select_sql}) as incoming "
             f"where {date_column} >= $first_day and {date_column} < $end_day",
             {**params, "run_id": run_id, "loaded_at": loaded_at,

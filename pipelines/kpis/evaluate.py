@@ -106,7 +106,13 @@ def rows_in_period(con, catalog: Catalog, kpi: Kpi, period: Period) -> int:
 
 
 def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period) -> KpiValue:
-    """The month, year-to-date and trailing-twelve-month values of a KPI."""
+    """The month, year-to-date and trailing-twelve-month values of a KPI; withheld when a
+    table it reads failed an error-level quality check this month (pipelines.quality.gate)."""
+    from pipelines.quality.gate import withheld_reason  # here: the catalog imports this module
+
+    reason = withheld_reason(con, catalog, kpi, period)
+    if reason:
+        return KpiValue(kpi.id, WITHHELD, None, None, None, reason)
     if rows_in_period(con, catalog, kpi, period) == 0:
         return KpiValue(kpi.id, NO_DATA, None, None, None)
     sql = catalog.sql_text(kpi)

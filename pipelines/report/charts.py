@@ -9,13 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK, TrendPoint
+from pipelines.report import palette
+from pipelines.report.model import TrendPoint
 
-ACTUAL_COLOUR = "#1f3b73"
-TARGET_COLOUR = "#8a94a6"
-TRACK_COLOUR = "#e4e8ee"
-_STATUS_COLOURS = {ON_TRACK: "#1f8a4c", AT_RISK: "#d98a00", OFF_TRACK: "#c8322a"}
-_GREY = "#9aa3af"
+ACTUAL_COLOUR = palette.ACTUAL
+TARGET_COLOUR = palette.TARGET
+TRACK_COLOUR = palette.TRACK
 _PAD = 2.0
 
 
@@ -101,7 +100,7 @@ def score_bar_svg(
 ) -> str:
     """A bar showing a 0..10 score in its status colour; only the empty track if None."""
     width, height = _size(width, "width"), _size(height, "height")
-    colour = _STATUS_COLOURS.get(status, _GREY)
+    colour = palette.STATUS_MARK.get(status, palette.GREY)
     radius = height / 2
     fill = ""
     if _finite(score):
@@ -115,5 +114,28 @@ def score_bar_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="score-bar" width="{width:g}"'
         f' height="{height:g}" viewBox="0 0 {width:g} {height:g}" aria-hidden="true">'
         f'<rect x="0" y="0" width="{width:g}" height="{height:g}" rx="{radius:g}"'
+        f' fill="{TRACK_COLOUR}"/>{fill}</svg>'
+    )
+
+
+_PROGRESS_COLOURS = {"overdue": palette.STATUS_MARK["off_track"],
+                     "at-risk": palette.STATUS_MARK["at_risk"],
+                     "done": palette.STATUS_MARK["on_track"], "open": palette.ACTUAL}
+
+
+def progress_bar_svg(percent: float | None, state: str = "open", width: float = 80,
+                     height: float = 7) -> str:
+    """An initiative's progress as a bar (0..100 %), coloured by its derived state."""
+    width, height = _size(width, "width"), _size(height, "height")
+    share = max(0.0, min(1.0, float(percent) / 100)) if _finite(percent) else 0.0
+    colour = _PROGRESS_COLOURS.get(state, palette.ACTUAL)
+    fill = ""
+    if share > 0:
+        fill = (f'<rect x="0" y="0" width="{max(share * width, height):.1f}" height="{height:g}"'
+                f' rx="{height / 2:g}" fill="{colour}"/>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="progress-bar" width="{width:g}"'
+        f' height="{height:g}" viewBox="0 0 {width:g} {height:g}" aria-hidden="true">'
+        f'<rect x="0" y="0" width="{width:g}" height="{height:g}" rx="{height / 2:g}"'
         f' fill="{TRACK_COLOUR}"/>{fill}</svg>'
     )

@@ -11,8 +11,7 @@ from datetime import datetime
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi
 from pipelines.periods import Period
-from pipelines.strategy.highlights import highlights
-from pipelines.strategy.initiatives import initiative_lines
+from pipelines.quality.appendix import with_quality
 from pipelines.report.model import (
     NO_DATA,
     OFF_TRACK,
@@ -23,8 +22,11 @@ from pipelines.report.model import (
     PerspectiveLine,
     ScorecardReport,
     SourceLine,
+    StrategyLink,
     TrendPoint,
 )
+from pipelines.strategy.highlights import highlights
+from pipelines.strategy.initiatives import initiative_lines
 
 
 def _dicts(cursor) -> list[dict]:
@@ -34,12 +36,18 @@ def _dicts(cursor) -> list[dict]:
 
 def _history(con, period: Period) -> dict[tuple[str, str], dict]:
     rows = _dicts(con.execute(
-        "select strftime(v.period, '%Y-%m') as period, v.kpi_id, v.value, s.target "
+        "select strftime(v.period, '%Y-%m') as period, v.kpi_id, v.value, s.target, "
+        "s.red_flag, s.target_lower, s.target_upper "
         "from kpi.kpi_values v left join score.kpi_scores s using (period, kpi_id) "
         "where v.period >= ? and v.period <= ?",
         [period.shift(-12).start, period.start],
     ))
     return {(r["kpi_id"], r["period"]): r for r in rows}
+
+
+def _trend_point(row: dict, key: str) -> TrendPoint:
+    return TrendPoint(key, row.get("value"), row.get("target"), row.get("red_flag"),
+                      row.get("target_lower"), row.get("target_upper"))
 
 
 def _commentary(catalog: Catalog, kpi: Kpi, period: Period, status: str) -> dict:
@@ -61,11 +69,8 @@ def _kpi_line(catalog: Catalog, kpi: Kpi, period: Period, values: dict, scores: 
     def past(months: int) -> float | None:
         return history.get((kpi.id, period.shift(-months).key), {}).get("value")
 
-    trend = tuple(
-        TrendPoint(p.key, history.get((kpi.id, p.key), {}).get("value"),
-                   history.get((kpi.id, p.key), {}).get("target"))
-        for p in (period.shift(-i) for i in range(11, -1, -1))
-    )
+    trend = tuple(_trend_point(history.get((kpi.id, p.key), {}), p.key)
+                  for p in (period.shift(-i) for i in range(11, -1, -1)))
     return KpiLine(
         id=kpi.id, name=kpi.name, description=kpi.description, owner=kpi.owner, unit=kpi.unit,
         direction=kpi.direction, actual=v.get("value"), target=s.get("target"),
@@ -143,9 +148,23 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         catalog_version=catalog.version, sources=sources,
     )
     kpis = report.kpis()
-    return ScorecardReport(**{
+    return with_quality(con, catalog, period, ScorecardReport(**{
         **report.__dict__,
         "withheld": tuple(k for k in kpis if k.status == WITHHELD),
         "initiatives": initiative_lines(catalog, period),
         "highlights": highlights(kpis),
-    })
+        **_report_settings(catalog, period),
+    }))
+
+
+def _report_settings(catalog: Catalog, period: Period) -> dict:
+    """The strategy map's links, the previous period's label and the catalog's report settings."""
+    settings = catalog.report
+    return {
+        "links": tuple(StrategyLink(link.from_, link.to) for link in catalog.links),
+        "previous_period_label": period.shift(-1).label,
+        "page_size": settings.page_size,
+        "locale": settings.locale or catalog.organization.locale,
+        "kpi_detail_pages": settings.kpi_detail_pages,
+        "render_timeout_seconds": settings.render_timeout_seconds,
+    }

@@ -64,7 +64,9 @@ class LocaleStyle:
 
 _LOCALES = {
     "en_US": LocaleStyle(",", ".", False, "%Y-%m-%d %H:%M"),
+    "en_GB": LocaleStyle(",", ".", False, "%d/%m/%Y %H:%M"),
     "de_DE": LocaleStyle(".", ",", True, "%d.%m.%Y %H:%M"),
+    "fr_FR": LocaleStyle("\u202f", ",", True, "%d/%m/%Y %H:%M"),
 }
 
 
@@ -273,7 +275,9 @@ def register_filters(env: Any, locale: str = "en_US") -> None:
     """Register every report filter (and the chart helpers) on a Jinja environment."""
     from markupsafe import Markup
 
-    from pipelines.report.charts import score_bar_svg, sparkline_svg
+    from pipelines.report import labels
+    from pipelines.report.charts import progress_bar_svg, score_bar_svg, sparkline_svg
+    from pipelines.report.trend_chart import trend_chart_svg
 
     locale_style(locale)  # fail early on an unsupported locale
     env.filters.update(_locale_bound(locale))
@@ -286,6 +290,14 @@ def register_filters(env: Any, locale: str = "en_US") -> None:
             "status_class": status_class,
             "sparkline": lambda points, **kw: Markup(sparkline_svg(points, **kw)),  # noqa: S704
             "score_bar": lambda score, **kw: Markup(score_bar_svg(score, **kw)),  # noqa: S704
+            "progress_bar": lambda initiative: Markup(progress_bar_svg(  # noqa: S704
+                initiative.percent_complete, labels.initiative_state(initiative))),
+            "trend_chart": lambda kpi, currency: Markup(trend_chart_svg(  # noqa: S704
+                kpi, partial(format_value, unit=kpi.unit, currency=currency, locale=locale))),
+            "initiative_label": labels.initiative_label,
+            "initiative_symbol": labels.initiative_symbol,
+            "initiative_state": labels.initiative_state,
+            "month_label": labels.month_label,
         }
     )
     env.globals["currency_symbol"] = currency_symbol

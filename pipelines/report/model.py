@@ -114,6 +114,26 @@ class SourceLine:
     table: str  # 'source.table'
     rows: int
     loaded_at: datetime | None
+    quality: str | None = None  # '14 checks: 13 passed, 1 warned' (None: not checked)
+
+
+@dataclass(frozen=True)
+class QualityLine:
+    """One source table's data-quality checks for the period (the data-quality appendix)."""
+
+    table: str  # 'source.table'
+    rows: int  # rows loaded (and checked) for the period
+    rows_rejected: int  # rows the load left out, within the table's max_reject_rate
+    checks_run: int
+    passed: int
+    warned: int  # warning-level checks that failed
+    failed: int  # error-level checks that failed or errored: the table's KPIs are withheld
+    errored: int  # checks that raised instead of answering (counted in failed or warned)
+    status: str  # passed, warned, failed; unchecked (not checked), none (no checks declared)
+    latest_record: datetime | None  # the period's latest date in the table
+    lag_days: int | None  # days from it to the period's last day (freshness)
+    loaded_at: datetime | None
+    failing: tuple[str, ...] = ()  # 'expect_…(column) failed: 3 of 1,204 rows unexpected'
 
 
 @dataclass(frozen=True)
@@ -199,6 +219,10 @@ class ScorecardReport:
     locale: str = "en_US"  # how numbers are written (catalog: report.locale)
     kpi_detail_pages: str = "all"  # all or off_track (catalog: report.kpi_detail_pages)
     render_timeout_seconds: int = 60  # wall-clock cap on the PDF render
+    quality: tuple[QualityLine, ...] = ()  # per source table: rows, checks, freshness
+    quality_warnings: tuple[str, ...] = ()  # warning-level check failures ('table: check ...')
+    data_complete: bool = True  # False: the month's data is incomplete; do not send as final
+    incomplete_reasons: tuple[str, ...] = ()  # why it is incomplete, one sentence each
 
     def kpis(self) -> list[KpiLine]:
         """All KPIs in catalog order."""

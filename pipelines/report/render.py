@@ -3,32 +3,34 @@
 The HTML inlines its CSS, so it opens anywhere. WeasyPrint renders the PDF from that same HTML
 with a URL fetcher that serves only regular files under the report assets folder: no network,
 no other file of the machine. Both outputs are written to temporary names and renamed into place
-only once both have been rendered, so a failed run never leaves half a report behind.
+only once both have been rendered, so a failed run never leaves half a report behind. The PDF
+is rendered in a child process under a wall-clock cap (pipelines.report.pdf).
 """
 
 from __future__ import annotations
 
 import mimetypes
 import os
+import re
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import jinja2
-from markupsafe import Markup
 
-from pipelines.report.formatting import STATUS_LABELS, register_filters
-from pipelines.report.model import AT_RISK, OFF_TRACK, KpiLine, ScorecardReport
+from pipelines.report.formatting import register_filters
+from pipelines.report.model import ScorecardReport
+from pipelines.report.pdf import RenderError, RenderTimeout, render_pdf  # noqa: F401 - re-exported
+from pipelines.report.view import template_context
 
 TEMPLATE = "scorecard.html"
 HTML_NAME = "scorecard.html"
 PDF_NAME = "scorecard.pdf"
 MAX_ASSET_BYTES = 20 * 1024 * 1024
-ATTENTION_LIMIT = 6
 PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
+_BETWEEN_TAGS = re.compile(r">\s{2,}<")
 
 
 class AssetAccessError(ValueError):
@@ -53,41 +55,15 @@ def report_title(report: ScorecardReport) -> str:
     return f"{report.organization} \u2014 Balanced Scorecard \u2014 {report.period_label}"
 
 
-def _read_css(path: Path) -> Markup:
-    css = path.read_text(encoding="utf-8")
-    if "</" in css:
-        raise ValueError(f"{path.name} must not contain '</' (it is inlined in a <style> block)")
-    return Markup(css)  # noqa: S704 - our own static file, checked above
-
-
-def _attention(kpis: list[KpiLine]) -> list[KpiLine]:
-    """The KPIs off track, then at risk, in catalog order."""
-    rank = {OFF_TRACK: 0, AT_RISK: 1}
-    flagged = [k for k in kpis if k.status in rank]
-    return sorted(flagged, key=lambda k: rank[k.status])
-
-
-def _context(report: ScorecardReport, assets_dir: Path, locale: str) -> dict[str, Any]:
-    kpis = report.kpis()
-    counts = Counter(k.status for k in kpis)
-    attention = _attention(kpis)
-    return {
-        "report": report,
-        "title": report_title(report),
-        "lang": locale.replace("_", "-").split("-")[0],
-        "css_screen": _read_css(assets_dir / "static" / "report.css"),
-        "css_print": _read_css(assets_dir / "static" / "print.css"),
-        "kpi_count": len(kpis),
-        "status_counts": [(s, counts[s]) for s in STATUS_LABELS if counts[s]],
-        "attention": attention[:ATTENTION_LIMIT],
-        "attention_more": max(0, len(attention) - ATTENTION_LIMIT),
-    }
-
-
-def render_html(report: ScorecardReport, assets_dir: Path, *, locale: str = "en_US") -> str:
-    """The report as one self-contained HTML document (CSS inlined)."""
+def render_html(report: ScorecardReport, assets_dir: Path, *, locale: str | None = None) -> str:
+    """The report as one self-contained HTML document (CSS inlined), in the report's locale."""
+    locale = locale or report.locale
     env = build_environment(assets_dir / "templates", locale=locale)
-    return env.get_template(TEMPLATE).render(_context(report, assets_dir, locale))
+    context = template_context(report, assets_dir, locale)
+    html = env.get_template(TEMPLATE).render(title=report_title(report), **context)
+    # Indentation between tags means nothing to a renderer but costs WeasyPrint parse time;
+    # escaped data never contains '<' or '>', so only markup whitespace is touched.
+    return _BETWEEN_TAGS.sub("> <", html)
 
 
 def resolve_asset_url(url: str, assets_dir: Path) -> Path:
@@ -168,20 +144,30 @@ def _temp_file(out_dir: Path, name: str) -> Path:
 
 
 def write_report(
-    report: ScorecardReport, assets_dir: Path, out_dir: Path, *, locale: str = "en_US"
+    report: ScorecardReport, assets_dir: Path, out_dir: Path, *, locale: str | None = None,
+    timeout: float | None = None,
 ) -> tuple[Path, Path]:
-    """Write out_dir/scorecard.html and out_dir/scorecard.pdf; both or neither replace old ones."""
+    """Write out_dir/scorecard.html and out_dir/scorecard.pdf; both or neither replace old ones.
+
+    The PDF is rendered in a child process capped at `timeout` seconds (the report's
+    render_timeout_seconds by default); past it, or on any failure, nothing is written.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    html = render_html(report, assets_dir, locale=locale)
     html_path, pdf_path = out_dir / HTML_NAME, out_dir / PDF_NAME
     temps: list[Path] = []
     try:
         html_temp = _temp_file(out_dir, HTML_NAME)
         temps.append(html_temp)
-        html_temp.write_text(html, encoding="utf-8")
         pdf_temp = _temp_file(out_dir, PDF_NAME)
         temps.append(pdf_temp)
-        write_pdf(html, assets_dir, pdf_temp, title=report_title(report))
+
+        def html_source() -> str:
+            html = render_html(report, assets_dir, locale=locale)
+            html_temp.write_text(html, encoding="utf-8")
+            return html
+
+        render_pdf(html_source, assets_dir, pdf_temp, title=report_title(report),
+                   timeout=timeout or report.render_timeout_seconds)
         os.replace(pdf_temp, pdf_path)
         os.replace(html_temp, html_path)
     except BaseException:

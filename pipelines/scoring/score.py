@@ -35,9 +35,9 @@ def _clamp(score: float) -> float:
     return max(0.0, min(MAX_SCORE, score))
 
 
-def _one_sided(actual: float, goal: float, red_flag: float) -> float:
-    if goal == red_flag:
-        better = actual - goal if red_flag <= goal else goal - actual
+def _one_sided(actual: float, goal: float, red_flag: float, higher: bool) -> float:
+    if goal == red_flag:  # e.g. a goal of zero defects: better, at, or worse than it
+        better = actual - goal if higher else goal - actual
         return MAX_SCORE if better > 0 else (GOAL_SCORE if better == 0 else 0.0)
     return _clamp(RED_FLAG_SCORE + (actual - red_flag) / (goal - red_flag) * RED_FLAG_SCORE)
 
@@ -45,11 +45,11 @@ def _one_sided(actual: float, goal: float, red_flag: float) -> float:
 def score(actual: float, goal: Goal) -> float:
     """The 0..10 score of an actual value against its goal."""
     if goal.direction != "within_range":
-        return _one_sided(actual, goal.goal, goal.red_flag)
+        return _one_sided(actual, goal.goal, goal.red_flag, goal.direction == "higher_is_better")
     if actual < goal.lower:
-        return min(GOAL_SCORE, _one_sided(actual, goal.lower, goal.red_flag_lower))
+        return min(GOAL_SCORE, _one_sided(actual, goal.lower, goal.red_flag_lower, True))
     if actual > goal.upper:
-        return min(GOAL_SCORE, _one_sided(actual, goal.upper, goal.red_flag_upper))
+        return min(GOAL_SCORE, _one_sided(actual, goal.upper, goal.red_flag_upper, False))
     half = (goal.upper - goal.lower) / 2
     if half == 0:
         return MAX_SCORE

@@ -114,3 +114,62 @@ create table if not exists delivery.ledger (
     finished_at timestamp,
     primary key (message_id, recipient)
 );
+
+-- Data quality (issue 4): every expectation of every source table, per month and run. Runs are
+-- kept for audits; the latest check of a month and table is the one that counts (the views).
+create schema if not exists quality;
+
+create table if not exists quality.expectation_results (
+    period date not null,
+    table_key varchar not null,
+    position integer not null,          -- the expectation's place in the table's list
+    expectation varchar not null,       -- a Great Expectations name, or a project check
+    label varchar not null,             -- name(column), as the report shows it
+    kwargs json not null,
+    severity varchar not null,          -- error, warning
+    outcome varchar not null,           -- passed, failed, errored
+    observed_value json,
+    unexpected_count bigint,
+    element_count bigint,
+    sample_rows json,                   -- a few offending rows
+    message varchar,                    -- what failed, or the exception of an errored one
+    run_id varchar not null,
+    checked_at timestamp not null,
+    primary key (run_id, period, table_key, position)
+);
+
+create table if not exists quality.table_results (
+    period date not null,
+    table_key varchar not null,
+    rows_checked bigint not null,
+    rows_rejected bigint not null,      -- rows the load left out (within max_reject_rate)
+    checks_run integer not null,
+    checks_passed integer not null,
+    checks_warned integer not null,     -- failed, severity warning
+    checks_failed integer not null,     -- failed or errored, severity error
+    checks_errored integer not null,    -- raised instead of answering (counted as failed)
+    status varchar not null,            -- passed, warned, failed
+    latest_record timestamp,            -- the month's latest date_column value
+    lag_days integer,                   -- days from it to the month's last day
+    run_id varchar not null,
+    checked_at timestamp not null,
+    primary key (run_id, period, table_key)
+);
+
+create view if not exists quality.latest_table_results as
+select * from quality.table_results
+qualify row_number() over (partition by period, table_key order by checked_at desc) = 1;
+
+create view if not exists quality.latest_expectation_results as
+select r.* from quality.expectation_results r
+join quality.latest_table_results t using (run_id, period, table_key);
+
+-- A month is complete when no source table failed an error-level check in its latest check.
+create view if not exists quality.month_status as
+select period,
+       count(*) as tables_checked,
+       count(*) filter (where status = 'failed') as tables_failed,
+       count(*) filter (where rows_checked = 0) as tables_empty,
+       count(*) filter (where status = 'failed') = 0 as complete
+from quality.latest_table_results
+group by period;

@@ -1,0 +1,190 @@
+"""The delivery asset (the month's scorecard emailed to its lists) and the failure-notice sensor.
+
+A backfill never emails: a run over several months, or one a backfill launched, sends nothing
+unless told to (run config `send_email: true` or the run tag `scorecard/send_email=true`).
+"""
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Config,
+    DefaultSensorStatus,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    PartitionsDefinition,
+    RunFailureSensorContext,
+    SkipReason,
+    asset,
+    run_failure_sensor,
+)
+
+from pipelines.defs.partitions import periods_of
+from pipelines.defs.resources import ScorecardResource, SmtpResource, WarehouseResource
+from pipelines.defs.scorecard import REPORT_KEY
+from pipelines.delivery.deliver import (
+    DeliveryContext,
+    DeliveryOutcome,
+    deliver_period,
+    delivery_context,
+)
+from pipelines.delivery.notices import notify_run_failure
+from pipelines.periods import Period, PeriodError, last_complete_period
+
+DELIVERY_KEY = AssetKey("delivery_email")
+SEND_TAG = "scorecard/send_email"
+RESEND_TAG = "scorecard/resend"
+TO_TAG = "scorecard/to"
+BACKFILL_TAG = "dagster/backfill"
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+_TRUE = ("1", "true", "yes")
+
+
+class DeliveryConfig(Config):
+    """Run config of delivery_email (all optional)."""
+
+    send_email: bool = False  # send even in a backfill or a multi-month run
+    resend: bool = False  # send again to recipients the ledger says already have it
+    to: str = ""  # only this address
+
+
+def send_decision(months: int, tags: Mapping[str, str], send_email: bool) -> str | None:
+    """None when the run should email; otherwise why it sends nothing."""
+    if send_email or tags.get(SEND_TAG, "").strip().lower() in _TRUE:
+        return None
+    how = f"set the run tag {SEND_TAG}=true or the config send_email: true to send"
+    if BACKFILL_TAG in tags:
+        return f"a backfill sends no email ({how})"
+    if months > 1:
+        return f"a run over {months} months sends no email ({how})"
+    return None
+
+
+def _context(catalog_paths: ScorecardResource, warehouse: WarehouseResource,
+             smtp: SmtpResource, run_id: str, *, quick: bool = False) -> DeliveryContext:
+    settings = smtp.settings()
+    if quick:  # a sensor evaluation has a time limit: two short attempts
+        settings = replace(settings, max_attempts=min(settings.max_attempts, 2),
+                           timeout_seconds=min(settings.timeout_seconds, 15.0))
+    return delivery_context(catalog_paths.catalog(), catalog_paths.paths(), settings,
+                            warehouse.connection, run_id)
+
+
+def _metadata(outcomes: list[DeliveryOutcome], transport: str, where: str) -> dict:
+    lists = [r for o in outcomes for r in o.lists]
+    notices = [r for o in outcomes for r in o.notices]
+    paths = [r.where for r in lists + notices if r.where and transport == "outbox"]
+    return {
+        "transport": MetadataValue.text(transport),
+        "destination": MetadataValue.text(where),
+        "recipients": MetadataValue.json({r.list_id: r.sent for r in lists}),
+        "message_ids": MetadataValue.json({r.list_id: r.message_id for r in lists
+                                           if r.message_id}),
+        "outbox_paths": MetadataValue.json(paths),
+        "already_sent": MetadataValue.json({r.list_id: r.already_sent for r in lists
+                                            if r.already_sent}),
+        "unconfirmed": MetadataValue.json({r.list_id: r.unconfirmed for r in lists
+                                           if r.unconfirmed}),
+        "held_lists": MetadataValue.json([r.list_id for r in lists if r.held]),
+        "incomplete": MetadataValue.json({o.period: list(o.completeness.reasons)
+                                          for o in outcomes if o.completeness.incomplete}),
+        "notices": MetadataValue.json({r.list_id: r.sent for r in notices}),
+    }
+
+
+def build_delivery_assets(partitions: PartitionsDefinition) -> list:
+    """The delivery_email asset."""
+
+    @asset(
+        key=DELIVERY_KEY,
+        group_name="scorecard",
+        deps=[REPORT_KEY],
+        partitions_def=partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        kinds={"email"},
+        pool="warehouse",
+    )
+    def delivery_email(context: AssetExecutionContext, config: DeliveryConfig,
+                       warehouse: WarehouseResource, scorecard: ScorecardResource,
+                       smtp: SmtpResource) -> MaterializeResult:
+        """The month's scorecard emailed to its recipient lists, once per recipient (ledger)."""
+        periods = periods_of(context)
+        tags = context.run.tags
+        skip = send_decision(len(periods), tags, config.send_email)
+        if skip:
+            context.log.info(f"No email sent: {skip}.")
+            return MaterializeResult(metadata={"sent": False, "skipped": MetadataValue.text(skip)})
+        ctx = _context(scorecard, warehouse, smtp, context.run.run_id)
+        resend = config.resend or tags.get(RESEND_TAG, "").strip().lower() in _TRUE
+        to = (config.to or tags.get(TO_TAG, "")).strip() or None
+        outcomes = [deliver_period(ctx, p, resend=resend, to=to) for p in periods]
+        for outcome in outcomes:
+            for result in outcome.lists:
+                if result.unconfirmed:
+                    context.log.warning(
+                        f"{outcome.period}, list {result.list_id}: a send to "
+                        f"{', '.join(result.unconfirmed)} was claimed but never confirmed; "
+                        "check the mail server's log, then resend with scorecard send --resend "
+                        "if it did not arrive.")
+        failures = [line for o in outcomes for line in o.failures]
+        metadata = _metadata(outcomes, ctx.transport.name, ctx.transport.where)
+        if failures:
+            raise Failure(
+                description="Email delivery failed (the report stays on disk; the ledger "
+                "records who got it, and the next run retries only the failed recipients): "
+                + " | ".join(failures),
+                metadata={"failures": MetadataValue.json(failures), **metadata},
+            )
+        return MaterializeResult(metadata={"sent": True, **metadata})
+
+    return [delivery_email]
+
+
+def _period_of_run(tags: Mapping[str, str]) -> Period:
+    for tag in (PARTITION_TAG, RANGE_START_TAG):
+        try:
+            return Period.parse(tags[tag])
+        except (KeyError, PeriodError):
+            continue
+    return last_complete_period(date.today())
+
+
+def _causes(context: RunFailureSensorContext) -> list[tuple[str, str]]:
+    causes = []
+    for event in context.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        causes.append((event.step_key or "?", (error.message if error else "").strip()))
+    return causes
+
+
+def build_failure_sensor(monitored_job) -> object:
+    """A sensor that emails the data team when a monitored run fails."""
+
+    @run_failure_sensor(
+        name="scorecard_failure_notice",
+        monitored_jobs=[monitored_job],
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Emails the data team (lists with receives: notices) the run, the failed "
+        "step and the cause when a monthly scorecard run fails.",
+    )
+    def scorecard_failure_notice(context: RunFailureSensorContext, warehouse: WarehouseResource,
+                                 scorecard: ScorecardResource, smtp: SmtpResource):
+        run = context.dagster_run
+        ctx = _context(scorecard, warehouse, smtp, run.run_id, quick=True)
+        results = notify_run_failure(
+            ctx, failed_run_id=run.run_id, job_name=run.job_name,
+            period=_period_of_run(run.tags), failures=_causes(context))
+        errors = [r.error for r in results if r.error]
+        if errors:
+            return SkipReason("the failure notice could not be sent: " + "; ".join(errors))
+        return None
+
+    return scorecard_failure_notice

@@ -1,0 +1,191 @@
+"""Data-quality wiring: an asset check per raw asset, and the quality gate on the scores.
+
+The raw assets' checks run inside the load step (check_specs of the source's multi-asset), right
+after each table is loaded: the KPI step depends on the raw assets, so it always sees the checks
+of the data it reads, and a KPI whose table failed an error-level check is withheld there
+(pipelines.quality.gate). The `quality_gate` check on scorecard_scores then fails its step when
+any table of the run's months failed an error-level check: the run is marked failed for the data
+team (and the failure notice goes out), while the scores, the report and the email, which do not
+depend on that step, still go out with the withheld KPIs marked.
+"""
+
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    Failure,
+    MetadataValue,
+    asset_check,
+)
+
+from pipelines.catalog.catalog import SourceTable
+from pipelines.ingest.raw_tables import LoadResult
+from pipelines.periods import Period, months_between
+from pipelines.quality.ge_runner import GeValidator
+from pipelines.quality.outcomes import TableVerdict
+from pipelines.quality.store import failures, write_verdicts
+from pipelines.quality.validate import errored_verdicts, validate_table
+
+CHECK_NAME = "quality"
+GATE_NAME = "quality_gate"
+MAX_LISTED = 20
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def quality_check_specs(tables: list[tuple[AssetKey, SourceTable]]) -> list[AssetCheckSpec]:
+    """The `quality` check of each raw asset whose table declares expectations."""
+    return [
+        AssetCheckSpec(
+            CHECK_NAME, asset=key,
+            description=f"The {len(t.table.expectations)} expectations of {t.key} in the catalog "
+            "(Great Expectations), on each loaded month; ERROR when an error-level one fails.")
+        for key, t in tables if t.table.expectations
+    ]
+
+
+def _failing(verdicts: list[TableVerdict]) -> list[dict]:
+    return [{"month": o.period, "expectation": o.entry.label(), "severity": o.entry.severity,
+             "outcome": o.outcome, "observed": o.observed, "unexpected_count": o.unexpected_count,
+             "message": o.message}
+            for v in verdicts for o in v.outcomes if o.failing][:MAX_LISTED]
+
+
+def _samples_md(verdicts: list[TableVerdict]) -> str:
+    parts = []
+    for outcome in [o for v in verdicts for o in v.outcomes if o.failing and o.sample][:5]:
+        columns = list(outcome.sample[0])
+        rows = ["| " + " | ".join(str(r.get(c)) for c in columns) + " |" for r in outcome.sample]
+        parts.append(f"**{outcome.period} · {outcome.entry.label()}** ({outcome.entry.severity}, "
+                     f"{outcome.outcome})\n\n| {' | '.join(columns)} |\n|"
+                     + "---|" * len(columns) + "\n" + "\n".join(rows))
+    return "\n\n".join(parts) or "(no offending rows to show)"
+
+
+def check_result(key: AssetKey, verdicts: list[TableVerdict], seconds: float) -> AssetCheckResult:
+    """One table's verdicts over the run's months as its asset check result."""
+    blocking = any(v.failed for v in verdicts)
+    failing = _failing(verdicts)
+    status = {v.period: v.status for v in verdicts}
+    summary = ", ".join(f"{m}: {s}" for m, s in status.items() if s != "passed") or "all passed"
+    return AssetCheckResult(
+        asset_key=key, check_name=CHECK_NAME, passed=not failing,
+        severity=AssetCheckSeverity.WARN if failing and not blocking else AssetCheckSeverity.ERROR,
+        description=summary,
+        metadata={
+            "months": MetadataValue.json(status),
+            "rows_checked": MetadataValue.int(sum(v.rows for v in verdicts)),
+            "rows_rejected_at_load": MetadataValue.int(sum(v.rows_rejected for v in verdicts)),
+            "checks_run": MetadataValue.int(sum(len(v.outcomes) for v in verdicts)),
+            "checks_passed": MetadataValue.int(sum(v.passed for v in verdicts)),
+            "checks_warned": MetadataValue.int(sum(v.warned for v in verdicts)),
+            "checks_failed": MetadataValue.int(sum(v.failed for v in verdicts)),
+            "checks_errored": MetadataValue.int(sum(v.errored for v in verdicts)),
+            "failing_expectations": MetadataValue.json(failing),
+            "sample_rows": MetadataValue.md(_samples_md(verdicts)),
+            "validation_seconds": MetadataValue.float(round(seconds, 3)),
+        },
+    )
+
+
+def load_failed_result(key: AssetKey, message: str) -> AssetCheckResult:
+    """The check of a table whose load failed: nothing new was checked; the month kept its rows."""
+    return AssetCheckResult(
+        asset_key=key, check_name=CHECK_NAME, passed=False, severity=AssetCheckSeverity.ERROR,
+        description="the load failed; the months keep their earlier rows and checks",
+        metadata={"load_error": MetadataValue.text(message)})
+
+
+def check_table(con, key: AssetKey, table: SourceTable, periods: list[Period], run_id: str,
+                validator: GeValidator, loaded: LoadResult) -> AssetCheckResult:
+    """Validate a freshly loaded table's months, record the verdicts, return the check result.
+
+    Should the validation itself break, every expectation of the table is recorded as errored,
+    so its KPIs are withheld rather than computed from unchecked data.
+    """
+    started = time.perf_counter()
+    try:
+        verdicts = validate_table(con, table, periods[0], periods[-1], datetime.now(), validator,
+                                  loaded.rejected_by_period)
+    except Exception as exc:  # noqa: BLE001 - reported as errored checks, never as a pass
+        verdicts = errored_verdicts(table, periods, loaded.rows_by_period,
+                                    f"the validation raised {type(exc).__name__}: {exc}")
+    write_verdicts(con, verdicts, run_id)
+    return check_result(key, verdicts, time.perf_counter() - started)
+
+
+class QualityChecks:
+    """The quality checks of one load step: which are selected, and one GE context for all."""
+
+    def __init__(self, context):
+        self._context = context
+        self._selected = context.selected_asset_check_keys
+        self._validator: GeValidator | None = None
+
+    def _wanted(self, key: AssetKey) -> bool:
+        return AssetCheckKey(key, CHECK_NAME) in self._selected
+
+    def after_load(self, con, key: AssetKey, table: SourceTable, periods: list[Period],
+                   loaded: LoadResult) -> Iterator[AssetCheckResult]:
+        """The check of a table just loaded (nothing when its check is not selected)."""
+        if not self._wanted(key):
+            return
+        self._validator = self._validator or GeValidator()
+        result = check_table(con, key, table, periods, self._context.run.run_id, self._validator,
+                             loaded)
+        if not result.passed:
+            log = self._context.log.error if result.severity == AssetCheckSeverity.ERROR \
+                else self._context.log.warning
+            log(f"{table.key}: data-quality check {result.description}")
+        yield result
+
+    def load_failed(self, key: AssetKey, message: str) -> Iterator[AssetCheckResult]:
+        """The check of a table whose load failed."""
+        if self._wanted(key):
+            yield load_failed_result(key, message)
+
+
+def _run_periods(context: AssetCheckExecutionContext) -> list[Period]:
+    tags = context.run.tags
+    if RANGE_START_TAG in tags:
+        return months_between(Period.parse(tags[RANGE_START_TAG]),
+                              Period.parse(tags[RANGE_END_TAG]))
+    keys = context.partition_key_range
+    return months_between(Period.parse(keys.start), Period.parse(keys.end))
+
+
+def build_quality_gate(scores_key: AssetKey):
+    """The check that fails the run when a source table failed an error-level check."""
+
+    @asset_check(
+        asset=scores_key, name=GATE_NAME, required_resource_keys={"warehouse"},
+        description="Fails (and so fails the run, for the data team) when a source table of the "
+        "run's months failed an error-level data-quality check; its KPIs are withheld.")
+    def quality_gate(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        periods = _run_periods(context)
+        with context.resources.warehouse.connection() as con:
+            found = {p.key: failures(con, p) for p in periods}
+            withheld = con.execute(
+                "select strftime(period, '%Y-%m'), kpi_id from kpi.kpi_values where "
+                "state = 'withheld' and period >= ? and period <= ? order by all",
+                [periods[0].start, periods[-1].start]).fetchall()
+        lines = [f"{month}: {f.line()}" for month, items in found.items() for f in items]
+        if lines:
+            raise Failure(
+                description=f"{len(lines)} error-level data-quality check(s) failed; "
+                f"{len(withheld)} KPI value(s) withheld (the report marks them): "
+                + " | ".join(lines[:MAX_LISTED]),
+                metadata={"failed_checks": MetadataValue.json(lines[:100]),
+                          "withheld_kpis": MetadataValue.json([f"{m}: {k}" for m, k in withheld])})
+        return AssetCheckResult(passed=True, metadata={
+            "months": MetadataValue.json([p.key for p in periods])})
+
+    return quality_gate

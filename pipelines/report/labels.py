@@ -1,0 +1,47 @@
+"""Words and symbols for what is not a KPI status: initiatives, months, highlight kinds."""
+
+from __future__ import annotations
+
+from pipelines.periods import Period
+
+INITIATIVE_LABELS = {
+    "not_started": "Not started",
+    "on_schedule": "On schedule",
+    "behind": "Behind",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
+# Glyphs present in DejaVu Sans, so an initiative's state never relies on colour alone.
+INITIATIVE_SYMBOLS = {
+    "not_started": "\u25cb",  # ○
+    "on_schedule": "\u25cf",  # ●
+    "behind": "\u25b2",  # ▲
+    "completed": "\u2713",  # ✓
+    "cancelled": "\u2715",  # ✕
+}
+OVERDUE_SYMBOL = "\u25a0"  # ■, as off track
+AT_RISK_SYMBOL = "\u25b2"  # ▲, as at risk
+
+
+def initiative_label(status: str) -> str:
+    """'On schedule' for 'on_schedule'; unknown codes read as they are, underscores spaced."""
+    return INITIATIVE_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def initiative_symbol(status: str) -> str:
+    """The glyph of an initiative's status."""
+    return INITIATIVE_SYMBOLS.get(status, "\u25cb")
+
+
+def initiative_state(initiative) -> str:
+    """The CSS class of an initiative's derived state: overdue, at-risk, done or open."""
+    if initiative.overdue:
+        return "overdue"
+    if initiative.at_risk:
+        return "at-risk"
+    return "done" if initiative.status in ("completed", "cancelled") else "open"
+
+
+def month_label(key: str | None) -> str:
+    """'September 2026' for '2026-09' (an empty string for None)."""
+    return Period.parse(key).label if key else ""

@@ -1,0 +1,125 @@
+"""The PDF render in a child process, under a wall-clock cap and resource limits.
+
+WeasyPrint cannot be interrupted from inside: a hostile or pathological document could keep it
+busy or make it eat memory. So the parent runs `python -m pipelines.report.pdf`, hands it the
+HTML on standard input and waits for it with a timeout; the child lowers its own CPU and memory
+limits before it renders. On a timeout or a failure the child is killed and the half-written PDF
+removed: the target either is a whole PDF or does not exist.
+
+The child prints what its URL fetcher served and refused as one JSON line, so callers (and
+tests) can see that nothing outside the report assets was read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+MEMORY_LIMIT_BYTES = 4 * 1024**3
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+class RenderError(RuntimeError):
+    """The PDF could not be rendered; no PDF was left behind."""
+
+
+class RenderTimeout(RenderError):
+    """The PDF render ran past its wall-clock cap and was stopped."""
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    paths = [str(PACKAGE_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env
+
+
+def _start(assets_dir: Path, target: Path, title: str, timeout: float) -> subprocess.Popen:
+    command = [sys.executable, "-m", "pipelines.report.pdf", str(Path(assets_dir).resolve()),
+               str(target), title, str(int(timeout) + 5)]
+    return subprocess.Popen(  # noqa: S603 - our own module, arguments are paths
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=_child_env(), cwd=tempfile.gettempdir(), start_new_session=True)
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """Kill the child and its process group, and reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        child.communicate(timeout=5)
+
+
+def render_pdf(html: str | Callable[[], str], assets_dir: Path, target: Path, *, title: str,
+               timeout: float = 60.0) -> dict[str, list[str]]:
+    """Render html to target in a child process; return the URLs its fetcher served/refused.
+
+    `html` may be a function that makes the HTML: the child is started first, so it loads
+    WeasyPrint while the HTML is being rendered. The cap counts from the child's start.
+    """
+    started = time.monotonic()
+    child = _start(assets_dir, target, title, timeout)
+    try:
+        text = html() if callable(html) else html
+        remaining = max(0.1, timeout - (time.monotonic() - started))
+        out, err = child.communicate(text.encode("utf-8"), timeout=remaining)
+    except subprocess.TimeoutExpired as exc:
+        _stop(child)
+        Path(target).unlink(missing_ok=True)
+        raise RenderTimeout(f"the PDF render took longer than {timeout:g} s and was stopped; "
+                            "no PDF was written") from exc
+    except BaseException:
+        _stop(child)
+        Path(target).unlink(missing_ok=True)
+        raise
+    if child.returncode != 0:
+        Path(target).unlink(missing_ok=True)
+        detail = err.decode("utf-8", "replace").strip().splitlines()[-5:]
+        raise RenderError("the PDF render failed: " + " | ".join(detail))
+    lines = out.decode("utf-8", "replace").strip().splitlines()
+    return json.loads(lines[-1]) if lines else {"served": [], "refused": []}
+
+
+def _limit_resources(cpu_seconds: int) -> None:
+    """Cap the child's CPU time and address space (where the platform allows it)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    for limit, value in ((resource.RLIMIT_CPU, cpu_seconds),
+                         (resource.RLIMIT_AS, MEMORY_LIMIT_BYTES)):
+        try:
+            soft, hard = resource.getrlimit(limit)
+            cap = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(limit, (cap, hard))
+        except (ValueError, OSError):
+            continue
+
+
+def main(argv: list[str]) -> int:
+    """Child entry point: assets folder, target pdf, title, CPU seconds; the HTML on stdin."""
+    from pipelines.report.render import make_url_fetcher, write_pdf  # loads WeasyPrint
+
+    assets, target, title, cpu = argv
+    html = sys.stdin.buffer.read().decode("utf-8")
+    _limit_resources(int(cpu))
+    # A short-lived process under a memory cap: the cyclic garbage collector only costs time
+    # here (about a fifth of the render), it frees next to nothing before the process exits.
+    gc.disable()
+    fetcher = make_url_fetcher(Path(assets))
+    write_pdf(html, Path(assets), Path(target), title=title, url_fetcher=fetcher)
+    print(json.dumps({"served": fetcher.served, "refused": fetcher.refused}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,37 @@
+"""The benchmark's pandas reference computes the same five KPI values as the pipeline.
+
+Correctness only: timings are printed by `python -m benchmarks`, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+from benchmarks.pandas_reference import KPIS, compare, kpis, pipeline_values
+from pipelines.defs.jobs import HISTORY_JOB
+from pipelines.demo.generator import generate_demo
+from pipelines.periods import Period
+from pipelines.runner import run_job
+from pipelines.warehouse.connection import connect
+
+# Across a fiscal year end (January fiscal year), so the year to date restarts in the range.
+FIRST, LAST = Period(2025, 11), Period(2026, 2)
+
+
+def test_pandas_reference_equals_the_pipeline_on_a_tiny_demo(paths):
+    generate_demo(paths.demo, start=FIRST.key, end=LAST.key, scale=0.05, seed=11)
+    outcome = run_job(paths, HISTORY_JOB, FIRST, LAST)
+    assert outcome.success, outcome.errors
+    con = connect(paths.warehouse, read_only=True)
+    try:
+        pipeline = pipeline_values(con, FIRST.key, LAST.key)
+    finally:
+        con.close()
+
+    reference = kpis(paths.demo, FIRST.key, LAST.key)
+
+    check = compare(reference, pipeline)
+    assert check["mismatches"] == []
+    assert check["compared"] == len(KPIS) * 4
+    assert all(value is not None for months in reference.values() for value in months.values())
+    # the year to date restarts with the fiscal year: January's YTD margin is January's margin
+    january = kpis(paths.demo, "2026-01", "2026-01")
+    assert january["gross_margin_pct"]["2026-01"] == reference["gross_margin_pct"]["2026-01"]

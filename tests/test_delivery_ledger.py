@@ -1,0 +1,258 @@
+"""Delivery through the ledger, on a month of tests/data/tiny scored and rendered by Dagster.
+
+Once per recipient, --resend, refused recipients retried alone, unconfirmed claims reported,
+the hold policy, a perspective list's own PDF; and through Dagster: backfills send nothing, a
+failed delivery fails the step, and the password appears nowhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import replace
+from email import message_from_bytes, policy
+
+import pytest
+import trustme
+from conftest import DATA
+from delivery_support import (
+    FAST,
+    clear_smtp_environment,
+    fill_missing_exports,
+    set_smtp_environment,
+)
+from smtp_server import PASSWORD, USER, SmtpServer
+
+from pipelines.catalog import load_catalog
+from pipelines.catalog.models import Recipient, RecipientList
+from pipelines.defs.jobs import DELIVERY_JOB, MONTHLY_JOB
+from pipelines.defs.resources import WarehouseResource
+from pipelines.delivery import ledger
+from pipelines.delivery.deliver import deliver_period, delivery_context
+from pipelines.delivery.notices import notify_run_failure
+from pipelines.delivery.transport import SmtpSettings
+from pipelines.periods import Period
+from pipelines.runner import instance_for, run_job
+from pipelines.settings import PROJECT_ROOT, RuntimePaths
+
+JAN, FEB = Period(2026, 1), Period(2026, 2)
+LEADERS = RecipientList(id="leadership", recipients=[
+    Recipient(name="Alex Morgan", email="alex@example.com"),
+    Recipient(name="Tom Becker", email="tom@example.com"),
+    Recipient(name="Lena Sørensen", email="lena@example.com")])
+DATA_TEAM = RecipientList(id="data_team", receives="notices",
+                          recipients=[Recipient(name="Data", email="data@example.com")])
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory) -> dict:
+    """February 2026 of the tiny data set loaded, scored, rendered and sent to the outbox."""
+    home = tmp_path_factory.mktemp("delivery")
+    paths = RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
+                         sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+    shutil.copytree(DATA / "tiny", paths.demo)
+    catalog = load_catalog(paths.definitions, paths.sql)
+    fill_missing_exports(catalog, home)
+    with pytest.MonkeyPatch.context() as patch:
+        clear_smtp_environment(patch)
+        outcome = run_job(paths, MONTHLY_JOB, FEB, FEB)
+    # Most tables have no rows in February, so the quality gate may fail the run; the report
+    # and the email go out all the same (they do not depend on the gate).
+    assert outcome.success or all("quality" in e for e in outcome.errors), outcome.errors
+    con = WarehouseResource(path=str(paths.warehouse)).connection
+    with con() as c:
+        rows = ledger.rows_of_run(c, outcome.run_id)
+    return {"paths": paths, "catalog": catalog, "outbox_rows": rows,
+            "outbox": sorted((home / "outbox" / FEB.key).glob("*.eml"))}
+
+
+@pytest.fixture
+def paths(month):
+    with WarehouseResource(path=str(month["paths"].warehouse)).connection() as con:
+        con.execute("delete from delivery.ledger")
+    return month["paths"]
+
+
+def _ctx(month, server, lists=(LEADERS, DATA_TEAM), run_id="run-1", **settings):
+    catalog = replace(month["catalog"], recipient_lists=tuple(lists))
+    smtp = SmtpSettings(host="127.0.0.1", port=server.port, security="none",
+                        sender="scorecard@northwind.example", **{**FAST, **settings})
+    connection = WarehouseResource(path=str(month["paths"].warehouse)).connection
+    return delivery_context(catalog, month["paths"], smtp, connection, run_id)
+
+
+def _ledger(paths, sql="select recipient, state, resend from delivery.ledger "
+                       "where kind = 'scorecard' order by claimed_at, recipient"):
+    with WarehouseResource(path=str(paths.warehouse)).connection() as con:
+        return con.execute(sql).fetchall()
+
+
+def test_without_a_host_the_run_writes_the_outbox(month):
+    assert {r.transport for r in month["outbox_rows"]} == {"outbox"}
+    assert {r.list_id for r in month["outbox_rows"]} >= {"leadership", "quality_owners",
+                                                         "data_team"}
+    leadership = next(p for p in month["outbox"] if p.name.startswith("leadership-scorecard"))
+    parsed = message_from_bytes(leadership.read_bytes(), policy=policy.default)
+    assert len(parsed["To"].addresses) == 6
+    pdf = month["paths"].report_dir(FEB.key) / "scorecard.pdf"
+    attached = next(parsed.iter_attachments()).get_content()
+    assert hashlib.sha256(attached).hexdigest() == hashlib.sha256(pdf.read_bytes()).hexdigest()
+
+
+def test_a_second_delivery_sends_nothing_and_resend_is_recorded(month, paths):
+    with SmtpServer() as server:
+        first = deliver_period(_ctx(month, server), FEB)
+        assert first.failures == []
+        assert first.lists[0].sent == ["alex@example.com", "tom@example.com", "lena@example.com"]
+        assert len(server.received) == 2  # the scorecard, and the data team's notice
+        again = deliver_period(_ctx(month, server, run_id="run-2"), FEB)
+        assert len(server.received) == 2
+        assert again.lists[0].already_sent == first.lists[0].sent and again.notices[0].sent == []
+        deliver_period(_ctx(month, server, run_id="run-3"), FEB, resend=True)
+        assert len(server.received) == 4
+    rows = _ledger(paths)
+    assert [r[1:] for r in rows] == [("sent", False)] * 3 + [("sent", True)] * 3
+
+
+def test_refused_recipient_is_recorded_and_only_it_is_retried(month, paths):
+    with SmtpServer() as server:
+        server.script.refuse = {"tom@example.com": "550 5.1.1 No such user"}
+        first = deliver_period(_ctx(month, server), FEB)
+        assert first.lists[0].sent == ["alex@example.com", "lena@example.com"]
+        assert first.failures == ["scorecard to tom@example.com (list leadership) refused: "
+                                  "550 5.1.1 No such user"]
+        server.script.refuse = {}
+        second = deliver_period(_ctx(month, server, run_id="run-2"), FEB)
+    assert second.lists[0].sent == ["tom@example.com"]
+    assert server.received[-1].rcpt_tos == ["tom@example.com"]
+    assert _ledger(paths, "select recipient, state, attempts from delivery.ledger where "
+                          "recipient = 'tom@example.com' order by claimed_at") == [
+        ("tom@example.com", "failed", 1), ("tom@example.com", "sent", 2)]
+
+
+def test_an_unconfirmed_claim_is_reported_not_resent(month, paths):
+    with SmtpServer() as server:
+        server.script.drop_after_data = True  # accepted, but the reply never arrives
+        first = deliver_period(_ctx(month, server, lists=[LEADERS]), FEB)
+        assert first.lists[0].unconfirmed == [r.email for r in LEADERS.recipients]
+        assert "may have accepted" in first.failures[0]
+        server.script.drop_after_data = False
+        second = deliver_period(_ctx(month, server, lists=[LEADERS], run_id="run-2"), FEB)
+        assert second.lists[0].unconfirmed == first.lists[0].unconfirmed
+        assert second.lists[0].sent == [] and len(server.received) == 1
+        third = deliver_period(_ctx(month, server, lists=[LEADERS], run_id="run-3"), FEB,
+                               resend=True)
+    assert len(third.lists[0].sent) == 3 and len(server.received) == 2
+
+
+def test_a_permanent_failure_is_recorded_and_the_report_stays(month, paths):
+    with SmtpServer() as server:
+        server.script.data_replies = ["554 5.6.0 Rejected"] * 5
+        outcome = deliver_period(_ctx(month, server, lists=[LEADERS]), FEB)
+    assert "554 5.6.0 Rejected" in outcome.failures[0]
+    assert {r[1] for r in _ledger(paths)} == {"failed"}
+    assert (paths.report_dir(FEB.key) / "scorecard.pdf").is_file()
+
+
+def test_hold_policy_holds_the_list_and_notifies_the_data_team(month, paths):
+    held = RecipientList(id="board", incomplete="hold",
+                         recipients=[Recipient(name="Board", email="board@example.com")])
+    with SmtpServer() as server:
+        outcome = deliver_period(_ctx(month, server, lists=[held, DATA_TEAM]), FEB)
+    assert outcome.lists[0].held and outcome.completeness.incomplete
+    assert [m.rcpt_tos for m in server.received] == [["data@example.com"]]
+    notice = server.received[0].message.get_content()
+    assert "'board' was held" in notice and "Source tables without rows" in notice
+
+
+def test_a_perspective_list_gets_its_own_pdf(month, paths):
+    owners = RecipientList(id="quality", perspectives=["internal_process"],
+                           recipients=[Recipient(name="Ahmed", email="ahmed@example.com")])
+    with SmtpServer() as server:
+        deliver_period(_ctx(month, server, lists=[owners]), FEB)
+    pdf = paths.report_dir(FEB.key) / "lists" / "quality" / "scorecard.pdf"
+    attached = next(server.received[0].message.iter_attachments())
+    assert attached.get_content() == pdf.read_bytes()
+    assert attached.get_filename().endswith("-2026-02-quality.pdf")
+    text = server.received[0].message.get_body(("plain",)).get_content()
+    assert "Internal Process" in text and "Financial" not in text
+    assert _ledger(paths, "select report_sha256 from delivery.ledger") == [
+        (hashlib.sha256(pdf.read_bytes()).hexdigest(),)]
+
+
+def test_a_failure_notice_goes_once_per_failed_run(month, paths):
+    with SmtpServer() as server:
+        for _ in range(2):  # the CLI and the sensor both report the same run
+            notify_run_failure(_ctx(month, server), failed_run_id="failed-run-7",
+                               job_name=MONTHLY_JOB, period=FEB,
+                               failures=[("raw_finance", "no file matches finance/gl.csv")])
+    assert len(server.received) == 1
+    text = server.received[0].message.get_content()
+    assert "failed-run-7" in text and "raw_finance: no file matches" in text
+    assert server.received[0].message["Subject"].endswith(f"The {MONTHLY_JOB} run for {FEB} failed")
+
+
+@pytest.mark.parametrize("tags, first", [({"dagster/backfill": "bf-1"}, FEB), ({}, JAN)],
+                         ids=["backfill-tag", "multi-month"])
+def test_a_backfill_sends_nothing(month, paths, monkeypatch, tags, first):
+    with SmtpServer() as server:
+        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port),
+                             security="none")
+        outcome = run_job(paths, DELIVERY_JOB, first, FEB, tags=tags)
+    assert outcome.success, outcome.errors
+    assert server.received == [] and _ledger(paths) == []
+
+
+def test_a_failed_delivery_fails_the_step_and_never_shows_the_password(month, paths,
+                                                                       monkeypatch, tmp_path):
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    wrong = "wr0ng-" + PASSWORD
+    with SmtpServer(starttls=True, auth=True, ca=ca) as server:
+        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port),
+                             user=USER, password=wrong, ca_file=str(tmp_path / "ca.pem"))
+        outcome = run_job(paths, DELIVERY_JOB, FEB, FEB, tags={"scorecard/send_email": "true"})
+    assert not outcome.success and server.received == []
+    assert any(e.startswith("delivery_email") and "535" in e for e in outcome.errors)
+    with instance_for(paths) as instance:
+        events = instance.all_logs(outcome.run_id)
+        run = instance.get_run_by_id(outcome.run_id)
+    stored = " ".join(str(e) for e in events) + str(run.run_config) + str(run.tags)
+    ledger_text = str(_ledger(paths, "select * from delivery.ledger"))
+    for text in (stored, ledger_text, " ".join(outcome.errors)):
+        assert wrong not in text and PASSWORD not in text
+    assert "failed" in ledger_text and (paths.report_dir(FEB.key) / "scorecard.pdf").is_file()
+
+
+def test_the_failure_sensor_emails_the_data_team(month, paths, monkeypatch):
+    from dagster import DagsterEventType, build_run_status_sensor_context
+
+    from pipelines.definitions import build_definitions
+    from pipelines.defs.resources import ScorecardResource, SmtpResource
+
+    with SmtpServer() as server:
+        server.script.data_replies = ["554 5.6.0 Rejected"]
+        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port),
+                             security="none")
+        failed = run_job(paths, DELIVERY_JOB, FEB, FEB, tags={"scorecard/send_email": "true"})
+        assert not failed.success
+        sensor = build_definitions(paths).resolve_sensor_def("scorecard_failure_notice")
+        with instance_for(paths) as instance:
+            run = instance.get_run_by_id(failed.run_id)
+            event = instance.all_logs(failed.run_id, of_type=DagsterEventType.RUN_FAILURE)[0]
+            context = build_run_status_sensor_context(
+                sensor_name=sensor.name, dagster_event=event.dagster_event,
+                dagster_instance=instance, dagster_run=run,
+                resources={"warehouse": WarehouseResource(path=str(paths.warehouse)),
+                           "scorecard": ScorecardResource(
+                               home=str(paths.home), definitions_dir=str(paths.definitions),
+                               sql_dir=str(paths.sql),
+                               report_assets_dir=str(paths.report_assets)),
+                           "smtp": SmtpResource(host="127.0.0.1", port=server.port,
+                                                security="none")},
+            ).for_run_failure()
+            sensor(context)
+    notices = [m for m in server.received if "failed" in m.message["Subject"]]
+    assert [m.rcpt_tos for m in notices] == [["data-team@example.com"]]
+    text = notices[0].message.get_content()
+    assert failed.run_id in text and "delivery_email" in text and "554" in text

@@ -1,0 +1,67 @@
+"""The HTML report in a real headless browser (Debian's chromium through Playwright).
+
+Skipped, with the reason, only where chromium or Playwright is missing; .ci/run installs both,
+so CI always runs it. The screenshot is kept under test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from report_factory import report_from_catalog
+
+from pipelines.catalog import load_catalog
+from pipelines.report.render import render_html
+from pipelines.settings import PROJECT_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and shutil.which("chromium") is None,
+    reason="chromium is not installed (apt-get install chromium; .ci/run installs it)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    with sync_api.sync_playwright() as playwright:
+        executable = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def test_report_html_in_chromium(browser, tmp_path):
+    catalog = load_catalog(PROJECT_ROOT / "definitions", PROJECT_ROOT / "sql")
+    report = report_from_catalog(catalog)
+    page_file = tmp_path / "scorecard.html"
+    page_file.write_text(render_html(report, PROJECT_ROOT / "reports"), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems, requests = [], []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning")
+            else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(page_file.as_uri(), wait_until="load")
+    assert problems == []
+    assert requests == [page_file.as_uri()]  # the page itself, nothing else
+    assert page.title() == f"{report.organization} \u2014 Balanced Scorecard \u2014 October 2026"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow} px wider than the window"
+    assert page.locator("svg.strategy-map-svg").count() == 1
+    assert page.locator("section.kpi-detail").count() == len(report.kpis())
+    for kpi in report.kpis():
+        assert page.locator(f"#kpi-{kpi.id}").is_visible()
+    page.click("a[href='#initiatives']")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report-chromium.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    page.close()
