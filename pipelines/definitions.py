@@ -21,7 +21,7 @@ def build_definitions(paths: RuntimePaths) -> Definitions:
     """Definitions for the catalog and runtime folders in `paths`."""
     catalog = load_catalog(paths.definitions, paths.sql)
     partitions = monthly_partitions(catalog)
-    jobs = build_jobs(partitions)
+    jobs = build_jobs()
     return Definitions(
         assets=[
             *build_ingest_assets(catalog, partitions),

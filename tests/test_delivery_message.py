@@ -188,3 +188,17 @@ def test_a_scorecard_from_empty_data_is_never_sent_as_complete(catalog, env, att
     parsed, text, html = _parts(_build(report, env, attachment))
     assert parsed["Subject"].endswith("(incomplete data)")
     assert "built from empty data" in text and "built from empty data" in html
+
+
+def test_a_month_the_report_calls_incomplete_is_not_sent_as_complete(catalog, env, attachment):
+    """Every KPI has a value, but the month has not closed: the report's own reasons count."""
+    report = report_from_catalog(catalog)
+    assert not assess(report).incomplete
+    reason = "October 2026 has not closed yet (it ends on 2026-10-31); its data is not final."
+    report = replace(report, data_complete=False, incomplete_reasons=(reason,))
+    completeness = assess(report)
+    assert completeness.incomplete and not completeness.empty
+    assert completeness.reasons == (reason,)
+    parsed, text, html = _parts(_build(report, env, attachment))
+    assert parsed["Subject"].endswith("(incomplete data)")
+    assert "has not closed yet" in text and "has not closed yet" in html

@@ -18,24 +18,23 @@ HISTORY_JOB = "scorecard_history"
 DELIVERY_JOB = "scorecard_delivery"
 
 
-def build_jobs(partitions) -> list:
-    """The monthly job (everything) and the history job (loads, KPIs and scores, no report)."""
+def build_jobs() -> list:
+    """The monthly job (everything) and the history job (loads, KPIs and scores, no report).
+
+    Their monthly partitions come from the assets they select."""
     monthly = define_asset_job(
         MONTHLY_JOB,
         selection=AssetSelection.all(),
-        partitions_def=partitions,
         description="Load, check, compute, score and render the Balanced Scorecard of a month.",
     )
     history = define_asset_job(
         HISTORY_JOB,
         selection=AssetSelection.all() - AssetSelection.assets(REPORT_KEY, DELIVERY_KEY),
-        partitions_def=partitions,
         description="Load and score a range of past months (no report, no email).",
     )
     delivery = define_asset_job(
         DELIVERY_JOB,
         selection=AssetSelection.assets(DELIVERY_KEY),
-        partitions_def=partitions,
         description="Email an already rendered month (scorecard send); the ledger sends it once.",
     )
     return [monthly, history, delivery]

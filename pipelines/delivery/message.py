@@ -82,7 +82,7 @@ def template_environment(templates_dir: Path, locale: str = "en_US") -> jinja2.E
 def scorecard_subject(report: ScorecardReport, completeness: Completeness) -> str:
     """'<organization> Balanced Scorecard — <period label>', marked when data is missing."""
     subject = f"{report.organization} Balanced Scorecard \u2014 {report.period_label}"
-    if completeness.empty or report.withheld:
+    if completeness.incomplete:
         subject += " (incomplete data)"
     return header_text(subject)
 

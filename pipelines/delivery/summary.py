@@ -31,7 +31,8 @@ class Completeness:
 
 
 def assess(report: ScorecardReport) -> Completeness:
-    """The gaps of a report: withheld KPIs, KPIs without data, tables without rows, no data."""
+    """The gaps of a report: withheld KPIs, KPIs without data, tables without rows, no data, and
+    whatever else made the report call its month incomplete (not closed yet, unchecked tables)."""
     kpis = report.kpis()
     withheld = [k for k in kpis if k.status == WITHHELD]
     no_data = [k for k in kpis if k.status == NO_DATA]
@@ -47,6 +48,12 @@ def assess(report: ScorecardReport) -> Completeness:
         reasons.append("No data this month for: " + ", ".join(k.name for k in no_data) + ".")
     if empty_tables:
         reasons.append("Source tables without rows this month: " + ", ".join(empty_tables) + ".")
+    # The report's own verdict (pipelines/quality/appendix.py): a month not closed yet, a table
+    # loaded but never checked, a failed table. Said once, whichever side found it first.
+    reasons += [r for r in report.incomplete_reasons
+                if r not in reasons and not (empty and r.startswith("No KPI has a value"))]
+    if not report.data_complete and not reasons:
+        reasons.append("The report marks the month's data as incomplete.")
     return Completeness(tuple(reasons), empty)
 
 
