@@ -53,7 +53,14 @@ def _outcome(result: ExecuteInProcessResult) -> RunOutcome:
             error = event.step_failure_data.error
             while error.cause is not None:  # the user code's exception, not Dagster's wrapper
                 error = error.cause
-            errors.append(f"{event.step_key}: {error.message.strip()}")
+            message = error.message.strip()
+            qualified, _, rest = message.partition(": ")
+            # Raised on purpose (a Dagster Failure, the project's own errors): the text says it
+            # all. Anything else keeps its exception class, the first clue to what went wrong.
+            if rest and qualified.endswith(error.cls_name) and (
+                    error.cls_name == "Failure" or qualified.startswith("pipelines.")):
+                message = rest
+            errors.append(f"{event.step_key}: {message}")
     return RunOutcome(result.run_id, result.success, tuple(errors))
 
 

@@ -68,6 +68,7 @@ def test_the_run_fails_for_the_data_team_naming_the_check(broken):
     assert not outcome.success
     [error] = outcome.errors
     assert error.startswith("scorecard_scores_quality_gate: ")
+    assert "dagster._core" not in error  # the cause, not Dagster's wrapper
     assert "1 error-level data-quality check(s) failed; 4 KPI value(s) withheld" in error
     assert "2026-02: " + UNIQUE in error
 

@@ -139,6 +139,9 @@ def describe(exc: BaseException) -> str:
             f"{addr}: {_reply(*reply)}" for addr, reply in exc.recipients.items())
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"the server replied {_reply(exc.smtp_code, exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError) and "STARTTLS" in str(exc):
+        return ("the SMTP server does not offer STARTTLS; use SCORECARD_SMTP_SECURITY=ssl for "
+                "implicit TLS, or =none for a server that has no TLS (without a password)")
     if isinstance(exc, TimeoutError | socket.timeout):
         return "the SMTP server did not answer in time (timeout)"
     return f"{type(exc).__name__}: {exc}"
