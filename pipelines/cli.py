@@ -14,7 +14,7 @@ from pipelines.catalog import CatalogError, load_catalog
 from pipelines.catalog.checks import check_catalog
 from pipelines.demo.commands import add_demo_source_commands
 from pipelines.periods import Period, PeriodError, last_complete_period
-from pipelines.settings import RuntimePaths, runtime_paths
+from pipelines.settings import PROJECT_ROOT, RuntimePaths, runtime_paths
 
 
 class UsageError(Exception):
@@ -134,6 +134,8 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
         raise UsageError(f"--from {first} is after --to {last}")
     if preflight(paths) != 0:
         return 1
+    if getattr(args, "submit", False):
+        return _submit_backfill(args, first, last)
     print(f"Loading and scoring {first} to {last} in one Dagster run ...")
     progress = StepProgress(step_count(paths, HISTORY_JOB))
     outcome = run_job(paths, HISTORY_JOB, first, last, on_step=progress.step_done,
@@ -141,6 +143,21 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
     progress.close()
     print_backfill_summary(paths, first, last)
     return _report(outcome, f"The backfill {first}..{last}")
+
+
+def _submit_backfill(args, first: Period, last: Period) -> int:
+    """Queue the backfill on the instance at $DAGSTER_HOME for its daemon (deploy/dagster.yaml)."""
+    from pipelines.defs.jobs import HISTORY_JOB
+    from pipelines.submit import SubmitError, submit_range
+
+    try:
+        run_id = submit_range(HISTORY_JOB, first, last, workspace=Path(args.workspace).resolve(),
+                              tags={"scorecard/backfill": f"{first}..{last}"})
+    except SubmitError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"Queued Dagster run {run_id} ({HISTORY_JOB}, {first} to {last}); the instance's "
+          "daemon (dagster-daemon run) launches it. Follow it in the UI.")
+    return 0
 
 
 def cmd_demo(args, paths: RuntimePaths) -> int:
@@ -276,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = commands.add_parser("backfill", help="load and score a range of past months")
     backfill.add_argument("--from", dest="start", required=True, help="first month YYYY-MM")
     backfill.add_argument("--to", dest="end", required=True, help="last month YYYY-MM")
+    backfill.add_argument("--submit", action="store_true",
+                          help="queue the run on the instance at $DAGSTER_HOME for its daemon")
+    backfill.add_argument("--workspace", metavar="FILE",
+                          default=str(PROJECT_ROOT / "workspace.yaml"),
+                          help="with --submit: the daemon's workspace file (default: ours)")
     backfill.set_defaults(func=cmd_backfill)
     send = commands.add_parser("send", help="email a rendered month (once; --resend again)")
     send.add_argument("--period", required=True, help="the month YYYY-MM")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, definitions
+from dagster import Definitions, definitions, in_process_executor
 
 from pipelines.catalog import load_catalog
 from pipelines.defs.connectors import connector_resources
@@ -34,6 +34,10 @@ def build_definitions(paths: RuntimePaths) -> Definitions:
         schedules=build_schedules(jobs[0], catalog.schedule),
         sensors=[build_failure_sensor(jobs[0])],
         resources={**resources_for(paths), **connector_resources(catalog)},
+        # Every step but the quality gate writes the one DuckDB file and waits for the
+        # "warehouse" pool, so a process per step would buy no parallelism, only its start-up
+        # (docs/decisions/deployment.md).
+        executor=in_process_executor,
     )
 
 

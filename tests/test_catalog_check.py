@@ -106,7 +106,7 @@ def test_kpi_sql_cannot_touch_files_or_other_databases(paths, catalog, tiny_expo
                    "select 1 as value; install httpfs"):
         text = catalog.sql_text
         try:
-            catalog.__class__.sql_text = lambda self, k, attack=attack: attack
+            catalog.__class__.sql_text = lambda self, k, period=None, attack=attack: attack
             with pytest.raises(KpiQueryError):
                 kpi_value(sandboxed, catalog, kpi, Period(2026, 1))
         finally:

@@ -80,9 +80,10 @@ class Catalog:
         """The perspective an objective belongs to."""
         return next(p for p in self.perspectives if any(o.id == objective_id for o in p.objectives))
 
-    def kpis_of(self, objective_id: str) -> list[Kpi]:
-        """The KPIs measuring an objective."""
-        return [k for k in self.kpis if k.objective == objective_id]
+    def kpis_of(self, objective_id: str, period: Period | None = None) -> list[Kpi]:
+        """The KPIs measuring an objective (given a period: those not retired by then)."""
+        return [k for k in self.kpis if k.objective == objective_id
+                and (period is None or k.in_force(period))]
 
     def kpi(self, kpi_id: str) -> Kpi:
         """A KPI by id."""
@@ -100,9 +101,10 @@ class Catalog:
                     latest = (comment, written)
         return latest
 
-    def sql_text(self, kpi: Kpi) -> str:
-        """The KPI's SQL."""
-        return (self.sql_root / kpi.sql).read_text(encoding="utf-8")
+    def sql_text(self, kpi: Kpi, period: Period | None = None) -> str:
+        """The KPI's SQL in force in `period` (its revisions'), or its original SQL."""
+        path = kpi.sql_at(period) if period is not None else kpi.sql
+        return (self.sql_root / path).read_text(encoding="utf-8")
 
     def target_for(self, kpi_id: str, period: Period) -> TargetVersion | None:
         """The target version in force for a period (the latest that started on or before it)."""

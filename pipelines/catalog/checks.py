@@ -39,22 +39,27 @@ def _bind_sql(catalog: Catalog, report: CheckReport) -> None:
         create_raw_table(con, table)
     window = Period(2000, 1)
     for kpi in (k for k in catalog.kpis if not k.calculated):
-        sql = catalog.sql_text(kpi)
-        where = f"sql/{kpi.sql} (KPI {kpi.id})"
-        if problem := single_select(con, sql):
-            report.errors.append(f"{where}: {problem}")
-            continue
-        try:
-            cursor = con.execute(sql, window_params(sql, Window("month", window, window)))
-        except duckdb.Error as exc:
-            report.errors.append(f"{where}: does not bind against the declared tables: {exc}")
-            continue
-        columns = [d[0] for d in cursor.description]
-        if columns != ["value"]:
-            report.errors.append(
-                f"{where}: must return one column named value; it returns {', '.join(columns)}"
-            )
+        for file in kpi.sql_files:  # the original SQL and every revision's
+            _bind_file(con, catalog, file, f"sql/{file} (KPI {kpi.id})", window, report)
     con.close()
+
+
+def _bind_file(con, catalog: Catalog, file: str, where: str, window: Period,
+               report: CheckReport) -> None:
+    sql = (catalog.sql_root / file).read_text(encoding="utf-8")
+    if problem := single_select(con, sql):
+        report.errors.append(f"{where}: {problem}")
+        return
+    try:
+        cursor = con.execute(sql, window_params(sql, Window("month", window, window)))
+    except duckdb.Error as exc:
+        report.errors.append(f"{where}: does not bind against the declared tables: {exc}")
+        return
+    columns = [d[0] for d in cursor.description]
+    if columns != ["value"]:
+        report.errors.append(
+            f"{where}: must return one column named value; it returns {', '.join(columns)}"
+        )
 
 
 def _threshold_problem(direction: str, v: TargetVersion) -> str | None:
@@ -80,7 +85,7 @@ def _targets(catalog: Catalog, coming: Period, report: CheckReport) -> None:
             if problem := _threshold_problem(kpi.direction, version):
                 report.errors.append(
                     f"targets.yaml: targets.{kpi.id} (from {version.from_}): {problem}")
-        if catalog.target_for(kpi.id, coming) is None:
+        if kpi.in_force(coming) and catalog.target_for(kpi.id, coming) is None:
             report.warnings.append(
                 f"targets.yaml: targets.{kpi.id}: no target for the coming period {coming}; "
                 "it will show as no target")

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from pipelines.catalog.file_formats import FORMAT_SETTINGS, file_settings_problem
+
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 JsonPath = Annotated[
     str,
@@ -209,7 +211,7 @@ def secret_env_names(connector) -> list[str]:
 
 
 _TABLE_SETTINGS = {
-    "file": {"path", "format", "delimiter"},
+    "file": {"path", "format", *FORMAT_SETTINGS},
     "postgres": {"relation", "query"},
     "http_api": {"endpoint", "records_path", "params"},
 }
@@ -228,6 +230,8 @@ def table_settings_problem(kind: str, table) -> str | None:
         return f"{', '.join(foreign)} do(es) not apply to a {kind} source"
     if kind == "file" and table.path is None:
         return "a file source's table needs path (a file or glob)"
+    if kind == "file" and (problem := file_settings_problem(table)):
+        return problem
     if kind == "postgres" and (table.relation is None) == (table.query is None):
         return "a postgres source's table needs exactly one of table (a table or view) or query"
     if kind == "postgres" and table.query is not None:

@@ -110,6 +110,25 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
         return None
 
 
+def _revision_sql_problems(path: Path, kpi_file: KpiFile | None, root: Path,
+                           sql_root: Path) -> list[str]:
+    """A revision's SQL file that does not exist, with the file and line that name it."""
+    if kpi_file is None:
+        return []
+    problems, tree = [], None
+    for i, kpi in enumerate(kpi_file.kpis):
+        for j, revision in enumerate(kpi.revisions):
+            if revision.sql and not (sql_root / revision.sql).is_file():
+                tree = tree or yaml.compose(path.read_text(encoding="utf-8"))
+                loc = ("kpis", i, "revisions", j, "sql")
+                problems.append(
+                    f"{path.relative_to(root).as_posix()}:{_line(tree, loc)}: {_location(loc)}: "
+                    f"the SQL file sql/{revision.sql} does not exist (the path is relative "
+                    "to sql/)"
+                )
+    return problems
+
+
 def _version(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths):
@@ -123,7 +142,10 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
     problems: list[str] = []
     scorecard = _parse(root / "scorecard.yaml", ScorecardFile, root, problems)
     sources = [_parse(p, SourceFile, root, problems) for p in sorted(root.glob("sources/*.yaml"))]
-    kpi_files = [_parse(p, KpiFile, root, problems) for p in sorted(root.glob("kpis/*.yaml"))]
+    kpi_paths = sorted(root.glob("kpis/*.yaml"))
+    kpi_files = [_parse(p, KpiFile, root, problems) for p in kpi_paths]
+    for path, kpi_file in zip(kpi_paths, kpi_files, strict=True):
+        problems += _revision_sql_problems(path, kpi_file, root, sql_root)
     targets = _parse(root / "targets.yaml", TargetsFile, root, problems)
     initiatives = _parse(root / "initiatives.yaml", InitiativesFile, root, problems)
     recipients = _parse(root / "recipients.yaml", RecipientsFile, root, problems)

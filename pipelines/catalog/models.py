@@ -23,6 +23,7 @@ from pipelines.catalog.connectors import (
     table_settings_problem,
 )
 from pipelines.catalog.expectations import ExpectationEntry, expectation_problems
+from pipelines.catalog.file_formats import canonical_encoding
 from pipelines.periods import Period
 
 Identifier = Annotated[
@@ -180,8 +181,32 @@ class Table(Strict):
         default=None,
         description="File sources: file path or glob, relative to $SCORECARD_HOME unless absolute.",
     )
-    format: Literal["csv"] = "csv"
-    delimiter: str = ","
+    format: Literal["csv", "parquet", "jsonl", "xlsx"] = Field(
+        default="csv", description="File sources: csv, parquet, jsonl (JSON lines) or xlsx."
+    )
+    sheet: str | None = Field(
+        default=None, description="xlsx: the worksheet to read; the first one when left out."
+    )
+    delimiter: str = Field(default=",", description="csv: the field separator.")
+    encoding: str = Field(
+        default="utf-8", description="csv: the files' text encoding (utf-8, latin-1, cp1252, ...)."
+    )
+    decimal_separator: Literal[".", ","] = Field(
+        default=".", description="csv: the decimal mark of numbers ('1,5' with ',')."
+    )
+    thousands: Literal[",", ".", " ", "'"] | None = Field(
+        default=None, description="csv: the thousands separator numbers may carry ('1.234,5')."
+    )
+    date_format: str | None = Field(
+        default=None,
+        description="csv, jsonl, xlsx text cells: how dates are written, as a DuckDB format "
+        "(%d.%m.%Y); YYYY-MM-DD when left out.",
+    )
+    timestamp_format: str | None = Field(
+        default=None,
+        description="csv, jsonl, xlsx text cells: how timestamps are written (%d.%m.%Y %H:%M); "
+        "YYYY-MM-DD HH:MM:SS when left out.",
+    )
     relation: str | None = Field(
         default=None, alias="table", pattern=r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$",
         description="Database sources: the table or view to read, optionally schema-qualified.",
@@ -214,6 +239,10 @@ class Table(Strict):
         "do not parse, duplicated rows) before the load fails; 0: any rejected row fails it.",
     )
 
+    @field_validator("encoding")
+    def _known_encoding(cls, value: str) -> str:  # noqa: N805
+        return canonical_encoding(value)
+
     @model_validator(mode="after")
     def _expectations_valid(self) -> Table:
         problem = expectation_problems(self.name, self.expectations, [c.name for c in self.columns])
@@ -239,7 +268,7 @@ class Table(Strict):
 
 
 class FileConnector(Strict):
-    """Files on disk (CSV)."""
+    """Files on disk: CSV, Parquet, JSON lines or Excel (the table's `format`)."""
 
     kind: Literal["file"] = "file"
 
@@ -264,6 +293,35 @@ class SourceFile(Strict):
             if problem := table_settings_problem(self.connector.kind, table):
                 raise ValueError(f"tables[{index}] ({table.name}): {problem}")
         return self
+
+
+def _relative_sql(value: str | None) -> str | None:
+    if value is None:
+        return value
+    if value.startswith("/") or ".." in value.split("/") or not value.endswith(".sql"):
+        raise ValueError("sql must be a relative path under sql/ ending in .sql")
+    return value
+
+
+class KpiRevision(Strict):
+    """A change of a KPI's definition, in force from a period on (its id stays the same)."""
+
+    effective: PeriodKey = Field(description="The first month computed under this definition.")
+    note: str = Field(
+        min_length=1, description="What changed, in a sentence the report can show."
+    )
+    sql: str | None = Field(
+        default=None,
+        description="The SQL file in force from `effective` on, relative to sql/; left out: "
+        "the SQL stays as it was (a change the note records, e.g. in the source system).",
+    )
+
+    _sql_relative = field_validator("sql")(_relative_sql)
+
+    @property
+    def period(self) -> Period:
+        """The first period this revision applies to."""
+        return Period.parse(self.effective)
 
 
 class Kpi(Strict):
@@ -298,19 +356,66 @@ class Kpi(Strict):
         description="Red flag as a ratio of the target when a target gives no red flag.",
     )
 
-    @field_validator("sql")
-    def _sql_relative(cls, value: str | None) -> str | None:  # noqa: N805
-        if value is None:
-            return value
-        if value.startswith("/") or ".." in value.split("/") or not value.endswith(".sql"):
-            raise ValueError("sql must be a relative path under sql/ ending in .sql")
+    revisions: list[KpiRevision] = Field(
+        default_factory=list,
+        description="Changes of the definition, oldest first: effective month, note, and "
+        "optionally the SQL file in force from then on.",
+    )
+    retired: PeriodKey | None = Field(
+        default=None,
+        description="The first month the KPI is no longer computed or shown; its history stays.",
+    )
+
+    _sql_relative = field_validator("sql")(_relative_sql)
+
+    @field_validator("revisions")
+    def _revisions_in_order(cls, value: list[KpiRevision]) -> list[KpiRevision]:  # noqa: N805
+        for before, after in zip(value, value[1:], strict=False):
+            if after.effective <= before.effective:
+                raise ValueError(
+                    f"effective months must be in increasing order, each once; {after.effective} "
+                    f"follows {before.effective}"
+                )
         return value
 
     @model_validator(mode="after")
     def _sql_or_formula(self) -> Kpi:
         if (self.sql is None) == (self.formula is None):
             raise ValueError("a KPI needs either sql (a query file) or formula (a calculated KPI)")
+        if self.calculated and any(r.sql for r in self.revisions):
+            raise ValueError("a calculated KPI has no SQL: its revisions take a note only")
+        if self.retired and self.revisions and self.revisions[-1].effective >= self.retired:
+            raise ValueError(
+                f"revision effective {self.revisions[-1].effective} is not before retired "
+                f"{self.retired}"
+            )
         return self
+
+    def revision_at(self, period: Period) -> tuple[int, KpiRevision | None]:
+        """The definition in force in a period: its number (0: the original) and revision."""
+        number, current = 0, None
+        for index, revision in enumerate(self.revisions, start=1):
+            if revision.period <= period:
+                number, current = index, revision
+        return number, current
+
+    def sql_at(self, period: Period) -> str | None:
+        """The SQL file in force in a period: the latest revision's that names one, else `sql`."""
+        path = self.sql
+        for revision in self.revisions:
+            if revision.period <= period and revision.sql:
+                path = revision.sql
+        return path
+
+    @property
+    def sql_files(self) -> list[str]:
+        """Every SQL file of the KPI, the original first (none for a calculated KPI)."""
+        files = [self.sql] if self.sql else []
+        return list(dict.fromkeys(files + [r.sql for r in self.revisions if r.sql]))
+
+    def in_force(self, period: Period) -> bool:
+        """Whether the KPI is computed and shown for a period (not retired by then)."""
+        return self.retired is None or period < Period.parse(self.retired)
 
     @property
     def calculated(self) -> bool:

@@ -37,7 +37,9 @@ def kpi_tables(catalog: Catalog) -> dict[str, tuple[str, ...]]:
     by_raw = {f"{RAW_SCHEMA}.{t.raw_name}": t.key for t in catalog.tables}
     result = {}
     for kpi in (k for k in catalog.kpis if not k.calculated):
-        read = tables_in_sql(catalog.sql_text(kpi))
+        # every revision's SQL: the asset's lineage and the quality gate cover them all
+        read = {name for path in kpi.sql_files
+                for name in tables_in_sql((catalog.sql_root / path).read_text(encoding="utf-8"))}
         result[kpi.id] = tuple(key for raw, key in by_raw.items() if raw in read)
     for kpi in (k for k in catalog.kpis if k.calculated):
         read = [t for name in formula.inputs(kpi.formula) for t in result[name]]
@@ -72,25 +74,30 @@ def _sql_problems(catalog: Catalog) -> list[str]:
     by_raw = {f"{RAW_SCHEMA}.{t.raw_name}" for t in catalog.tables}
     parser = duckdb.connect()
     for kpi in (k for k in catalog.kpis if not k.calculated):
-        path = catalog.sql_root / kpi.sql
-        where = f"kpis ({kpi.id}).sql"
-        if not path.is_file():
-            problems.append(f"{where}: the SQL file sql/{kpi.sql} does not exist")
-            continue
-        text = path.read_text(encoding="utf-8")
-        problem = single_select(parser, text)
-        if problem:
-            problems.append(f"sql/{kpi.sql}: the SQL {problem}")
-            continue
-        read = tables_in_sql(text)
-        unknown = sorted(read - by_raw)
-        if unknown:
-            problems.append(
-                f"sql/{kpi.sql}: reads {', '.join(unknown)}, which no source declares; "
-                f"KPI SQL reads only raw.<source>_<table> tables from definitions/sources/"
-            )
-        if not read:
-            problems.append(f"sql/{kpi.sql}: reads no source table")
+        for index, file in enumerate(kpi.sql_files):
+            where = f"kpis ({kpi.id}).{'sql' if index == 0 else 'revisions'}"
+            problems += _sql_file_problems(parser, catalog.sql_root, file, where, by_raw)
+    return problems
+
+
+def _sql_file_problems(parser, sql_root, file: str, where: str, by_raw: set[str]) -> list[str]:
+    path = sql_root / file
+    if not path.is_file():
+        return [f"{where}: the SQL file sql/{file} does not exist"]
+    text = path.read_text(encoding="utf-8")
+    problem = single_select(parser, text)
+    if problem:
+        return [f"sql/{file}: the SQL {problem}"]
+    problems = []
+    read = tables_in_sql(text)
+    unknown = sorted(read - by_raw)
+    if unknown:
+        problems.append(
+            f"sql/{file}: reads {', '.join(unknown)}, which no source declares; "
+            f"KPI SQL reads only raw.<source>_<table> tables from definitions/sources/"
+        )
+    if not read:
+        problems.append(f"sql/{file}: reads no source table")
     return problems
 
 

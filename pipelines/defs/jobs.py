@@ -2,6 +2,7 @@
 
 from dagster import (
     AssetSelection,
+    DefaultScheduleStatus,
     RunRequest,
     ScheduleEvaluationContext,
     define_asset_job,
@@ -49,6 +50,8 @@ def build_schedules(monthly_job, settings: ScheduleSettings) -> list:
         job=monthly_job,
         cron_schedule=f"{minute} {hour} {settings.days_after_month_end} * *",
         execution_timezone=settings.timezone,
+        # on from the start: a deployed daemon runs it without anyone switching it on in the UI
+        default_status=DefaultScheduleStatus.RUNNING,
         description=f"On day {settings.days_after_month_end} of each month at {settings.time} "
         f"({settings.timezone}), the scorecard of the month that just closed.",
     )

@@ -36,10 +36,20 @@ def _spec(catalog: Catalog, kpi: Kpi) -> AssetSpec:
         else [raw_asset_key(catalog.table(t)) for t in catalog.kpi_tables[kpi.id]],
         kinds={"duckdb", "sql"},
         owners=[],
-        metadata={"objective": kpi.objective, "owner": kpi.owner, "unit": kpi.unit,
-                  "direction": kpi.direction,
-                  "definition": kpi.formula if kpi.calculated else f"sql/{kpi.sql}"},
+        metadata=_metadata(kpi),
     )
+
+
+def _metadata(kpi: Kpi) -> dict:
+    """The asset's static metadata: the catalog entry, the current definition, its revisions."""
+    metadata = {"objective": kpi.objective, "owner": kpi.owner, "unit": kpi.unit,
+                "direction": kpi.direction,
+                "definition": kpi.formula if kpi.calculated else f"sql/{kpi.sql_files[-1]}"}
+    if kpi.revisions:
+        metadata["revisions"] = [f"{r.effective}: {r.note}" for r in kpi.revisions]
+    if kpi.retired:
+        metadata["retired"] = kpi.retired
+    return metadata
 
 
 def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
@@ -70,7 +80,7 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
                     history[v.kpi_id][period.key] = v.value if v.state == "value" else v.state
         for kpi in selected:
             months = history[kpi.id]
-            last = months[max(months)]
+            last = months[max(months)] if months else "retired"
             yield MaterializeResult(
                 asset_key=kpi_asset_key(kpi),
                 metadata={

@@ -7,13 +7,19 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
 from pipelines.catalog import Catalog, load_catalog
 from pipelines.delivery.transport import SMTP_ENVIRONMENT, SmtpSettings
 from pipelines.settings import RuntimePaths
-from pipelines.warehouse.connection import connect, ensure_tables
+from pipelines.warehouse.connection import (
+    connect,
+    ensure_tables,
+    is_disk_full,
+    warehouse_full_error,
+)
 
 
 class WarehouseResource(ConfigurableResource):
@@ -30,7 +36,15 @@ class WarehouseResource(ConfigurableResource):
         try:
             ensure_tables(con)
             yield con
-            con.execute("checkpoint")
+            try:
+                con.execute("checkpoint")
+            except duckdb.Error as exc:
+                if not is_disk_full(exc):
+                    raise
+                raise warehouse_full_error(
+                    Path(self.path), exc, "this step's writes are committed in the write-ahead "
+                    "log (.wal) but could not be checkpointed into the file; they are replayed "
+                    "when the warehouse is next opened") from None
         finally:
             con.close()
 

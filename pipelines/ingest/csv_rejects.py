@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipelines.catalog.models import Table
 from pipelines.ingest.raw_tables import SourceLoadError
 from pipelines.periods import Period
 
@@ -25,12 +26,10 @@ _FOUND = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _FATAL = {
     "UNQUOTED VALUE": "a quoted value is never closed (an unterminated quote); DuckDB would read "
                       "the rest of the file as that one value",
-    "INVALID ENCODING": "the file is not valid UTF-8 here (Latin-1 or Windows-1252?); export it "
-                        "as UTF-8",
+    "INVALID ENCODING": "the file is not valid {encoding} here: export it as {encoding}, or "
+                        "declare the table's encoding in the catalog (latin-1, cp1252, ...)",
 }
-_TYPE_WORDS = {"date": "a date (YYYY-MM-DD)", "timestamp": "a timestamp (YYYY-MM-DD HH:MM:SS)",
-               "integer": "a whole number", "bigint": "a whole number", "double": "a number",
-               "decimal": "a number (digits and '.', no thousands separators)",
+_TYPE_WORDS = {"integer": "a whole number", "bigint": "a whole number", "double": "a number",
                "boolean": "true or false", "varchar": "text"}
 MAX_EXAMPLES = 5
 
@@ -51,37 +50,60 @@ class Rejected:
         return f"{self.where}{column}: {self.reason}"
 
 
-def reason_of(error_type: str, message: str, declared: str | None) -> str:
+def type_words(declared: str | None, table: Table) -> str:
+    """What a value of a declared type must look like in the table's files."""
+    if declared == "date":
+        return f"a date ({table.date_format or 'YYYY-MM-DD'})"
+    if declared == "timestamp":
+        return f"a timestamp ({table.timestamp_format or 'YYYY-MM-DD HH:MM:SS'})"
+    if declared == "decimal":
+        thousands = (f"{table.thousands!r} between thousands" if table.thousands
+                     else "no thousands separators")
+        return f"a number (digits and {table.decimal_separator!r}, {thousands})"
+    return _TYPE_WORDS.get(declared or "", declared or "readable")
+
+
+def reason_of(error_type: str, message: str, declared: str | None, table: Table) -> str:
     """A plain reason for one DuckDB reject record."""
     if error_type in _FATAL:
-        return _FATAL[error_type]
+        return _FATAL[error_type].format(encoding=table.encoding.upper())
     if error_type == "CAST":
         value = _CAST.search(message)
         shown = f'"{value.group(1)}"' if value else "the value"
-        return f"{shown} is not {_TYPE_WORDS.get(declared or '', declared or 'readable')}"
+        return f"{shown} is not {type_words(declared, table)}"
     found = _FOUND.search(message)
     if found:
         return f"the row has {found.group(2)} fields, the header has {found.group(1)}"
     return message.strip()
 
 
-def month_of(csv_line: str, delimiter: str, date_index: int) -> str | None:
-    """'YYYY-MM' of a raw CSV line's date field, when it starts like a date."""
+def month_of(csv_line: str, delimiter: str, date_index: int,
+             date_format: str | None = None) -> str | None:
+    """'YYYY-MM' of a raw CSV line's date field, when it starts like a date (or, with a
+    `date_format`, reads as one)."""
     try:
         fields = next(csv.reader(io.StringIO(csv_line), delimiter=delimiter, quotechar='"'))
     except (csv.Error, StopIteration):
         return None
     if date_index >= len(fields):
         return None
+    if date_format:
+        try:  # DuckDB's format codes are Python's for dates
+            return datetime.strptime(fields[date_index].strip(), date_format).strftime("%Y-%m")
+        except ValueError:
+            return None
     match = _MONTH.match(fields[date_index])
     if not match or not 1 <= int(match.group(2)) <= 12:
         return None
     return f"{match.group(1)}-{match.group(2)}"
 
 
-def duckdb_rejects(con, errors: str, scans: str, header: list[str], delimiter: str,
-                   date_column: str, declared: dict[str, str]) -> list[Rejected]:
-    """The rows DuckDB rejected in the scan whose reject tables are `errors` and `scans`."""
+def duckdb_rejects(con, errors: str, scans: str, header: list[str], table: Table,
+                   shown: dict[str, str] | None = None) -> list[Rejected]:
+    """The rows DuckDB rejected in the scan whose reject tables are `errors` and `scans`;
+    `shown` names the export a transcoded copy was read for."""
+    declared = {c.name: c.type for c in table.columns}
+    shown = shown or {}
     rows = con.execute(
         f"select s.file_path, e.line, e.column_name, e.error_type::varchar, e.csv_line, "
         f"e.error_message from {errors} e join {scans} s using (scan_id, file_id) "
@@ -93,8 +115,10 @@ def duckdb_rejects(con, errors: str, scans: str, header: list[str], delimiter: s
             continue
         seen.add((path, line))
         result.append(Rejected(
-            f"{path} line {line}", column, reason_of(kind, message or "", declared.get(column)),
-            month_of(raw or "", delimiter, header.index(date_column)), kind in _FATAL))
+            f"{shown.get(path, path)} line {line}", column,
+            reason_of(kind, message or "", declared.get(column), table),
+            month_of(raw or "", table.delimiter, header.index(table.date_column),
+                     table.date_format), kind in _FATAL))
     return result
 
 

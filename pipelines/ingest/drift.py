@@ -11,6 +11,7 @@ All checks run before the month's rows are touched, so a drifted load leaves the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from pipelines.catalog.models import Column
@@ -28,6 +29,7 @@ ACCEPTED = {
     "boolean": {"boolean"},
 }
 _EXAMPLE_CHARS = 40
+_KEEPABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 class SchemaDriftError(SourceLoadError):
@@ -87,3 +89,10 @@ def check_castable(con, where: str, relation: str, columns: Sequence[Column]) ->
                 f"{where}: column {column.name} changed type: declared {column.type}, but "
                 f"{bad[0]} value(s) do not read as {column.type} (e.g. {example!r})"
             )
+
+
+def keepable(extras: Iterable[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The added columns a raw table can gain (lowercase identifiers), and the others."""
+    extras = list(extras)
+    return ([n for n in extras if _KEEPABLE.match(n)],
+            tuple(n for n in extras if not _KEEPABLE.match(n)))

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import duckdb
+
 from pipelines.catalog.catalog import SourceTable
 from pipelines.periods import Period, months_between
-from pipelines.warehouse.connection import quote_identifier
+from pipelines.warehouse.connection import (
+    database_path,
+    is_disk_full,
+    quote_identifier,
+    warehouse_full_error,
+)
 
 SQL_TYPES = {
     "varchar": "varchar",
@@ -105,7 +113,14 @@ def replace_months(con, table: SourceTable, select_sql: str, params: dict, first
              for k, n in rows_by_period.items()],
         )
         con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
+    except BaseException as exc:
+        with suppress(duckdb.Error):  # a failed commit has rolled back already: keep its error
+            con.execute("rollback")
+        if is_disk_full(exc):
+            # not a duckdb.Error, so no connector reports it as its source's problem; the message
+            # carries DuckDB's own, so the CLI (which prints the innermost cause) shows it whole
+            raise warehouse_full_error(
+                database_path(con), exc,
+                f"the load of {table.key} for {first}..{last} was not committed") from None
         raise
     return rows_by_period

@@ -8,7 +8,6 @@ earlier good load untouched. The temp table lives on the load's own connection a
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 
@@ -16,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.catalog.catalog import SourceTable
-from pipelines.ingest.drift import changed_types, check_castable, extra_columns
+from pipelines.ingest.drift import changed_types, check_castable, extra_columns, keepable
 from pipelines.ingest.raw_tables import (
     SQL_TYPES,
     LoadResult,
@@ -25,8 +24,6 @@ from pipelines.ingest.raw_tables import (
     replace_months,
 )
 from pipelines.periods import Period
-
-_KEEPABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 def quote_any(name: str) -> str:
@@ -109,8 +106,8 @@ def publish(stage: Stage, table: SourceTable, first: Period, last: Period, run_i
     extras = extra_columns(where, declared, list(stage.types), label)
     to_cast = changed_types(where, declared, stage.families, text_readable)
     check_castable(stage.con, where, stage.name, to_cast)
-    kept = [(n, extra_types[n]) for n in extras if _KEEPABLE.match(n)]
-    unkept = tuple(n for n in extras if not _KEEPABLE.match(n))
+    names, unkept = keepable(extras)
+    kept = [(n, extra_types[n]) for n in names]
     create_raw_table(stage.con, table)
     try:
         rows = replace_months(stage.con, table, _select(table, stage, kept), {}, first, last,

@@ -22,6 +22,13 @@ VALUE = "value"
 WITHHELD = "withheld"
 
 
+KPI_VALUE_COLUMNS = (
+    "period", "kpi_id", "state", "value", "ytd_value", "ttm_value", "withheld_reason",
+    "tables_read", "catalog_version", "run_id", "computed_at", "definition_revision",
+    "definition_since",
+)
+
+
 class KpiQueryError(RuntimeError):
     """A KPI's SQL failed or did not return one row with one `value` column."""
 
@@ -56,20 +63,22 @@ def window_params(sql: str, window: Window) -> dict:
     return {name: value for name, value in values.items() if f"${name}" in sql}
 
 
-def run_sql(con, kpi: Kpi, sql: str, window: Window) -> float | None:
-    """Run the KPI's SQL over one window; None when it yields no value."""
+def run_sql(con, kpi: Kpi, sql: str, window: Window, file: str | None = None) -> float | None:
+    """Run the KPI's SQL (from `file`, its `sql` by default) over one window; None when it
+    yields no value."""
+    where = f"KPI {kpi.id} (sql/{file or kpi.sql})"
     problem = single_select(con, sql)
     if problem:
-        raise KpiQueryError(f"KPI {kpi.id} (sql/{kpi.sql}) {problem}")
+        raise KpiQueryError(f"{where} {problem}")
     try:
         cursor = con.execute(sql, window_params(sql, window))
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
     except duckdb.Error as exc:
-        raise KpiQueryError(f"KPI {kpi.id} (sql/{kpi.sql}) failed: {exc}") from None
+        raise KpiQueryError(f"{where} failed: {exc}") from None
     if columns != ["value"] or len(rows) > 1:
         raise KpiQueryError(
-            f"KPI {kpi.id} (sql/{kpi.sql}) must return at most one row with one column named "
+            f"{where} must return at most one row with one column named "
             f"value; it returned {len(rows)} row(s) with columns {columns}"
         )
     if not rows or rows[0][0] is None:
@@ -78,13 +87,13 @@ def run_sql(con, kpi: Kpi, sql: str, window: Window) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def evaluate(con, kpi: Kpi, sql: str, window: Window) -> float | None:
+def evaluate(con, kpi: Kpi, sql: str, window: Window, file: str | None = None) -> float | None:
     """The KPI over a window, honouring its aggregation rule."""
     if kpi.aggregation == "window" or window.first == window.last:
-        return run_sql(con, kpi, sql, window)
+        return run_sql(con, kpi, sql, window, file)
     if kpi.aggregation == "last":
-        return run_sql(con, kpi, sql, Window(window.name, window.last, window.last))
-    monthly = [run_sql(con, kpi, sql, Window("month", p, p)) for p in window.periods]
+        return run_sql(con, kpi, sql, Window(window.name, window.last, window.last), file)
+    monthly = [run_sql(con, kpi, sql, Window("month", p, p), file) for p in window.periods]
     present = [v for v in monthly if v is not None]
     return sum(present) / len(present) if present else None
 
@@ -115,9 +124,11 @@ def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period) -> KpiValue:
         return KpiValue(kpi.id, WITHHELD, None, None, None, reason)
     if rows_in_period(con, catalog, kpi, period) == 0:
         return KpiValue(kpi.id, NO_DATA, None, None, None)
-    sql = catalog.sql_text(kpi)
+    # the definition in force for the month runs over all its windows (a YTD across a
+    # revision is computed under the month's definition; the report marks it)
+    sql = catalog.sql_text(kpi, period)
     month, ytd, ttm = (
-        evaluate(con, kpi, sql, w)
+        evaluate(con, kpi, sql, w, kpi.sql_at(period))
         for w in windows_for(period, catalog.organization.fiscal_year_start_month)
     )
     return KpiValue(kpi.id, VALUE if month is not None else NO_DATA, month, ytd, ttm)
@@ -140,8 +151,10 @@ def calculated_value(kpi: Kpi, inputs: dict[str, KpiValue]) -> KpiValue:
 def period_values(con, catalog: Catalog, kpis: list[Kpi], period: Period) -> list[KpiValue]:
     """Values of `kpis` for a period: SQL KPIs first, then calculated ones from their inputs.
 
-    Inputs of a calculated KPI that are not among `kpis` are read from kpi.kpi_values.
+    Inputs of a calculated KPI that are not among `kpis` are read from kpi.kpi_values. KPIs
+    retired by the period are left out.
     """
+    kpis = [k for k in kpis if k.in_force(period)]
     computed = {k.id: kpi_value(con, catalog, k, period) for k in kpis if not k.calculated}
     for kpi in (k for k in kpis if k.calculated):
         inputs = {**stored_values(con, period, formula.inputs(kpi.formula)), **computed}
@@ -160,20 +173,27 @@ def stored_values(con, period: Period, kpi_ids: list[str]) -> dict[str, KpiValue
 
 def write_kpi_values(con, catalog: Catalog, period: Period, values: list[KpiValue],
                      run_id: str) -> None:
-    """Replace the period's rows of these KPIs in kpi.kpi_values, in one transaction."""
+    """Replace the period's rows of these KPIs in kpi.kpi_values, in one transaction.
+
+    Each row records the definition that computed it: the number of the KPI's revision in force
+    (0: the original) and the month that revision took effect. Rows of KPIs retired by the
+    period are removed.
+    """
     now = datetime.now()
+    retired = [k.id for k in catalog.kpis if not k.in_force(period)]
     con.execute("begin transaction")
     try:
         con.executemany(
             "delete from kpi.kpi_values where period = ? and kpi_id = ?",
-            [[period.start, v.kpi_id] for v in values],
+            [[period.start, kpi_id] for kpi_id in [v.kpi_id for v in values] + retired],
         )
         con.executemany(
-            "insert into kpi.kpi_values values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into kpi.kpi_values ({', '.join(KPI_VALUE_COLUMNS)}) "
+            f"values ({', '.join('?' * len(KPI_VALUE_COLUMNS))})",
             [
                 [period.start, v.kpi_id, v.state, v.value, v.ytd_value, v.ttm_value,
                  v.withheld_reason, ",".join(catalog.kpi_tables[v.kpi_id]), catalog.version,
-                 run_id, now]
+                 run_id, now, *_definition(catalog.kpi(v.kpi_id), period)]
                 for v in values
             ],
         )
@@ -181,3 +201,9 @@ def write_kpi_values(con, catalog: Catalog, period: Period, values: list[KpiValu
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def _definition(kpi: Kpi, period: Period) -> tuple[int, object]:
+    """(definition_revision, definition_since) of the KPI's definition in force in a period."""
+    number, revision = kpi.revision_at(period)
+    return number, revision.period.start if revision else None

@@ -1,16 +1,19 @@
 """Small inline SVG charts for the report, built in Python from numbers only.
 
-The markup never contains text from the data: only coordinates formatted from floats, and colours
-from the constants below, so it is safe to insert unescaped into a template.
+The markup holds coordinates formatted from floats and colours from the constants below; the
+only text, the tooltip of a definition change, is escaped, so it is safe to insert unescaped
+into a template.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from html import escape
 
+from pipelines.periods import Period
 from pipelines.report import palette
-from pipelines.report.model import TrendPoint
+from pipelines.report.model import RevisionLine, TrendPoint
 
 ACTUAL_COLOUR = palette.ACTUAL
 TARGET_COLOUR = palette.TARGET
@@ -75,11 +78,42 @@ def _scaler(points: Sequence[TrendPoint], width: float, height: float):
     return scale
 
 
-def sparkline_svg(points: Sequence[TrendPoint], width: float = 84, height: float = 22) -> str:
-    """An inline SVG sparkline of the actuals, with the target as a dashed line; '' without data."""
+def break_title(revision: RevisionLine) -> str:
+    """The tooltip of a definition change: 'Definition changed in April 2026: <note>'."""
+    return f"Definition changed in {Period.parse(revision.effective).label}: {revision.note}"
+
+
+def break_indexes(points: Sequence[TrendPoint],
+                  breaks: Sequence[RevisionLine]) -> list[tuple[int, RevisionLine]]:
+    """Each change shown on the chart with the index of its first month (never the first point:
+    a change before the window breaks nothing in it)."""
+    index = {p.period: i for i, p in enumerate(points)}
+    return [(index[b.effective], b) for b in breaks if index.get(b.effective, 0) > 0]
+
+
+def _break_markup(points: Sequence[TrendPoint], breaks: Sequence[RevisionLine], width: float,
+                  height: float) -> str:
+    step = (width - 2 * _PAD) / (len(points) - 1) if len(points) > 1 else 0.0
+    parts = []
+    for i, revision in break_indexes(points, breaks):
+        x = _PAD + (i - 0.5) * step  # between the last month before and the first under it
+        parts.append(
+            f'<g class="definition-break"><title>{escape(break_title(revision))}</title>'
+            f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height:g}" stroke="{palette.INK_SOFT}"'
+            ' stroke-width="0.8" stroke-dasharray="1.5 1.5"/></g>'
+        )
+    return "".join(parts)
+
+
+def sparkline_svg(points: Sequence[TrendPoint], width: float = 84, height: float = 22,
+                  breaks: Sequence[RevisionLine] = ()) -> str:
+    """An inline SVG sparkline of the actuals, with the target as a dashed line and a dotted
+    vertical line where the definition changed; '' without data."""
     width, height = _size(width, "width"), _size(height, "height")
     if not any(_finite(p.actual) for p in points):
         return ""
+    marks = _break_markup(points, breaks, width, height)
+    label = "; a dotted vertical line marks a change of definition" if marks else ""
     scale = _scaler(points, width, height)
     actual = [scale(i, p.actual) for i, p in enumerate(points)]
     target = [scale(i, p.target) for i, p in enumerate(points)]
@@ -87,8 +121,8 @@ def sparkline_svg(points: Sequence[TrendPoint], width: float = 84, height: float
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" width="{width:g}"'
         f' height="{height:g}" viewBox="0 0 {width:g} {height:g}" role="img"'
-        ' aria-label="Trend of the last months: actual (solid) and target (dashed)">'
-        + _series_markup(_runs(target), TARGET_COLOUR, dashed=True)
+        f' aria-label="Trend of the last months: actual (solid) and target (dashed){label}">'
+        + marks + _series_markup(_runs(target), TARGET_COLOUR, dashed=True)
         + _series_markup(_runs(actual), ACTUAL_COLOUR, dashed=False)
         + f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="1.8" fill="{ACTUAL_COLOUR}"/>'
         + "</svg>"

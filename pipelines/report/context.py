@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi
-from pipelines.periods import Period
+from pipelines.periods import Period, fiscal_year_start
 from pipelines.quality.appendix import with_quality
 from pipelines.report.model import (
     NO_DATA,
@@ -25,6 +25,7 @@ from pipelines.report.model import (
     StrategyLink,
     TrendPoint,
 )
+from pipelines.report.revisions import revision_fields
 from pipelines.strategy.highlights import highlights
 from pipelines.strategy.initiatives import initiative_lines
 
@@ -36,7 +37,8 @@ def _dicts(cursor) -> list[dict]:
 
 def _history(con, period: Period) -> dict[tuple[str, str], dict]:
     rows = _dicts(con.execute(
-        "select strftime(v.period, '%Y-%m') as period, v.kpi_id, v.value, s.target, "
+        "select strftime(v.period, '%Y-%m') as period, v.kpi_id, v.value, "
+        "v.definition_revision, s.target, "
         "s.red_flag, s.target_lower, s.target_upper "
         "from kpi.kpi_values v left join score.kpi_scores s using (period, kpi_id) "
         "where v.period >= ? and v.period <= ?",
@@ -47,7 +49,8 @@ def _history(con, period: Period) -> dict[tuple[str, str], dict]:
 
 def _trend_point(row: dict, key: str) -> TrendPoint:
     return TrendPoint(key, row.get("value"), row.get("target"), row.get("red_flag"),
-                      row.get("target_lower"), row.get("target_upper"))
+                      row.get("target_lower"), row.get("target_upper"),
+                      row.get("definition_revision"))
 
 
 def _commentary(catalog: Catalog, kpi: Kpi, period: Period, status: str) -> dict:
@@ -79,13 +82,16 @@ def _kpi_line(catalog: Catalog, kpi: Kpi, period: Period, values: dict, scores: 
         variance_pct=s.get("variance_pct"), status=s.get("status", NO_DATA),
         score=s.get("score"), previous=past(1), last_year=past(12),
         ytd_actual=v.get("ytd_value"), ytd_target=s.get("ytd_target"),
-        sql_file=f"sql/{kpi.sql}" if kpi.sql else "",
-        definition=f"= {kpi.formula}" if kpi.calculated else f"sql/{kpi.sql}",
+        sql_file=f"sql/{kpi.sql_at(period)}" if kpi.sql else "",
+        definition=f"= {kpi.formula}" if kpi.calculated else f"sql/{kpi.sql_at(period)}",
         tables=catalog.kpi_tables[kpi.id], withheld_reason=v.get("withheld_reason"), trend=trend,
         previous_status=before.get("status"), previous_score=before.get("score"),
         forecast=s.get("forecast"), forecast_target=s.get("forecast_target"),
         forecast_method=s.get("forecast_method"), forecast_meets=s.get("forecast_meets"),
         **_commentary(catalog, kpi, period, s.get("status", NO_DATA)),
+        **revision_fields(kpi, period, fiscal_year_start(
+            period, catalog.organization.fiscal_year_start_month),
+            v.get("definition_revision"), history, v.get("ytd_value") is not None),
     )
 
 
@@ -121,7 +127,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 status=nodes[("objective", o.id)]["status"],
                 coverage=_coverage(nodes[("objective", o.id)]),
                 kpis=tuple(_kpi_line(catalog, k, period, values, scores, history, previous_kpis)
-                           for k in catalog.kpis_of(o.id)),
+                           for k in catalog.kpis_of(o.id, period)),
             )
             for o in p.objectives
         )

@@ -28,6 +28,17 @@ class TrendPoint:
     red_flag: float | None = None  # the month's red flag (one-sided KPIs)
     target_lower: float | None = None  # the month's band (within_range KPIs)
     target_upper: float | None = None
+    definition_revision: int | None = None  # the KPI revision that computed the value
+
+
+@dataclass(frozen=True)
+class RevisionLine:
+    """A change of a KPI's definition (catalog text: the templates escape it)."""
+
+    number: int  # 1 for the first revision
+    effective: str  # 'YYYY-MM', the first month computed under it
+    note: str
+    sql_file: str | None = None  # 'sql/kpis/….sql' when the SQL itself changed
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,20 @@ class KpiLine:
     forecast_target: float | None = None
     forecast_method: str | None = None
     forecast_meets: bool | None = None
-    definition: str = ""  # the SQL file, or the formula of a calculated KPI
+    definition: str = ""  # the SQL file in force, or the formula of a calculated KPI
+    revisions: tuple[RevisionLine, ...] = ()  # definition changes in force by the period
+    # Definition changes between a comparison and this month: not like for like, marked †.
+    previous_breaks: tuple[RevisionLine, ...] = ()
+    last_year_breaks: tuple[RevisionLine, ...] = ()
+    ytd_breaks: tuple[RevisionLine, ...] = ()  # changes inside the fiscal year to date
+    trend_breaks: tuple[RevisionLine, ...] = ()  # changes within the 12 months of the trend
+
+    @property
+    def definition_breaks(self) -> tuple[RevisionLine, ...]:
+        """Every change a marked comparison spans, oldest first (the footnote's lines)."""
+        found = {r.number: r for r in
+                 self.last_year_breaks + self.previous_breaks + self.ytd_breaks}
+        return tuple(found[n] for n in sorted(found))
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 Behind the line, each month's zones are shaded: on track (past the target), at risk (between the
 target and the red flag) and off track (past the red flag); the zones are named in words at the
-right edge, so the chart reads in black and white. Text is escaped; the markup is safe to insert
-unescaped.
+right edge, so the chart reads in black and white. A change of the KPI's definition within the
+twelve months is a dashed vertical line before its first month, labelled, with the note as its
+tooltip. Text is escaped; the markup is safe to insert unescaped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from html import escape
 
 from pipelines.report import palette
+from pipelines.report.charts import break_indexes, break_title
 from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK, KpiLine, TrendPoint
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -176,6 +178,24 @@ def _axes(points, frame: _Frame, ticks: list[float], fmt: Callable[[float], str]
     return "".join(parts)
 
 
+def _breaks(kpi: KpiLine, frame: _Frame) -> str:
+    """A dashed vertical line at the start of each definition change, labelled at the top."""
+    slot = (frame.width - LEFT - RIGHT) / frame.count
+    parts = []
+    for i, revision in break_indexes(kpi.trend, kpi.trend_breaks):
+        x = frame.x(i) - slot / 2
+        late = i > frame.count - 4  # label to the left, clear of the zone names
+        parts.append(
+            f'<g class="definition-break"><title>{escape(break_title(revision))}</title>'
+            f'<line x1="{_f(x)}" y1="{_f(TOP - 4)}" x2="{_f(x)}" y2="{_f(frame.height - BOTTOM)}"'
+            f' stroke="{palette.INK_SOFT}" stroke-width="1" stroke-dasharray="3 2"/>'
+            + _text(x - 2 if late else x + 2, TOP + 2, "\u2020 new definition", size=6.2,
+                    fill=palette.INK_SOFT, anchor="end" if late else "start")
+            + "</g>"
+        )
+    return "".join(parts)
+
+
 def _frame(points, width: float, height: float) -> _Frame | None:
     values = [v for p in points for v in (p.actual, p.target, p.red_flag, p.target_lower,
                                          p.target_upper) if _finite(v)]
@@ -208,7 +228,8 @@ def trend_chart_svg(kpi: KpiLine, fmt: Callable[[float], str], width: float = 50
         f' {height:g}" width="{width:g}" height="{height:g}" role="img"'
         f' aria-label="{escape(kpi.name)}: actual by month against target and red flag"'
         ' font-family="DejaVu Sans, sans-serif">'
-        + zones + _axes(points, frame, ticks, fmt) + _target_steps(points, frame)
+        + zones + _axes(points, frame, ticks, fmt) + _breaks(kpi, frame)
+        + _target_steps(points, frame)
         + _actual_line(points, frame) + zone_text
         + _text(last[0], last[1] - 6 if last[1] > TOP + 12 else last[1] + 13, fmt(value),
                 size=7.5, fill=palette.ACTUAL, bold=True, anchor="end")

@@ -115,7 +115,7 @@ def rollup_rows(catalog: Catalog, kpi_rows: list[dict], period: Period) -> list[
         objective_members = []
         for objective in perspective.objectives:
             members = [(by_kpi[k.id]["score"], by_kpi[k.id]["weight"])
-                       for k in catalog.kpis_of(objective.id)]
+                       for k in catalog.kpis_of(objective.id, period)]
             rows.append(_node("objective", objective.id, perspective.id, *rollup(members)))
             objective_members.append((rows[-1]["score"], weight_at(objective.weight, period)))
         rows.append(_node("perspective", perspective.id, "overall", *rollup(objective_members)))
@@ -144,7 +144,7 @@ def score_period(con, catalog: Catalog, period: Period, run_id: str) -> dict:
     }
     kpi_rows = [
         kpi_score_row(catalog, k, period, *values.get(k.id, (NO_DATA, None, None)))
-        for k in catalog.kpis
+        for k in catalog.kpis if k.in_force(period)  # a retired KPI is no longer scored
     ]
     node_rows = rollup_rows(catalog, kpi_rows, period)
     con.execute("begin transaction")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
@@ -16,6 +18,42 @@ _LOCK_WORDS = ("lock", "Conflicting lock")
 
 class WarehouseLockedError(RuntimeError):
     """Another process holds the warehouse file's write lock."""
+
+
+class WarehouseFullError(RuntimeError):
+    """The disk holding the warehouse had no room for a write; the message says what survived."""
+
+
+# ENOSPC, EFBIG (a file-size limit) and EDQUOT, as DuckDB reports them.
+_DISK_FULL = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a DuckDB error is the warehouse's disk (or quota) running out."""
+    return isinstance(exc, duckdb.Error) and any(words in str(exc) for words in _DISK_FULL)
+
+
+def warehouse_full_error(path: Path | None, exc: BaseException, what: str) -> WarehouseFullError:
+    """A loud error for a write that hit a full disk: where, how much is free, what to do."""
+    where, free = "the warehouse", ""
+    if path is not None:
+        where = f"the warehouse {path}"
+        with suppress(OSError):
+            free = f" ({shutil.disk_usage(path.parent).free / 2**20:.1f} MiB free)"
+    return WarehouseFullError(
+        f"the disk holding {where} is full{free}: {what}. Months committed before are intact. "
+        f"Free space on that disk, then rerun. DuckDB said: {exc}"
+    )
+
+
+def database_path(con) -> Path | None:
+    """The file behind a DuckDB connection (None in memory or when it cannot say)."""
+    with suppress(duckdb.Error):
+        row = con.execute("select path from duckdb_databases() "
+                          "where database_name = current_database()").fetchone()
+        if row and row[0]:
+            return Path(row[0])
+    return None
 
 
 def quote_identifier(name: str) -> str:

@@ -27,8 +27,14 @@ create table if not exists kpi.kpi_values (
     catalog_version varchar not null,
     run_id varchar not null,
     computed_at timestamp not null,
+    definition_revision integer not null default 0, -- the KPI's revision in force (0: original)
+    definition_since date,              -- the month that revision took effect (null: original)
     primary key (period, kpi_id)
 );
+
+-- Warehouses made before KPI revisions gain the columns (rows already there: the original).
+alter table kpi.kpi_values add column if not exists definition_revision integer default 0;
+alter table kpi.kpi_values add column if not exists definition_since date;
 
 create table if not exists score.kpi_scores (
     period date not null,
