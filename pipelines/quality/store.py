@@ -11,8 +11,25 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import pyarrow as pa
+
 from pipelines.periods import Period
 from pipelines.quality.outcomes import ERROR, TableVerdict, json_safe
+
+_EXPECTATION_COLUMNS = (
+    ("period", pa.date32()), ("table_key", pa.string()), ("position", pa.int32()),
+    ("expectation", pa.string()), ("label", pa.string()), ("kwargs", pa.string()),
+    ("severity", pa.string()), ("outcome", pa.string()), ("observed_value", pa.string()),
+    ("unexpected_count", pa.int64()), ("element_count", pa.int64()), ("sample_rows", pa.string()),
+    ("message", pa.string()), ("run_id", pa.string()), ("checked_at", pa.timestamp("us")),
+)
+_TABLE_COLUMNS = (
+    ("period", pa.date32()), ("table_key", pa.string()), ("rows_checked", pa.int64()),
+    ("rows_rejected", pa.int64()), ("checks_run", pa.int32()), ("checks_passed", pa.int32()),
+    ("checks_warned", pa.int32()), ("checks_failed", pa.int32()), ("checks_errored", pa.int32()),
+    ("status", pa.string()), ("latest_record", pa.timestamp("us")), ("lag_days", pa.int32()),
+    ("run_id", pa.string()), ("checked_at", pa.timestamp("us")),
+)
 
 
 def _expectation_rows(verdict: TableVerdict, run_id: str, now: datetime) -> list[list]:
@@ -25,32 +42,51 @@ def _expectation_rows(verdict: TableVerdict, run_id: str, now: datetime) -> list
             for o in verdict.outcomes]
 
 
+def _table_row(verdict: TableVerdict, run_id: str, now: datetime) -> list:
+    return [Period.parse(verdict.period).start, verdict.table_key, verdict.rows,
+            verdict.rows_rejected, len(verdict.outcomes), verdict.passed, verdict.warned,
+            verdict.failed, verdict.errored, verdict.status, verdict.latest_record,
+            verdict.lag_days, run_id, now]
+
+
+def _arrow(rows: list[list], columns: tuple) -> pa.Table:
+    """Rows as an Arrow table with the warehouse table's column types."""
+    return pa.table({name: pa.array([row[i] for row in rows], type=kind)
+                     for i, (name, kind) in enumerate(columns)})
+
+
 def write_verdicts(con, verdicts: list[TableVerdict], run_id: str) -> None:
-    """Record the verdicts of a run (replacing this run's earlier rows, as a step retry would)."""
+    """Record the verdicts of a run (replacing this run's earlier rows, as a step retry would).
+
+    One delete and one insert per table of quality.*, whatever the number of months: a
+    backfill's statements row by row cost more than its checks.
+    """
     if not verdicts:
         return
     now = datetime.now()
+    keys = _arrow([[Period.parse(v.period).start, v.table_key] for v in verdicts],
+                  _TABLE_COLUMNS[:2])
+    results = _arrow([row for v in verdicts for row in _expectation_rows(v, run_id, now)],
+                     _EXPECTATION_COLUMNS)
+    tables = _arrow([_table_row(v, run_id, now) for v in verdicts], _TABLE_COLUMNS)
     con.execute("begin transaction")
     try:
-        for verdict in verdicts:
-            key = [run_id, Period.parse(verdict.period).start, verdict.table_key]
-            for name in ("expectation_results", "table_results"):
-                con.execute(f"delete from quality.{name} where run_id = ? and period = ? "
-                            "and table_key = ?", key)
-            rows = _expectation_rows(verdict, run_id, now)
-            if rows:
-                con.executemany("insert into quality.expectation_results values "
-                                f"({', '.join('?' * len(rows[0]))})", rows)
-            con.execute(
-                f"insert into quality.table_results values ({', '.join('?' * 14)})",
-                [key[1], verdict.table_key, verdict.rows, verdict.rows_rejected,
-                 len(verdict.outcomes), verdict.passed, verdict.warned, verdict.failed,
-                 verdict.errored, verdict.status, verdict.latest_record, verdict.lag_days,
-                 run_id, now])
+        con.register("quality_keys", keys)
+        for name, rows in (("expectation_results", results), ("table_results", tables)):
+            con.execute(f"delete from quality.{name} as r using quality_keys k "
+                        "where r.run_id = ? and r.period = k.period "
+                        "and r.table_key = k.table_key", [run_id])
+            con.register("quality_rows", rows)
+            columns = ", ".join(rows.column_names)
+            con.execute(f"insert into quality.{name} ({columns}) "
+                        f"select {columns} from quality_rows")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    finally:
+        for view in ("quality_keys", "quality_rows"):
+            con.unregister(view)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,13 @@ import pandas as pd
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.expectations import ExpectationEntry, referenced_columns
 from pipelines.periods import Period, months_between
-from pipelines.quality.frames import PERIOD, fetch_frame, needed_columns, split_periods
+from pipelines.quality.frames import (
+    PERIOD,
+    fetch_frame,
+    month_key,
+    needed_columns,
+    split_periods,
+)
 from pipelines.quality.ge_runner import (
     BOOLEAN,
     COMPLETE,
@@ -87,7 +93,8 @@ def _across_months(ge: GeValidator, frame: pd.DataFrame, entries: dict, parts: d
     for position, answer in answers.items():
         entry = entries[position]
         indexes = answer.result.get("unexpected_index_list")
-        months = (set(frame.loc[indexes, PERIOD]) if indexes is not None and not answer.success
+        months = ({month_key(c) for c in set(frame.loc[indexes, PERIOD])}
+                  if indexes is not None and not answer.success
                   else set(parts))
         for key, part in parts.items():
             if answer.error:

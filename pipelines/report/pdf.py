@@ -7,7 +7,9 @@ limits before it renders. On a timeout or a failure the child is killed and the 
 removed: the target either is a whole PDF or does not exist.
 
 The child prints what its URL fetcher served and refused as one JSON line, so callers (and
-tests) can see that nothing outside the report assets was read.
+tests) can see that nothing outside the report assets was read. The fetcher and `write_pdf` live
+here, beside the child, so that the child imports WeasyPrint and nothing of the templates
+(render.py re-exports them).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import mimetypes
 import os
 import signal
 import subprocess
@@ -23,8 +26,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 MEMORY_LIMIT_BYTES = 4 * 1024**3
+MAX_ASSET_BYTES = 20 * 1024 * 1024
+PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,6 +42,80 @@ class RenderError(RuntimeError):
 
 class RenderTimeout(RenderError):
     """The PDF render ran past its wall-clock cap and was stopped."""
+
+
+class AssetAccessError(ValueError):
+    """A resource URL the report's URL fetcher refuses to serve."""
+
+
+def resolve_asset_url(url: str, assets_dir: Path) -> Path:
+    """The regular file under assets_dir a file: URL points to; anything else raises."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        raise AssetAccessError(f"refused to fetch {url[:200]!r}: only report assets are served")
+    try:
+        root = assets_dir.resolve(strict=True)
+        path = Path(url2pathname(parts.path)).resolve(strict=True)
+    except (OSError, ValueError) as exc:
+        raise AssetAccessError(f"refused to fetch {url[:200]!r}: not found") from exc
+    if not path.is_relative_to(root) or not path.is_file():
+        raise AssetAccessError(f"refused to fetch {url[:200]!r}: outside the report assets")
+    if path.stat().st_size > MAX_ASSET_BYTES:
+        raise AssetAccessError(f"refused to fetch {url[:200]!r}: larger than the limit")
+    return path
+
+
+def _import_weasyprint() -> Any:
+    """Import WeasyPrint, turning a missing Pango into a clear error."""
+    try:
+        import weasyprint
+    except OSError as exc:
+        raise RuntimeError(
+            "WeasyPrint cannot load Pango, which the PDF report needs. On Debian/Ubuntu install "
+            f"it with: apt-get install {PANGO_PACKAGES}  (cause: {exc})"
+        ) from exc
+    return weasyprint
+
+
+def make_url_fetcher(assets_dir: Path) -> Any:
+    """A WeasyPrint URL fetcher serving only files under assets_dir; it records what it refused."""
+    _import_weasyprint()  # a clear error if Pango is missing, before weasyprint.urls loads it
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class AssetFetcher(URLFetcher):
+        """Serves report assets and refuses every other URL (network, other files, data:)."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=("file",))
+            self.served: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            """Serve url if it is a report asset, else raise AssetAccessError."""
+            try:
+                path = resolve_asset_url(url, assets_dir)
+            except AssetAccessError:
+                self.refused.append(url)
+                raise
+            self.served.append(url)
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(
+                path.as_uri(), path.read_bytes(), {"Content-Type": content_type}
+            )
+
+    return AssetFetcher()
+
+
+def write_pdf(
+    html: str, assets_dir: Path, target: Path, *, title: str, url_fetcher: Any = None
+) -> None:
+    """Render an HTML string to a PDF file through the asset-only URL fetcher."""
+    weasyprint = _import_weasyprint()
+    fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher(assets_dir)
+    base_url = assets_dir.resolve().as_uri() + "/"
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
+    document.metadata.title = title
+    document.write_pdf(str(target))
 
 
 def _child_env() -> dict[str, str]:
@@ -107,14 +189,14 @@ def _limit_resources(cpu_seconds: int) -> None:
 
 def main(argv: list[str]) -> int:
     """Child entry point: assets folder, target pdf, title, CPU seconds; the HTML on stdin."""
-    from pipelines.report.render import make_url_fetcher, write_pdf  # loads WeasyPrint
-
+    # A short-lived process under a memory cap: the cyclic garbage collector only costs time
+    # here (about a fifth of the render, and of WeasyPrint's import), it frees next to nothing
+    # before the process exits.
+    gc.disable()
+    _import_weasyprint()  # while the parent renders the HTML
     assets, target, title, cpu = argv
     html = sys.stdin.buffer.read().decode("utf-8")
     _limit_resources(int(cpu))
-    # A short-lived process under a memory cap: the cyclic garbage collector only costs time
-    # here (about a fifth of the render), it frees next to nothing before the process exits.
-    gc.disable()
     fetcher = make_url_fetcher(Path(assets))
     write_pdf(html, Path(assets), Path(target), title=title, url_fetcher=fetcher)
     print(json.dumps({"served": fetcher.served, "refused": fetcher.refused}))

@@ -9,32 +9,32 @@ is rendered in a child process under a wall-clock cap (pipelines.report.pdf).
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import jinja2
 
 from pipelines.report.formatting import register_filters
 from pipelines.report.model import ScorecardReport
-from pipelines.report.pdf import RenderError, RenderTimeout, render_pdf  # noqa: F401 - re-exported
+from pipelines.report.pdf import (  # noqa: F401 - re-exported: the fetcher lives with the child
+    MAX_ASSET_BYTES,
+    PANGO_PACKAGES,
+    AssetAccessError,
+    RenderError,
+    RenderTimeout,
+    make_url_fetcher,
+    render_pdf,
+    resolve_asset_url,
+    write_pdf,
+)
 from pipelines.report.view import template_context
 
 TEMPLATE = "scorecard.html"
 HTML_NAME = "scorecard.html"
 PDF_NAME = "scorecard.pdf"
-MAX_ASSET_BYTES = 20 * 1024 * 1024
-PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
 _BETWEEN_TAGS = re.compile(r">\s{2,}<")
-
-
-class AssetAccessError(ValueError):
-    """A resource URL the report's URL fetcher refuses to serve."""
 
 
 def build_environment(templates_dir: Path, *, locale: str = "en_US") -> jinja2.Environment:
@@ -64,76 +64,6 @@ def render_html(report: ScorecardReport, assets_dir: Path, *, locale: str | None
     # Indentation between tags means nothing to a renderer but costs WeasyPrint parse time;
     # escaped data never contains '<' or '>', so only markup whitespace is touched.
     return _BETWEEN_TAGS.sub("> <", html)
-
-
-def resolve_asset_url(url: str, assets_dir: Path) -> Path:
-    """The regular file under assets_dir a file: URL points to; anything else raises."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-        raise AssetAccessError(f"refused to fetch {url[:200]!r}: only report assets are served")
-    try:
-        root = assets_dir.resolve(strict=True)
-        path = Path(url2pathname(parts.path)).resolve(strict=True)
-    except (OSError, ValueError) as exc:
-        raise AssetAccessError(f"refused to fetch {url[:200]!r}: not found") from exc
-    if not path.is_relative_to(root) or not path.is_file():
-        raise AssetAccessError(f"refused to fetch {url[:200]!r}: outside the report assets")
-    if path.stat().st_size > MAX_ASSET_BYTES:
-        raise AssetAccessError(f"refused to fetch {url[:200]!r}: larger than the limit")
-    return path
-
-
-def _import_weasyprint() -> Any:
-    """Import WeasyPrint, turning a missing Pango into a clear error."""
-    try:
-        import weasyprint
-    except OSError as exc:
-        raise RuntimeError(
-            "WeasyPrint cannot load Pango, which the PDF report needs. On Debian/Ubuntu install "
-            f"it with: apt-get install {PANGO_PACKAGES}  (cause: {exc})"
-        ) from exc
-    return weasyprint
-
-
-def make_url_fetcher(assets_dir: Path) -> Any:
-    """A WeasyPrint URL fetcher serving only files under assets_dir; it records what it refused."""
-    _import_weasyprint()  # a clear error if Pango is missing, before weasyprint.urls loads it
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class AssetFetcher(URLFetcher):
-        """Serves report assets and refuses every other URL (network, other files, data:)."""
-
-        def __init__(self) -> None:
-            super().__init__(allowed_protocols=("file",))
-            self.served: list[str] = []
-            self.refused: list[str] = []
-
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            """Serve url if it is a report asset, else raise AssetAccessError."""
-            try:
-                path = resolve_asset_url(url, assets_dir)
-            except AssetAccessError:
-                self.refused.append(url)
-                raise
-            self.served.append(url)
-            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(
-                path.as_uri(), path.read_bytes(), {"Content-Type": content_type}
-            )
-
-    return AssetFetcher()
-
-
-def write_pdf(
-    html: str, assets_dir: Path, target: Path, *, title: str, url_fetcher: Any = None
-) -> None:
-    """Render an HTML string to a PDF file through the asset-only URL fetcher."""
-    weasyprint = _import_weasyprint()
-    fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher(assets_dir)
-    base_url = assets_dir.resolve().as_uri() + "/"
-    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
-    document.metadata.title = title
-    document.write_pdf(str(target))
 
 
 def _temp_file(out_dir: Path, name: str) -> Path:
