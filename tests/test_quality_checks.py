@@ -174,7 +174,8 @@ def test_an_expectation_that_raises_is_errored_and_counts_as_failed(con, paths, 
     assert (verdict.failed, verdict.status) == (1, "failed")
 
 
-def test_a_backfill_gives_each_month_the_verdict_it_gets_alone(con, paths, catalog, ge):
+def test_a_backfill_gives_each_month_the_verdict_it_gets_alone(con, paths, catalog, ge,
+                                                               monkeypatch):
     table = catalog.table("finance.gl_entries")
     rows = [*_gl_rows("2026-01", 150, 31), *_gl_rows("2026-02", 140, 28)]
     rows[3] = rows[3].replace(",sales,", ",marketing,")  # a January warning
@@ -190,6 +191,9 @@ def test_a_backfill_gives_each_month_the_verdict_it_gets_alone(con, paths, catal
                 for v in verdicts]
 
     assert shape(together) == shape(alone)
+    # a long range is validated in passes of MONTHS_PER_PASS months: the same verdicts
+    monkeypatch.setattr("pipelines.quality.validate.MONTHS_PER_PASS", 1)
+    assert shape(validate_table(con, table, JAN, FEB, AS_OF, ge)) == shape(alone)
     assert [_failing(v) for v in together] == [
         {"expect_column_values_to_be_in_set(department)": (FAILED, "warning")},
         {"expect_column_values_to_be_between(amount_usd)": (FAILED, "error")},
