@@ -126,3 +126,32 @@ def test_a_checkpoint_that_hits_a_full_disk_fails_loudly_and_keeps_the_commit(
     assert {run for *_, run, _ in loads} == {"january", "february-march"}
     assert set(january_rows) <= set(rows)
     assert {r for r in rows if r not in set(january_rows)}, "February and March are there"
+
+
+def test_a_writer_after_the_load_reports_the_full_disk_not_a_failed_rollback(small_disk, catalog):
+    """KPI values (like scores, verdicts, reports and the ledger) are written in the same kind of
+    transaction: a full disk is named as such, and what was committed before stays."""
+    from pipelines.kpis.evaluate import VALUE, KpiValue, write_kpi_values
+
+    path = small_disk / "warehouse.duckdb"
+    con = connect(path)
+    ensure_tables(con)
+    kpis = [k for k in catalog.kpis if not k.calculated]
+    january = [KpiValue(k.id, VALUE, 1.0, 1.0, 1.0) for k in kpis]
+    write_kpi_values(con, catalog, JAN, january, "january")
+    con.execute("checkpoint")
+    _fill(small_disk, leave_bytes=0)
+    february = [KpiValue(k.id, VALUE, 2.0, 2.0, 2.0, "x" * 20_000) for k in kpis]
+    with pytest.raises(WarehouseFullError) as caught:
+        write_kpi_values(con, catalog, FEB, february, "february")
+    assert f"the KPI values of {FEB} was not committed" in str(caught.value)
+    assert "cannot rollback" not in str(caught.value)
+    con.close()
+    (small_disk / "filler").unlink()
+    con = connect(path, read_only=True)
+    try:
+        kept = con.execute("select strftime(period, '%Y-%m'), count(*) from kpi.kpi_values "
+                           "group by 1").fetchall()
+    finally:
+        con.close()
+    assert kept == [(JAN.key, len(kpis))]

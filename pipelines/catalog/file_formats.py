@@ -30,8 +30,7 @@ def canonical_encoding(name: str) -> str:
         info = codecs.lookup(name)
     except LookupError:
         raise ValueError(f"unknown encoding {name!r} (use e.g. utf-8, latin-1, cp1252)") from None
-    return {"utf_8": "utf-8", "utf_16": "utf-16", "iso8859-1": "latin-1"}.get(info.name,
-                                                                             info.name)
+    return "latin-1" if info.name == "iso8859-1" else info.name  # codecs says utf-8, utf-16
 
 
 def _format_problem(name: str, value: str) -> str | None:

@@ -17,7 +17,7 @@ from pipelines.catalog.models import SourceFile
 from pipelines.defs.connectors import load_source_table, required_resources
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.quality import QualityChecks, quality_check_specs
-from pipelines.ingest.raw_tables import SourceLoadError
+from pipelines.ingest.raw_tables import SourceLoadError, qualified_name
 
 
 def raw_asset_key(table: SourceTable) -> AssetKey:
@@ -40,7 +40,7 @@ def _spec(table: SourceTable) -> AssetSpec:
 
 def _preview(con, table: SourceTable, period_start) -> str:
     frame = con.execute(
-        f'select * exclude (_run_id, _loaded_at) from raw."{table.raw_name}" '
+        f"select * exclude (_run_id, _loaded_at) from {qualified_name(table)} "
         "where _period = ? limit 5", [period_start]
     ).df()
     return frame.to_markdown(index=False) if not frame.empty else "(no rows)"

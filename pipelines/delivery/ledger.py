@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipelines.periods import Period
+from pipelines.warehouse.connection import transaction
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 SCORECARD, DATA_NOTICE, FAILURE_NOTICE = "scorecard", "data_notice", "failure_notice"
@@ -83,8 +84,7 @@ def claim(con, scope: Scope, recipients: list[str], *, message_id: str, report_s
 
     Returns the plan as it stood inside the transaction: only its `pending` are claimed.
     """
-    con.execute("begin transaction")
-    try:
+    with transaction(con, "the delivery claim"):
         current = plan(con, scope, recipients, resend=resend)
         now = datetime.now()
         for recipient in current.pending:
@@ -97,10 +97,6 @@ def claim(con, scope: Scope, recipients: list[str], *, message_id: str, report_s
                  current.prior_attempts.get(recipient, 0), recipient in current.resent,
                  scope.run_id or run_id, now],
             )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return current
 
 

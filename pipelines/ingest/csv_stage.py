@@ -23,10 +23,10 @@ from pipelines.ingest.file_stage import (
     as_of_value,
     in_load_sql,
     new_stage_name,
-    quote_any,
     scan_type,
     stage_problems,
 )
+from pipelines.ingest.staging import quote_any, where_of
 from pipelines.periods import Period
 
 DATE_FORMAT, TIMESTAMP_FORMAT = "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"
@@ -71,7 +71,7 @@ def stage_csv(con, table: SourceTable, files: list[str], label: str, header: lis
     declared = [c.name for c in table.table.columns]
     kept, unkept = keepable(n for n in header if n not in declared)
     stage = FileStage(con, table, new_stage_name(), label, [(n, "varchar") for n in kept], unkept)
-    where = f"source {table.source.source}, table {table.table.name}"
+    where = where_of(table)
     if table.table.encoding in NATIVE_ENCODINGS:
         _read(stage, files, header, first, last, as_of)
         shown = {}

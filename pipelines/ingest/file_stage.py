@@ -24,11 +24,6 @@ EXACT = "decimal(38, 10)"
 _SUFFIXES = ("", "_errors", "_scans", "_text", "_read")
 
 
-def quote_any(name: str) -> str:
-    """Quote a column name as the file spells it."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def new_stage_name() -> str:
     """A fresh temp table name; its helper tables add the suffixes `drop` removes."""
     return f"_stage_{uuid.uuid4().hex[:12]}"

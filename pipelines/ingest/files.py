@@ -28,6 +28,7 @@ from pipelines.ingest.raw_tables import (
     create_raw_table,
     replace_months,
 )
+from pipelines.ingest.staging import where_of
 from pipelines.ingest.text_stage import stage_arrow, stage_jsonl
 from pipelines.ingest.xlsx_read import read_workbooks
 from pipelines.periods import Period
@@ -42,7 +43,7 @@ def resolve_path(table: SourceTable, home: Path) -> str:
 def _stage(con, table: SourceTable, files: list[str], label: str, first: Period, last: Period,
            as_of: datetime) -> FileStage:
     """The format's reader; its checks run before any row is read where the format allows."""
-    where = f"source {table.source.source}, table {table.table.name}"
+    where = where_of(table)
     settings = table.table
     if settings.format == "parquet":
         return stage_parquet(con, table, files, label, first, last, as_of)
@@ -67,7 +68,7 @@ def load_file_table(con, table: SourceTable, first: Period, last: Period, home: 
     starts.
     """
     path = resolve_path(table, home)
-    where = f"source {table.source.source}, table {table.table.name}"
+    where = where_of(table)
     files = matching_files(where, path)
     create_raw_table(con, table)
     label = files[0] if len(files) == 1 else path

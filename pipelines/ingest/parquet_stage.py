@@ -19,11 +19,11 @@ from pipelines.ingest.file_stage import (
     as_of_value,
     in_load_sql,
     new_stage_name,
-    quote_any,
     scan_type,
     stage_problems,
 )
 from pipelines.ingest.raw_tables import SourceLoadError
+from pipelines.ingest.staging import quote_any, where_of
 from pipelines.periods import Period
 
 _FAMILIES = {
@@ -55,7 +55,7 @@ def file_schema(con, where: str, path: str) -> dict[str, str]:
 
 def checked_extras(con, table: SourceTable, files: list[str]) -> list[tuple[str, str]]:
     """Every file's schema against the catalog; the added columns with their types."""
-    where = f"source {table.source.source}, table {table.table.name}"
+    where = where_of(table)
     extras: dict[str, str] = {}
     for path in files:
         schema = file_schema(con, where, path)

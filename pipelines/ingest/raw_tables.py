@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import duckdb
-
 from pipelines.catalog.catalog import SourceTable
 from pipelines.periods import Period, months_between
-from pipelines.warehouse.connection import (
-    database_path,
-    is_disk_full,
-    quote_identifier,
-    warehouse_full_error,
-)
+from pipelines.warehouse.connection import quote_identifier, transaction
 
 SQL_TYPES = {
     "varchar": "varchar",
@@ -77,8 +69,7 @@ def replace_months(con, table: SourceTable, select_sql: str, params: dict, first
     names = ", ".join(quote_identifier(c.name) for c in table.table.columns)
     extras = "".join(f", {quote_identifier(name)}" for name, _ in extra_columns)
     loaded_at = datetime.now()
-    con.execute("begin transaction")
-    try:
+    with transaction(con, f"the load of {table.key} for {first}..{last}"):
         for name, sql_type in extra_columns:
             con.execute(f"alter table {qualified_name(table)} add column if not exists "
                         f"{quote_identifier(name)} {sql_type}")
@@ -112,15 +103,4 @@ def replace_months(con, table: SourceTable, select_sql: str, params: dict, first
             [[Period.parse(k).start, table.key, n, source_path, run_id, loaded_at]
              for k, n in rows_by_period.items()],
         )
-        con.execute("commit")
-    except BaseException as exc:
-        with suppress(duckdb.Error):  # a failed commit has rolled back already: keep its error
-            con.execute("rollback")
-        if is_disk_full(exc):
-            # not a duckdb.Error, so no connector reports it as its source's problem; the message
-            # carries DuckDB's own, so the CLI (which prints the innermost cause) shows it whole
-            raise warehouse_full_error(
-                database_path(con), exc,
-                f"the load of {table.key} for {first}..{last} was not committed") from None
-        raise
     return rows_by_period

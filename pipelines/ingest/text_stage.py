@@ -25,16 +25,12 @@ from pipelines.ingest.file_stage import (
     as_of_value,
     in_load_sql,
     new_stage_name,
-    quote_any,
     scan_type,
     stage_problems,
 )
 from pipelines.ingest.raw_tables import SourceLoadError
+from pipelines.ingest.staging import quote_any, where_of
 from pipelines.periods import Period
-
-
-def _where(table: SourceTable) -> str:
-    return f"source {table.source.source}, table {table.table.name}"
 
 
 def _parsed(column: Column, table: SourceTable, iso_too: bool) -> str:
@@ -74,7 +70,7 @@ def stage_text(con, table: SourceTable, text: str, label: str, keys: list[str], 
     into a typed stage of months first..last, with the rows that did not parse rejected."""
     declared = table.table.columns
     required = [c for c in declared if not c.nullable]
-    added = [n for n in extra_columns(_where(table), required, keys, label)
+    added = [n for n in extra_columns(where_of(table), required, keys, label)
              if n not in {c.name for c in declared}]
     kept, unkept = keepable(added)
     stage = FileStage(con, table, text.removesuffix("_text"), label,
@@ -116,7 +112,7 @@ def _json_problem(files: list[str], exc: duckdb.Error) -> str:
 def stage_jsonl(con, table: SourceTable, files: list[str], label: str, first: Period,
                 last: Period, as_of: datetime) -> FileStage:
     """Read JSON lines files as text (record numbers kept), then parse them as declared."""
-    where = _where(table)
+    where = where_of(table)
     keys = json_keys(con, where, files)
     names = list(dict.fromkeys([*(c.name for c in table.table.columns), *keys]))
     name = new_stage_name()
@@ -138,7 +134,7 @@ def stage_arrow(con, table: SourceTable, rows: pa.Table, label: str, first: Peri
                 last: Period, as_of: datetime) -> FileStage:
     """Stage text rows read by Python (an Excel sheet): _file, _row and the header's columns."""
     keys = [n for n in rows.column_names if n not in ("_file", "_row")]
-    extra_columns(_where(table), table.table.columns, keys, label)  # a sheet lacks none
+    extra_columns(where_of(table), table.table.columns, keys, label)  # a sheet lacks none
     name = new_stage_name()
     view = f"{name}_arrow"
     con.register(view, rows)

@@ -16,6 +16,7 @@ from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi
 from pipelines.kpis import formula
 from pipelines.periods import Period, Window, windows_for
+from pipelines.warehouse.connection import quote_identifier, transaction
 
 NO_DATA = "no_data"
 VALUE = "value"
@@ -64,12 +65,9 @@ def window_params(sql: str, window: Window) -> dict:
 
 
 def run_sql(con, kpi: Kpi, sql: str, window: Window, file: str | None = None) -> float | None:
-    """Run the KPI's SQL (from `file`, its `sql` by default) over one window; None when it
-    yields no value."""
+    """Run the KPI's SQL (from `file`, its `sql` by default; checked by `single_select` first)
+    over one window; None when it yields no value."""
     where = f"KPI {kpi.id} (sql/{file or kpi.sql})"
-    problem = single_select(con, sql)
-    if problem:
-        raise KpiQueryError(f"{where} {problem}")
     try:
         cursor = con.execute(sql, window_params(sql, window))
         columns = [d[0] for d in cursor.description]
@@ -98,37 +96,66 @@ def evaluate(con, kpi: Kpi, sql: str, window: Window, file: str | None = None) -
     return sum(present) / len(present) if present else None
 
 
-def rows_in_period(con, catalog: Catalog, kpi: Kpi, period: Period) -> int:
-    """Rows the KPI's input tables hold for the month (0: no data arrived)."""
-    total = 0
-    for key in catalog.kpi_tables[kpi.id]:
-        name = catalog.table(key).raw_name
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema='raw' and table_name=?",
-            [name],
-        ).fetchone()[0]
-        if exists:
-            total += con.execute(
-                f'select count(*) from raw."{name}" where _period = ?', [period.start]
-            ).fetchone()[0]
-    return total
+@dataclass(frozen=True)
+class MonthInputs:
+    """What every KPI of a month asks before it runs, read once for all of them: the rows each
+    source table holds for the month, and the error-level checks each failed that month."""
+
+    rows: dict[str, int]  # table key -> rows of the month (tables never loaded: absent)
+    failed: dict[str, tuple]  # table key -> its failed checks (pipelines.quality.store.Failure)
+
+    @classmethod
+    def read(cls, con, catalog: Catalog, period: Period) -> MonthInputs:
+        """One query for the rows of every loaded source table, one for the failed checks."""
+        from pipelines.quality.store import failures  # here: the catalog imports this module
+
+        loaded = {name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()}
+        tables = [t for t in catalog.tables if t.raw_name in loaded]
+        rows: dict[str, int] = {}
+        if tables:
+            union = " union all ".join(
+                f"select ? as table_key, count(*) from raw.{quote_identifier(t.raw_name)} "
+                "where _period = ?" for t in tables)
+            params = [value for t in tables for value in (t.key, period.start)]
+            rows = dict(con.execute(union, params).fetchall())
+        failed: dict[str, list] = {}
+        for failure in failures(con, period):
+            failed.setdefault(failure.table_key, []).append(failure)
+        return cls(rows, {key: tuple(found) for key, found in failed.items()})
+
+    def rows_for(self, catalog: Catalog, kpi: Kpi) -> int:
+        """Rows the KPI's input tables hold for the month (0: no data arrived)."""
+        return sum(self.rows.get(key, 0) for key in catalog.kpi_tables[kpi.id])
+
+    def withheld_reason(self, catalog: Catalog, kpi: Kpi) -> str | None:
+        """Why the KPI is withheld this month (pipelines.quality.gate), or None."""
+        from pipelines.quality.gate import describe
+
+        found = [f for key in catalog.kpi_tables.get(kpi.id, ()) for f in self.failed.get(key, ())]
+        return describe(found) if found else None
 
 
-def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period) -> KpiValue:
+def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period,
+              inputs: MonthInputs | None = None) -> KpiValue:
     """The month, year-to-date and trailing-twelve-month values of a KPI; withheld when a
-    table it reads failed an error-level quality check this month (pipelines.quality.gate)."""
-    from pipelines.quality.gate import withheld_reason  # here: the catalog imports this module
-
-    reason = withheld_reason(con, catalog, kpi, period)
+    table it reads failed an error-level quality check this month (pipelines.quality.gate).
+    `inputs`: the month's table rows and failed checks, when already read for other KPIs."""
+    inputs = inputs or MonthInputs.read(con, catalog, period)
+    reason = inputs.withheld_reason(catalog, kpi)
     if reason:
         return KpiValue(kpi.id, WITHHELD, None, None, None, reason)
-    if rows_in_period(con, catalog, kpi, period) == 0:
+    if inputs.rows_for(catalog, kpi) == 0:
         return KpiValue(kpi.id, NO_DATA, None, None, None)
     # the definition in force for the month runs over all its windows (a YTD across a
     # revision is computed under the month's definition; the report marks it)
-    sql = catalog.sql_text(kpi, period)
+    sql, file = catalog.sql_text(kpi, period), kpi.sql_at(period)
+    problem = single_select(con, sql)
+    if problem:
+        raise KpiQueryError(f"KPI {kpi.id} (sql/{file or kpi.sql}) {problem}")
     month, ytd, ttm = (
-        evaluate(con, kpi, sql, w, kpi.sql_at(period))
+        evaluate(con, kpi, sql, w, file)
         for w in windows_for(period, catalog.organization.fiscal_year_start_month)
     )
     return KpiValue(kpi.id, VALUE if month is not None else NO_DATA, month, ytd, ttm)
@@ -155,10 +182,12 @@ def period_values(con, catalog: Catalog, kpis: list[Kpi], period: Period) -> lis
     retired by the period are left out.
     """
     kpis = [k for k in kpis if k.in_force(period)]
-    computed = {k.id: kpi_value(con, catalog, k, period) for k in kpis if not k.calculated}
+    inputs = MonthInputs.read(con, catalog, period)
+    computed = {k.id: kpi_value(con, catalog, k, period, inputs)
+                for k in kpis if not k.calculated}
     for kpi in (k for k in kpis if k.calculated):
-        inputs = {**stored_values(con, period, formula.inputs(kpi.formula)), **computed}
-        computed[kpi.id] = calculated_value(kpi, inputs)
+        known = {**stored_values(con, period, formula.inputs(kpi.formula)), **computed}
+        computed[kpi.id] = calculated_value(kpi, known)
     return [computed[k.id] for k in kpis]
 
 
@@ -181,8 +210,7 @@ def write_kpi_values(con, catalog: Catalog, period: Period, values: list[KpiValu
     """
     now = datetime.now()
     retired = [k.id for k in catalog.kpis if not k.in_force(period)]
-    con.execute("begin transaction")
-    try:
+    with transaction(con, f"the KPI values of {period}"):
         con.executemany(
             "delete from kpi.kpi_values where period = ? and kpi_id = ?",
             [[period.start, kpi_id] for kpi_id in [v.kpi_id for v in values] + retired],
@@ -197,10 +225,6 @@ def write_kpi_values(con, catalog: Catalog, period: Period, values: list[KpiValu
                 for v in values
             ],
         )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def _definition(kpi: Kpi, period: Period) -> tuple[int, object]:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.expectations import referenced_columns
+from pipelines.ingest.raw_tables import qualified_name
 from pipelines.periods import Period
 from pipelines.warehouse.connection import quote_identifier
 
@@ -57,7 +58,7 @@ def fetch_frame(con, table: SourceTable, columns: list[str], first: Period,
     """The rows of months first..last in month order, with a PERIOD column; empty if none."""
     sql = (f"select {_select(table, columns)}, "
            f"(year(_period) * 12 + month(_period) - 1)::integer as {PERIOD} "
-           f'from raw."{table.raw_name}" where _period >= ? and _period <= ?')
+           f"from {qualified_name(table)} where _period >= ? and _period <= ?")
     frame = con.sql(sql, params=[first.start, last.start]).to_arrow_table().to_pandas(
         date_as_object=False)
     for name in frame.columns:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.expectations import PROJECT_CHECKS, ExpectationEntry
-from pipelines.ingest.raw_tables import SQL_TYPES
+from pipelines.ingest.raw_tables import SQL_TYPES, qualified_name
 from pipelines.periods import Period
 from pipelines.quality.outcomes import ERRORED, FAILED, PASSED, CheckOutcome
 from pipelines.warehouse.connection import quote_identifier
@@ -35,7 +35,7 @@ def month_stats(con, table: SourceTable, first: Period, last: Period) -> dict[st
     date = quote_identifier(table.table.date_column)
     rows = con.execute(
         f"select strftime(_period, '%Y-%m'), count(*), max({date})::timestamp "
-        f'from raw."{table.raw_name}" where _period >= ? and _period <= ? group by 1',
+        f"from {qualified_name(table)} where _period >= ? and _period <= ? group by 1",
         [first.shift(-1).start, last.start]).fetchall()
     return {key: MonthStats(count, latest) for key, count, latest in rows}
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from pipelines.periods import Period
 from pipelines.quality.outcomes import ERROR, TableVerdict, json_safe
+from pipelines.warehouse.connection import transaction
 
 _EXPECTATION_COLUMNS = (
     ("period", pa.date32()), ("table_key", pa.string()), ("position", pa.int32()),
@@ -69,21 +70,17 @@ def write_verdicts(con, verdicts: list[TableVerdict], run_id: str) -> None:
     results = _arrow([row for v in verdicts for row in _expectation_rows(v, run_id, now)],
                      _EXPECTATION_COLUMNS)
     tables = _arrow([_table_row(v, run_id, now) for v in verdicts], _TABLE_COLUMNS)
-    con.execute("begin transaction")
     try:
-        con.register("quality_keys", keys)
-        for name, rows in (("expectation_results", results), ("table_results", tables)):
-            con.execute(f"delete from quality.{name} as r using quality_keys k "
-                        "where r.run_id = ? and r.period = k.period "
-                        "and r.table_key = k.table_key", [run_id])
-            con.register("quality_rows", rows)
-            columns = ", ".join(rows.column_names)
-            con.execute(f"insert into quality.{name} ({columns}) "
-                        f"select {columns} from quality_rows")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        with transaction(con, "the quality verdicts"):
+            con.register("quality_keys", keys)
+            for name, rows in (("expectation_results", results), ("table_results", tables)):
+                con.execute(f"delete from quality.{name} as r using quality_keys k "
+                            "where r.run_id = ? and r.period = k.period "
+                            "and r.table_key = k.table_key", [run_id])
+                con.register("quality_rows", rows)
+                columns = ", ".join(rows.column_names)
+                con.execute(f"insert into quality.{name} ({columns}) "
+                            f"select {columns} from quality_rows")
     finally:
         for view in ("quality_keys", "quality_rows"):
             con.unregister(view)

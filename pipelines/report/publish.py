@@ -12,6 +12,7 @@ from pipelines.periods import Period
 from pipelines.report.context import build_report
 from pipelines.report.versions import record_version, restatement
 from pipelines.settings import RuntimePaths
+from pipelines.warehouse.connection import transaction
 
 
 @dataclass(frozen=True)
@@ -35,17 +36,12 @@ def publish_report(con, catalog: Catalog, period: Period, run_id: str,
     report = replace(report, restatement=restatement(con, report))
     html, pdf = write_report(report, paths.report_assets, paths.report_dir(period.key))
     digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
-    con.execute("begin transaction")
-    try:
+    with transaction(con, "the report's record"):
         archived = record_version(con, report, pdf, digest, run_id, catalog.version)
         con.execute("delete from meta.reports where period = ?", [period.start])
         con.execute(
             "insert into meta.reports values (?, ?, ?, ?, ?, ?, ?)",
             [period.start, str(html), str(pdf), digest, catalog.version, run_id, datetime.now()],
         )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     changes = len(report.restatement.changes) if report.restatement else 0
     return Published(html, pdf, digest, archived, changes, len(report.withheld))

@@ -12,6 +12,7 @@ from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.report.model import NO_DATA, NO_TARGET, WITHHELD
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
+from pipelines.warehouse.connection import transaction
 
 
 def phase_share(catalog: Catalog, version: TargetVersion, period: Period) -> float:
@@ -147,8 +148,7 @@ def score_period(con, catalog: Catalog, period: Period, run_id: str) -> dict:
         for k in catalog.kpis if k.in_force(period)  # a retired KPI is no longer scored
     ]
     node_rows = rollup_rows(catalog, kpi_rows, period)
-    con.execute("begin transaction")
-    try:
+    with transaction(con, f"the scores of {period}"):
         con.execute("delete from score.kpi_scores where period = ?", [period.start])
         con.execute("delete from score.rollup_scores where period = ?", [period.start])
         kpi_cols = list(kpi_rows[0])
@@ -163,8 +163,4 @@ def score_period(con, catalog: Catalog, period: Period, run_id: str) -> dict:
             f"values (?, ?, {', '.join('?' * len(node_cols))})",
             [[period.start, run_id, *r.values()] for r in node_rows],
         )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return node_rows[-1]

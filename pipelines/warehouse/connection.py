@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -44,6 +45,29 @@ def warehouse_full_error(path: Path | None, exc: BaseException, what: str) -> Wa
         f"the disk holding {where} is full{free}: {what}. Months committed before are intact. "
         f"Free space on that disk, then rerun. DuckDB said: {exc}"
     )
+
+
+@contextmanager
+def transaction(con, what: str) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back when it raises.
+
+    A commit that fails has already been rolled back by DuckDB, so the rollback here never
+    hides the error that mattered; a full disk becomes a WarehouseFullError that says `what`
+    was not committed (and that earlier months are intact).
+    """
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException as exc:
+        with suppress(duckdb.Error):
+            con.execute("rollback")
+        if is_disk_full(exc):
+            # not a duckdb.Error, so no connector reports it as its source's problem; the message
+            # carries DuckDB's own, so the CLI (which prints the innermost cause) shows it whole
+            raise warehouse_full_error(database_path(con), exc, f"{what} was not committed") \
+                from None
+        raise
 
 
 def database_path(con) -> Path | None:
