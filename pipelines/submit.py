@@ -15,6 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from pipelines.ingest.redact import Redactor
 from pipelines.periods import Period
 from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG
 from pipelines.settings import PROJECT_ROOT
@@ -68,6 +69,8 @@ def submit_range(job_name: str, first: Period, last: Period, *, workspace: Path 
         raise SubmitError(f"`dagster job launch` did not answer in {SUBMIT_TIMEOUT_SECONDS} s; "
                           "is the instance's PostgreSQL reachable?") from None
     if done.returncode:
-        last_lines = "\n".join(done.stderr.strip().splitlines()[-8:])
+        # the instance's PostgreSQL password must not reach the terminal, even if Dagster says it
+        redact = Redactor([os.environ.get("DAGSTER_PG_PASSWORD")])
+        last_lines = redact("\n".join(done.stderr.strip().splitlines()[-8:]))
         raise SubmitError(f"`dagster job launch` failed (exit {done.returncode}):\n{last_lines}")
     return run_id
