@@ -321,8 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     new_kpi.set_defaults(func=cmd_new)
     new_source = new_kinds.add_parser("source", help="definitions/sources/NAME.yaml")
     new_source.add_argument("name", metavar="NAME")
-    new_source.add_argument("--kind", choices=["file", "sql", "api"], default="file",
-                            help="the connector kind (default file)")
+    new_source.add_argument("--kind", choices=["file", "sql", "postgres", "api", "http_api"],
+                            default="file", type=str.lower,
+                            help="the connector kind: file (default), sql or postgres, api or "
+                                 "http_api")
     new_source.set_defaults(func=cmd_new)
     check = commands.add_parser("check", help="validate the catalog under definitions/")
     check.set_defaults(func=cmd_check)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -70,7 +72,24 @@ def test_unknown_objective_reference(copied_catalog):
 def test_duplicate_kpi_id(copied_catalog):
     _edit(copied_catalog / "definitions/kpis/customer.yaml",
           lambda d: d["kpis"][1].update(id="nps"))
-    assert any("KPI id 'nps' is used 2 times" in p for p in _problems(copied_catalog))
+    [problem] = [p for p in _problems(copied_catalog) if "KPI id 'nps'" in p]
+    assert re.fullmatch(r"kpis/customer\.yaml:\d+: KPI id 'nps' is defined 2 times "
+                        r"\(kpis/customer\.yaml:\d+, kpis/customer\.yaml:\d+\); "
+                        r"ids must be unique", problem), problem
+
+
+def test_a_key_given_twice_in_a_file_is_an_error_not_a_silent_override(copied_catalog):
+    """YAML keeps the last of two equal keys: a second target list would replace the first."""
+    targets = copied_catalog / "definitions/targets.yaml"
+    text = targets.read_text(encoding="utf-8")
+    first = next(i for i, line in enumerate(text.splitlines(), 1)
+                 if line.strip().startswith("ticket_resolution_hours:"))
+    targets.write_text(text.rstrip("\n") + "\n  ticket_resolution_hours:\n"
+                       "    - {from: \"2026-01\", value: 16, red_flag: 24}\n", encoding="utf-8")
+    last = len(targets.read_text(encoding="utf-8").splitlines()) - 1
+    assert f"targets.yaml:{last}: 'ticket_resolution_hours' is given twice (first on line " \
+           f"{first}); YAML would keep only the last one, so merge the two" \
+        in _problems(copied_catalog)
 
 
 def test_missing_sql_file(copied_catalog):

@@ -14,6 +14,7 @@ from pipelines.cli import main
 from pipelines.ingest.files import load_file_table
 from pipelines.kpis.evaluate import KpiQueryError, kpi_value
 from pipelines.periods import Period
+from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse.connection import connect, ensure_tables
 
 
@@ -114,3 +115,16 @@ def test_kpi_sql_cannot_touch_files_or_other_databases(paths, catalog, tiny_expo
     with pytest.raises(duckdb.Error):
         sandboxed.execute("set enable_external_access = true")
     assert not (tmp_path / "other.duckdb").exists()
+
+
+@pytest.mark.parametrize(("kind", "template"), [("sql", "sql"), ("postgres", "sql"),
+                                                ("api", "api"), ("http_api", "api")])
+def test_new_source_accepts_the_connector_kinds_names(copied_catalog, monkeypatch, capsys,
+                                                      kind, template):
+    """`--kind postgres` and `--kind http_api` (the catalog's names) write the same templates."""
+    monkeypatch.setenv("SCORECARD_DEFINITIONS", str(copied_catalog / "definitions"))
+    monkeypatch.setenv("SCORECARD_SQL", str(copied_catalog / "sql"))
+    assert main(["new", "source", "billing", "--kind", kind]) == 0
+    written = (copied_catalog / "definitions/sources/billing.yaml").read_text()
+    expected = (PROJECT_ROOT / f"pipelines/scaffold/source_{template}.yaml.tmpl").read_text()
+    assert written == expected.format(name="billing")

@@ -168,3 +168,23 @@ def test_a_missing_table_names_the_source(postgres, crm_db, duck):
                                               r"relation \"sales.nothing\" does not exist"):
         load_postgres_table(duck, _table(table="sales.nothing"), JAN, JAN, "run-1",
                             _settings(postgres), Path("sql"))
+
+
+def test_an_unencoded_at_sign_in_the_password_is_refused_and_never_shown(postgres, duck):
+    """'P@ss' written raw in a URL would make libpq read part of the password as the host and
+    echo it; the connector refuses the URL before connecting and says how to write it."""
+    url = f"postgresql://{READER}:S3cr3t-P@ss!word@127.0.0.1:{postgres.port}/crm"
+    settings = PostgresSettings(url=url, retry=FAST, origin="$CRM_DATABASE_URL")
+    logged = []
+    with pytest.raises(SourceLoadError) as error:
+        load_postgres_table(duck, _table(), JAN, JAN, "run-1", settings, Path("sql"),
+                            log=logged.append)
+    text = str(error.value)
+    assert text.startswith("source crm, table opportunities: $CRM_DATABASE_URL has more than "
+                           "one '@'") and "'@' as %40" in text
+    assert not logged  # a configuration mistake is not retried
+    for piece in ("S3cr3t", "ss!word"):
+        assert piece not in text
+    # and should a client echo a piece of such a password, the redactor masks it
+    assert settings.redactor()("could not translate host name \"ss!word@127.0.0.1\"") == \
+        "could not translate host name \"***@127.0.0.1\""

@@ -78,6 +78,41 @@ def _pattern_message(err: dict) -> str:
     return f"{err.get('input')!r} is not valid here; expected {hint}"
 
 
+def _duplicate_keys(node: yaml.Node | None) -> list[tuple[str, int, int]]:
+    """Keys given twice in one mapping, anywhere in the document: (key, first line, line)."""
+    found: list[tuple[str, int, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                line = key.start_mark.line + 1
+                if key.value in seen:
+                    found.append((key.value, seen[key.value], line))
+                seen.setdefault(key.value, line)
+            found += _duplicate_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found += _duplicate_keys(item)
+    return found
+
+
+def _kpi_id_problems(paths: list[Path], files: list[KpiFile | None], root: Path) -> list[str]:
+    """A KPI id defined twice, with the file and line of each definition."""
+    places: dict[str, list[tuple[Path, int]]] = {}
+    for path, kpi_file in zip(paths, files, strict=True):
+        for i, kpi in enumerate(kpi_file.kpis if kpi_file else ()):
+            places.setdefault(kpi.id, []).append((path, i))
+    problems = []
+    for ident, where in places.items():
+        if len(where) > 1:
+            lines = [f"{path.relative_to(root).as_posix()}:"
+                     f"{_line(yaml.compose(path.read_text(encoding='utf-8')), ('kpis', i, 'id'))}"
+                     for path, i in where]
+            problems.append(f"{lines[-1]}: KPI id {ident!r} is defined {len(where)} times "
+                            f"({', '.join(lines)}); ids must be unique")
+    return problems
+
+
 def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | None:
     name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
@@ -91,6 +126,11 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
         return None
     if not isinstance(data, dict):
         problems.append(f"{name}: expected a mapping of keys at the top level")
+        return None
+    duplicated = _duplicate_keys(yaml.compose(text))
+    if duplicated:
+        problems += [f"{name}:{line}: {key!r} is given twice (first on line {first}); YAML would "
+                     "keep only the last one, so merge the two" for key, first, line in duplicated]
         return None
     try:
         return model.model_validate(data)
@@ -146,6 +186,7 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
     kpi_files = [_parse(p, KpiFile, root, problems) for p in kpi_paths]
     for path, kpi_file in zip(kpi_paths, kpi_files, strict=True):
         problems += _revision_sql_problems(path, kpi_file, root, sql_root)
+    problems += _kpi_id_problems(kpi_paths, kpi_files, root)
     targets = _parse(root / "targets.yaml", TargetsFile, root, problems)
     initiatives = _parse(root / "initiatives.yaml", InitiativesFile, root, problems)
     recipients = _parse(root / "recipients.yaml", RecipientsFile, root, problems)

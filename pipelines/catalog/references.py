@@ -109,7 +109,6 @@ def check_references(catalog: Catalog) -> list[str]:
     problems += _duplicates("objective", "scorecard.yaml", [o.id for o in catalog.objectives])
     problems += _duplicates("source", "sources/", [s.source for s in catalog.sources])
     problems += _duplicates("table", "sources/", [t.raw_name for t in catalog.tables])
-    problems += _duplicates("KPI", "kpis/", [k.id for k in catalog.kpis])
     problems += _duplicates("initiative", "initiatives.yaml", [i.id for i in catalog.initiatives])
     for i, link in enumerate(catalog.links):
         for end in (link.from_, link.to):

@@ -68,13 +68,22 @@ class PostgresSettings:
     origin: str = "the connection URL"
 
     def redactor(self) -> Redactor:
-        """Masks the password, the URL and the password inside the URL."""
-        secrets = [self.password, self.url]
+        """Masks the password, the URL, the password inside the URL, and the pieces a URL with
+        an unencoded '@', '/' or ':' in its password would be misread into."""
+        secrets = [self.password, self.url, *_userinfo_pieces(self.url)]
         try:
             secrets.append(conninfo_to_dict(self.url).get("password") if self.url else None)
         except psycopg.Error:
             pass
         return Redactor(secrets)
+
+    def url_problem(self) -> str | None:
+        """Why the URL cannot be meant as written (checked before connecting), or None."""
+        if self.url and "://" in self.url and self.url.split("://", 1)[1].count("@") > 1:
+            return (f"{self.origin} has more than one '@': a password (or user name) holding "
+                    "'@', '/', ':' or '#' must be percent-encoded in a URL ('@' as %40, '/' as "
+                    "%2F, ':' as %3A, '#' as %23)")
+        return None
 
     def label(self) -> str:
         """postgresql://host:port/database, never with user or password."""
@@ -101,6 +110,19 @@ class PostgresSettings:
                                    user=self.user, password=self.password or None, **options)
         conn.read_only = True
         return conn
+
+
+def _userinfo_pieces(url: str | None) -> list[str]:
+    """The password of a URL as written, and its pieces between '@', '/', ':', '#' and '?'
+    (at least 4 characters): whatever part a misparsing client might echo."""
+    if not url or "://" not in url or "@" not in url:
+        return []
+    userinfo = url.split("://", 1)[1].rpartition("@")[0]
+    password = userinfo.partition(":")[2]  # the user name stays readable in messages
+    pieces = [password] if password else []
+    for separator in "@/:#?":
+        pieces = [part for piece in pieces for part in piece.split(separator)] + pieces
+    return [piece for piece in dict.fromkeys(pieces) if len(piece) >= 4]
 
 
 def retryable(exc: BaseException) -> bool:
@@ -194,6 +216,8 @@ def load_postgres_table(con, table: SourceTable, first: Period, last: Period, ru
                         log: Callable[[str], None] | None = None) -> LoadResult:
     """Load months first..last of a PostgreSQL-backed table into its raw table (replacing them)."""
     redact, where = settings.redactor(), where_of(table)
+    if problem := settings.url_problem():
+        raise SourceLoadError(f"{where}: {problem}; nothing was loaded")
     try:
         relation, what = source_relation(table, sql_root)
     except OSError as exc:

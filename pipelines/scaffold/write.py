@@ -54,9 +54,13 @@ def new_kpi(paths: RuntimePaths, kpi_id: str) -> list[Path]:
     ]
 
 
+KIND_ALIASES = {"postgres": "sql", "http_api": "api"}
+
+
 def new_source(paths: RuntimePaths, name: str, kind: str) -> list[Path]:
     """definitions/sources/<name>.yaml for a connector kind."""
     _check_identifier("source", name)
+    kind = KIND_ALIASES.get(kind, kind)  # the connector's own kind names work too
     template = TEMPLATES / f"source_{kind}.yaml.tmpl"
     if not template.exists():
         raise ScaffoldError(f"no template for connector kind {kind!r}")
