@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi
-from pipelines.periods import Period, fiscal_year_start
+from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.quality.appendix import with_quality
 from pipelines.report.model import (
     NO_DATA,
@@ -65,9 +65,28 @@ def _commentary(catalog: Catalog, kpi: Kpi, period: Period, status: str) -> dict
     }
 
 
+def _loaded_months(con, first: Period, last: Period) -> set[tuple[str, str]]:
+    """(table key, 'YYYY-MM') of every month of first..last that a load has written."""
+    return set(con.execute(
+        "select table_key, strftime(period, '%Y-%m') from meta.loads "
+        "where period >= ? and period <= ?", [first.start, last.start]).fetchall())
+
+
+def _ytd_coverage(catalog: Catalog, kpi: Kpi, months: list[Period],
+                  loaded: set[tuple[str, str]]) -> dict:
+    """How many months of the year to date were loaded for every table the KPI reads: a KPI
+    whose source came later has a year to date of fewer months, and the report says so."""
+    tables = catalog.kpi_tables.get(kpi.id, ())
+    if not tables:
+        return {}
+    covered = sum(all((t, m.key) in loaded for t in tables) for m in months)
+    return {"ytd_months": len(months), "ytd_months_loaded": covered}
+
+
 def _kpi_line(catalog: Catalog, kpi: Kpi, period: Period, values: dict, scores: dict,
-              history: dict, previous: dict) -> KpiLine:
+              history: dict, previous: dict, loaded: set[tuple[str, str]]) -> KpiLine:
     v, s, before = values.get(kpi.id, {}), scores.get(kpi.id, {}), previous.get(kpi.id, {})
+    year_start = fiscal_year_start(period, catalog.organization.fiscal_year_start_month)
 
     def past(months: int) -> float | None:
         return history.get((kpi.id, period.shift(-months).key), {}).get("value")
@@ -89,9 +108,9 @@ def _kpi_line(catalog: Catalog, kpi: Kpi, period: Period, values: dict, scores: 
         forecast=s.get("forecast"), forecast_target=s.get("forecast_target"),
         forecast_method=s.get("forecast_method"), forecast_meets=s.get("forecast_meets"),
         **_commentary(catalog, kpi, period, s.get("status", NO_DATA)),
-        **revision_fields(kpi, period, fiscal_year_start(
-            period, catalog.organization.fiscal_year_start_month),
+        **revision_fields(kpi, period, year_start,
             v.get("definition_revision"), history, v.get("ytd_value") is not None),
+        **_ytd_coverage(catalog, kpi, months_between(year_start, period), loaded),
     )
 
 
@@ -115,6 +134,8 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         "select level, node_id, score from score.rollup_scores where period = ?",
         [period.shift(-1).start]))}
     history = _history(con, period)
+    loaded = _loaded_months(
+        con, fiscal_year_start(period, catalog.organization.fiscal_year_start_month), period)
     previous_kpis = {r["kpi_id"]: r for r in _dicts(con.execute(
         "select kpi_id, status, score from score.kpi_scores where period = ?",
         [period.shift(-1).start]))}
@@ -126,7 +147,8 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 score=nodes[("objective", o.id)]["score"],
                 status=nodes[("objective", o.id)]["status"],
                 coverage=_coverage(nodes[("objective", o.id)]),
-                kpis=tuple(_kpi_line(catalog, k, period, values, scores, history, previous_kpis)
+                kpis=tuple(_kpi_line(catalog, k, period, values, scores, history, previous_kpis,
+                                     loaded)
                            for k in catalog.kpis_of(o.id, period)),
             )
             for o in p.objectives

@@ -86,6 +86,14 @@ class KpiLine:
     last_year_breaks: tuple[RevisionLine, ...] = ()
     ytd_breaks: tuple[RevisionLine, ...] = ()  # changes inside the fiscal year to date
     trend_breaks: tuple[RevisionLine, ...] = ()  # changes within the 12 months of the trend
+    ytd_months: int = 0  # months of the fiscal year to date (0: not known, e.g. calculated)
+    ytd_months_loaded: int = 0  # of which every table the KPI reads was loaded
+
+    @property
+    def ytd_partial(self) -> bool:
+        """The year to date covers fewer months than the fiscal year so far (a source added
+        later, or months never loaded): not comparable with its target as is."""
+        return self.ytd_actual is not None and self.ytd_months_loaded < self.ytd_months
 
     @property
     def definition_breaks(self) -> tuple[RevisionLine, ...]:

@@ -1,0 +1,53 @@
+"""A year to date over fewer months than the fiscal year so far (a source added later, months
+never loaded) is marked as partial in the report, never shown as if it were the whole year."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pipelines.catalog import load_catalog
+from pipelines.defs.jobs import HISTORY_JOB, MONTHLY_JOB
+from pipelines.demo.generator import generate_demo
+from pipelines.periods import Period
+from pipelines.report.context import build_report
+from pipelines.runner import run_job
+from pipelines.warehouse.connection import connect
+
+JAN, MAR = Period(2026, 1), Period(2026, 3)
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("exports")
+    generate_demo(folder, start=JAN.key, end=MAR.key, scale=0.03, seed=3)
+    return folder
+
+
+def _report(paths):
+    catalog = load_catalog(paths.definitions, paths.sql)
+    con = connect(paths.warehouse, read_only=True)
+    try:
+        return build_report(con, catalog, MAR, "test")
+    finally:
+        con.close()
+
+
+def test_a_month_run_alone_has_a_partial_year_to_date_and_says_so(paths, exports):
+    shutil.copytree(exports, paths.home / "demo")
+    outcome = run_job(paths, MONTHLY_JOB, MAR, MAR)
+    assert outcome.success, outcome.errors
+    revenue = {k.id: k for k in _report(paths).kpis()}["revenue_usd"]
+    assert revenue.ytd_actual == pytest.approx(revenue.actual)  # March alone
+    assert (revenue.ytd_months, revenue.ytd_months_loaded, revenue.ytd_partial) == (3, 1, True)
+    html = (paths.report_dir(MAR.key) / "scorecard.html").read_text()
+    assert "partial: 1 of 3 months loaded" in html
+
+    # once January and February are loaded, the year to date is whole and unmarked
+    assert run_job(paths, HISTORY_JOB, JAN, MAR.shift(-1)).success
+    assert run_job(paths, MONTHLY_JOB, MAR, MAR).success
+    revenue = {k.id: k for k in _report(paths).kpis()}["revenue_usd"]
+    assert (revenue.ytd_months_loaded, revenue.ytd_partial) == (3, False)
+    assert revenue.ytd_actual > revenue.actual
+    assert "months loaded" not in (paths.report_dir(MAR.key) / "scorecard.html").read_text()
