@@ -5,8 +5,10 @@ The CLI and the tests call these; they are the same jobs `dagster dev` and the s
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import sys
 import threading
 import uuid
 import warnings
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, ExecuteInProcessResult
+from dagster._core.storage.dagster_run import RunsFilter
 
 from pipelines.definitions import build_definitions
 from pipelines.periods import Period
@@ -24,6 +27,9 @@ from pipelines.settings import RuntimePaths
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+PID_TAG = "scorecard/pid"  # the process that executes a run in process (this CLI)
+_UNFINISHED = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+               DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 # The CLI prints its own summary; the full event log stays in the instance and the UI.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -126,6 +132,40 @@ def step_count(paths: RuntimePaths, job_name: str) -> int:
     return len(job.graph.node_dict)
 
 
+def _process_runs_scorecard(pid: int) -> bool:
+    """Whether process `pid` exists and is still this program (not a reused pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        with suppress(OSError):
+            text = cmdline.read_bytes().decode("utf-8", "replace")
+            return "scorecard" in text or "pipelines" in text or "pytest" in text
+    return True
+
+
+def release_dead_runs(instance: DagsterInstance) -> list[str]:
+    """Runs this CLI executed whose process is gone (killed, crashed, the machine rebooted):
+    marked failed, and the warehouse slot they held freed, so the next run does not wait on a
+    writer that no longer exists. Runs of the daemon (no pid tag) are run monitoring's."""
+    released = []
+    for run in instance.get_runs(filters=RunsFilter(statuses=_UNFINISHED)):
+        pid = run.tags.get(PID_TAG)
+        if not pid or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        if _process_runs_scorecard(int(pid)):
+            continue
+        instance.report_run_failed(
+            run, message=f"its process ({pid}) is gone: killed or crashed before it finished")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
 def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
             on_step: StepCallback | None = None, tags: dict | None = None) -> RunOutcome:
     """Execute a partitioned job over the months first..last in one run.
@@ -142,7 +182,11 @@ def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
         run_tags |= {RANGE_START_TAG: first.key, RANGE_END_TAG: last.key}
         kwargs = {}
     run_id = str(uuid.uuid4())
+    run_tags[PID_TAG] = str(os.getpid())
     with instance_for(paths) as instance, _event_log_kept_open(instance, run_id):
+        for dead in release_dead_runs(instance):
+            print(f"Run {dead} had stopped without finishing (its process is gone): marked "
+                  "failed and its hold on the warehouse released.", file=sys.stderr)
         done = threading.Event()
         watcher = None
         if on_step is not None:

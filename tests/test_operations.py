@@ -89,3 +89,43 @@ def test_a_second_writer_waits_then_fails_with_a_clear_message(paths):
         holder.kill()
         holder.wait()
     connect(paths.warehouse, wait_seconds=5).close()  # free again once the holder is gone
+
+
+def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, exports):
+    """kill -9 in the middle of a backfill: the next run finds the dead run's hold on the
+    warehouse pool, releases it and runs (before, it waited for ever)."""
+    import os
+    import signal
+    import time
+
+    from pipelines.runner import instance_for
+
+    paths = _home(tmp_path, exports, "killed")
+    with instance_for(paths):  # the instance's storage made before two processes open it
+        pass
+    env = {**os.environ, "SCORECARD_HOME": str(paths.home)}
+    backfill = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", FIRST.key, "--to",
+         LAST.key], env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        claimed = False
+        while not claimed and backfill.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with instance_for(paths) as instance:
+                info = instance.event_log_storage.get_concurrency_info("warehouse")
+                claimed = bool(info.claimed_slots)
+        assert claimed, "the backfill claimed the warehouse slot before it was killed"
+        backfill.send_signal(signal.SIGKILL)
+        backfill.wait()
+    finally:
+        if backfill.poll() is None:
+            backfill.kill()
+    month = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", LAST.key, "--to",
+         LAST.key], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180)
+    assert month.returncode == 0, month.stdout + month.stderr
+    assert "had stopped without finishing" in month.stderr
+    with instance_for(paths) as instance:
+        assert not instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots
