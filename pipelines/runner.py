@@ -27,7 +27,7 @@ from pipelines.settings import RuntimePaths
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-PID_TAG = "scorecard/pid"  # the process that executes a run in process (this CLI)
+PID_TAG = "scorecard/process"  # the process executing a run in process: pid:start time
 _UNFINISHED = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
                DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 # The CLI prints its own summary; the full event log stays in the instance and the UI.
@@ -132,20 +132,29 @@ def step_count(paths: RuntimePaths, job_name: str) -> int:
     return len(job.graph.node_dict)
 
 
-def _process_runs_scorecard(pid: int) -> bool:
-    """Whether process `pid` exists and is still this program (not a reused pid)."""
+def process_identity(pid: int) -> str:
+    """'pid:start time': one process, not a later one that reuses its pid (Linux /proc; where
+    there is no /proc, the pid alone)."""
+    stat = Path(f"/proc/{pid}/stat")
+    with suppress(OSError, IndexError):
+        # field 22 (start time, in clock ticks since boot); the command name before it is in
+        # parentheses and may hold spaces, so count from the last ')'
+        return f"{pid}:{stat.read_text().rpartition(')')[2].split()[19]}"
+    return str(pid)
+
+
+def _process_alive(identity: str) -> bool:
+    """Whether the process a run was tagged with still exists (the same one, not a reuse)."""
+    pid = identity.partition(":")[0]
+    if not pid.isdigit():
+        return True  # not ours to judge
     try:
-        os.kill(pid, 0)
+        os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
-        with suppress(OSError):
-            text = cmdline.read_bytes().decode("utf-8", "replace")
-            return "scorecard" in text or "pipelines" in text or "pytest" in text
-    return True
+    return ":" not in identity or process_identity(int(pid)) == identity
 
 
 def release_dead_runs(instance: DagsterInstance) -> list[str]:
@@ -154,11 +163,10 @@ def release_dead_runs(instance: DagsterInstance) -> list[str]:
     writer that no longer exists. Runs of the daemon (no pid tag) are run monitoring's."""
     released = []
     for run in instance.get_runs(filters=RunsFilter(statuses=_UNFINISHED)):
-        pid = run.tags.get(PID_TAG)
-        if not pid or not pid.isdigit() or int(pid) == os.getpid():
+        identity = run.tags.get(PID_TAG)
+        if not identity or _process_alive(identity):
             continue
-        if _process_runs_scorecard(int(pid)):
-            continue
+        pid = identity.partition(":")[0]
         instance.report_run_failed(
             run, message=f"its process ({pid}) is gone: killed or crashed before it finished")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
@@ -182,7 +190,7 @@ def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
         run_tags |= {RANGE_START_TAG: first.key, RANGE_END_TAG: last.key}
         kwargs = {}
     run_id = str(uuid.uuid4())
-    run_tags[PID_TAG] = str(os.getpid())
+    run_tags[PID_TAG] = process_identity(os.getpid())
     with instance_for(paths) as instance, _event_log_kept_open(instance, run_id):
         for dead in release_dead_runs(instance):
             print(f"Run {dead} had stopped without finishing (its process is gone): marked "

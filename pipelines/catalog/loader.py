@@ -78,6 +78,26 @@ def _pattern_message(err: dict) -> str:
     return f"{err.get('input')!r} is not valid here; expected {hint}"
 
 
+def _compose(text: str) -> yaml.Node | None:
+    """The document's node tree (kept for line numbers), parsed once."""
+    loader = yaml.SafeLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _construct(tree: yaml.Node | None):
+    """The Python data of a composed document, as yaml.safe_load would give it."""
+    if tree is None:
+        return None
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(tree)
+    finally:
+        loader.dispose()
+
+
 def _duplicate_keys(node: yaml.Node | None) -> list[tuple[str, int, int]]:
     """Keys given twice in one mapping, anywhere in the document: (key, first line, line)."""
     found: list[tuple[str, int, int]] = []
@@ -116,8 +136,8 @@ def _kpi_id_problems(paths: list[Path], files: list[KpiFile | None], root: Path)
 def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | None:
     name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        tree = _compose(path.read_text(encoding="utf-8"))
+        data = _construct(tree)
     except FileNotFoundError:
         problems.append(f"{name}: the file is missing")
         return None
@@ -127,7 +147,7 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
     if not isinstance(data, dict):
         problems.append(f"{name}: expected a mapping of keys at the top level")
         return None
-    duplicated = _duplicate_keys(yaml.compose(text))
+    duplicated = _duplicate_keys(tree)
     if duplicated:
         problems += [f"{name}:{line}: {key!r} is given twice (first on line {first}); YAML would "
                      "keep only the last one, so merge the two" for key, first, line in duplicated]
@@ -135,7 +155,6 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        tree = yaml.compose(text)
         for err in exc.errors():
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":

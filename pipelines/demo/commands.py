@@ -26,6 +26,7 @@ def example_source(name: str) -> SourceFile:
 def cmd_demo_postgres(args, paths: RuntimePaths) -> int:
     """Copy the demo CRM exports into the PostgreSQL database named by an environment variable."""
     from pipelines.demo.postgres_seed import seed_postgres
+    from pipelines.ingest.postgres import PostgresSettings
 
     url = os.environ.get(args.url_env)
     if not url:
@@ -35,8 +36,9 @@ def cmd_demo_postgres(args, paths: RuntimePaths) -> int:
     try:
         counts = seed_postgres(url, example_source("crm_postgres.yaml"), paths.demo / "crm")
     except (OSError, psycopg.Error) as exc:
-        message = str(exc).replace(url, "***")
-        print(f"scorecard demo-postgres: {message}", file=sys.stderr)
+        # the connector's redactor: the URL, its password, and any piece of it a client echoes
+        redact = PostgresSettings(url=url, origin=f"${args.url_env}").redactor()
+        print(f"scorecard demo-postgres: {redact(exc)}", file=sys.stderr)
         return 1
     for relation, rows in counts.items():
         print(f"  {relation}: {rows:,} rows")
