@@ -168,7 +168,9 @@ def cmd_demo(args, paths: RuntimePaths) -> int:
     start = Period.parse(args.start) if args.start else end.shift(-35)
     if start > end:
         raise UsageError(f"--start {start} is after --end {end}")
-    print(f"Writing the demo exports for {start} to {end} (scale {args.scale}, seed {args.seed}) ...")
+    print(
+        f"Writing the demo exports for {start} to {end} (scale {args.scale}, seed {args.seed}) ..."
+    )
     rows = generate_demo(paths.demo, start=start.key, end=end.key, scale=args.scale, seed=args.seed)
     print(f"  {sum(rows.values()):,} rows in {len(rows)} files under {paths.demo}")
     if args.exports_only:
@@ -224,7 +226,9 @@ def cmd_status(args, paths: RuntimePaths) -> int:
     print(f"{'month':<8} {'tables':>6} {'rows':>10} {'KPIs':>7} {'withheld':>8} "
           f"{'overall':>13} {'rendered':>16} {'sent':>4}")
     for r in rows:
-        overall = f"{r.overall_score:.2f} {r.overall_status}" if r.overall_score is not None else "—"
+        overall = (
+            f"{r.overall_score:.2f} {r.overall_status}" if r.overall_score is not None else "—"
+        )
         kpis = f"{r.kpis_with_value}/{r.kpis_total}" if r.kpis_total else "—"
         print(f"{r.period:<8} {r.tables_loaded:>6} {r.rows_loaded:>10,} {kpis:>7} "
               f"{r.kpis_withheld:>8} {overall:>13} {r.rendered_at or '—':>16} {r.emails_sent:>4}")

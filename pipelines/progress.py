@@ -54,7 +54,9 @@ def print_backfill_summary(paths: RuntimePaths, first: Period, last: Period) -> 
     withheld = sum(r.kpis_withheld for r in rows)
     print(f"{'month':<8} {'rows loaded':>12} {'KPIs':>7} {'withheld':>8} {'overall':>14}")
     for r in rows:
-        overall = f"{r.overall_score:.2f} {r.overall_status}" if r.overall_score is not None else "—"
+        overall = (
+            f"{r.overall_score:.2f} {r.overall_status}" if r.overall_score is not None else "—"
+        )
         kpis = f"{r.kpis_with_value}/{r.kpis_total}" if r.kpis_total else "—"
         print(f"{r.period:<8} {r.rows_loaded:>12,} {kpis:>7} {r.kpis_withheld:>8} {overall:>14}")
     print(f"{len(done)} month(s) done, {len(failed)} failed"

@@ -1,4 +1,5 @@
-"""Run the scorecard's jobs through Dagster, in process, recorded in the instance under $SCORECARD_HOME.
+"""Run the scorecard's jobs through Dagster, in process, recorded in the instance under
+$SCORECARD_HOME.
 
 The CLI and the tests call these; they are the same jobs `dagster dev` and the schedule run.
 """

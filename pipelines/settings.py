@@ -1,4 +1,5 @@
-"""Where things live at run time: the runtime folder and the project's catalog, SQL and report assets.
+"""Where things live at run time: the runtime folder and the project's catalog, SQL and report
+assets.
 
 Everything is read from the environment when asked, never at import, so tests and deployments
 point the same code at other folders.

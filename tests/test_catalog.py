@@ -98,7 +98,9 @@ def test_missing_sql_file(copied_catalog):
 
 
 def test_sql_reading_an_undeclared_table(copied_catalog):
-    (copied_catalog / "sql/kpis/nps.sql").write_text("select count(*) as value from raw.crm_surveys")
+    (copied_catalog / "sql/kpis/nps.sql").write_text(
+        "select count(*) as value from raw.crm_surveys"
+    )
     assert any("sql/kpis/nps.sql: reads raw.crm_surveys" in p for p in _problems(copied_catalog))
 
 

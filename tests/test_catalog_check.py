@@ -8,7 +8,7 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines.catalog import load_catalog
+from pipelines.catalog import CatalogError, load_catalog
 from pipelines.catalog.checks import check_catalog
 from pipelines.cli import main
 from pipelines.ingest.files import load_file_table
@@ -51,7 +51,7 @@ def test_sql_returning_the_wrong_columns(copied_catalog):
 def test_sql_that_is_not_a_single_select(copied_catalog):
     (copied_catalog / "sql/kpis/nps.sql").write_text(
         "select 1 as value from raw.crm_nps_responses; drop table raw.crm_nps_responses")
-    problems = pytest.raises(Exception, _check, copied_catalog)
+    problems = pytest.raises(CatalogError, _check, copied_catalog)
     assert "must be exactly one SELECT statement" in str(problems.value)
 
 
@@ -102,9 +102,11 @@ def test_kpi_sql_cannot_touch_files_or_other_databases(paths, catalog, tiny_expo
     con.close()
     sandboxed = connect(paths.warehouse, sandboxed=True)
     kpi = catalog.kpi("nps")
-    for attack in (f"select count(*) as value from read_csv('{tiny_exports}/crm/nps_responses.csv')",
-                   f"select 1 as value from (attach '{tmp_path}/other.duckdb' as o)",
-                   "select 1 as value; install httpfs"):
+    for attack in (
+        f"select count(*) as value from read_csv('{tiny_exports}/crm/nps_responses.csv')",
+        f"select 1 as value from (attach '{tmp_path}/other.duckdb' as o)",
+        "select 1 as value; install httpfs",
+    ):
         text = catalog.sql_text
         try:
             catalog.__class__.sql_text = lambda self, k, period=None, attack=attack: attack

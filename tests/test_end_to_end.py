@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from pypdf import PdfReader
+from warehouse_contents import table_contents
 
 from pipelines.catalog import load_catalog
 from pipelines.cli import main
@@ -16,7 +17,6 @@ from pipelines.periods import Period
 from pipelines.runner import run_job
 from pipelines.settings import PROJECT_ROOT, RuntimePaths
 from pipelines.warehouse.connection import connect
-from warehouse_contents import table_contents
 
 FIRST, LAST = Period(2025, 9), Period(2026, 2)
 

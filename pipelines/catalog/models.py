@@ -208,7 +208,9 @@ class Table(Strict):
         "YYYY-MM-DD HH:MM:SS when left out.",
     )
     relation: str | None = Field(
-        default=None, alias="table", pattern=r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$",
+        default=None,
+        alias="table",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$",
         description="Database sources: the table or view to read, optionally schema-qualified.",
     )
     query: str | None = Field(
@@ -262,7 +264,8 @@ class Table(Strict):
         date_type = next(c.type for c in self.columns if c.name == self.date_column)
         if date_type not in ("date", "timestamp"):
             raise ValueError(
-                f"date_column {self.date_column!r} has type {date_type}; it must be date or timestamp"
+                f"date_column {self.date_column!r} has type {date_type}; "
+                "it must be date or timestamp"
             )
         return self
 

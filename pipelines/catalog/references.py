@@ -1,4 +1,5 @@
-"""Cross-file checks of the catalog: unique ids, references that resolve, SQL that names known tables."""
+"""Cross-file checks of the catalog: unique ids, references that resolve, SQL that names known
+tables."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def _duplicates(kind: str, where: str, ids: list[str]) -> list[str]:
 
 
 def tables_in_sql(sql: str) -> set[str]:
-    """The qualified table names a query reads (CTE names excluded), e.g. {'raw.finance_gl_entries'}."""
+    """The qualified table names a query reads (CTE names excluded), e.g.
+    {'raw.finance_gl_entries'}."""
     names = duckdb.get_table_names(_PARAMETER.sub("NULL", sql), qualified=True)
     return {name.split(" AS ")[0].strip().strip('"').lower() for name in names}
 
@@ -144,7 +146,9 @@ def check_references(catalog: Catalog) -> list[str]:
             if comment.kpi not in kpi_ids:
                 problems.append(f"{where}: comments[{i}].kpi: unknown KPI {comment.kpi!r}")
         problems += _duplicates("commented KPI", where, [c.kpi for c in file.comments])
-    problems += _duplicates("commentary period", "commentary/", [f.period for f in catalog.commentary])
+    problems += _duplicates(
+        "commentary period", "commentary/", [f.period for f in catalog.commentary]
+    )
     for objective in catalog.objectives:
         if not catalog.kpis_of(objective.id):
             problems.append(f"scorecard.yaml: objective {objective.id!r} has no KPI measuring it")

@@ -1,1 +1,2 @@
-"""Dagster wiring by pipeline stage: resources, ingest, KPIs, scores, reports, jobs and schedules."""
+"""Dagster wiring by pipeline stage: resources, ingest, KPIs, scores, reports, jobs and
+schedules."""

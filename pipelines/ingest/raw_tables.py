@@ -19,7 +19,9 @@ SQL_TYPES = {
     "timestamp": "timestamp",
     "boolean": "boolean",
 }
-META_COLUMNS = ('"_period" date not null', '"_run_id" varchar not null', '"_loaded_at" timestamp not null')
+META_COLUMNS = (
+    '"_period" date not null', '"_run_id" varchar not null', '"_loaded_at" timestamp not null'
+)
 
 
 class SourceLoadError(RuntimeError):
@@ -52,7 +54,8 @@ def create_raw_table(con, table: SourceTable) -> None:
     """Create the raw table from the catalog's declared columns if it does not exist."""
     columns = [f"{quote_identifier(c.name)} {SQL_TYPES[c.type]}" for c in table.table.columns]
     con.execute(
-        f"create table if not exists {qualified_name(table)} ({', '.join(columns + list(META_COLUMNS))})"
+        f"create table if not exists {qualified_name(table)} "
+        f"({', '.join(columns + list(META_COLUMNS))})"
     )
 
 

@@ -1,1 +1,2 @@
-"""`scorecard new`: commented templates for a new source or KPI, written where the catalog reads them."""
+"""`scorecard new`: commented templates for a new source or KPI, written where the catalog reads
+them."""

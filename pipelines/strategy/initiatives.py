@@ -30,7 +30,9 @@ def initiative_line(catalog: Catalog, initiative: Initiative, as_of: date) -> In
     is_open = initiative.status not in CLOSED
     overdue = is_open and deadline < as_of
     share = elapsed_share(initiative, as_of)
-    lagging = share is not None and initiative.percent_complete < share * 100 - PROGRESS_SLACK_POINTS
+    lagging = share is not None and (
+        initiative.percent_complete < share * 100 - PROGRESS_SLACK_POINTS
+    )
     names = {o.id: o.name for o in catalog.objectives}
     return InitiativeLine(
         id=initiative.id, name=initiative.name, owner=initiative.owner,
