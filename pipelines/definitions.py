@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, definitions, in_process_executor
 
+from pipelines import pool_wait
 from pipelines.catalog import load_catalog
 from pipelines.defs.connectors import connector_resources
 from pipelines.defs.delivery import build_delivery_assets, build_failure_sensor
@@ -19,6 +20,7 @@ from pipelines.settings import RuntimePaths, runtime_paths
 
 def build_definitions(paths: RuntimePaths) -> Definitions:
     """Definitions for the catalog and runtime folders in `paths`."""
+    pool_wait.apply()  # every process that executes these runs builds them first
     catalog = load_catalog(paths.definitions, paths.sql)
     partitions = monthly_partitions(catalog)
     jobs = build_jobs()

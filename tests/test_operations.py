@@ -129,3 +129,55 @@ def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, exports):
     assert "had stopped without finishing" in month.stderr
     with instance_for(paths) as instance:
         assert not instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (Linux /proc)."""
+    import os
+    from pathlib import Path
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_run_waiting_for_the_warehouse_sleeps_and_runs_once_the_slot_is_free(tmp_path,
+                                                                               exports):
+    """Another writer holds the warehouse pool's slot: the run waits for it without keeping a
+    core busy (Dagster's own wait never slept: pipelines/pool_wait.py), then runs."""
+    import os
+    import time
+
+    from pipelines.runner import instance_for
+
+    paths = _home(tmp_path, exports, "waiting")
+    holder = "another-writer"
+    with instance_for(paths) as instance:
+        storage = instance.event_log_storage
+        storage.initialize_concurrency_limit_to_default("warehouse")
+        assert storage.claim_concurrency_slot("warehouse", holder, "load").is_claimed
+    env = {**os.environ, "SCORECARD_HOME": str(paths.home)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", LAST.key, "--to",
+         LAST.key], env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        deadline, pending = time.monotonic() + 120, False
+        while not pending and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with instance_for(paths) as instance:
+                pending = any(step.run_id != holder for step in instance.event_log_storage
+                              .get_concurrency_info("warehouse").pending_steps)
+        assert pending, "the run asked for the warehouse slot"
+        cpu, started = _cpu_seconds(run.pid), time.monotonic()
+        time.sleep(4)
+        busy = (_cpu_seconds(run.pid) - cpu) / (time.monotonic() - started)
+        assert run.poll() is None, "the run waits while the slot is held"
+        assert busy < 0.2, f"the waiting run used {busy:.0%} of a core"
+        with instance_for(paths) as instance:
+            instance.event_log_storage.free_concurrency_slots_for_run(holder)
+        out, err = run.communicate(timeout=180)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, out + err
+    assert table_contents(paths)["score.kpi_scores"], "the month was scored"

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import math
+
 from pipelines.settings import RuntimePaths
 from pipelines.warehouse.connection import connect
 
 RUN_COLUMNS = ("_run_id", "_loaded_at", "run_id", "computed_at", "loaded_at", "rendered_at",
                "catalog_version", "source_path")
 SKIP_TABLES = ("meta.reports", "meta.report_versions", "delivery.", "quality.")
+
+
+class Close(float):
+    """A double from the warehouse, equal to another within 1e-9 relative: DuckDB sums doubles
+    in parallel, so the same data can give results that differ in the last bits (about 1e-14)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, float) and not (math.isnan(self) or math.isnan(other)):
+            return math.isclose(self, other, rel_tol=1e-9, abs_tol=1e-12)
+        return float.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = float.__hash__
+
+
+def _comparable(row: tuple) -> tuple:
+    return tuple(Close(v) if isinstance(v, float) else v for v in row)
 
 
 def table_contents(paths: RuntimePaths, skip: tuple[str, ...] = SKIP_TABLES) -> dict[str, list]:
@@ -24,7 +45,8 @@ def table_contents(paths: RuntimePaths, skip: tuple[str, ...] = SKIP_TABLES) -> 
                 "where table_schema || '.' || table_name = ? order by ordinal_position",
                 [table]).fetchall() if c not in RUN_COLUMNS]
             select = ", ".join(f'"{c}"' for c in columns)
-            contents[table] = con.execute(f"select {select} from {table} order by all").fetchall()
+            contents[table] = [_comparable(row) for row in con.execute(
+                f"select {select} from {table} order by all").fetchall()]
         return contents
     finally:
         con.close()
