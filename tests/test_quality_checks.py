@@ -302,3 +302,41 @@ def test_a_validation_that_breaks_records_errored_checks_and_withholds(con, path
     reason = withheld_reason(con, catalog, catalog.kpi("revenue_usd"), JAN)
     assert reason.startswith("failed data-quality check(s): finance.gl_entries: column_types "
                              "errored: the validation raised RuntimeError: disk went away")
+
+
+def test_memoised_expectation_configurations_give_ges_own_results(catalog, ge):
+    """GeValidator memoises Expectation.configuration during a validation (a third of its
+    time); every result, failing rows and samples included, equals GE's unmemoised one."""
+    import pandas as pd
+    from great_expectations.expectations.expectation import Expectation
+
+    from pipelines.quality.ge_runner import COMPLETE, SUMMARY
+    from pipelines.quality.validate import parameters
+
+    table = catalog.table("finance.gl_entries")
+    entries = {i: e for i, e in enumerate(table.table.expectations) if e.expectation}
+    frame = pd.DataFrame({
+        "entry_id": ["GL-1", "GL-2", "GL-2", None, "GL-5", "GL-6"],
+        "entry_date": pd.to_datetime(["2026-01-03", "2026-01-04", "2026-01-05", "2026-01-06",
+                                      "2026-02-07", "2026-01-08"]),
+        "account_code": ["4000", "4000", "5000", "4000", "4000", "40x0"],
+        "account_name": ["Sale"] * 6,
+        "account_type": ["revenue", "revenue", "cogs", "revenue", "bogus", "revenue"],
+        "department": ["sales"] * 6,
+        "amount_usd": [10.0, float("nan"), 5.0, float("inf"), -3.0, 1e12],
+    })
+    memoised = Expectation.configuration
+    assert memoised.fget.memoised
+    answers = {}
+    for label, prop in (("memoised", memoised), ("original", memoised.fget.original)):
+        Expectation.configuration = prop
+        try:
+            answers[label] = [ge.run(frame, entries, parameters(JAN, AS_OF), detail)
+                              for detail in (SUMMARY, COMPLETE)]
+        finally:
+            Expectation.configuration = memoised
+    assert repr(answers["memoised"]) == repr(answers["original"])  # repr: nan != nan
+    failed = {entries[p].expectation for p, a in answers["memoised"][0].items()
+              if not a.success}
+    assert {"expect_column_values_to_be_unique", "expect_column_values_to_not_be_null",
+            "expect_column_values_to_be_in_set"} <= failed
