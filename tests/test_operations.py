@@ -3,9 +3,12 @@ a failed load keeps the month that was there, and a second writer waits then fai
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 from warehouse_contents import table_contents
@@ -14,7 +17,7 @@ from pipelines.defs.jobs import HISTORY_JOB
 from pipelines.demo.generator import generate_demo
 from pipelines.ingest.raw_tables import replace_months
 from pipelines.periods import Period, months_between
-from pipelines.runner import run_job
+from pipelines.runner import instance_for, run_job
 from pipelines.settings import PROJECT_ROOT, RuntimePaths
 from pipelines.warehouse.connection import WarehouseLockedError, connect, ensure_tables
 
@@ -94,11 +97,7 @@ def test_a_second_writer_waits_then_fails_with_a_clear_message(paths):
 def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, exports):
     """kill -9 in the middle of a backfill: the next run finds the dead run's hold on the
     warehouse pool, releases it and runs (before, it waited for ever)."""
-    import os
     import signal
-    import time
-
-    from pipelines.runner import instance_for
 
     paths = _home(tmp_path, exports, "killed")
     with instance_for(paths):  # the instance's storage made before two processes open it
@@ -133,9 +132,6 @@ def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, exports):
 
 def _cpu_seconds(pid: int) -> float:
     """User and system CPU seconds a process has used so far (Linux /proc)."""
-    import os
-    from pathlib import Path
-
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -144,11 +140,6 @@ def test_a_run_waiting_for_the_warehouse_sleeps_and_runs_once_the_slot_is_free(t
                                                                                exports):
     """Another writer holds the warehouse pool's slot: the run waits for it without keeping a
     core busy (Dagster's own wait never slept: pipelines/pool_wait.py), then runs."""
-    import os
-    import time
-
-    from pipelines.runner import instance_for
-
     paths = _home(tmp_path, exports, "waiting")
     holder = "another-writer"
     with instance_for(paths) as instance:

@@ -4,8 +4,10 @@ backfill gives every month the verdict it gets alone."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
+import pandas as pd
 import pytest
 
 from pipelines.catalog.catalog import SourceTable
@@ -304,17 +306,23 @@ def test_a_validation_that_breaks_records_errored_checks_and_withholds(con, path
                              "errored: the validation raised RuntimeError: disk went away")
 
 
-def test_memoised_expectation_configurations_give_ges_own_results(catalog, ge):
-    """GeValidator memoises Expectation.configuration during a validation (a third of its
-    time); every result, failing rows and samples included, equals GE's unmemoised one."""
-    import pandas as pd
+def test_memoised_expectation_configurations_give_ges_own_results(catalog, ge, monkeypatch):
+    """GeValidator memoises Expectation.configuration during each suite run: every result,
+    failing rows and samples included, equals GE's own, run after run with other months'
+    parameters; outside a run the property is GE's."""
     from great_expectations.expectations.expectation import Expectation
 
+    from pipelines.quality import ge_runner
     from pipelines.quality.ge_runner import COMPLETE, SUMMARY
     from pipelines.quality.validate import parameters
 
     table = catalog.table("finance.gl_entries")
     entries = {i: e for i, e in enumerate(table.table.expectations) if e.expectation}
+    between = 99  # a position after the table's own expectations
+    entries[between] = ExpectationEntry(
+        expectation="expect_column_values_to_be_between", severity="error",
+        kwargs={"column": "entry_date", "min_value": {"$PARAMETER": "period_start"},
+                "max_value": {"$PARAMETER": "period_end"}})
     frame = pd.DataFrame({
         "entry_id": ["GL-1", "GL-2", "GL-2", None, "GL-5", "GL-6"],
         "entry_date": pd.to_datetime(["2026-01-03", "2026-01-04", "2026-01-05", "2026-01-06",
@@ -325,18 +333,19 @@ def test_memoised_expectation_configurations_give_ges_own_results(catalog, ge):
         "department": ["sales"] * 6,
         "amount_usd": [10.0, float("nan"), 5.0, float("inf"), -3.0, 1e12],
     })
-    memoised = Expectation.configuration
-    assert memoised.fget.memoised
-    answers = {}
-    for label, prop in (("memoised", memoised), ("original", memoised.fget.original)):
-        Expectation.configuration = prop
-        try:
-            answers[label] = [ge.run(frame, entries, parameters(JAN, AS_OF), detail)
-                              for detail in (SUMMARY, COMPLETE)]
-        finally:
-            Expectation.configuration = memoised
-    assert repr(answers["memoised"]) == repr(answers["original"])  # repr: nan != nan
-    failed = {entries[p].expectation for p, a in answers["memoised"][0].items()
-              if not a.success}
+
+    def runs() -> str:
+        answers = [ge.run(frame, entries, parameters(month, AS_OF), detail)
+                   for month in (JAN, FEB, JAN) for detail in (SUMMARY, COMPLETE)]
+        return repr(answers)  # repr: nan != nan
+
+    memoised = runs()
+    assert isinstance(Expectation.__dict__["configuration"], property)
+    monkeypatch.setattr(ge_runner, "memoised_configurations", contextlib.nullcontext)
+    assert memoised == runs()
+    by_month = [ge.run(frame, entries, parameters(m, AS_OF), SUMMARY) for m in (JAN, FEB)]
+    failed = [{entries[p].expectation for p, a in answers.items() if not a.success}
+              for answers in by_month]
     assert {"expect_column_values_to_be_unique", "expect_column_values_to_not_be_null",
-            "expect_column_values_to_be_in_set"} <= failed
+            "expect_column_values_to_be_in_set", "expect_column_values_to_be_between"} <= failed[0]
+    assert [answers[between].result["unexpected_count"] for answers in by_month] == [1, 5]

@@ -118,19 +118,20 @@ def write_pdf(
     document.write_pdf(str(target))
 
 
-def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
+def _child_env(scratch: str) -> dict[str, str]:
+    env = dict(os.environ, TMPDIR=scratch)
     paths = [str(PACKAGE_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     return env
 
 
-def _start(assets_dir: Path, target: Path, title: str, timeout: float) -> subprocess.Popen:
+def _start(assets_dir: Path, target: Path, title: str, timeout: float,
+           scratch: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "pipelines.report.pdf", str(Path(assets_dir).resolve()),
                str(target), title, str(int(timeout) + 5)]
     return subprocess.Popen(  # noqa: S603 - our own module, arguments are paths
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=_child_env(), cwd=tempfile.gettempdir(), start_new_session=True)
+        env=_child_env(scratch), cwd=scratch, start_new_session=True)
 
 
 def _stop(child: subprocess.Popen) -> None:
@@ -148,8 +149,16 @@ def render_pdf(html: str | Callable[[], str], assets_dir: Path, target: Path, *,
     `html` may be a function that makes the HTML: the child is started first, so it loads
     WeasyPrint while the HTML is being rendered. The cap counts from the child's start.
     """
+    # The child's temporary files (WeasyPrint's, for web fonts) go in a folder removed here:
+    # the child is killed on a timeout and skips its own clean-up when it ends (main, below).
+    with tempfile.TemporaryDirectory(prefix="scorecard-pdf-") as scratch:
+        return _render(html, assets_dir, target, title, timeout, scratch)
+
+
+def _render(html: str | Callable[[], str], assets_dir: Path, target: Path, title: str,
+            timeout: float, scratch: str) -> dict[str, list[str]]:
     started = time.monotonic()
-    child = _start(assets_dir, target, title, timeout)
+    child = _start(assets_dir, target, title, timeout, scratch)
     try:
         text = html() if callable(html) else html
         remaining = max(0.1, timeout - (time.monotonic() - started))
@@ -206,8 +215,9 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     status = main(sys.argv[1:])
     # The PDF is written and closed. Tearing the interpreter down would only free WeasyPrint's
-    # boxes object by object: a tenth of the child's time. A failure raised above still exits
-    # the usual way, with its traceback on stderr.
+    # boxes object by object: a tenth of the child's time. Its temporary files are in the
+    # parent's scratch folder (render_pdf). A failure raised above still exits the usual way,
+    # with its traceback on stderr.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
