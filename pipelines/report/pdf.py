@@ -128,7 +128,7 @@ def _child_env(scratch: str) -> dict[str, str]:
 def _start(assets_dir: Path, target: Path, title: str, timeout: float,
            scratch: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "pipelines.report.pdf", str(Path(assets_dir).resolve()),
-               str(target), title, str(int(timeout) + 5)]
+               str(Path(target).resolve()), title, str(int(timeout) + 5)]
     return subprocess.Popen(  # noqa: S603 - our own module, arguments are paths
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env=_child_env(scratch), cwd=scratch, start_new_session=True)
