@@ -4,6 +4,7 @@ a failed load keeps the month that was there, and a second writer waits then fai
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -97,8 +98,6 @@ def test_a_second_writer_waits_then_fails_with_a_clear_message(paths):
 def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, exports):
     """kill -9 in the middle of a backfill: the next run finds the dead run's hold on the
     warehouse pool, releases it and runs (before, it waited for ever)."""
-    import signal
-
     paths = _home(tmp_path, exports, "killed")
     with instance_for(paths):  # the instance's storage made before two processes open it
         pass
