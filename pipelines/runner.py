@@ -6,8 +6,8 @@ The CLI and the tests call these; they are the same jobs `dagster dev` and the s
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import sqlite3
 import sys
 import threading
@@ -32,6 +32,8 @@ PID_TAG = "scorecard/process"  # the process executing a run in process: pid:sta
 _UNFINISHED = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
                DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 # The CLI prints its own summary; the full event log stays in the instance and the UI.
+# The first line of every dagster.yaml scorecard wrote (pipelines/instance.yaml, then and now).
+_WRITTEN_BY_SCORECARD = "# The local Dagster instance under $SCORECARD_HOME/dagster"
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -44,12 +46,28 @@ class RunOutcome:
     errors: tuple[str, ...]
 
 
+def instance_config(dagster_home: Path) -> str:
+    """pipelines/instance.yaml for the instance in `dagster_home` (its event log's folder)."""
+    template = Path(__file__).with_name("instance.yaml").read_text(encoding="utf-8")
+    # A JSON string is a YAML string: any path, quoted and escaped.
+    return template.replace("${event_log_dir}",
+                            json.dumps(str(dagster_home / "history" / "runs")))
+
+
 def instance_for(paths: RuntimePaths) -> DagsterInstance:
-    """The Dagster instance under the runtime folder (created on first use)."""
+    """The Dagster instance under the runtime folder (created on first use).
+
+    Its dagster.yaml is written from pipelines/instance.yaml, and written again when the file
+    scorecard wrote differs (an older scorecard, a runtime folder moved elsewhere); a file
+    without the template's first line is the user's own and left alone."""
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     config = paths.dagster_home / "dagster.yaml"
-    if not config.exists():
-        shutil.copyfile(Path(__file__).with_name("instance.yaml"), config)
+    wanted = instance_config(paths.dagster_home)
+    present = config.read_text(encoding="utf-8") if config.exists() else None
+    if present is None or (present != wanted and present.startswith(_WRITTEN_BY_SCORECARD)):
+        written = config.with_name(f".dagster.yaml.{os.getpid()}")
+        written.write_text(wanted, encoding="utf-8")
+        written.replace(config)
     return DagsterInstance.from_config(str(paths.dagster_home))
 
 

@@ -1,0 +1,112 @@
+"""Dagster's SQLite event log, writing a batch of asset events in one transaction per file.
+
+A 36-month backfill records some 2,300 asset events: one planned and one materialization per
+asset and month. Dagster's SQLite storage writes each on its own: a new SQLAlchemy engine (so
+every statement is compiled again), then a transaction on the run's file and another on the
+index file, each committed and synced. Dagster can hand a storage its events in batches (the
+planned events of a run, the materializations of a multi-partition step) when
+`DAGSTER_EVENT_BATCH_SIZE` is set, but its SQLite storage then still writes them one by one.
+
+`BatchingSqliteEventLogStorage` is that storage with two changes, configured in
+`pipelines/instance.yaml` for the local instance under `$SCORECARD_HOME/dagster`:
+
+- one engine per database file, kept (a few at most), so SQLAlchemy compiles each statement
+  once; connections still open and close per use as Dagster's do (`NullPool`);
+- `store_event_batch`: consecutive asset events of a batch go into the run's file in one
+  transaction and into the index in one transaction, row for row what `store_event` writes;
+  any other event in a batch (an asset check's planned evaluation) is written by `store_event`,
+  in its place, so the order of events is kept in both files.
+
+Creating the storage turns Dagster's batching on for the process (`DAGSTER_EVENT_BATCH_SIZE`,
+unless set). The tables, rows and what the UI reads are Dagster's own; other storages (the
+PostgreSQL instance of deploy/dagster.yaml) are not touched. This builds on private parts of
+Dagster's SQLite storage (`_connect`, `_store_asset_event`): `tests/test_event_log_storage.py`
+compares everything it writes with Dagster's storage, so an upgrade that changes them fails
+there (docs/decisions/deployment.md).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from dagster._core.events import ASSET_EVENTS
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlalchemy_compat import db_result
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+BATCH_SIZE = "1000"  # events Dagster buffers before handing them over (a batch's end hands over)
+_ENGINES_KEPT = 8  # database files with a kept engine: the index and the latest runs
+
+
+class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
+    """SQLite event log storage that compiles once per file and writes a batch per transaction."""
+
+    def __init__(self, base_dir: str, inst_data=None):
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        super().__init__(base_dir, inst_data)
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> BatchingSqliteEventLogStorage:
+        """Dagster's constructor from the instance's YAML (`base_dir`)."""
+        return cls(inst_data=inst_data, **config_value)
+
+    def _engine(self, shard: str) -> Engine:
+        """The kept engine of one database file (the caller holds `_db_lock`)."""
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = create_engine(self.conn_string_for_shard(shard), poolclass=NullPool,
+                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        self._engines[shard] = engine
+        while len(self._engines) > _ENGINES_KEPT:
+            self._engines.popitem(last=False)[1].dispose()
+        return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        # Dagster's own, with a kept engine instead of one per call.
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """Store a batch of events: asset events a transaction per file, others one by one."""
+        group: list[EventLogEntry] = []
+        for event in events:
+            if group and event.run_id != group[0].run_id:
+                self._store_asset_events(group)
+                group = []
+            if event.run_id and event.is_dagster_event and (
+                    event.dagster_event_type in ASSET_EVENTS):
+                group.append(event)
+            else:
+                self._store_asset_events(group)
+                group = []
+                self.store_event(event)
+        self._store_asset_events(group)
+
+    def _store_asset_events(self, events: list[EventLogEntry]) -> None:
+        """What `store_event` writes for each asset event of one run, in two transactions."""
+        if not events:
+            return
+        statements = [self.prepare_insert_event(event) for event in events]
+        with self.run_connection(events[0].run_id) as conn:
+            for statement in statements:
+                conn.execute(statement)
+        with self.index_transaction() as conn:
+            for event, statement in zip(events, statements, strict=True):
+                with db_result(conn, statement) as result:
+                    event_id = result.inserted_primary_key[0]
+                self._store_asset_event_tags(conn, [event], [event_id])
+                self._store_asset_event(conn, event, event_id)
