@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.catalog import load_catalog
 from pipelines.ingest.files import load_file_table
-from pipelines.kpis.evaluate import NO_DATA, kpi_value
-from pipelines.periods import Period
+from pipelines.kpis.evaluate import (
+    NO_DATA,
+    KpiQueryError,
+    kpi_value,
+    period_values,
+    values_by_month,
+)
+from pipelines.periods import Period, months_between
 from pipelines.warehouse.connection import connect, ensure_tables
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
@@ -57,3 +64,30 @@ def test_kpi_without_rows_for_the_month_is_no_data_not_zero(warehouse, catalog):
     value = kpi_value(warehouse, catalog, catalog.kpi("csat_pct"), JAN)
     assert value.state == NO_DATA
     assert value.value is None
+
+
+def test_months_evaluated_side_by_side_equal_one_at_a_time(warehouse, catalog):
+    months = months_between(Period(2025, 11), Period(2026, 3))  # two without rows on each side
+    kpis = list(catalog.kpis)
+    alone = [(p, period_values(warehouse, catalog, kpis, p)) for p in months]
+    together = list(values_by_month(warehouse, catalog, kpis, months))
+    assert [p for p, _ in together] == months
+    assert together == alone
+    assert any(v.value is not None for _, values in together for v in values)
+
+
+def test_a_month_that_fails_stops_the_months_after_it(paths, copied_catalog, tiny_exports):
+    (copied_catalog / "sql" / "kpis" / "revenue_usd.sql").write_text(
+        "select case when $window_start = date '2026-02-01' then error('no February') "
+        "else 1.0 end as value from (select count(*) from raw.finance_gl_entries)\n")
+    catalog = load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
+    con = connect(paths.warehouse)
+    ensure_tables(con)
+    load_file_table(con, catalog.table("finance.gl_entries"), JAN, FEB, paths.home, "test-run")
+    kpi = [catalog.kpi("revenue_usd")]
+    done = []
+    with pytest.raises(KpiQueryError, match="revenue_usd.*no February"):
+        for period, values in values_by_month(con, catalog, kpi, [JAN, FEB, Period(2026, 3)]):
+            done.append((period, values[0].value))
+    assert done == [(JAN, 1.0)]
+    con.close()

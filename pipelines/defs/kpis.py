@@ -16,7 +16,7 @@ from pipelines.catalog.models import Kpi
 from pipelines.defs.ingest import raw_asset_key
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
-from pipelines.kpis.evaluate import period_values, write_kpi_values
+from pipelines.kpis.evaluate import values_by_month, write_kpi_values
 from pipelines.kpis.formula import inputs
 
 
@@ -73,8 +73,7 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
         )
         history = {k.id: {} for k in selected}
         with warehouse.connection(sandboxed=True) as con:
-            for period in periods_of(context):
-                values = period_values(con, current, selected, period)
+            for period, values in values_by_month(con, current, selected, periods_of(context)):
                 write_kpi_values(con, current, period, values, context.run.run_id)
                 for v in values:
                     history[v.kpi_id][period.key] = v.value if v.state == "value" else v.state
