@@ -78,9 +78,13 @@ def _pattern_message(err: dict) -> str:
     return f"{err.get('input')!r} is not valid here; expected {hint}"
 
 
+# libyaml's parser where PyYAML was built with it (several times faster), the same node tree
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _compose(text: str) -> yaml.Node | None:
     """The document's node tree (kept for line numbers), parsed once."""
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         return loader.get_single_node()
     finally:
