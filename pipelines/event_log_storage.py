@@ -11,9 +11,12 @@ planned events of a run, the materializations of a multi-partition step) when
 `pipelines/instance.yaml` for the local instance under `$SCORECARD_HOME/dagster`:
 
 - one engine per database file, kept (a few at most), so SQLAlchemy compiles each statement
-  once; connections still open and close per use as Dagster's do (`NullPool`);
+  once; connections still open and close per use as Dagster's do (`NullPool`); the schema
+  questions Dagster asks before every event (does the tags table exist, has the asset key
+  table its index columns) are answered once when the answer is yes;
 - `store_event_batch`: consecutive asset events of a batch go into the run's file in one
-  transaction and into the index in one transaction, row for row what `store_event` writes;
+  transaction and into the index in one transaction (their tags in one insert), row for row
+  what `store_event` writes;
   any other event in a batch (an asset check's planned evaluation) is written by `store_event`,
   in its place, so the order of events is kept in both files.
 
@@ -50,6 +53,8 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data=None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._asset_key_index_cols = False
+        self._tables_seen: set[str] = set()
         super().__init__(base_dir, inst_data)
         os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
 
@@ -105,8 +110,22 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
             for statement in statements:
                 conn.execute(statement)
         with self.index_transaction() as conn:
+            event_ids = []
             for event, statement in zip(events, statements, strict=True):
                 with db_result(conn, statement) as result:
-                    event_id = result.inserted_primary_key[0]
-                self._store_asset_event_tags(conn, [event], [event_id])
-                self._store_asset_event(conn, event, event_id)
+                    event_ids.append(result.inserted_primary_key[0])
+                self._store_asset_event(conn, event, event_ids[-1])
+            self._store_asset_event_tags(conn, events, event_ids)
+
+    def _has_asset_key_index_cols_on_connection(self, conn: Connection) -> bool:
+        # Dagster reads the asset key table's columns for every event; a migration adds them
+        # and nothing removes them, so a yes stays a yes.
+        if not self._asset_key_index_cols:
+            self._asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
+        return self._asset_key_index_cols
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index has the table (Dagster asks for every event; a yes is kept)."""
+        if table_name not in self._tables_seen and super().has_table(table_name):
+            self._tables_seen.add(table_name)
+        return table_name in self._tables_seen
