@@ -99,13 +99,14 @@ _STEP_EVENTS = {
 
 def _watch_steps(instance: DagsterInstance, run_id: str, done: threading.Event,
                  on_step: StepCallback) -> None:
-    seen = 0
+    cursor = None  # only the events after the last seen: a backfill logs thousands
     while True:
         finished = done.is_set()
-        records = instance.all_logs(run_id, of_type=set(_STEP_EVENTS))
-        for record in records[seen:]:
-            on_step(record.step_key, _STEP_EVENTS[record.dagster_event.event_type])
-        seen = len(records)
+        page = instance.get_records_for_run(run_id, cursor=cursor, of_type=set(_STEP_EVENTS))
+        for record in page.records:
+            event = record.event_log_entry
+            on_step(event.step_key, _STEP_EVENTS[event.dagster_event.event_type])
+        cursor = page.cursor
         if finished:
             return
         done.wait(0.5)
