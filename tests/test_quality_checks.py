@@ -202,6 +202,41 @@ def test_a_backfill_gives_each_month_the_verdict_it_gets_alone(con, paths, catal
     ]
 
 
+def test_a_backfill_checks_uniqueness_on_hashes_and_finds_a_duplicate_in_its_month(
+        con, paths, catalog, ge, monkeypatch):
+    table = catalog.table("finance.gl_entries")
+    unique = next(i for i, e in enumerate(table.table.expectations)
+                  if e.expectation == "expect_column_values_to_be_unique")
+    validated = []  # (positions, dtype of entry_id) of every GE run
+    run = ge.run
+
+    def recording(frame, entries, parameters, detail="SUMMARY"):
+        if "entry_id" in frame.columns:
+            validated.append((set(entries), str(frame["entry_id"].dtype)))
+        return run(frame, entries, parameters, detail)
+
+    monkeypatch.setattr(ge, "run", recording)
+    clean = [*_gl_rows("2026-01", 150, 31), *_gl_rows("2026-02", 140, 28)]
+    _load(con, paths, table, [GL, *clean], JAN, FEB)
+    assert all(v.failed == 0 for v in validate_table(con, table, JAN, FEB, AS_OF, ge))
+    # the whole range's uniqueness was settled on int64 hashes, never on the strings
+    assert (({unique}, "int64") in validated
+            and not any(unique in positions and dtype != "int64" for positions, dtype in validated))
+
+    validated.clear()
+    rows = list(clean)
+    rows[210] = rows[210].replace("GL-2026-02-60,", "GL-2026-02-5,")  # twice in February
+    _load(con, paths, table, [GL, *rows], JAN, FEB)
+    together = validate_table(con, table, JAN, FEB, AS_OF, ge)
+    alone = [*validate_table(con, table, JAN, JAN, AS_OF, ge),
+             *validate_table(con, table, FEB, FEB, AS_OF, ge)]
+    assert [_failing(v) for v in together] == [_failing(v) for v in alone] == [
+        {}, {"expect_column_values_to_be_unique(entry_id)": (FAILED, "error")}]
+    [february] = [o for o in together[1].outcomes if o.position == unique]
+    assert february.unexpected_count == 2
+    assert {r["entry_id"] for r in february.sample} == {"GL-2026-02-5"}
+
+
 def _custom_gl(base: SourceTable, columns: list, entries: list[dict]) -> SourceTable:
     from pipelines.catalog.models import Column
 

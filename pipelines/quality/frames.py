@@ -70,6 +70,18 @@ def fetch_frame(con, table: SourceTable, columns: list[str], first: Period,
     return frame
 
 
+def fetch_value_hashes(con, table: SourceTable, column: str, first: Period,
+                       last: Period) -> pd.DataFrame:
+    """A 63-bit hash of each non-null value of `column` in months first..last, as int64, in a
+    column of the same name. Distinct hashes are distinct values, so a uniqueness check that
+    passes on the hashes passes on the values; pandas finds duplicates among integers ten
+    times faster than among strings."""
+    quoted = quote_identifier(column)
+    sql = (f"select (hash({quoted}) >> 1)::bigint as {quoted} from {qualified_name(table)} "
+           f"where _period >= ? and _period <= ? and {quoted} is not null")
+    return con.sql(sql, params=[first.start, last.start]).to_arrow_table().to_pandas()
+
+
 def split_periods(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The (month-ordered) frame's rows per month, each re-indexed from 0, without copies."""
     codes = frame[PERIOD].to_numpy()

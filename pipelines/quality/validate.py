@@ -5,7 +5,9 @@ backfill) first validates the row-by-row expectations once over all the months' 
 expectation that passes there passes in every month, and one that fails is validated again only
 in the months holding its unexpected rows, so every month gets exactly the verdict it would get
 alone. Expectations about a month as a whole (row counts, a month's dates as parameters) are
-validated month by month.
+validated month by month. In that pass over many months, a column's uniqueness is first checked
+on hashes of its values (`_unique_on_hashes`), several times faster, and on the values only if
+two hashes are equal.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pipelines.periods import Period, months_between
 from pipelines.quality.frames import (
     PERIOD,
     fetch_frame,
+    fetch_value_hashes,
     month_key,
     needed_columns,
     split_periods,
@@ -43,6 +46,7 @@ from pipelines.quality.outcomes import (
 from pipelines.quality.project_checks import month_stats, project_outcome, raw_column_types
 
 MONTHS_PER_PASS = 12  # months validated together: bounds memory on long backfills
+UNIQUE = "expect_column_values_to_be_unique"
 
 
 def parameters(period: Period, as_of: datetime) -> dict:
@@ -82,13 +86,32 @@ def ge_outcome(table: SourceTable, position: int, entry: ExpectationEntry, perio
                         elements, _sample(table, entry, part, indexes), message)
 
 
+def _unique_on_hashes(con, ge: GeValidator, table: SourceTable, entries: dict, first: Period,
+                      last: Period, as_of: datetime) -> set[int]:
+    """The plain uniqueness entries that pass on their column's value hashes over the months
+    (frames.fetch_value_hashes): they pass on the values too. The others are validated on the
+    values as usual (a hash shared by two values only sends the entry there)."""
+    passed = set()
+    for position, entry in entries.items():
+        if entry.expectation == UNIQUE and set(entry.kwargs) == {"column"}:
+            hashes = fetch_value_hashes(con, table, entry.kwargs["column"], first, last)
+            answer = ge.run(hashes, {position: entry}, parameters(first, as_of), BOOLEAN)
+            if answer[position].success:
+                passed.add(position)
+    return passed
+
+
 def _across_months(ge: GeValidator, frame: pd.DataFrame, entries: dict, parts: dict,
-                   as_of: datetime, first: Period) -> tuple[dict, dict]:
+                   as_of: datetime, first: Period, unique: set[int]) -> tuple[dict, dict]:
     """Validate the row-by-row entries once over all months: outcomes for the months where
-    that settles them, and per month the entries to validate again there."""
+    that settles them, and per month the entries to validate again there. `unique`: entries
+    already shown to pass over all months (`_unique_on_hashes`)."""
     settled: dict[str, dict[int, CheckOutcome]] = {key: {} for key in parts}
     again: dict[str, set[int]] = {key: set() for key in parts}
-    answers = ge.run(frame, entries, parameters(first, as_of), BOOLEAN)
+    answers = {p: GeResult(True) for p in unique}
+    rest = {p: e for p, e in entries.items() if p not in unique}
+    if rest:
+        answers |= ge.run(frame, rest, parameters(first, as_of), BOOLEAN)
     failing = {p: entries[p] for p, a in answers.items() if not a.success}
     if failing:  # where are their unexpected rows?
         answers |= ge.run(frame, failing, parameters(first, as_of), COMPLETE)
@@ -147,7 +170,8 @@ def _validate_span(con, table: SourceTable, first: Period, last: Period, as_of: 
     parts = {p.key: parts.get(p.key, frame.iloc[0:0]) for p in months}
     whole = ({i: e for i, e in by_ge.items() if ge.decomposable(e)}
              if len(months) > 1 and len(frame) else {})
-    settled, again = (_across_months(ge, frame, whole, parts, as_of, first) if whole
+    unique = _unique_on_hashes(con, ge, table, whole, first, last, as_of) if whole else set()
+    settled, again = (_across_months(ge, frame, whole, parts, as_of, first, unique) if whole
                       else ({p.key: {} for p in months}, {p.key: set() for p in months}))
     stats, types = month_stats(con, table, first, last), raw_column_types(con, table)
     verdicts = []
