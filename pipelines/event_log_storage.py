@@ -16,9 +16,8 @@ planned events of a run, the materializations of a multi-partition step) when
   table its index columns) are answered once when the answer is yes;
 - `store_event_batch`: consecutive asset events of a batch go into the run's file in one
   transaction and into the index in one transaction (their tags in one insert), row for row
-  what `store_event` writes;
-  any other event in a batch (an asset check's planned evaluation) is written by `store_event`,
-  in its place, so the order of events is kept in both files.
+  what `store_event` writes; any other event in a batch (an asset check's planned evaluation)
+  is written by `store_event`, in its place, so the order of events is kept in both files.
 
 Creating the storage turns Dagster's batching on for the process (`DAGSTER_EVENT_BATCH_SIZE`,
 unless set). The tables, rows and what the UI reads are Dagster's own; other storages (the
