@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import resource
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -209,3 +211,19 @@ def test_readme_documents_every_report_setting():
     section = readme[readme.index("## The report"):]
     for name in ReportSettings.model_fields:
         assert f"  {name}:" in section, f"report.{name} is not in the README"
+
+
+def test_weasyprint_loads_its_libraries_through_the_linker_cache_then_lookup_is_restored():
+    script = (
+        "import ctypes.util\n"
+        "original = ctypes.util.find_library\n"
+        "from pipelines.report.pdf import _import_weasyprint\n"
+        "weasyprint = _import_weasyprint()\n"
+        "from weasyprint.text.ffi import pango\n"
+        "assert ctypes.util.find_library is original\n"
+        "print(pango.pango_version())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 14400  # Pango 1.44 or later, loaded and called
