@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from demo_homes import write_quarter_exports
 
 from pipelines.catalog import load_catalog
 from pipelines.settings import PROJECT_ROOT, RuntimePaths
@@ -38,6 +39,12 @@ def tiny_exports(paths: RuntimePaths) -> Path:
     """The hand-written exports of tests/data/tiny copied where the demo catalog reads them."""
     shutil.copytree(DATA / "tiny", paths.demo)
     return paths.demo
+
+
+@pytest.fixture(scope="session")
+def quarter_exports(tmp_path_factory) -> Path:
+    """The demo exports of 2026-01..2026-03 at scale 0.03, written once (tests/demo_homes.py)."""
+    return write_quarter_exports(tmp_path_factory.mktemp("quarter_exports"))
 
 
 @pytest.fixture

@@ -27,34 +27,19 @@ from dagster import (
     DefaultScheduleStatus,
     in_process_executor,
 )
+from demo_homes import FIRST, LAST, home_on
 from warehouse_contents import table_contents
 
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
 from pipelines.defs.jobs import HISTORY_JOB
-from pipelines.demo.generator import generate_demo
-from pipelines.periods import Period
 from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG, run_job
-from pipelines.settings import PROJECT_ROOT, RuntimePaths
+from pipelines.settings import PROJECT_ROOT
 
-FIRST, LAST = Period(2026, 1), Period(2026, 3)
 RUN_DEADLINE_SECONDS = 150  # a bound for a loaded 2-core machine; it takes about 30 s alone
 DAGSTER_ROLE, DAGSTER_PASSWORD = "dagster", "dagster-Pw-31e8"  # noqa: S105 - test credentials
 
 
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("exports")
-    generate_demo(folder, start=FIRST.key, end=LAST.key, scale=0.03, seed=5)
-    return folder
-
-
-def _home(tmp_path: Path, exports: Path, name: str) -> RuntimePaths:
-    home = tmp_path / name
-    home.mkdir()
-    (home / "demo").symlink_to(exports, target_is_directory=True)
-    return RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
-                        sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
 
 
 @pytest.fixture
@@ -106,8 +91,9 @@ def _wait_for_run(instance: DagsterInstance, run_id: str, log: Path):
 
 
 def test_a_backfill_submitted_to_the_instance_is_run_by_the_daemon(
-        tmp_path, exports, instance_env, monkeypatch, capsys):
-    on_server, by_cli = _home(tmp_path, exports, "server"), _home(tmp_path, exports, "laptop")
+        tmp_path, quarter_exports, instance_env, monkeypatch, capsys):
+    on_server = home_on(tmp_path, quarter_exports, "server")
+    by_cli = home_on(tmp_path, quarter_exports, "laptop")
     for name, value in {**instance_env, "SCORECARD_HOME": str(on_server.home)}.items():
         monkeypatch.setenv(name, value)
     log = tmp_path / "daemon.log"
@@ -133,8 +119,9 @@ def test_a_backfill_submitted_to_the_instance_is_run_by_the_daemon(
     assert on_server_tables == table_contents(by_cli)
 
 
-def test_submit_refuses_an_instance_without_a_run_queue(tmp_path, exports, monkeypatch, capsys):
-    home = _home(tmp_path, exports, "laptop")
+def test_submit_refuses_an_instance_without_a_run_queue(tmp_path, quarter_exports, monkeypatch,
+                                                        capsys):
+    home = home_on(tmp_path, quarter_exports, "laptop")
     (home.home / "dagster").mkdir()
     (home.home / "dagster" / "dagster.yaml").write_text(
         "run_coordinator: {module: dagster._core.run_coordinator, class: DefaultRunCoordinator}\n")

@@ -12,17 +12,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
 import yaml
+from demo_homes import FIRST, LAST, home_on
 
 from pipelines.defs.jobs import HISTORY_JOB
-from pipelines.demo.generator import generate_demo
 from pipelines.event_log_storage import BatchingSqliteEventLogStorage
-from pipelines.periods import Period
 from pipelines.runner import instance_config, instance_for, run_job
 from pipelines.settings import PROJECT_ROOT, RuntimePaths
 
-FIRST, LAST = Period(2026, 1), Period(2026, 3)
 # Columns that differ between any two runs: run ids, times, the serialized event (times inside).
 _PER_RUN = {"run_id", "last_run_id", "event", "timestamp", "event_timestamp", "create_timestamp",
             "last_materialization", "last_materialization_timestamp", "cached_status_data",
@@ -31,19 +28,6 @@ _PER_RUN = {"run_id", "last_run_id", "event", "timestamp", "event_timestamp", "c
 _RUN_DERIVED_TAGS = ("dagster/data_version",)  # a hash over the run id, among others
 
 
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("exports")
-    generate_demo(folder, start=FIRST.key, end=LAST.key, scale=0.03, seed=3)
-    return folder
-
-
-def _home(tmp_path: Path, exports: Path, name: str) -> RuntimePaths:
-    home = tmp_path / name
-    home.mkdir()
-    (home / "demo").symlink_to(exports, target_is_directory=True)
-    return RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
-                        sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
 
 
 def _rows(database: Path) -> dict[str, list[tuple]]:
@@ -68,14 +52,14 @@ def _run_file(paths: RuntimePaths, run_id: str) -> Path:
     return paths.dagster_home / "history" / "runs" / f"{run_id}.db"
 
 
-def test_batched_event_log_equals_dagsters_own(tmp_path, exports, monkeypatch):
-    own = _home(tmp_path, exports, "dagster_storage")
+def test_batched_event_log_equals_dagsters_own(tmp_path, quarter_exports, monkeypatch):
+    own = home_on(tmp_path, quarter_exports, "dagster_storage")
     own.dagster_home.mkdir(parents=True)
     # the same instance without the event_log_storage key and the first line: Dagster's storage
     config = yaml.safe_load(instance_config(own.dagster_home))
     del config["event_log_storage"]
     (own.dagster_home / "dagster.yaml").write_text(yaml.safe_dump(config))
-    batched = _home(tmp_path, exports, "batched")
+    batched = home_on(tmp_path, quarter_exports, "batched")
 
     groups: list[int] = []
     store = BatchingSqliteEventLogStorage._store_asset_events

@@ -12,38 +12,21 @@ import time
 from pathlib import Path
 
 import pytest
+from demo_homes import FIRST, LAST, home_on
 from warehouse_contents import table_contents
 
 from pipelines.defs.jobs import HISTORY_JOB
-from pipelines.demo.generator import generate_demo
 from pipelines.ingest.raw_tables import replace_months
 from pipelines.periods import Period, months_between
 from pipelines.runner import instance_for, run_job
-from pipelines.settings import PROJECT_ROOT, RuntimePaths
+from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse.connection import WarehouseLockedError, connect, ensure_tables
 
-FIRST, LAST = Period(2026, 1), Period(2026, 3)
 
-
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("exports")
-    generate_demo(folder, start=FIRST.key, end=LAST.key, scale=0.03, seed=5)
-    return folder
-
-
-def _home(tmp_path, exports, name) -> RuntimePaths:
-    home = tmp_path / name
-    (home / "demo").parent.mkdir(parents=True, exist_ok=True)
-    (home / "demo").symlink_to(exports, target_is_directory=True)
-    return RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
-                        sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
-
-
-def test_backfill_equals_month_by_month_and_overlaps_change_nothing(tmp_path, exports):
-    one_run = _home(tmp_path, exports, "backfill")
+def test_backfill_equals_month_by_month_and_overlaps_change_nothing(tmp_path, quarter_exports):
+    one_run = home_on(tmp_path, quarter_exports, "backfill")
     assert run_job(one_run, HISTORY_JOB, FIRST, LAST).success
-    by_month = _home(tmp_path, exports, "monthly")
+    by_month = home_on(tmp_path, quarter_exports, "monthly")
     for period in months_between(FIRST, LAST):
         assert run_job(by_month, HISTORY_JOB, period, period).success
     backfilled = table_contents(one_run)
@@ -95,10 +78,10 @@ def test_a_second_writer_waits_then_fails_with_a_clear_message(paths):
     connect(paths.warehouse, wait_seconds=5).close()  # free again once the holder is gone
 
 
-def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, exports):
+def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, quarter_exports):
     """kill -9 in the middle of a backfill: the next run finds the dead run's hold on the
     warehouse pool, releases it and runs (before, it waited for ever)."""
-    paths = _home(tmp_path, exports, "killed")
+    paths = home_on(tmp_path, quarter_exports, "killed")
     with instance_for(paths):  # the instance's storage made before two processes open it
         pass
     env = {**os.environ, "SCORECARD_HOME": str(paths.home)}
@@ -136,10 +119,10 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def test_a_run_waiting_for_the_warehouse_sleeps_and_runs_once_the_slot_is_free(tmp_path,
-                                                                               exports):
+                                                                               quarter_exports):
     """Another writer holds the warehouse pool's slot: the run waits for it without keeping a
     core busy (Dagster's own wait never slept: pipelines/pool_wait.py), then runs."""
-    paths = _home(tmp_path, exports, "waiting")
+    paths = home_on(tmp_path, quarter_exports, "waiting")
     holder = "another-writer"
     with instance_for(paths) as instance:
         storage = instance.event_log_storage
