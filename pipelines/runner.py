@@ -31,9 +31,9 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 PID_TAG = "scorecard/process"  # the process executing a run in process: pid:start time
 _UNFINISHED = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
                DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
-# The CLI prints its own summary; the full event log stays in the instance and the UI.
 # The first line of every dagster.yaml scorecard wrote (pipelines/instance.yaml, then and now).
 _WRITTEN_BY_SCORECARD = "# The local Dagster instance under $SCORECARD_HOME/dagster"
+# The CLI prints its own summary; the full event log stays in the instance and the UI.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
