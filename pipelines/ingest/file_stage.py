@@ -15,7 +15,7 @@ from datetime import datetime
 
 from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.csv_rejects import Rejected
-from pipelines.ingest.raw_tables import SQL_TYPES
+from pipelines.ingest.raw_tables import SQL_TYPES, raw_typed_columns
 from pipelines.periods import Period
 from pipelines.warehouse.connection import quote_identifier
 
@@ -60,13 +60,9 @@ class FileStage:
     def select_sql(self) -> str:
         """The staged rows that load: declared columns cast to their types, then the kept added
         columns; duplicates once."""
-        casts = [f"cast({quote_identifier(c.name)} as {SQL_TYPES[c.type]}) as "
-                 f"{quote_identifier(c.name)}" for c in self.table.table.columns]
-        casts += [f"cast({quote_identifier(n)} as {t}) as {quote_identifier(n)}"
-                  for n, t in self.extras]
         distinct = "distinct " if self.duplicates else ""
-        return (f"select {distinct}{', '.join(casts)} from {self.name} "
-                f"where {self._fraction_filter()}")
+        return (f"select {distinct}{raw_typed_columns(self.table, self.extras)} "
+                f"from {self.name} where {self._fraction_filter()}")
 
     def drop(self) -> None:
         """Drop the temp tables."""

@@ -24,6 +24,14 @@ META_COLUMNS = (
 )
 
 
+def raw_typed_columns(table: SourceTable, kept: list[tuple[str, str]]) -> str:
+    """The select list of a stage's rows as the raw table takes them: each declared column cast
+    to its type, then each kept added column (name, SQL type), in that order."""
+    columns = [(c.name, SQL_TYPES[c.type]) for c in table.table.columns] + list(kept)
+    return ", ".join(f"cast({quote_identifier(n)} as {t}) as {quote_identifier(n)}"
+                     for n, t in columns)
+
+
 class SourceLoadError(RuntimeError):
     """A source table could not be loaded; the message names the source, table and cause."""
 

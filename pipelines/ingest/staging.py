@@ -17,10 +17,10 @@ import pyarrow as pa
 from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.drift import changed_types, check_castable, extra_columns, keepable
 from pipelines.ingest.raw_tables import (
-    SQL_TYPES,
     LoadResult,
     SourceLoadError,
     create_raw_table,
+    raw_typed_columns,
     replace_months,
 )
 from pipelines.periods import Period
@@ -85,15 +85,6 @@ class Stage:
             self.con.execute(f"drop table if exists {self.name}")
 
 
-def _select(table: SourceTable, stage: Stage, kept: list[tuple[str, str]]) -> str:
-    parts = [
-        f"cast({quote_any(c.name)} as {SQL_TYPES[c.type]}) as {quote_any(c.name)}"
-        for c in table.table.columns
-    ]
-    parts += [f"cast({quote_any(n)} as {t}) as {quote_any(n)}" for n, t in kept]
-    return f"select {', '.join(parts)} from {stage.name}"
-
-
 def publish(stage: Stage, table: SourceTable, first: Period, last: Period, run_id: str,
             label: str, extra_types: Mapping[str, str], text_readable: bool) -> LoadResult:
     """Check the staged rows for drift, then replace months first..last of the raw table with them.
@@ -110,8 +101,9 @@ def publish(stage: Stage, table: SourceTable, first: Period, last: Period, run_i
     kept = [(n, extra_types[n]) for n in names]
     create_raw_table(stage.con, table)
     try:
-        rows = replace_months(stage.con, table, _select(table, stage, kept), {}, first, last,
-                              run_id, label, extra_columns=tuple(kept))
+        rows = replace_months(stage.con, table,
+                              f"select {raw_typed_columns(table, kept)} from {stage.name}", {},
+                              first, last, run_id, label, extra_columns=tuple(kept))
     except duckdb.Error as exc:
         raise SourceLoadError(f"{where}: {label} could not be loaded: {exc}") from None
     return LoadResult(table.key, rows, label, tuple(n for n, _ in kept), unkept)
