@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    import great_expectations  # noqa: F401
+    from pipelines.quality.ge_import import import_great_expectations
+
+    import_great_expectations()
 
     ge_import_s = time.perf_counter() - started
     from pipelines.catalog import load_catalog

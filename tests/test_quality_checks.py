@@ -5,6 +5,8 @@ backfill gives every month the verdict it gets alone."""
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 from datetime import datetime
 
 import pandas as pd
@@ -17,6 +19,7 @@ from pipelines.periods import Period
 from pipelines.quality.ge_runner import GeValidator
 from pipelines.quality.outcomes import ERRORED, FAILED
 from pipelines.quality.validate import validate_table
+from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse.connection import connect, ensure_tables
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
@@ -384,3 +387,29 @@ def test_memoised_expectation_configurations_give_ges_own_results(catalog, ge, m
     assert {"expect_column_values_to_be_unique", "expect_column_values_to_not_be_null",
             "expect_column_values_to_be_in_set", "expect_column_values_to_be_between"} <= failed[0]
     assert [answers[between].result["unexpected_count"] for answers in by_month] == [1, 5]
+
+
+def test_scipy_stats_waits_for_the_expectation_that_uses_it():
+    """Importing GE through import_great_expectations leaves scipy.stats unloaded (a fresh
+    process); a KL-divergence expectation then loads it and GE's verdicts are right."""
+    script = (
+        "import sys\n"  # a module's type is ModuleType once it has run
+        "from pipelines.quality.ge_import import import_great_expectations\n"
+        "import_great_expectations()\n"
+        "import pandas as pd\n"
+        "from pipelines.catalog.expectations import ExpectationEntry\n"
+        "from pipelines.quality.ge_runner import GeValidator\n"
+        "print(type(sys.modules['scipy.stats']) is type(sys))\n"
+        "entry = ExpectationEntry(expectation='expect_column_kl_divergence_to_be_less_than',\n"
+        "    severity='error', kwargs={'column': 'x', 'threshold': 0.1, 'partition_object':\n"
+        "    {'values': ['a', 'b'], 'weights': [0.5, 0.5]}})\n"
+        "ge = GeValidator()\n"
+        "for xs in (['a', 'b'] * 50, ['a'] * 95 + ['b'] * 5):\n"
+        "    answer = ge.run(pd.DataFrame({'x': xs}), {0: entry}, {})[0]\n"
+        "    print(answer.success, answer.error, round(answer.result['observed_value'], 3))\n"
+        "print(type(sys.modules['scipy.stats']) is type(sys))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n") == ["False", "True None 0.0", "False None 0.495", "True", ""]

@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pipelines.quality.ge_import import import_great_expectations
+
 # Values GE fills in for {$PARAMETER: ...} when a table's month is validated.
 PARAMETERS = {
     "period_start": "the first day of the month being validated",
@@ -117,7 +119,8 @@ def referenced_columns(entry: ExpectationEntry) -> list[str]:
 
 
 def _ge_problem(entry: ExpectationEntry) -> str | None:
-    from great_expectations.expectations.registry import (  # heavy: imported when needed
+    import_great_expectations()  # heavy: imported when needed
+    from great_expectations.expectations.registry import (
         _registered_expectations,
         get_expectation_impl,
     )

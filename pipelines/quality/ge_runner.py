@@ -20,6 +20,7 @@ from pipelines.catalog.expectations import (
     parameter_names,
     referenced_columns,
 )
+from pipelines.quality.ge_import import import_great_expectations
 
 PERIOD_PARAMETERS = {"period_start", "period_end", "next_period_start"}
 # Map expectations whose verdict on a row depends on other rows in a way a superset can hide.
@@ -109,7 +110,7 @@ class GeValidator:
     """A GE ephemeral context with a pandas data source, reused for every suite of a step."""
 
     def __init__(self):
-        import great_expectations as gx
+        gx = import_great_expectations()
         from great_expectations.data_context.types.base import ProgressBarsConfig
         from great_expectations.execution_engine import pandas_execution_engine
 
