@@ -7,8 +7,9 @@ cut out of the steps by the events' timestamps:
 - `dagster events`: Dagster writing one event per asset and partition, from the first to the last
   of a run of consecutive events for the same asset (the per-partition materializations of a
   step; the planned materializations before the first step). Only event writing happens there.
-- `quality`: from a table's last materialization to its asset check's evaluation, the checks that
-  run inside the load step.
+- `quality`: the wall time the asset checks add to the load step they run in. A table's check
+  runs on a worker thread while the step loads the next tables, so this is what is left of the
+  checks once the loads are done: from the step's latest materialization to each evaluation.
 
 What is not inside a step is Dagster's and the CLI's own time: `setup` (interpreter, imports, the
 catalog check, building the Definitions, creating the run: from the command to the first step),
@@ -79,17 +80,20 @@ def _bursts(records, kind, stage: str, name_of) -> list[Interval]:
 
 
 def _checks(records, types) -> list[Interval]:
-    """From an asset's last materialization in a step to its check evaluation: the checks."""
-    last_materialized, out = {}, []
+    """The time the checks add to their step: from the step's latest materialization before a
+    check's evaluation to that evaluation. A table's check runs beside the loads of the tables
+    after it, so only what is left when the loads are done counts here (the rest is in load)."""
+    materialized, latest, out = set(), {}, []
     for record in records:
         event = record.dagster_event
         if event.event_type == types.ASSET_MATERIALIZATION:
-            last_materialized[(record.step_key, event.asset_key)] = record.timestamp
+            materialized.add((record.step_key, event.asset_key))
+            latest[record.step_key] = record.timestamp
         elif event.event_type == types.ASSET_CHECK_EVALUATION:
             asset = event.event_specific_data.asset_key
-            start = last_materialized.get((record.step_key, asset))
-            if start is not None:
-                out.append(Interval(record.step_key, "quality", start, record.timestamp))
+            if (record.step_key, asset) in materialized:
+                out.append(Interval(record.step_key, "quality", latest[record.step_key],
+                                    record.timestamp))
     return out
 
 

@@ -65,8 +65,7 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
         periods = periods_of(context)
         selected = [t for t in tables if raw_asset_key(t) in context.selected_asset_keys]
         failures = []
-        checks = QualityChecks(context)
-        with warehouse.connection() as con:
+        with warehouse.connection() as con, QualityChecks(context) as checks:
             for table in selected:
                 try:
                     result = load_source_table(context, con, table, periods[0], periods[-1],
@@ -89,6 +88,7 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
                     },
                 )
                 yield from checks.after_load(con, raw_asset_key(table), table, periods, result)
+            yield from checks.remaining()
         if failures:
             raise SourceLoadError("; ".join(failures))
 

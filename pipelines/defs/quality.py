@@ -1,17 +1,20 @@
 """Data-quality wiring: an asset check per raw asset, and the quality gate on the scores.
 
-The raw assets' checks run inside the load step (check_specs of the source's multi-asset), right
-after each table is loaded: the KPI step depends on the raw assets, so it always sees the checks
-of the data it reads, and a KPI whose table failed an error-level check is withheld there
-(pipelines.quality.gate). The `quality_gate` check on scorecard_scores then fails its step when
-any table of the run's months failed an error-level check: the run is marked failed for the data
-team (and the failure notice goes out), while the scores, the report and the email, which do not
-depend on that step, still go out with the withheld KPIs marked.
+The raw assets' checks run inside the load step (check_specs of the source's multi-asset), each
+as soon as its table is loaded, on a worker thread while the step loads the next table. The KPI
+step depends on the raw assets, so it always sees the checks of the data it reads, and a KPI
+whose table failed an error-level check is withheld there (pipelines.quality.gate). The
+`quality_gate` check on scorecard_scores then fails its step when any table of the run's months
+failed an error-level check: the run is marked failed for the data team (and the failure notice
+goes out), while the scores, the report and the email, which do not depend on that step, still
+go out with the withheld KPIs marked.
 """
 
 
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
 from dagster import (
@@ -123,29 +126,64 @@ def check_table(con, key: AssetKey, table: SourceTable, periods: list[Period], r
 
 
 class QualityChecks:
-    """The quality checks of one load step: which are selected, and one GE context for all."""
+    """The quality checks of one load step: which are selected, one GE context for all, and one
+    worker thread that validates a table just loaded while the step loads the next.
+
+    Validation is Python (pandas and GE, one core at a time) and a load is mostly DuckDB
+    reading and writing, so the two overlap on the machine's cores. The worker has its own
+    DuckDB cursor; it reads the table's committed months and writes only quality.*. Results are
+    yielded in load order, each after its table's materialization. Use as a context manager
+    inside the step's connection: leaving it waits for every check still running.
+    """
 
     def __init__(self, context):
         self._context = context
         self._selected = context.selected_asset_check_keys
         self._validator: GeValidator | None = None
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="quality")
+        self._pending: deque[tuple[SourceTable, Future]] = deque()
+
+    def __enter__(self) -> "QualityChecks":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
 
     def _wanted(self, key: AssetKey) -> bool:
         return AssetCheckKey(key, CHECK_NAME) in self._selected
 
+    def _check(self, con, key: AssetKey, table: SourceTable, periods: list[Period],
+               loaded: LoadResult) -> AssetCheckResult:
+        cursor = con.cursor()
+        try:
+            self._validator = self._validator or GeValidator()
+            return check_table(cursor, key, table, periods, self._context.run.run_id,
+                               self._validator, loaded)
+        finally:
+            cursor.close()
+
     def after_load(self, con, key: AssetKey, table: SourceTable, periods: list[Period],
                    loaded: LoadResult) -> Iterator[AssetCheckResult]:
-        """The check of a table just loaded (nothing when its check is not selected)."""
-        if not self._wanted(key):
-            return
-        self._validator = self._validator or GeValidator()
-        result = check_table(con, key, table, periods, self._context.run.run_id, self._validator,
-                             loaded)
-        if not result.passed:
-            log = self._context.log.error if result.severity == AssetCheckSeverity.ERROR \
-                else self._context.log.warning
-            log(f"{table.key}: data-quality check {result.description}")
-        yield result
+        """Start the check of a table just loaded (none when its check is not selected); yield
+        the checks of earlier tables that have finished."""
+        if self._wanted(key):
+            self._pending.append((table, self._worker.submit(self._check, con, key, table,
+                                                             periods, loaded)))
+        yield from self._finished(wait=False)
+
+    def remaining(self) -> Iterator[AssetCheckResult]:
+        """The checks still running, waited for, in load order."""
+        yield from self._finished(wait=True)
+
+    def _finished(self, wait: bool) -> Iterator[AssetCheckResult]:
+        while self._pending and (wait or self._pending[0][1].done()):
+            table, future = self._pending.popleft()
+            result = future.result()  # a check that could not record its verdicts raises here
+            if not result.passed:
+                log = self._context.log.error if result.severity == AssetCheckSeverity.ERROR \
+                    else self._context.log.warning
+                log(f"{table.key}: data-quality check {result.description}")
+            yield result
 
     def load_failed(self, key: AssetKey, message: str) -> Iterator[AssetCheckResult]:
         """The check of a table whose load failed."""
