@@ -240,6 +240,41 @@ def test_a_backfill_checks_uniqueness_on_hashes_and_finds_a_duplicate_in_its_mon
     assert {r["entry_id"] for r in february.sample} == {"GL-2026-02-5"}
 
 
+def test_a_backfill_settles_row_counts_in_its_smallest_and_largest_months(
+        con, paths, catalog, ge, monkeypatch):
+    """Plain row-count bounds are validated in the months with the fewest and the most rows
+    when those pass; a month outside the bounds sends them month by month, where it fails."""
+    table = catalog.table("finance.gl_entries")
+    count = next(i for i, e in enumerate(table.table.expectations)
+                 if e.expectation == "expect_table_row_count_to_be_between")
+    months = [Period(2026, m) for m in (1, 2, 3, 4, 5)]
+    counted = []  # the row count of every month GE validated the entry on
+    run = ge.run
+
+    def recording(frame, entries, parameters, detail="SUMMARY"):
+        if count in entries:
+            counted.append(len(frame))
+        return run(frame, entries, parameters, detail)
+
+    monkeypatch.setattr(ge, "run", recording)
+    sizes = (150, 140, 160, 155, 145)
+    _load(con, paths, table, [GL, *(row for m, n in zip(months, sizes, strict=True)
+                                    for row in _gl_rows(m.key, n))], months[0], months[-1])
+    verdicts = validate_table(con, table, months[0], months[-1], AS_OF, ge)
+    assert sorted(counted) == [140, 160]
+    assert all(o.outcome == "passed" for v in verdicts for o in v.outcomes if o.position == count)
+
+    counted.clear()
+    _load(con, paths, table, [GL, *(row for m, n in zip(months, sizes, strict=True)
+                                    if m != months[2] for row in _gl_rows(m.key, n))],
+          months[0], months[-1])  # March empty
+    together = validate_table(con, table, months[0], months[-1], AS_OF, ge)
+    alone = [v for m in months for v in validate_table(con, table, m, m, AS_OF, ge)]
+    assert [_failing(v) for v in together] == [_failing(v) for v in alone]
+    assert "expect_table_row_count_to_be_between" in _failing(together[2])
+    assert [v.period for v in together if _failing(v)] == ["2026-03"]
+
+
 def _custom_gl(base: SourceTable, columns: list, entries: list[dict]) -> SourceTable:
     from pipelines.catalog.models import Column
 

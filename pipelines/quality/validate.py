@@ -5,9 +5,10 @@ backfill) first validates the row-by-row expectations once over all the months' 
 expectation that passes there passes in every month, and one that fails is validated again only
 in the months holding its unexpected rows, so every month gets exactly the verdict it would get
 alone. Expectations about a month as a whole (row counts, a month's dates as parameters) are
-validated month by month. In that pass over many months, a column's uniqueness is first checked
-on hashes of its values (`_unique_on_hashes`), several times faster, and on the values only if
-two hashes are equal.
+validated month by month, except plain row-count bounds, which a pass in the span's smallest and
+largest months settles (`_row_counts_between`). In that pass over many months, a column's
+uniqueness is first checked on hashes of its values (`_unique_on_hashes`), several times faster,
+and on the values only if two hashes are equal.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ import duckdb
 import pandas as pd
 
 from pipelines.catalog.catalog import SourceTable
-from pipelines.catalog.expectations import ExpectationEntry, referenced_columns
+from pipelines.catalog.expectations import (
+    ExpectationEntry,
+    parameter_names,
+    referenced_columns,
+)
 from pipelines.periods import Period, months_between
 from pipelines.quality.frames import (
     PERIOD,
@@ -48,6 +53,7 @@ from pipelines.quality.project_checks import month_stats, project_outcome, raw_c
 
 MONTHS_PER_PASS = 12  # months validated together: bounds memory on long backfills
 UNIQUE = "expect_column_values_to_be_unique"
+ROW_COUNT = "expect_table_row_count_to_be_between"
 
 
 def parameters(period: Period, as_of: datetime) -> dict:
@@ -102,6 +108,23 @@ def _unique_on_hashes(con, ge: GeValidator, table: SourceTable, entries: dict, f
             answer = ge.run(hashes, {position: entry}, parameters(first, as_of), BOOLEAN)
             if answer[position].success:
                 passed.add(position)
+    return passed
+
+
+def _row_counts_between(ge: GeValidator, entries: dict, parts: dict, as_of: datetime) -> set[int]:
+    """The plain row-count bounds (numbers, no parameters) that pass in the months with the
+    fewest and the most rows: they pass in every month. GE's verdict on a month is then a
+    function of its row count alone, true on an interval of counts, so it holds for every count
+    between two that pass. The others are validated month by month as usual."""
+    plain = {p: e for p, e in entries.items() if e.expectation == ROW_COUNT
+             and set(e.kwargs) <= {"min_value", "max_value"} and not parameter_names(e.kwargs)}
+    if not plain or len(parts) < 3:
+        return set()
+    sizes = {key: len(part) for key, part in parts.items()}
+    passed = set(plain)
+    for key in {min(sizes, key=sizes.get), max(sizes, key=sizes.get)}:
+        answers = ge.run(parts[key], plain, parameters(Period.parse(key), as_of), BOOLEAN)
+        passed &= {p for p, answer in answers.items() if answer.success}
     return passed
 
 
@@ -177,11 +200,15 @@ def _validate_span(con, table: SourceTable, first: Period, last: Period, as_of: 
     unique = _unique_on_hashes(con, ge, table, whole, first, last, as_of) if whole else set()
     settled, again = (_across_months(ge, frame, whole, parts, as_of, first, unique) if whole
                       else ({p.key: {} for p in months}, {p.key: set() for p in months}))
+    counted = _row_counts_between(ge, by_ge, parts, as_of)
+    for key, outcomes in settled.items():
+        outcomes |= {p: CheckOutcome(key, p, by_ge[p], PASSED) for p in counted}
     stats, types = month_stats(con, table, first, last), raw_column_types(con, table)
     verdicts = []
     for period in months:
         part, outcomes = parts[period.key], settled[period.key]
-        todo = {i: e for i, e in by_ge.items() if i not in whole or i in again[period.key]}
+        todo = {i: e for i, e in by_ge.items()
+                if i not in counted and (i not in whole or i in again[period.key])}
         outcomes |= _in_month(ge, table, todo, period, part, as_of)
         latest = stats.get(period.key).latest if period.key in stats else None
         for position, entry in entries.items():
