@@ -357,7 +357,8 @@ def test_a_validation_that_breaks_records_errored_checks_and_withholds(con, path
                                                                        monkeypatch):
     from dagster import AssetCheckSeverity, AssetKey
 
-    from pipelines.defs import quality
+    from pipelines.defs.quality import check_result
+    from pipelines.quality import worker
     from pipelines.quality.gate import withheld_reason
 
     table = catalog.table("finance.gl_entries")
@@ -366,9 +367,10 @@ def test_a_validation_that_breaks_records_errored_checks_and_withholds(con, path
     def broken(*args, **kwargs):
         raise RuntimeError("disk went away")
 
-    monkeypatch.setattr(quality, "validate_table", broken)
-    result = quality.check_table(con, AssetKey("raw_finance_gl_entries"), table, [JAN], "run-1",
-                                 ge, loaded)
+    monkeypatch.setattr(worker, "validate_table", broken)
+    validated = worker.validate_and_record(con, table, [JAN], "run-1", ge, loaded)
+    result = check_result(AssetKey("raw_finance_gl_entries"), validated.verdicts,
+                          validated.seconds)
     assert (result.passed, result.severity) == (False, AssetCheckSeverity.ERROR)
     assert result.metadata["checks_errored"].value == 13
     row = con.execute("select rows_checked, checks_failed, status from quality.table_results "

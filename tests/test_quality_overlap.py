@@ -11,8 +11,9 @@ from dagster import DagsterEventType, DagsterInstance
 from demo_homes import FIRST, home_on
 
 from pipelines.catalog import load_catalog
-from pipelines.defs import ingest, quality
+from pipelines.defs import ingest
 from pipelines.defs.jobs import HISTORY_JOB
+from pipelines.quality import worker
 from pipelines.runner import run_job
 
 WAIT_S = 20  # far longer than any load of the test data: a check that waits this long overlapped
@@ -33,20 +34,20 @@ def test_each_check_runs_while_the_next_table_loads(tmp_path, quarter_exports, m
     after = _next_in_source(load_catalog(paths.definitions, paths.sql))
     load_started = defaultdict(threading.Event)
     overlapped, threads = {}, {}
-    real_load, real_check = ingest.load_source_table, quality.check_table
+    real_load, real_check = ingest.load_source_table, worker.validate_and_record
 
     def load(context, con, table, *args):
         load_started[table.key].set()
         return real_load(context, con, table, *args)
 
-    def check(con, key, table, *args):
+    def check(con, table, *args):
         threads[table.key] = threading.current_thread().name
         if table.key in after:  # a sequential step would load the next table only after this
             overlapped[table.key] = load_started[after[table.key]].wait(WAIT_S)
-        return real_check(con, key, table, *args)
+        return real_check(con, table, *args)
 
     monkeypatch.setattr(ingest, "load_source_table", load)
-    monkeypatch.setattr(quality, "check_table", check)
+    monkeypatch.setattr(worker, "validate_and_record", check)
     outcome = run_job(paths, HISTORY_JOB, FIRST, FIRST)
 
     assert outcome.success, outcome.errors
@@ -72,14 +73,14 @@ def test_each_check_runs_while_the_next_table_loads(tmp_path, quarter_exports, m
 def test_a_check_that_cannot_record_its_verdicts_fails_the_step(tmp_path, quarter_exports,
                                                                  monkeypatch):
     paths = home_on(tmp_path, quarter_exports, "unrecorded")
-    real_write = quality.write_verdicts
+    real_write = worker.write_verdicts
 
     def write(con, verdicts, run_id):
         if verdicts and verdicts[0].table_key == "finance.gl_entries":
             raise OSError("quality results could not be written: disk gone")
         return real_write(con, verdicts, run_id)
 
-    monkeypatch.setattr(quality, "write_verdicts", write)
+    monkeypatch.setattr(worker, "write_verdicts", write)
     outcome = run_job(paths, HISTORY_JOB, FIRST, FIRST)
 
     assert not outcome.success

@@ -11,11 +11,9 @@ go out with the withheld KPIs marked.
 """
 
 
-import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
+from concurrent.futures import Future
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -32,10 +30,9 @@ from dagster import (
 from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.raw_tables import LoadResult
 from pipelines.periods import Period, months_between
-from pipelines.quality.ge_runner import GeValidator
 from pipelines.quality.outcomes import TableVerdict
-from pipelines.quality.store import failures, write_verdicts
-from pipelines.quality.validate import errored_verdicts, validate_table
+from pipelines.quality.store import failures
+from pipelines.quality.worker import Validated, ValidationWorker
 
 CHECK_NAME = "quality"
 GATE_NAME = "quality_gate"
@@ -107,68 +104,33 @@ def load_failed_result(key: AssetKey, message: str) -> AssetCheckResult:
         metadata={"load_error": MetadataValue.text(message)})
 
 
-def check_table(con, key: AssetKey, table: SourceTable, periods: list[Period], run_id: str,
-                validator: GeValidator, loaded: LoadResult) -> AssetCheckResult:
-    """Validate a freshly loaded table's months, record the verdicts, return the check result.
-
-    Should the validation itself break, every expectation of the table is recorded as errored,
-    so its KPIs are withheld rather than computed from unchecked data.
-    """
-    started = time.perf_counter()
-    try:
-        verdicts = validate_table(con, table, periods[0], periods[-1], datetime.now(), validator,
-                                  loaded.rejected_by_period)
-    except Exception as exc:  # noqa: BLE001 - reported as errored checks, never as a pass
-        verdicts = errored_verdicts(table, periods, loaded.rows_by_period,
-                                    f"the validation raised {type(exc).__name__}: {exc}")
-    write_verdicts(con, verdicts, run_id)
-    return check_result(key, verdicts, time.perf_counter() - started)
-
-
 class QualityChecks:
-    """The quality checks of one load step: which are selected, one GE context for all, and one
-    worker thread that validates a table just loaded while the step loads the next.
-
-    Validation is Python (pandas and GE, one core at a time) and a load is mostly DuckDB
-    reading and writing, so the two overlap on the machine's cores. The worker has its own
-    DuckDB cursor; it reads the table's committed months and writes only quality.*. Results are
-    yielded in load order, each after its table's materialization. Use as a context manager
-    inside the step's connection: leaving it waits for every check still running.
-    """
+    """The quality checks of one load step: which are selected, and the worker that validates
+    each table while the step loads the next (pipelines.quality.worker). Results are yielded in
+    load order, each after its table's materialization. Use as a context manager inside the
+    step's connection: leaving it waits for the check still running."""
 
     def __init__(self, context):
         self._context = context
         self._selected = context.selected_asset_check_keys
-        self._validator: GeValidator | None = None
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="quality")
-        self._pending: deque[tuple[SourceTable, Future]] = deque()
+        self._worker = ValidationWorker(context.run.run_id)
+        self._pending: deque[tuple[AssetKey, Future[Validated]]] = deque()
 
     def __enter__(self) -> "QualityChecks":
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._worker.shutdown(wait=True, cancel_futures=True)
+        self._worker.__exit__(*exc_info)
 
     def _wanted(self, key: AssetKey) -> bool:
         return AssetCheckKey(key, CHECK_NAME) in self._selected
-
-    def _check(self, con, key: AssetKey, table: SourceTable, periods: list[Period],
-               loaded: LoadResult) -> AssetCheckResult:
-        cursor = con.cursor()
-        try:
-            self._validator = self._validator or GeValidator()
-            return check_table(cursor, key, table, periods, self._context.run.run_id,
-                               self._validator, loaded)
-        finally:
-            cursor.close()
 
     def after_load(self, con, key: AssetKey, table: SourceTable, periods: list[Period],
                    loaded: LoadResult) -> Iterator[AssetCheckResult]:
         """Start the check of a table just loaded (none when its check is not selected); yield
         the checks of earlier tables that have finished."""
         if self._wanted(key):
-            self._pending.append((table, self._worker.submit(self._check, con, key, table,
-                                                             periods, loaded)))
+            self._pending.append((key, self._worker.submit(con, table, periods, loaded)))
         yield from self._finished(wait=False)
 
     def remaining(self) -> Iterator[AssetCheckResult]:
@@ -177,12 +139,13 @@ class QualityChecks:
 
     def _finished(self, wait: bool) -> Iterator[AssetCheckResult]:
         while self._pending and (wait or self._pending[0][1].done()):
-            table, future = self._pending.popleft()
-            result = future.result()  # a check that could not record its verdicts raises here
+            key, future = self._pending.popleft()
+            validated = future.result()  # a check that could not record its verdicts raises
+            result = check_result(key, validated.verdicts, validated.seconds)
             if not result.passed:
                 log = self._context.log.error if result.severity == AssetCheckSeverity.ERROR \
                     else self._context.log.warning
-                log(f"{table.key}: data-quality check {result.description}")
+                log(f"{validated.table.key}: data-quality check {result.description}")
             yield result
 
     def load_failed(self, key: AssetKey, message: str) -> Iterator[AssetCheckResult]:
