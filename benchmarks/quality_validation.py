@@ -6,8 +6,14 @@ Writes the demo exports (or reuses those under --home/demo), then, in one proces
 warehouse file: loads every table's whole history in one call per table (as the history job's
 load step does) and validates it with the catalog's expectations (as that step's checks do),
 then does the same for the last month alone (as the monthly job does). Prints seconds per table
-and the ratio validation / load. Great Expectations' import (paid once per process, when the
-catalog is loaded) is reported on its own. Not part of the test suite.
+and the ratio validation / load, the checks' own time one table after another.
+
+Then, for the history and the month, what the checks add to the load step as it runs them: each
+table validated on the worker thread while the next table loads (pipelines.quality.worker). The
+loads alone and the loads with their checks are timed alternately, `--rounds` times each, and
+the fastest of each kept; the ratio is (with checks - alone) / alone. Great Expectations'
+import (paid once per process, when the catalog is loaded) is reported on its own. Not part of
+the test suite.
 """
 
 from __future__ import annotations
@@ -44,6 +50,43 @@ def _round(con, catalog, first, last, home: Path, validator) -> list[list]:
     return rows
 
 
+def _loads(con, catalog, first, last, home: Path, worker) -> float:
+    """Seconds to load every table, source by source as the load steps do: with a `worker`,
+    each table is validated beside the next load and a source ends when its last check is
+    recorded."""
+    from pipelines.catalog.catalog import SourceTable
+    from pipelines.ingest.files import load_file_table
+    from pipelines.periods import months_between
+
+    started = time.perf_counter()
+    for source in catalog.sources:
+        pending = []
+        for table in (SourceTable(source, t) for t in source.tables):
+            result = load_file_table(con, table, first, last, home, "bench")
+            if worker is not None:
+                pending.append(worker.submit(con, table, months_between(first, last), result))
+        for future in pending:
+            future.result()
+    return time.perf_counter() - started
+
+
+def _added(con, catalog, first, last, home: Path, rounds: int) -> tuple[float, float]:
+    """The fastest of `rounds` loads alone and with their checks beside them, alternately."""
+    from pipelines.quality.worker import ValidationWorker
+
+    alone, beside = [], []
+    with ValidationWorker("bench") as worker:
+        for _ in range(rounds):
+            alone.append(_loads(con, catalog, first, last, home, None))
+            beside.append(_loads(con, catalog, first, last, home, worker))
+    return min(alone), min(beside)
+
+
+def _print_added(title: str, alone: float, beside: float) -> None:
+    print(f"\n{title}: loads alone {alone:.2f} s, with their checks beside them {beside:.2f} s; "
+          f"the checks add {beside - alone:.2f} s = {(beside - alone) / alone:.0%} of the load")
+
+
 def _print(title: str, rows: list[list]) -> tuple[float, float]:
     load, check = sum(r[2] for r in rows), sum(r[3] for r in rows)
     table = [[r[0], f"{r[1]:,}", f"{r[2]:.2f}", f"{r[3]:.2f}", r[4]] for r in rows]
@@ -61,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--home", type=Path)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="timings of the loads alone and with their checks, each (2)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -93,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     _print(f"History: {args.months} months in one run", _round(con, catalog, first, last, home,
                                                                 validator))
     _print(f"One month: {last}", _round(con, catalog, last, last, home, validator))
+    _print_added(f"History: {args.months} months as the load step runs them",
+                 *_added(con, catalog, first, last, home, args.rounds))
+    _print_added(f"One month: {last} as the load step runs it",
+                 *_added(con, catalog, last, last, home, args.rounds))
     con.close()
     return 0
 
