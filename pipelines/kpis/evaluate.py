@@ -247,16 +247,17 @@ def write_kpi_values(con, catalog: Catalog, period: Period, values: list[KpiValu
             "delete from kpi.kpi_values where period = ? and list_contains(?, kpi_id)",
             [period.start, [v.kpi_id for v in values] + retired],
         )
-        con.executemany(
-            f"insert into kpi.kpi_values ({', '.join(KPI_VALUE_COLUMNS)}) "
-            f"values ({', '.join('?' * len(KPI_VALUE_COLUMNS))})",
-            [
-                [period.start, v.kpi_id, v.state, v.value, v.ytd_value, v.ttm_value,
-                 v.withheld_reason, ",".join(catalog.kpi_tables[v.kpi_id]), catalog.version,
-                 run_id, now, *_definition(catalog.kpi(v.kpi_id), period)]
-                for v in values
-            ],
-        )
+        rows = [
+            [period.start, v.kpi_id, v.state, v.value, v.ytd_value, v.ttm_value,
+             v.withheld_reason, ",".join(catalog.kpi_tables[v.kpi_id]), catalog.version,
+             run_id, now, *_definition(catalog.kpi(v.kpi_id), period)]
+            for v in values
+        ]
+        if rows:  # one statement: executemany runs one insert per row
+            row = f"({', '.join('?' * len(KPI_VALUE_COLUMNS))})"
+            con.execute(f"insert into kpi.kpi_values ({', '.join(KPI_VALUE_COLUMNS)}) "
+                        f"values {', '.join([row] * len(rows))}",
+                        [value for r in rows for value in r])
 
 
 def _definition(kpi: Kpi, period: Period) -> tuple[int, object]:
