@@ -275,6 +275,44 @@ def test_a_backfill_settles_row_counts_in_its_smallest_and_largest_months(
     assert [v.period for v in together if _failing(v)] == ["2026-03"]
 
 
+def test_a_backfill_checks_text_columns_on_their_distinct_values(con, paths, catalog, ge,
+                                                                monkeypatch):
+    """Over many months, checks of a text column outside the key are validated on the column's
+    distinct values (nulls included), and the column is not fetched; a bad value sends them to
+    the rows, where its month, and only its month, fails as it does alone."""
+    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS_FOR_DISTINCT", 0)
+    table = catalog.table("finance.gl_entries")
+    seen = []  # (rows, columns) of every frame GE validated
+    run = ge.run
+
+    def recording(frame, entries, parameters, detail="SUMMARY"):
+        seen.append((len(frame), set(frame.columns)))
+        return run(frame, entries, parameters, detail)
+
+    monkeypatch.setattr(ge, "run", recording)
+    clean = [*_gl_rows("2026-01", 150, 31), *_gl_rows("2026-02", 140, 28)]
+    clean[5] = clean[5].replace(",sales,", ",finance,")
+    _load(con, paths, table, [GL, *clean], JAN, FEB)
+    assert all(not _failing(v) for v in validate_table(con, table, JAN, FEB, AS_OF, ge))
+    text = {"account_code", "account_type", "department"}
+    assert (2, text) in seen  # two departments; one code, one type, repeated
+    assert not any(rows > 2 and columns & text for rows, columns in seen)
+
+    rows = list(clean)
+    rows[200] = rows[200].replace(",sales,", ",marketing,")  # a February warning
+    rows[210] = rows[210].replace(",revenue,", ",,")  # a February type missing: an error
+    _load(con, paths, table, [GL, *rows], JAN, FEB)
+    together = validate_table(con, table, JAN, FEB, AS_OF, ge)
+    alone = [*validate_table(con, table, JAN, JAN, AS_OF, ge),
+             *validate_table(con, table, FEB, FEB, AS_OF, ge)]
+    assert [_failing(v) for v in together] == [_failing(v) for v in alone] == [{}, {
+        "expect_column_values_to_be_in_set(department)": (FAILED, "warning"),
+        "expect_column_values_to_not_be_null(account_type)": (FAILED, "error")}]
+    [shown] = [o.sample for o in together[1].outcomes
+               if o.failing and o.entry.label().endswith("(department)")]
+    assert [r["department"] for r in shown] == ["marketing"]
+
+
 def _custom_gl(base: SourceTable, columns: list, entries: list[dict]) -> SourceTable:
     from pipelines.catalog.models import Column
 

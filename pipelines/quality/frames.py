@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.expectations import referenced_columns
@@ -25,14 +26,16 @@ _INTEGERS = ("integer", "bigint")
 _TABLE_LEVEL = ("expect_table_column", "expect_table_columns")
 
 
-def needed_columns(table: SourceTable) -> list[str]:
-    """The declared columns the table's expectations need, key and date column included."""
+def needed_columns(table: SourceTable, leave_out: set[int] = frozenset()) -> list[str]:
+    """The declared columns the table's expectations need, key and date column included;
+    `leave_out`: positions of expectations already settled, whose columns are not needed."""
     declared = [c.name for c in table.table.columns]
     if any((e.expectation or "").startswith(_TABLE_LEVEL) for e in table.table.expectations):
         return declared
     wanted = {table.table.date_column, *table.table.key}
-    for entry in table.table.expectations:
-        wanted |= set(referenced_columns(entry))
+    for position, entry in enumerate(table.table.expectations):
+        if position not in leave_out:
+            wanted |= set(referenced_columns(entry))
         if entry.check == "freshness" and entry.kwargs.get("column"):
             wanted.add(entry.kwargs["column"])
     return [name for name in declared if name in wanted]
@@ -80,6 +83,23 @@ def fetch_value_hashes(con, table: SourceTable, column: str, first: Period,
     sql = (f"select (hash({quoted}) >> 1)::bigint as {quoted} from {qualified_name(table)} "
            f"where _period >= ? and _period <= ? and {quoted} is not null")
     return con.sql(sql, params=[first.start, last.start]).to_arrow_table().to_pandas()
+
+
+def fetch_distinct_values(con, table: SourceTable, columns: list[str], first: Period,
+                          last: Period) -> pd.DataFrame:
+    """Each of the text `columns`' distinct values in months first..last, a null among them if
+    the column has one, read in one scan. A frame needs columns of one length: the shorter are
+    filled by repeating their own values, so each column holds exactly its distinct values."""
+    quoted = [quote_identifier(c) for c in columns]
+    parts = [f"list(distinct {q}), bool_or({q} is null)" for q in quoted]
+    [found] = con.execute(f"select {', '.join(parts)} from {qualified_name(table)} "
+                          "where _period >= ? and _period <= ?",
+                          [first.start, last.start]).fetchall()
+    values = {c: found[2 * i] + [None] * bool(found[2 * i + 1]) for i, c in enumerate(columns)}
+    length = max(1, *(len(v) for v in values.values()))
+    filled = {c: (v or [None]) * (length // max(1, len(v)) + 1) for c, v in values.items()}
+    return pa.table({c: pa.array(v[:length], type=pa.string())
+                     for c, v in filled.items()}).to_pandas()
 
 
 def split_periods(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -5,30 +5,24 @@ backfill) first validates the row-by-row expectations once over all the months' 
 expectation that passes there passes in every month, and one that fails is validated again only
 in the months holding its unexpected rows, so every month gets exactly the verdict it would get
 alone. Expectations about a month as a whole (row counts, a month's dates as parameters) are
-validated month by month, except plain row-count bounds, which a pass in the span's smallest and
-largest months settles (`_row_counts_between`). In that pass over many months, a column's
-uniqueness is first checked on hashes of its values (`_unique_on_hashes`), several times faster,
-and on the values only if two hashes are equal.
+validated month by month. Before that pass over many months, shortcuts
+(pipelines.quality.shortcuts) show some entries to pass on far fewer rows: a column's uniqueness
+on hashes of its values, a check of text columns on their distinct values, row-count bounds in
+the smallest and largest months. The columns only such entries name are then not fetched.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import duckdb
 import pandas as pd
 
 from pipelines.catalog.catalog import SourceTable
-from pipelines.catalog.expectations import (
-    ExpectationEntry,
-    parameter_names,
-    referenced_columns,
-)
+from pipelines.catalog.expectations import ExpectationEntry, referenced_columns
 from pipelines.periods import Period, months_between
 from pipelines.quality.frames import (
     PERIOD,
     fetch_frame,
-    fetch_value_hashes,
     month_key,
     needed_columns,
     split_periods,
@@ -50,10 +44,13 @@ from pipelines.quality.outcomes import (
     json_safe,
 )
 from pipelines.quality.project_checks import month_stats, project_outcome, raw_column_types
+from pipelines.quality.shortcuts import (
+    pass_on_distinct_values,
+    row_counts_between,
+    unique_on_hashes,
+)
 
 MONTHS_PER_PASS = 12  # months validated together: bounds memory on long backfills
-UNIQUE = "expect_column_values_to_be_unique"
-ROW_COUNT = "expect_table_row_count_to_be_between"
 
 
 def parameters(period: Period, as_of: datetime) -> dict:
@@ -93,50 +90,15 @@ def ge_outcome(table: SourceTable, position: int, entry: ExpectationEntry, perio
                         elements, _sample(table, entry, part, indexes), message)
 
 
-def _unique_on_hashes(con, ge: GeValidator, table: SourceTable, entries: dict, first: Period,
-                      last: Period, as_of: datetime) -> set[int]:
-    """The plain uniqueness entries that pass on their column's value hashes over the months
-    (frames.fetch_value_hashes): they pass on the values too. The others are validated on the
-    values as usual (a hash shared by two values only sends the entry there)."""
-    passed = set()
-    for position, entry in entries.items():
-        if entry.expectation == UNIQUE and set(entry.kwargs) == {"column"}:
-            try:
-                hashes = fetch_value_hashes(con, table, entry.kwargs["column"], first, last)
-            except duckdb.Error:  # no such column, say: GE says so on the values
-                continue
-            answer = ge.run(hashes, {position: entry}, parameters(first, as_of), BOOLEAN)
-            if answer[position].success:
-                passed.add(position)
-    return passed
-
-
-def _row_counts_between(ge: GeValidator, entries: dict, parts: dict, as_of: datetime) -> set[int]:
-    """The plain row-count bounds (numbers, no parameters) that pass in the months with the
-    fewest and the most rows: they pass in every month. GE's verdict on a month is then a
-    function of its row count alone, true on an interval of counts, so it holds for every count
-    between two that pass. The others are validated month by month as usual."""
-    plain = {p: e for p, e in entries.items() if e.expectation == ROW_COUNT
-             and set(e.kwargs) <= {"min_value", "max_value"} and not parameter_names(e.kwargs)}
-    if not plain or len(parts) < 3:
-        return set()
-    sizes = {key: len(part) for key, part in parts.items()}
-    passed = set(plain)
-    for key in {min(sizes, key=sizes.get), max(sizes, key=sizes.get)}:
-        answers = ge.run(parts[key], plain, parameters(Period.parse(key), as_of), BOOLEAN)
-        passed &= {p for p, answer in answers.items() if answer.success}
-    return passed
-
-
 def _across_months(ge: GeValidator, frame: pd.DataFrame, entries: dict, parts: dict,
-                   as_of: datetime, first: Period, unique: set[int]) -> tuple[dict, dict]:
+                   as_of: datetime, first: Period, passed: set[int]) -> tuple[dict, dict]:
     """Validate the row-by-row entries once over all months: outcomes for the months where
-    that settles them, and per month the entries to validate again there. `unique`: entries
-    already shown to pass over all months (`_unique_on_hashes`)."""
+    that settles them, and per month the entries to validate again there. `passed`: entries
+    already shown to pass over all months (pipelines.quality.shortcuts)."""
     settled: dict[str, dict[int, CheckOutcome]] = {key: {} for key in parts}
     again: dict[str, set[int]] = {key: set() for key in parts}
-    answers = {p: GeResult(True) for p in unique}
-    rest = {p: e for p, e in entries.items() if p not in unique}
+    answers = {p: GeResult(True) for p in passed}
+    rest = {p: e for p, e in entries.items() if p not in passed}
     if rest:
         answers |= ge.run(frame, rest, parameters(first, as_of), BOOLEAN)
     failing = {p: entries[p] for p, a in answers.items() if not a.success}
@@ -187,23 +149,33 @@ def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: 
     return verdicts
 
 
+def _shortcuts(con, ge: GeValidator, table: SourceTable, whole: dict, first: Period,
+               last: Period, as_of: datetime, rows: int) -> set[int]:
+    """The row-by-row entries a shortcut shows to pass in every month of the span."""
+    params = parameters(first, as_of)
+    passed = unique_on_hashes(con, ge, table, whole, first, last, params)
+    plain = {p: e for p, e in whole.items() if p not in passed and "row_condition" not in e.kwargs}
+    return passed | pass_on_distinct_values(con, ge, table, plain, first, last, params, rows)
+
+
 def _validate_span(con, table: SourceTable, first: Period, last: Period, as_of: datetime,
                    ge: GeValidator, rejected: dict[str, int] | None) -> list[TableVerdict]:
     months = months_between(first, last)
     entries = dict(enumerate(table.table.expectations))
     by_ge = {i: e for i, e in entries.items() if e.expectation}
-    frame = fetch_frame(con, table, needed_columns(table), first, last)
+    stats, types = month_stats(con, table, first, last), raw_column_types(con, table)
+    rows = sum(stats[p.key].rows for p in months if p.key in stats)
+    whole = ({i: e for i, e in by_ge.items() if ge.decomposable(e)}
+             if len(months) > 1 and rows else {})
+    passed = _shortcuts(con, ge, table, whole, first, last, as_of, rows) if whole else set()
+    frame = fetch_frame(con, table, needed_columns(table, leave_out=passed), first, last)
     parts = split_periods(frame)
     parts = {p.key: parts.get(p.key, frame.iloc[0:0]) for p in months}
-    whole = ({i: e for i, e in by_ge.items() if ge.decomposable(e)}
-             if len(months) > 1 and len(frame) else {})
-    unique = _unique_on_hashes(con, ge, table, whole, first, last, as_of) if whole else set()
-    settled, again = (_across_months(ge, frame, whole, parts, as_of, first, unique) if whole
+    settled, again = (_across_months(ge, frame, whole, parts, as_of, first, passed) if whole
                       else ({p.key: {} for p in months}, {p.key: set() for p in months}))
-    counted = _row_counts_between(ge, by_ge, parts, as_of)
+    counted = row_counts_between(ge, by_ge, parts, parameters(first, as_of))
     for key, outcomes in settled.items():
         outcomes |= {p: CheckOutcome(key, p, by_ge[p], PASSED) for p in counted}
-    stats, types = month_stats(con, table, first, last), raw_column_types(con, table)
     verdicts = []
     for period in months:
         part, outcomes = parts[period.key], settled[period.key]
