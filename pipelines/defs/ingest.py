@@ -87,8 +87,8 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
                         "preview": MetadataValue.md(_preview(con, table, periods[-1].start)),
                     },
                 )
-                yield from checks.after_load(con, raw_asset_key(table), table, periods, result)
-            yield from checks.remaining()
+                checks.after_load(con, raw_asset_key(table), table, periods, result)
+            yield from checks.results()
         if failures:
             raise SourceLoadError("; ".join(failures))
 

@@ -11,7 +11,6 @@ go out with the withheld KPIs marked.
 """
 
 
-from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 
@@ -106,15 +105,16 @@ def load_failed_result(key: AssetKey, message: str) -> AssetCheckResult:
 
 class QualityChecks:
     """The quality checks of one load step: which are selected, and the worker that validates
-    each table while the step loads the next (pipelines.quality.worker). Results are yielded in
-    load order, each after its table's materialization. Use as a context manager inside the
-    step's connection: leaving it waits for the check still running."""
+    each table while the step loads the next (pipelines.quality.worker). The results are
+    yielded once the loads are done, in load order, each after its table's materialization: the
+    same events in the same order whichever check finishes first. Use as a context manager
+    inside the step's connection: leaving it waits for the check still running."""
 
     def __init__(self, context):
         self._context = context
         self._selected = context.selected_asset_check_keys
         self._worker = ValidationWorker(context.run.run_id)
-        self._pending: deque[tuple[AssetKey, Future[Validated]]] = deque()
+        self._pending: list[tuple[AssetKey, Future[Validated]]] = []
 
     def __enter__(self) -> "QualityChecks":
         return self
@@ -126,20 +126,14 @@ class QualityChecks:
         return AssetCheckKey(key, CHECK_NAME) in self._selected
 
     def after_load(self, con, key: AssetKey, table: SourceTable, periods: list[Period],
-                   loaded: LoadResult) -> Iterator[AssetCheckResult]:
-        """Start the check of a table just loaded (none when its check is not selected); yield
-        the checks of earlier tables that have finished."""
+                   loaded: LoadResult) -> None:
+        """Start the check of a table just loaded (none when its check is not selected)."""
         if self._wanted(key):
             self._pending.append((key, self._worker.submit(con, table, periods, loaded)))
-        yield from self._finished(wait=False)
 
-    def remaining(self) -> Iterator[AssetCheckResult]:
-        """The checks still running, waited for, in load order."""
-        yield from self._finished(wait=True)
-
-    def _finished(self, wait: bool) -> Iterator[AssetCheckResult]:
-        while self._pending and (wait or self._pending[0][1].done()):
-            key, future = self._pending.popleft()
+    def results(self) -> Iterator[AssetCheckResult]:
+        """The checks started, each waited for, in load order."""
+        for key, future in self._pending:
             validated = future.result()  # a check that could not record its verdicts raises
             result = check_result(key, validated.verdicts, validated.seconds)
             if not result.passed:
