@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 
-from pipelines.settings import PROJECT_ROOT
+from fresh_python import run_python
 
 
 def _scorecard(tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -19,9 +18,7 @@ def _scorecard(tmp_path, *args: str) -> subprocess.CompletedProcess:
         print("started")  # buffered: a pipe is not a terminal
         run()
     """)
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=PROJECT_ROOT, env={**os.environ, "SCORECARD_HOME": str(tmp_path)},
-                          timeout=120)
+    return run_python(script, env={**os.environ, "SCORECARD_HOME": str(tmp_path)})
 
 
 def test_the_exit_code_output_and_exit_handlers_survive_the_fast_exit(tmp_path):

@@ -5,12 +5,11 @@ backfill gives every month the verdict it gets alone."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 from datetime import datetime
 
 import pandas as pd
 import pytest
+from fresh_python import run_python
 
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.expectations import ExpectationEntry
@@ -19,7 +18,6 @@ from pipelines.periods import Period
 from pipelines.quality.ge_runner import GeValidator
 from pipelines.quality.outcomes import ERRORED, FAILED
 from pipelines.quality.validate import validate_table
-from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse.connection import connect, ensure_tables
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
@@ -484,7 +482,6 @@ def test_scipy_stats_waits_for_the_expectation_that_uses_it():
         "    print(answer.success, answer.error, round(answer.result['observed_value'], 3))\n"
         "print(type(sys.modules['scipy.stats']) is type(sys))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=PROJECT_ROOT, timeout=120)
+    done = run_python(script)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n") == ["False", "True None 0.0", "False None 0.495", "True", ""]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import resource
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fresh_python import run_python
 from pypdf import PdfReader
 from report_factory import report_from_catalog
 from report_pages import page_problems
@@ -223,7 +222,6 @@ def test_weasyprint_loads_its_libraries_through_the_linker_cache_then_lookup_is_
         "assert ctypes.util.find_library is original\n"
         "print(pango.pango_version())\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=PROJECT_ROOT, timeout=60)
+    done = run_python(script, timeout=60)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) >= 14400  # Pango 1.44 or later, loaded and called
