@@ -310,6 +310,14 @@ def test_a_backfill_checks_text_columns_on_their_distinct_values(con, paths, cat
                if o.failing and o.entry.label().endswith("(department)")]
     assert [r["department"] for r in shown] == ["marketing"]
 
+    # a raw table holding a text column as something else: that column goes the usual way
+    _load(con, paths, table, [GL, *clean], JAN, FEB)
+    con.execute("alter table raw.finance_gl_entries alter account_code type integer")
+    drifted = validate_table(con, table, JAN, FEB, AS_OF, ge)
+    assert [_failing(v) for v in drifted] == [{"column_types": (FAILED, "error")}] * 2
+    assert [_failing(v) for v in drifted] == [
+        _failing(v) for m in (JAN, FEB) for v in validate_table(con, table, m, m, AS_OF, ge)]
+
 
 def _custom_gl(base: SourceTable, columns: list, entries: list[dict]) -> SourceTable:
     from pipelines.catalog.models import Column

@@ -70,13 +70,17 @@ def unique_on_hashes(con, ge: GeValidator, table: SourceTable, entries: dict, fi
 
 
 def pass_on_distinct_values(con, ge: GeValidator, table: SourceTable, entries: dict,
-                            first: Period, last: Period, params: dict, rows: int) -> set[int]:
+                            first: Period, last: Period, params: dict, rows: int,
+                            types: dict[str, str]) -> set[int]:
     """The row-by-row entries on one text column outside the key that pass on the distinct
     values of their columns over the months (frames.fetch_distinct_values), in one GE run:
-    they pass on every row. `rows`: the span's rows."""
+    they pass on every row. `rows`: the span's rows; `types`: the raw table's column types
+    (project_checks.raw_column_types), so a column the raw table does not hold as text, against
+    the catalog, goes the usual way."""
     if rows < MIN_ROWS_FOR_DISTINCT:
         return set()
-    text = {c.name for c in table.table.columns if c.type == "varchar"} - set(table.table.key)
+    text = ({c.name for c in table.table.columns if c.type == "varchar"}
+            & {name for name, kind in types.items() if kind == "VARCHAR"}) - set(table.table.key)
     single = {p: e for p, e in entries.items() if e.expectation in BY_ROW_VALUES
               and len(set(referenced_columns(e))) == 1 and referenced_columns(e)[0] in text}
     if not single:

@@ -150,12 +150,13 @@ def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: 
 
 
 def _shortcuts(con, ge: GeValidator, table: SourceTable, whole: dict, first: Period,
-               last: Period, as_of: datetime, rows: int) -> set[int]:
+               last: Period, as_of: datetime, rows: int, types: dict[str, str]) -> set[int]:
     """The row-by-row entries a shortcut shows to pass in every month of the span."""
     params = parameters(first, as_of)
     passed = unique_on_hashes(con, ge, table, whole, first, last, params)
     plain = {p: e for p, e in whole.items() if p not in passed and "row_condition" not in e.kwargs}
-    return passed | pass_on_distinct_values(con, ge, table, plain, first, last, params, rows)
+    return passed | pass_on_distinct_values(con, ge, table, plain, first, last, params, rows,
+                                            types)
 
 
 def _validate_span(con, table: SourceTable, first: Period, last: Period, as_of: datetime,
@@ -167,7 +168,8 @@ def _validate_span(con, table: SourceTable, first: Period, last: Period, as_of: 
     rows = sum(stats[p.key].rows for p in months if p.key in stats)
     whole = ({i: e for i, e in by_ge.items() if ge.decomposable(e)}
              if len(months) > 1 and rows else {})
-    passed = _shortcuts(con, ge, table, whole, first, last, as_of, rows) if whole else set()
+    passed = (_shortcuts(con, ge, table, whole, first, last, as_of, rows, types) if whole
+              else set())
     frame = fetch_frame(con, table, needed_columns(table, leave_out=passed), first, last)
     parts = split_periods(frame)
     parts = {p.key: parts.get(p.key, frame.iloc[0:0]) for p in months}

@@ -67,9 +67,8 @@ class ValidationWorker:
     def __exit__(self, *exc_info) -> None:
         self._thread.shutdown(wait=True, cancel_futures=True)
 
-    def _validate(self, con, table: SourceTable, periods: list[Period],
+    def _validate(self, cursor, table: SourceTable, periods: list[Period],
                   loaded: LoadResult) -> Validated:
-        cursor = con.cursor()
         try:
             self._validator = self._validator or GeValidator()
             return validate_and_record(cursor, table, periods, self._run_id, self._validator,
@@ -79,5 +78,11 @@ class ValidationWorker:
 
     def submit(self, con, table: SourceTable, periods: list[Period],
                loaded: LoadResult) -> Future[Validated]:
-        """Validate and record `table`'s loaded months once the tables before it are done."""
-        return self._thread.submit(self._validate, con, table, periods, loaded)
+        """Validate and record `table`'s loaded months once the tables before it are done, on
+        a cursor of `con` opened here, by the caller's thread."""
+        cursor = con.cursor()
+        try:
+            return self._thread.submit(self._validate, cursor, table, periods, loaded)
+        except BaseException:
+            cursor.close()
+            raise
