@@ -5,7 +5,6 @@ and a check that cannot record its verdicts fails the step."""
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 
 from dagster import DagsterEventType, DagsterInstance
 from demo_homes import FIRST, home_on
@@ -31,8 +30,9 @@ def _next_in_source(catalog) -> dict[str, str]:
 
 def test_each_check_runs_while_the_next_table_loads(tmp_path, quarter_exports, monkeypatch):
     paths = home_on(tmp_path, quarter_exports, "overlap")
-    after = _next_in_source(load_catalog(paths.definitions, paths.sql))
-    load_started = defaultdict(threading.Event)
+    catalog = load_catalog(paths.definitions, paths.sql)
+    after = _next_in_source(catalog)
+    load_started = {t.key: threading.Event() for t in catalog.tables}  # made before any thread
     overlapped, threads = {}, {}
     real_load, real_check = ingest.load_source_table, worker.validate_and_record
 
