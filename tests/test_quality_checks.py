@@ -493,3 +493,33 @@ def test_scipy_stats_waits_for_the_expectation_that_uses_it():
     done = run_python(script)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n") == ["False", "True None 0.0", "False None 0.495", "True", ""]
+
+
+def test_validations_on_two_threads_leave_ges_configuration_property_in_place(catalog):
+    """Suite runs on several threads (a load step's worker, a benchmark's) take turns with the
+    configuration memo: each result is the one a lone run gives, and GE's property is back
+    afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from great_expectations.expectations.expectation import Expectation
+
+    from pipelines.quality.validate import parameters
+
+    original = Expectation.__dict__["configuration"]
+    table = catalog.table("finance.gl_entries")
+    entries = {i: e for i, e in enumerate(table.table.expectations) if e.expectation}
+    frame = pd.DataFrame({
+        "entry_id": [f"GL-{i}" for i in range(300)] + ["GL-1"],
+        "entry_date": pd.to_datetime(["2026-01-03"] * 301),
+        "account_code": ["4000"] * 301, "account_type": ["revenue"] * 301,
+        "department": ["sales"] * 301, "amount_usd": [10.0] * 300 + [-1.0]})
+    validators = [GeValidator(), GeValidator()]
+    alone = repr(validators[0].run(frame, entries, parameters(JAN, AS_OF)))
+
+    def runs(ge: GeValidator) -> list[str]:
+        return [repr(ge.run(frame, entries, parameters(JAN, AS_OF))) for _ in range(15)]
+
+    with ThreadPoolExecutor(2) as threads:
+        results = [r for done in threads.map(runs, validators) for r in done]
+    assert results == [alone] * 30
+    assert Expectation.__dict__["configuration"] is original

@@ -9,6 +9,7 @@ or a whole run that raised, is `errored` with the exception's message.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,17 +94,25 @@ class MemoisedConfiguration:
         raise AttributeError("configuration is read-only")
 
 
+# One suite run at a time per process: the memo replaces a class attribute, and two runs on
+# two threads would each install and restore it (the second wrapping the first's memo). Runs
+# are Python-bound, so taking turns costs no parallelism.
+_ONE_RUN_AT_A_TIME = threading.Lock()
+
+
 @contextmanager
 def memoised_configurations() -> Iterator[None]:
-    """GE's Expectation.configuration memoised for the length of the block."""
+    """GE's Expectation.configuration memoised for the length of the block, one block at a time
+    across threads."""
     from great_expectations.expectations.expectation import Expectation
 
-    original = Expectation.__dict__["configuration"]
-    Expectation.configuration = MemoisedConfiguration(original)
-    try:
-        yield
-    finally:
-        Expectation.configuration = original
+    with _ONE_RUN_AT_A_TIME:
+        original = Expectation.__dict__["configuration"]
+        Expectation.configuration = MemoisedConfiguration(original)
+        try:
+            yield
+        finally:
+            Expectation.configuration = original
 
 
 class GeValidator:
