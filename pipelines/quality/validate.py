@@ -142,10 +142,11 @@ def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: 
     either way, and the rows held in memory stay a year's, whatever the range (a 36-month
     backfill of the scale-10 demo peaked near 2 GB in one pass)."""
     months = months_between(first, last)
+    types = raw_column_types(con, table)
     verdicts = []
     for start in range(0, len(months), MONTHS_PER_PASS):
         span = months[start:start + MONTHS_PER_PASS]
-        verdicts += _validate_span(con, table, span[0], span[-1], as_of, ge, rejected)
+        verdicts += _validate_span(con, table, span[0], span[-1], as_of, ge, rejected, types)
     return verdicts
 
 
@@ -160,11 +161,12 @@ def _shortcuts(con, ge: GeValidator, table: SourceTable, whole: dict, first: Per
 
 
 def _validate_span(con, table: SourceTable, first: Period, last: Period, as_of: datetime,
-                   ge: GeValidator, rejected: dict[str, int] | None) -> list[TableVerdict]:
+                   ge: GeValidator, rejected: dict[str, int] | None,
+                   types: dict[str, str]) -> list[TableVerdict]:
     months = months_between(first, last)
     entries = dict(enumerate(table.table.expectations))
     by_ge = {i: e for i, e in entries.items() if e.expectation}
-    stats, types = month_stats(con, table, first, last), raw_column_types(con, table)
+    stats = month_stats(con, table, first, last)
     rows = sum(stats[p.key].rows for p in months if p.key in stats)
     whole = ({i: e for i, e in by_ge.items() if ge.decomposable(e)}
              if len(months) > 1 and rows else {})
