@@ -194,8 +194,8 @@ def test_a_backfill_gives_each_month_the_verdict_it_gets_alone(con, paths, catal
                 for v in verdicts]
 
     assert shape(together) == shape(alone)
-    # a long range is validated in passes of MONTHS_PER_PASS months: the same verdicts
-    monkeypatch.setattr("pipelines.quality.validate.MONTHS_PER_PASS", 1)
+    # a long range is validated in passes of ROWS_PER_PASS rows: the same verdicts
+    monkeypatch.setattr("pipelines.quality.validate.ROWS_PER_PASS", 1)
     assert shape(validate_table(con, table, JAN, FEB, AS_OF, ge)) == shape(alone)
     assert [_failing(v) for v in together] == [
         {"expect_column_values_to_be_in_set(department)": (FAILED, "warning")},
@@ -205,6 +205,7 @@ def test_a_backfill_gives_each_month_the_verdict_it_gets_alone(con, paths, catal
 
 def test_a_backfill_checks_uniqueness_on_hashes_and_finds_a_duplicate_in_its_month(
         con, paths, catalog, ge, monkeypatch):
+    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS", 0)
     table = catalog.table("finance.gl_entries")
     unique = next(i for i, e in enumerate(table.table.expectations)
                   if e.expectation == "expect_column_values_to_be_unique")
@@ -278,7 +279,7 @@ def test_a_backfill_checks_text_columns_on_their_distinct_values(con, paths, cat
     """Over many months, checks of a text column outside the key are validated on the column's
     distinct values (nulls included), and the column is not fetched; a bad value sends them to
     the rows, where its month, and only its month, fails as it does alone."""
-    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS_FOR_DISTINCT", 0)
+    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS", 0)
     table = catalog.table("finance.gl_entries")
     seen = []  # (rows, columns) of every frame GE validated
     run = ge.run
@@ -317,6 +318,107 @@ def test_a_backfill_checks_text_columns_on_their_distinct_values(con, paths, cat
     assert [_failing(v) for v in drifted] == [{"column_types": (FAILED, "error")}] * 2
     assert [_failing(v) for v in drifted] == [
         _failing(v) for m in (JAN, FEB) for v in validate_table(con, table, m, m, AS_OF, ge)]
+
+
+INVOICES = "invoice_id,customer_id,issue_date,due_date,paid_date,amount_usd"
+
+
+def _invoice_rows(month: Period, count: int) -> list[str]:
+    from datetime import timedelta
+
+    rows = []
+    for i in range(count):
+        issued = month.start + timedelta(days=i % 28)
+        paid = "" if i % 5 == 0 else (issued + timedelta(days=1 + i % 20)).isoformat()
+        rows.append(f"I-{month.key}-{i},C-{i % 7},{issued},{issued + timedelta(days=30)},"
+                    f"{paid},{100 + i}.50")
+    return rows
+
+
+def test_a_backfill_checks_bounds_nulls_and_pairs_on_the_rows_that_stand_for_all(
+        con, paths, catalog, ge, monkeypatch):
+    """Over many months, bounds and null checks are validated on each column's smallest and
+    largest value and a null if it has one, a comparison of two columns on the row where they
+    are closest and a row of each pattern of nulls; with every entry so settled, no row is
+    fetched. A value out of bounds, a pair the wrong way round or a payment in the future sends
+    its check to the rows, where its month, and only its month, fails as it does alone."""
+    import pipelines.quality.validate as validate
+
+    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS", 0)
+    table = catalog.table("finance.invoices")
+    months = [JAN, FEB, Period(2026, 3)]
+    seen, fetched = [], []  # (rows, columns) of every frame GE validated; every fetch
+    run, fetch = ge.run, validate.fetch_frame
+
+    def recording(frame, entries, parameters, detail="SUMMARY"):
+        seen.append((len(frame), set(frame.columns)))
+        return run(frame, entries, parameters, detail)
+
+    def fetching(con, table, columns, first, last):
+        fetched.append((first.key, last.key))
+        return fetch(con, table, columns, first, last)
+
+    monkeypatch.setattr(ge, "run", recording)
+    monkeypatch.setattr(validate, "fetch_frame", fetching)
+    clean = [row for m, n in zip(months, (150, 140, 160), strict=True)
+             for row in _invoice_rows(m, n)]
+    _load(con, paths, table, [INVOICES, *clean], months[0], months[-1])
+    assert all(not _failing(v) for v in validate_table(con, table, JAN, months[-1], AS_OF, ge))
+    dates = {"due_date", "paid_date", "issue_date", "amount_usd"}
+    assert (3, {"amount_usd", "due_date", "invoice_id", "paid_date"}) in seen
+    assert not any(rows > 4 and columns & dates for rows, columns in seen)
+    assert fetched == []
+
+    def changed(row: str, field: int, value: str) -> str:
+        fields = row.split(",")
+        return ",".join([*fields[:field], value, *fields[field + 1:]])
+
+    rows = list(clean)
+    rows[11] = changed(rows[11], 4, "2026-07-01")  # January: paid after as_of, in the future
+    rows[160] = changed(rows[160], 5, "-5.00")  # February: a negative amount
+    rows[300] = changed(rows[300], 3, "2026-02-28")  # March: due before it was issued
+    _load(con, paths, table, [INVOICES, *rows], months[0], months[-1])
+    together = validate_table(con, table, JAN, months[-1], AS_OF, ge)
+    alone = [v for m in months for v in validate_table(con, table, m, m, AS_OF, ge)]
+    assert [_failing(v) for v in together] == [_failing(v) for v in alone] == [
+        {"expect_column_values_to_be_between(paid_date)": (FAILED, "error")},
+        {"expect_column_values_to_be_between(amount_usd)": (FAILED, "error")},
+        {"expect_column_pair_values_a_to_be_greater_than_b(due_date, issue_date)":
+         (FAILED, "error")}]
+    [shown] = [o.sample for o in together[2].outcomes if o.failing]
+    assert [(r["invoice_id"], r["due_date"]) for r in shown] == [
+        ("I-2026-03-10", "2026-02-28T00:00:00")]
+
+    # a raw table holding a column as something else: its checks go the usual way
+    _load(con, paths, table, [INVOICES, *clean], months[0], months[-1])
+    con.execute("alter table raw.finance_invoices alter amount_usd type varchar")
+    drifted = validate_table(con, table, JAN, months[-1], AS_OF, ge)
+    assert [_failing(v) for v in drifted] == [
+        _failing(v) for m in months for v in validate_table(con, table, m, m, AS_OF, ge)]
+    assert _failing(drifted[0])["column_types"] == (FAILED, "error")
+
+
+def test_a_backfill_counts_nan_as_no_value_and_infinity_as_out_of_bounds(
+        con, paths, catalog, ge, monkeypatch):
+    """On a column of doubles, a NaN in February fails the null check in February only, and an
+    infinity in March the bounds in March only, over the months as alone."""
+    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS", 0)
+    table = _custom_gl(catalog.table("finance.gl_entries"), [{"name": "rate", "type": "double"}], [
+        {"expectation": "expect_column_values_to_not_be_null", "kwargs": {"column": "rate"},
+         "severity": "error"},
+        {"expectation": "expect_column_values_to_be_between",
+         "kwargs": {"column": "rate", "min_value": 0, "max_value": 1000}, "severity": "error"}])
+    months = [JAN, FEB, Period(2026, 3)]
+    rows = [f"{row},{i % 90}.25" for m in months
+            for i, row in enumerate(_gl_rows(m.key, 120))]
+    rows[130] = rows[130].rsplit(",", 1)[0] + ",NaN"
+    rows[250] = rows[250].rsplit(",", 1)[0] + ",inf"
+    _load(con, paths, table, [GL + ",rate", *rows], months[0], months[-1])
+    together = validate_table(con, table, JAN, months[-1], AS_OF, ge)
+    alone = [v for m in months for v in validate_table(con, table, m, m, AS_OF, ge)]
+    assert [_failing(v) for v in together] == [_failing(v) for v in alone] == [
+        {}, {"expect_column_values_to_not_be_null(rate)": (FAILED, "error")},
+        {"expect_column_values_to_be_between(rate)": (FAILED, "error")}]
 
 
 def _custom_gl(base: SourceTable, columns: list, entries: list[dict]) -> SourceTable:

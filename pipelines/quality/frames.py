@@ -46,14 +46,30 @@ def month_key(code: int) -> str:
     return f"{int(code) // 12:04d}-{int(code) % 12 + 1:02d}"
 
 
+def _cast(table: SourceTable, name: str) -> str:
+    """The cast a column's values are fetched with: decimals as double, whole numbers as
+    bigint ('::double', '::bigint', or '' for none)."""
+    kind = next(c.type for c in table.table.columns if c.name == name)
+    cast = {"decimal": "double", **dict.fromkeys(_INTEGERS, "bigint")}.get(kind)
+    return f"::{cast}" if cast else ""
+
+
 def _select(table: SourceTable, columns: list[str]) -> str:
-    types = {c.name: c.type for c in table.table.columns}
-    parts = []
-    for name in columns:
-        quoted = quote_identifier(name)
-        cast = {"decimal": "double", **dict.fromkeys(_INTEGERS, "bigint")}.get(types[name])
-        parts.append(f"{quoted}::{cast} as {quoted}" if cast else quoted)
-    return ", ".join(parts)
+    return ", ".join(f"{quote_identifier(name)}{_cast(table, name)} as {quote_identifier(name)}"
+                     for name in columns)
+
+
+def _to_pandas(relation) -> pd.DataFrame:
+    """A DuckDB result as pandas, dates and timestamps as datetime64[ns]."""
+    frame = relation.to_arrow_table().to_pandas(date_as_object=False)
+    for name in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[name].dtype):
+            frame[name] = frame[name].astype("datetime64[ns]")
+    return frame
+
+
+def _span(first: Period, last: Period) -> str:
+    return f"_period >= '{first.start.isoformat()}' and _period <= '{last.start.isoformat()}'"
 
 
 def fetch_frame(con, table: SourceTable, columns: list[str], first: Period,
@@ -62,11 +78,7 @@ def fetch_frame(con, table: SourceTable, columns: list[str], first: Period,
     sql = (f"select {_select(table, columns)}, "
            f"(year(_period) * 12 + month(_period) - 1)::integer as {PERIOD} "
            f"from {qualified_name(table)} where _period >= ? and _period <= ?")
-    frame = con.sql(sql, params=[first.start, last.start]).to_arrow_table().to_pandas(
-        date_as_object=False)
-    for name in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[name].dtype):
-            frame[name] = frame[name].astype("datetime64[ns]")
+    frame = _to_pandas(con.sql(sql, params=[first.start, last.start]))
     codes = frame[PERIOD].to_numpy()
     if len(codes) > 1 and (codes[1:] < codes[:-1]).any():
         frame = frame.take(np.argsort(codes, kind="stable")).reset_index(drop=True)
@@ -109,3 +121,66 @@ def split_periods(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     bounds = np.searchsorted(codes, present, side="left").tolist() + [len(codes)]
     return {month_key(code): frame.iloc[bounds[i]:bounds[i + 1]].reset_index(drop=True)
             for i, code in enumerate(present.tolist())}
+
+
+def row_counts(stats: dict[str, int]) -> dict[str, pd.DataFrame]:
+    """Per month a frame of that month's number of rows and no columns: all a table-level
+    row count needs, without fetching a row."""
+    return {key: pd.DataFrame(index=pd.RangeIndex(rows)) for key, rows in stats.items()}
+
+
+ORDERED_TYPES = frozenset({"integer", "bigint", "double", "decimal", "date", "timestamp"})
+
+
+def fetch_extremes(con, table: SourceTable, columns: list[str], first: Period,
+                   last: Period) -> pd.DataFrame:
+    """Three rows standing for all the values of each of `columns` in months first..last: its
+    smallest value, its largest, and a null if it holds one (else the smallest again), as
+    fetch_frame would fetch them (the casts keep the order, so they are applied to the
+    extremes). A NaN counts as the null it is to pandas. A column of a type outside
+    ORDERED_TYPES stands for its nulls only: any one of its values in place of the extremes."""
+    kinds = {c.name: c.type for c in table.table.columns}
+    aggregates, rows = [], ([], [], [])
+    for i, name in enumerate(columns):
+        quoted = quote_identifier(name)
+        cast = _cast(table, name)
+        if kinds[name] == "double":
+            missing = f"{quoted} is null or isnan({quoted})"
+            low, high = (f"{f}({quoted}) filter (where not ({missing}))" for f in ("min", "max"))
+        elif kinds[name] in ORDERED_TYPES:
+            missing, low, high = f"{quoted} is null", f"min({quoted})", f"max({quoted})"
+        else:
+            missing, low, high = f"{quoted} is null", f"any_value({quoted})", f"any_value({quoted})"
+        aggregates += [f"{low} as low{i}", f"{high} as high{i}", f"bool_or({missing}) as null{i}"]
+        rows[0].append(f"low{i}{cast} as {quoted}")
+        rows[1].append(f"high{i}{cast} as {quoted}")
+        rows[2].append(f"(case when null{i} then null else low{i} end){cast} as {quoted}")
+    sql = (f"with span as (select {', '.join(aggregates)} from {qualified_name(table)} "
+           f"where {_span(first, last)}) "
+           + " union all ".join(f"select {', '.join(r)} from span" for r in rows))
+    return _to_pandas(con.sql(sql))
+
+
+_DIFFERENCES = {"date": "{a} - {b}", "timestamp": "epoch_us({a}) - epoch_us({b})",
+                "decimal": "{a}::double - {b}::double", "integer": "{a}::hugeint - {b}::hugeint",
+                "bigint": "{a}::hugeint - {b}::hugeint"}
+PAIR_TYPES = frozenset(_DIFFERENCES)
+
+
+def fetch_closest_pairs(con, table: SourceTable, column_a: str, column_b: str, first: Period,
+                        last: Period) -> pd.DataFrame:
+    """Rows standing for all the (a, b) pairs of months first..last, for a comparison of a
+    with b: the row with the smallest a - b (as fetch_frame fetches them, so as pandas compares
+    them), and one row of each pattern of nulls the months hold. Both columns of one type in
+    PAIR_TYPES."""
+    kind = next(c.type for c in table.table.columns if c.name == column_a)
+    a, b = quote_identifier(column_a), quote_identifier(column_b)
+    columns = _select(table, [column_a, column_b])
+    span = (f"select {columns}, {_DIFFERENCES[kind].format(a=a, b=b)} as difference "
+            f"from {qualified_name(table)} where {_span(first, last)}")
+    nulls = [f"(select {a}, {b} from span where {a} is {x} null and {b} is {y} null limit 1)"
+             for x, y in (("", "not"), ("not", ""), ("", ""))]
+    sql = (f"with span as ({span}) select {a}, {b} from (select {a}, {b} from span "
+           f"where difference is not null order by difference limit 1) union all "
+           + " union all ".join(nulls))
+    return _to_pandas(con.sql(sql))

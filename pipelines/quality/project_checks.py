@@ -47,13 +47,21 @@ def raw_column_types(con, table: SourceTable) -> dict[str, str]:
         "where table_schema = 'raw' and table_name = ?", [table.raw_name]).fetchall())
 
 
+def _normal(sql_type: str) -> str:
+    return sql_type.upper().replace(" ", "")
+
+
+def held_as_declared(table: SourceTable, actual: dict[str, str]) -> set[str]:
+    """The declared columns the raw table holds with their declared type (`actual`:
+    raw_column_types)."""
+    return {c.name for c in table.table.columns
+            if _normal(actual.get(c.name, "")) == _normal(SQL_TYPES[c.type])}
+
+
 def _column_types(table: SourceTable, actual: dict[str, str]) -> tuple[str, object, str | None]:
-    wrong = {}
-    for column in table.table.columns:
-        want = SQL_TYPES[column.type].upper().replace(" ", "")
-        have = actual.get(column.name)
-        if have is None or have.upper().replace(" ", "") != want:
-            wrong[column.name] = f"{have or 'missing'}, declared {column.type}"
+    held = held_as_declared(table, actual)
+    wrong = {c.name: f"{actual.get(c.name) or 'missing'}, declared {c.type}"
+             for c in table.table.columns if c.name not in held}
     observed = {c.name: actual.get(c.name) for c in table.table.columns}
     if not wrong:
         return PASSED, observed, None

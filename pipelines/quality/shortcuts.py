@@ -10,12 +10,22 @@ so a month's verdict is always the one it gets alone; a shortcut only ever settl
 - `pass_on_distinct_values`: a row-by-row expectation on one text column (outside the table's
   key) on the distinct values of that column. A row's verdict is a function of its value in the
   column the expectation names, so every row passes when every distinct value passes; a few
-  categories stand for millions of rows, and the text never has to reach pandas. Only spans of
-  at least MIN_ROWS_FOR_DISTINCT rows: on fewer, the extra query and GE run cost more than
-  they save.
+  categories stand for millions of rows, and the text never has to reach pandas.
+- `pass_on_extremes`: a column's bounds (`expect_column_values_to_be_between`) and nulls
+  (`..._to_not_be_null`, `..._to_be_null`) on three rows: its smallest value, its largest, and
+  a null if it holds one. A row passes bounds when its value lies in an interval, and the null
+  checks on whether it is null, so every row passes when those three do.
+- `pass_on_closest_pairs`: `expect_column_pair_values_a_to_be_greater_than_b` on the row where
+  a - b is smallest, plus one row of each pattern of nulls: a row passes when a - b is at least
+  (or above) zero, or on its nulls alone, so every row passes when those do.
 - `row_counts_between`: plain row-count bounds in the months with the fewest and the most rows.
   The verdict is then a function of the month's row count alone, true on an interval of
   counts, so it holds for every count between two that pass.
+
+The shortcuts on values apply to spans of at least MIN_ROWS rows (on fewer, the extra query and
+GE run cost more than they save), to entries with no arguments but those named (a `mostly`, a
+`row_condition` and the like go the usual way), and to columns the raw table holds with their
+declared type (project_checks.held_as_declared): a drifted column goes the usual way.
 """
 
 from __future__ import annotations
@@ -26,8 +36,16 @@ import pandas as pd
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.expectations import ExpectationEntry, parameter_names, referenced_columns
 from pipelines.periods import Period
-from pipelines.quality.frames import fetch_distinct_values, fetch_value_hashes
+from pipelines.quality.frames import (
+    ORDERED_TYPES,
+    PAIR_TYPES,
+    fetch_closest_pairs,
+    fetch_distinct_values,
+    fetch_extremes,
+    fetch_value_hashes,
+)
 from pipelines.quality.ge_runner import BOOLEAN, GeValidator
+from pipelines.quality.project_checks import held_as_declared
 
 UNIQUE = "expect_column_values_to_be_unique"
 ROW_COUNT = "expect_table_row_count_to_be_between"
@@ -42,7 +60,14 @@ BY_ROW_VALUES = frozenset({
     "expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal",
     "expect_column_values_to_be_between",
 })
-MIN_ROWS_FOR_DISTINCT = 100_000
+BETWEEN = "expect_column_values_to_be_between"
+# The entries settled on a column's extremes, with the arguments they may have.
+ON_EXTREMES = {BETWEEN: {"column", "min_value", "max_value", "strict_min", "strict_max"},
+               "expect_column_values_to_not_be_null": {"column"},
+               "expect_column_values_to_be_null": {"column"}}
+PAIR = "expect_column_pair_values_a_to_be_greater_than_b"
+PAIR_ARGUMENTS = {"column_A", "column_B", "or_equal", "ignore_row_if"}
+MIN_ROWS = 100_000
 
 
 def _passed(answers: dict) -> set[int]:
@@ -55,9 +80,10 @@ def plain_unique(entry: ExpectationEntry) -> bool:
 
 
 def unique_on_hashes(con, ge: GeValidator, table: SourceTable, entries: dict, first: Period,
-                     last: Period, params: dict) -> set[int]:
+                     last: Period, params: dict, held: set[str]) -> set[int]:
     """The plain uniqueness entries that pass on their column's value hashes over the months
-    (frames.fetch_value_hashes): they pass on the values too."""
+    (frames.fetch_value_hashes): they pass on the values too. (Any column: a hash is of the
+    value, whatever its type.)"""
     passed = set()
     for position, entry in entries.items():
         if plain_unique(entry):
@@ -70,17 +96,13 @@ def unique_on_hashes(con, ge: GeValidator, table: SourceTable, entries: dict, fi
 
 
 def pass_on_distinct_values(con, ge: GeValidator, table: SourceTable, entries: dict,
-                            first: Period, last: Period, params: dict, rows: int,
-                            types: dict[str, str]) -> set[int]:
+                            first: Period, last: Period, params: dict,
+                            held: set[str]) -> set[int]:
     """The row-by-row entries on one text column outside the key that pass on the distinct
     values of their columns over the months (frames.fetch_distinct_values), in one GE run:
-    they pass on every row. `rows`: the span's rows; `types`: the raw table's column types
-    (project_checks.raw_column_types), so a column the raw table does not hold as text, against
-    the catalog, goes the usual way."""
-    if rows < MIN_ROWS_FOR_DISTINCT:
-        return set()
-    text = ({c.name for c in table.table.columns if c.type == "varchar"}
-            & {name for name, kind in types.items() if kind == "VARCHAR"}) - set(table.table.key)
+    they pass on every row. `held`: the columns the raw table holds as declared."""
+    text = ({c.name for c in table.table.columns if c.type == "varchar"} & held
+            - set(table.table.key))
     single = {p: e for p, e in entries.items() if e.expectation in BY_ROW_VALUES
               and len(set(referenced_columns(e))) == 1 and referenced_columns(e)[0] in text}
     if not single:
@@ -88,6 +110,56 @@ def pass_on_distinct_values(con, ge: GeValidator, table: SourceTable, entries: d
     columns = sorted({referenced_columns(e)[0] for e in single.values()})
     values = fetch_distinct_values(con, table, columns, first, last)
     return _passed(ge.run(values, single, params, BOOLEAN))
+
+
+def pass_on_extremes(con, ge: GeValidator, table: SourceTable, entries: dict, first: Period,
+                     last: Period, params: dict, held: set[str]) -> set[int]:
+    """The bounds of ordered columns and the null checks of any column that pass on each
+    column's smallest and largest value and a null if it holds one (frames.fetch_extremes),
+    in one GE run: they pass on every row."""
+    ordered = {c.name for c in table.table.columns if c.type in ORDERED_TYPES} & held
+    chosen = {p: e for p, e in entries.items() if e.expectation in ON_EXTREMES
+              and set(e.kwargs) <= ON_EXTREMES[e.expectation]
+              and e.kwargs.get("column") in (ordered if e.expectation == BETWEEN else held)}
+    if not chosen:
+        return set()
+    columns = sorted({e.kwargs["column"] for e in chosen.values()})
+    return _passed(ge.run(fetch_extremes(con, table, columns, first, last), chosen, params,
+                          BOOLEAN))
+
+
+def pass_on_closest_pairs(con, ge: GeValidator, table: SourceTable, entries: dict,
+                          first: Period, last: Period, params: dict, held: set[str]) -> set[int]:
+    """The a > b (or >=) comparisons of two columns of one ordered type that pass on the row
+    where a - b is smallest and a row of each pattern of nulls (frames.fetch_closest_pairs):
+    they pass on every row."""
+    types = {c.name: c.type for c in table.table.columns if c.name in held}
+    passed = set()
+    for position, entry in entries.items():
+        a, b = entry.kwargs.get("column_A"), entry.kwargs.get("column_B")
+        if (entry.expectation == PAIR and set(entry.kwargs) <= PAIR_ARGUMENTS
+                and types.get(a) in PAIR_TYPES and types.get(b) == types.get(a)):
+            rows = fetch_closest_pairs(con, table, a, b, first, last)
+            passed |= _passed(ge.run(rows, {position: entry}, params, BOOLEAN))
+    return passed
+
+
+def passing(con, ge: GeValidator, table: SourceTable, entries: dict, first: Period,
+            last: Period, params: dict, rows: int, types: dict[str, str]) -> set[int]:
+    """The row-by-row `entries` a shortcut shows to pass in every month first..last: `rows`,
+    the months' rows; `types`, the raw table's column types (project_checks.raw_column_types).
+    """
+    if rows < MIN_ROWS:
+        return set()
+    held = held_as_declared(table, types)
+    passed = set()
+    for shortcut in (unique_on_hashes, pass_on_distinct_values, pass_on_extremes,
+                     pass_on_closest_pairs):
+        plain = {p: e for p, e in entries.items()
+                 if p not in passed and "row_condition" not in e.kwargs}
+        if plain:
+            passed |= shortcut(con, ge, table, plain, first, last, params, held)
+    return passed
 
 
 def row_counts_between(ge: GeValidator, entries: dict, parts: dict[str, pd.DataFrame],

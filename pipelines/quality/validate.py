@@ -13,6 +13,7 @@ the smallest and largest months. The columns only such entries name are then not
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -25,6 +26,7 @@ from pipelines.quality.frames import (
     fetch_frame,
     month_key,
     needed_columns,
+    row_counts,
     split_periods,
 )
 from pipelines.quality.ge_runner import (
@@ -44,13 +46,9 @@ from pipelines.quality.outcomes import (
     json_safe,
 )
 from pipelines.quality.project_checks import month_stats, project_outcome, raw_column_types
-from pipelines.quality.shortcuts import (
-    pass_on_distinct_values,
-    row_counts_between,
-    unique_on_hashes,
-)
+from pipelines.quality.shortcuts import passing, row_counts_between
 
-MONTHS_PER_PASS = 12  # months validated together: bounds memory on long backfills
+ROWS_PER_PASS = 1_500_000  # rows fetched together at most: bounds memory on long backfills
 
 
 def parameters(period: Period, as_of: datetime) -> dict:
@@ -90,36 +88,25 @@ def ge_outcome(table: SourceTable, position: int, entry: ExpectationEntry, perio
                         elements, _sample(table, entry, part, indexes), message)
 
 
-def _across_months(ge: GeValidator, frame: pd.DataFrame, entries: dict, parts: dict,
-                   as_of: datetime, first: Period, passed: set[int]) -> tuple[dict, dict]:
-    """Validate the row-by-row entries once over all months: outcomes for the months where
-    that settles them, and per month the entries to validate again there. `passed`: entries
-    already shown to pass over all months (pipelines.quality.shortcuts)."""
-    settled: dict[str, dict[int, CheckOutcome]] = {key: {} for key in parts}
+def _across_months(ge: GeValidator, frame: pd.DataFrame, rest: dict, parts: dict,
+                   params: dict) -> dict[str, set[int]]:
+    """Validate the row-by-row entries once over the months' rows; per month, the entries to
+    validate again on its own rows: one that fails, in the months holding its unexpected rows;
+    one that raised, in every month."""
     again: dict[str, set[int]] = {key: set() for key in parts}
-    answers = {p: GeResult(True) for p in passed}
-    rest = {p: e for p, e in entries.items() if p not in passed}
-    if rest:
-        answers |= ge.run(frame, rest, parameters(first, as_of), BOOLEAN)
-    failing = {p: entries[p] for p, a in answers.items() if not a.success}
+    answers = ge.run(frame, rest, params, BOOLEAN)
+    failing = {p: rest[p] for p, a in answers.items() if not a.success and not a.error}
     if failing:  # where are their unexpected rows?
-        answers |= ge.run(frame, failing, parameters(first, as_of), COMPLETE)
+        answers |= ge.run(frame, failing, params, COMPLETE)
     for position, answer in answers.items():
-        entry = entries[position]
+        if answer.success:
+            continue
         indexes = answer.result.get("unexpected_index_list")
         months = ({month_key(c) for c in set(frame.loc[indexes, PERIOD])}
-                  if indexes is not None and not answer.success
-                  else set(parts))
-        for key, part in parts.items():
-            if answer.error:
-                settled[key][position] = CheckOutcome(key, position, entry, ERRORED,
-                                                      message=answer.error)
-            elif answer.success or key not in months:
-                settled[key][position] = CheckOutcome(key, position, entry, PASSED, None, 0,
-                                                      len(part))
-            else:
-                again[key].add(position)
-    return settled, again
+                  if indexes is not None and not answer.error else set(parts))
+        for key in months & again.keys():
+            again[key].add(position)
+    return again
 
 
 def _in_month(ge: GeValidator, table: SourceTable, todo: dict, period: Period,
@@ -134,71 +121,112 @@ def _in_month(ge: GeValidator, table: SourceTable, todo: dict, period: Period,
     return {p: ge_outcome(table, p, todo[p], period.key, a, part) for p, a in answers.items()}
 
 
+def passes(months: list[Period], counts: dict[str, int]) -> list[list[Period]]:
+    """The months in runs of consecutive months of at most ROWS_PER_PASS rows together (a month
+    with more alone), for the passes that fetch the rows."""
+    runs, rows = [[]], 0
+    for period in months:
+        if runs[-1] and rows + counts[period.key] > ROWS_PER_PASS:
+            runs.append([])
+            rows = 0
+        runs[-1].append(period)
+        rows += counts[period.key]
+    return runs
+
+
 def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: datetime,
                    ge: GeValidator, rejected: dict[str, int] | None = None) -> list[TableVerdict]:
     """Run every expectation of `table` on each month first..last; one verdict per month.
 
-    A long range is validated a year at a time: each month's verdict is the one it gets alone
-    either way, and the rows held in memory stay a year's, whatever the range (a 36-month
-    backfill of the scale-10 demo peaked near 2 GB in one pass)."""
+    The shortcuts and row counts are settled over the whole range at once. The rows, where
+    still needed, are fetched and validated in passes of at most ROWS_PER_PASS rows: each
+    month's verdict is the one it gets alone either way, and the rows held in memory stay
+    bounded, whatever the range (a 36-month backfill of the scale-10 demo peaked near 2 GB in
+    one pass)."""
     months = months_between(first, last)
     types = raw_column_types(con, table)
-    verdicts = []
-    for start in range(0, len(months), MONTHS_PER_PASS):
-        span = months[start:start + MONTHS_PER_PASS]
-        verdicts += _validate_span(con, table, span[0], span[-1], as_of, ge, rejected, types)
-    return verdicts
-
-
-def _shortcuts(con, ge: GeValidator, table: SourceTable, whole: dict, first: Period,
-               last: Period, as_of: datetime, rows: int, types: dict[str, str]) -> set[int]:
-    """The row-by-row entries a shortcut shows to pass in every month of the span."""
-    params = parameters(first, as_of)
-    passed = unique_on_hashes(con, ge, table, whole, first, last, params)
-    plain = {p: e for p, e in whole.items() if p not in passed and "row_condition" not in e.kwargs}
-    return passed | pass_on_distinct_values(con, ge, table, plain, first, last, params, rows,
-                                            types)
-
-
-def _validate_span(con, table: SourceTable, first: Period, last: Period, as_of: datetime,
-                   ge: GeValidator, rejected: dict[str, int] | None,
-                   types: dict[str, str]) -> list[TableVerdict]:
-    months = months_between(first, last)
+    stats = month_stats(con, table, first, last)
+    counts = {p.key: stats[p.key].rows if p.key in stats else 0 for p in months}
     entries = dict(enumerate(table.table.expectations))
     by_ge = {i: e for i, e in entries.items() if e.expectation}
-    stats = month_stats(con, table, first, last)
-    rows = sum(stats[p.key].rows for p in months if p.key in stats)
     whole = ({i: e for i, e in by_ge.items() if ge.decomposable(e)}
-             if len(months) > 1 and rows else {})
-    passed = (_shortcuts(con, ge, table, whole, first, last, as_of, rows, types) if whole
-              else set())
-    frame = fetch_frame(con, table, needed_columns(table, leave_out=passed), first, last)
-    parts = split_periods(frame)
-    parts = {p.key: parts.get(p.key, frame.iloc[0:0]) for p in months}
-    settled, again = (_across_months(ge, frame, whole, parts, as_of, first, passed) if whole
-                      else ({p.key: {} for p in months}, {p.key: set() for p in months}))
-    counted = row_counts_between(ge, by_ge, parts, parameters(first, as_of))
-    for key, outcomes in settled.items():
-        outcomes |= {p: CheckOutcome(key, p, by_ge[p], PASSED) for p in counted}
+             if len(months) > 1 and sum(counts.values()) else {})
+    params = parameters(first, as_of)
+    passed = (passing(con, ge, table, whole, first, last, params, sum(counts.values()), types)
+              if whole else set())
+    counted = row_counts_between(ge, by_ge, row_counts(counts), params)
+    settled = Settled(whole, passed, counted)
     verdicts = []
-    for period in months:
-        part, outcomes = parts[period.key], settled[period.key]
-        todo = {i: e for i, e in by_ge.items()
-                if i not in counted and (i not in whole or i in again[period.key])}
-        outcomes |= _in_month(ge, table, todo, period, part, as_of)
-        latest = stats.get(period.key).latest if period.key in stats else None
-        for position, entry in entries.items():
-            if entry.check:
-                column = entry.kwargs.get("column")
-                seen = (part[column].max() if len(part) else None) if column else latest
-                outcomes[position] = project_outcome(
-                    entry, position, table, period, stats, types,
-                    None if pd.isna(seen) else pd.Timestamp(seen).to_pydatetime())
-        lag = (period.last_day - latest.date()).days if latest else None
-        verdicts.append(TableVerdict(
-            period.key, table.key, len(part), tuple(outcomes[i] for i in sorted(outcomes)),
-            (rejected or {}).get(period.key, 0), latest, lag))
+    for run in passes(months, counts):
+        parts, again = _rows(con, ge, table, run, counts, as_of, settled)
+        for period in run:
+            outcomes = _month(ge, table, period, parts[period.key], again[period.key], as_of,
+                              settled, stats, types)
+            latest = stats[period.key].latest if period.key in stats else None
+            lag = (period.last_day - latest.date()).days if latest else None
+            verdicts.append(TableVerdict(
+                period.key, table.key, counts[period.key],
+                tuple(outcomes[i] for i in sorted(outcomes)),
+                (rejected or {}).get(period.key, 0), latest, lag))
     return verdicts
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What the whole range settles: `whole`, the entries validated over many months at once;
+    `passed`, those of them a shortcut showed to pass; `counted`, the row counts shown to pass
+    in every month (pipelines.quality.shortcuts)."""
+
+    whole: dict[int, ExpectationEntry]
+    passed: set[int]
+    counted: set[int]
+
+    def monthly(self, by_ge: dict) -> dict[int, ExpectationEntry]:
+        """The entries validated month by month."""
+        return {i: e for i, e in by_ge.items() if i not in self.whole and i not in self.counted}
+
+
+def _rows(con, ge: GeValidator, table: SourceTable, run: list[Period], counts: dict[str, int],
+          as_of: datetime, settled: Settled) -> tuple[dict[str, pd.DataFrame], dict[str, set]]:
+    """The months' rows, fetched only if an entry still needs them (else frames of their row
+    counts), and per month the entries of `whole` to validate again on its rows."""
+    by_ge = {i: e for i, e in enumerate(table.table.expectations) if e.expectation}
+    rest = {i: e for i, e in settled.whole.items() if i not in settled.passed}
+    freshness = any(e.check == "freshness" and e.kwargs.get("column")
+                    for e in table.table.expectations)
+    if not (rest or settled.monthly(by_ge) or freshness):
+        return row_counts({p.key: counts[p.key] for p in run}), {p.key: set() for p in run}
+    frame = fetch_frame(con, table,
+                        needed_columns(table, leave_out=settled.passed | settled.counted),
+                        run[0], run[-1])
+    parts = split_periods(frame)
+    parts = {p.key: parts.get(p.key, frame.iloc[0:0]) for p in run}
+    if not rest or len(run) == 1:  # one month: validated on its own rows below
+        return parts, {p.key: set(rest) for p in run}
+    return parts, _across_months(ge, frame, rest, parts, parameters(run[0], as_of))
+
+
+def _month(ge: GeValidator, table: SourceTable, period: Period, part: pd.DataFrame,
+           again: set[int], as_of: datetime, settled: Settled, stats: dict,
+           types: dict[str, str]) -> dict[int, CheckOutcome]:
+    """Every outcome of one month: those settled over the range, the month-by-month entries
+    and those to validate `again` on its rows, and the project checks."""
+    entries = dict(enumerate(table.table.expectations))
+    outcomes = {p: CheckOutcome(period.key, p, entries[p], PASSED, None, 0, len(part))
+                for p in settled.whole if p not in again}
+    outcomes |= {p: CheckOutcome(period.key, p, entries[p], PASSED) for p in settled.counted}
+    by_ge = {i: e for i, e in entries.items() if e.expectation}
+    todo = settled.monthly(by_ge) | {i: entries[i] for i in again}
+    outcomes |= _in_month(ge, table, todo, period, part, as_of)
+    latest = stats[period.key].latest if period.key in stats else None
+    for position, entry in entries.items():
+        if entry.check:
+            column = entry.kwargs.get("column")
+            seen = (part[column].max() if len(part) else None) if column else latest
+            outcomes[position] = project_outcome(
+                entry, position, table, period, stats, types,
+                None if pd.isna(seen) else pd.Timestamp(seen).to_pydatetime())
+    return outcomes
 
 
 def errored_verdicts(table: SourceTable, periods: list[Period], rows: dict[str, int],
