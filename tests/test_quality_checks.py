@@ -238,6 +238,19 @@ def test_a_backfill_checks_uniqueness_on_hashes_and_finds_a_duplicate_in_its_mon
     assert february.unexpected_count == 2
     assert {r["entry_id"] for r in february.sample} == {"GL-2026-02-5"}
 
+    # the hashes checked a month at a time: a key of January's seen again in February is no
+    # duplicate in either month, and settles there; the duplicate within February still fails
+    monkeypatch.setattr("pipelines.quality.shortcuts.HASHES_PER_RUN", 1)
+    rows[205] = rows[205].replace("GL-2026-02-55,", "GL-2026-01-7,")
+    _load(con, paths, table, [GL, *rows], JAN, FEB)
+    validated.clear()
+    together = validate_table(con, table, JAN, FEB, AS_OF, ge)
+    assert [len(p) for p, dtype in validated if unique in p and dtype == "int64"] == [1, 1]
+    assert [_failing(v) for v in together] == [
+        {}, {"expect_column_values_to_be_unique(entry_id)": (FAILED, "error")}]
+    [february] = [o for o in together[1].outcomes if o.position == unique]
+    assert february.unexpected_count == 2
+
 
 def test_a_backfill_settles_row_counts_in_its_smallest_and_largest_months(
         con, paths, catalog, ge, monkeypatch):
@@ -421,6 +434,68 @@ def test_a_backfill_counts_nan_as_no_value_and_infinity_as_out_of_bounds(
         {"expect_column_values_to_be_between(rate)": (FAILED, "error")}]
 
 
+ROSTER = ("snapshot_date,employee_id,department,job_level,hire_date,termination_date,"
+          "termination_type,fte")
+
+
+def _roster_rows(month: Period, count: int) -> list[str]:
+    return [f"{month.last_day},E-{i},sales,manager,2020-01-01,"
+            + (f"{month.start.replace(day=1 + i % 28)},voluntary" if i % 9 == 0 else ",")
+            + ",1.0" for i in range(count)]
+
+
+def test_a_backfill_checks_bounds_by_the_months_dates_once_over_the_months(
+        con, paths, catalog, ge, monkeypatch):
+    """Bounds by a month's dates ({$PARAMETER: period_end}) are validated once over all the
+    months, as comparisons with each row's month dates; a roster taken before the month's end
+    in February and a leaver of an earlier month in March fail there, and only there, as alone;
+    a strict bound stays strict."""
+    table = catalog.table("hr.roster")
+    months = [JAN, FEB, Period(2026, 3)]
+    by_month_dates = []  # the rows of every GE run of an entry with a month's date as bound
+    run = ge.run
+
+    def recording(frame, entries, parameters, detail="SUMMARY"):
+        if any("$PARAMETER" in str(e.kwargs) and "as_of" not in str(e.kwargs)
+               for e in entries.values()):
+            by_month_dates.append(len(frame))
+        return run(frame, entries, parameters, detail)
+
+    monkeypatch.setattr(ge, "run", recording)
+    clean = [row for m in months for row in _roster_rows(m, 50)]
+    _load(con, paths, table, [ROSTER, *clean], months[0], months[-1])
+    assert all(not _failing(v) for v in validate_table(con, table, JAN, months[-1], AS_OF, ge))
+    assert by_month_dates == []  # none left as they are: all as comparisons, in one run
+
+    rows = list(clean)
+    rows[60] = rows[60].replace("2026-02-28,", "2026-02-27,", 1)
+    rows[110] = rows[110].replace(",,", ",2026-02-15,voluntary", 1)
+    _load(con, paths, table, [ROSTER, *rows], months[0], months[-1])
+    together = validate_table(con, table, JAN, months[-1], AS_OF, ge)
+    alone = [v for m in months for v in validate_table(con, table, m, m, AS_OF, ge)]
+    assert [_failing(v) for v in together] == [_failing(v) for v in alone] == [
+        {}, {"expect_column_values_to_be_between(snapshot_date)": (FAILED, "error")},
+        {"expect_column_values_to_be_between(termination_date)": (FAILED, "error")}]
+
+    def left_by(strict: bool) -> SourceTable:
+        return SourceTable(table.source, table.table.model_copy(update={"expectations": [
+            ExpectationEntry.model_validate({
+                "expectation": "expect_column_values_to_be_between", "severity": "error",
+                "kwargs": {"column": "termination_date",
+                           "min_value": {"$PARAMETER": "period_start"},
+                           "max_value": {"$PARAMETER": "next_period_start"},
+                           "strict_max": strict}})]}))
+
+    rows = list(clean)
+    rows[51] = rows[51].replace(",,", ",2026-03-01,voluntary", 1)  # February: the next month's
+    _load(con, paths, table, [ROSTER, *rows], months[0], months[-1])
+    for strict, failing in ((True, [{}, {"expect_column_values_to_be_between(termination_date)":
+                                         (FAILED, "error")}, {}]), (False, [{}, {}, {}])):
+        together = validate_table(con, left_by(strict), JAN, months[-1], AS_OF, ge)
+        alone = [v for m in months for v in validate_table(con, left_by(strict), m, m, AS_OF, ge)]
+        assert [_failing(v) for v in together] == [_failing(v) for v in alone] == failing
+
+
 def _custom_gl(base: SourceTable, columns: list, entries: list[dict]) -> SourceTable:
     from pipelines.catalog.models import Column
 
@@ -533,9 +608,9 @@ def test_memoised_expectation_configurations_give_ges_own_results(catalog, ge, m
     parameters; outside a run the property is GE's."""
     from great_expectations.expectations.expectation import Expectation
 
+    from pipelines.catalog.expectations import parameters
     from pipelines.quality import ge_runner
     from pipelines.quality.ge_runner import COMPLETE, SUMMARY
-    from pipelines.quality.validate import parameters
 
     table = catalog.table("finance.gl_entries")
     entries = {i: e for i, e in enumerate(table.table.expectations) if e.expectation}
@@ -605,7 +680,7 @@ def test_validations_on_two_threads_leave_ges_configuration_property_in_place(ca
 
     from great_expectations.expectations.expectation import Expectation
 
-    from pipelines.quality.validate import parameters
+    from pipelines.catalog.expectations import parameters
 
     original = Expectation.__dict__["configuration"]
     table = catalog.table("finance.gl_entries")

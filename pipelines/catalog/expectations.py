@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pipelines.periods import Period
 from pipelines.quality.ge_import import import_great_expectations
 
 # Values GE fills in for {$PARAMETER: ...} when a table's month is validated.
@@ -31,9 +33,19 @@ PARAMETERS = {
     "next_period_start": "the first day of the following month",
     "as_of": "when the validation runs (now): later dates are in the future",
 }
+# The PARAMETERS that change from month to month.
+MONTH_DATES = frozenset({"period_start", "period_end", "next_period_start"})
 COLUMN_ARGUMENTS = ("column", "column_A", "column_B")
 _NAME = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b(?!\s*[(=])")
 _GE_FUNCTIONS = {"now", "datetime", "timedelta", "abs", "trunc", "round", "sgn", "exp", "PI", "E"}
+
+
+def parameters(period: Period, as_of: datetime) -> dict:
+    """The value of each of PARAMETERS when `period` is validated at `as_of`."""
+    return {"period_start": datetime.combine(period.start, datetime.min.time()),
+            "period_end": datetime.combine(period.last_day, datetime.min.time()),
+            "next_period_start": datetime.combine(period.end, datetime.min.time()),
+            "as_of": as_of}
 
 
 class _Strict(BaseModel):

@@ -41,6 +41,19 @@ def needed_columns(table: SourceTable, leave_out: set[int] = frozenset()) -> lis
     return [name for name in declared if name in wanted]
 
 
+def month_runs(months: list[Period], counts: dict[str, int], limit: int) -> list[list[Period]]:
+    """The months in runs of consecutive months holding at most `limit` rows together (a month
+    with more, alone); `counts`: each month's rows."""
+    runs, rows = [[]], 0
+    for period in months:
+        if runs[-1] and rows + counts[period.key] > limit:
+            runs.append([])
+            rows = 0
+        runs[-1].append(period)
+        rows += counts[period.key]
+    return runs
+
+
 def month_key(code: int) -> str:
     """The 'YYYY-MM' of a PERIOD value."""
     return f"{int(code) // 12:04d}-{int(code) % 12 + 1:02d}"

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipelines.catalog.expectations import (
+    MONTH_DATES,
     ExpectationEntry,
     parameter_names,
     referenced_columns,
 )
 from pipelines.quality.ge_import import import_great_expectations
 
-PERIOD_PARAMETERS = {"period_start", "period_end", "next_period_start"}
 # Map expectations whose verdict on a row depends on other rows in a way a superset can hide.
 _NOT_ROW_LOCAL = {
     "expect_column_values_to_be_increasing", "expect_column_values_to_be_decreasing",
@@ -151,7 +151,7 @@ class GeValidator:
         mostly = entry.kwargs.get("mostly")
         return (mapped and entry.expectation not in _NOT_ROW_LOCAL
                 and (mostly is None or mostly >= 1)
-                and not parameter_names(entry.kwargs) & PERIOD_PARAMETERS)
+                and not parameter_names(entry.kwargs) & MONTH_DATES)
 
     def run(self, frame: pd.DataFrame, entries: dict[int, ExpectationEntry], parameters: dict,
             detail: str = SUMMARY) -> dict[int, GeResult]:

@@ -19,12 +19,13 @@ from datetime import datetime
 import pandas as pd
 
 from pipelines.catalog.catalog import SourceTable
-from pipelines.catalog.expectations import ExpectationEntry, referenced_columns
+from pipelines.catalog.expectations import ExpectationEntry, parameters, referenced_columns
 from pipelines.periods import Period, months_between
 from pipelines.quality.frames import (
     PERIOD,
     fetch_frame,
     month_key,
+    month_runs,
     needed_columns,
     row_counts,
     split_periods,
@@ -46,17 +47,9 @@ from pipelines.quality.outcomes import (
     json_safe,
 )
 from pipelines.quality.project_checks import month_stats, project_outcome, raw_column_types
-from pipelines.quality.shortcuts import passing, row_counts_between
+from pipelines.quality.shortcuts import pass_with_month_dates, passing, row_counts_between
 
 ROWS_PER_PASS = 1_500_000  # rows fetched together at most: bounds memory on long backfills
-
-
-def parameters(period: Period, as_of: datetime) -> dict:
-    """The values of {$PARAMETER: ...} for a month (see pipelines.catalog.expectations)."""
-    return {"period_start": datetime.combine(period.start, datetime.min.time()),
-            "period_end": datetime.combine(period.last_day, datetime.min.time()),
-            "next_period_start": datetime.combine(period.end, datetime.min.time()),
-            "as_of": as_of}
 
 
 def _sample(table: SourceTable, entry: ExpectationEntry, part: pd.DataFrame,
@@ -121,19 +114,6 @@ def _in_month(ge: GeValidator, table: SourceTable, todo: dict, period: Period,
     return {p: ge_outcome(table, p, todo[p], period.key, a, part) for p, a in answers.items()}
 
 
-def passes(months: list[Period], counts: dict[str, int]) -> list[list[Period]]:
-    """The months in runs of consecutive months of at most ROWS_PER_PASS rows together (a month
-    with more alone), for the passes that fetch the rows."""
-    runs, rows = [[]], 0
-    for period in months:
-        if runs[-1] and rows + counts[period.key] > ROWS_PER_PASS:
-            runs.append([])
-            rows = 0
-        runs[-1].append(period)
-        rows += counts[period.key]
-    return runs
-
-
 def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: datetime,
                    ge: GeValidator, rejected: dict[str, int] | None = None) -> list[TableVerdict]:
     """Run every expectation of `table` on each month first..last; one verdict per month.
@@ -152,16 +132,14 @@ def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: 
     whole = ({i: e for i, e in by_ge.items() if ge.decomposable(e)}
              if len(months) > 1 and sum(counts.values()) else {})
     params = parameters(first, as_of)
-    passed = (passing(con, ge, table, whole, first, last, params, sum(counts.values()), types)
-              if whole else set())
+    passed = passing(con, ge, table, whole, months, counts, params, types) if whole else set()
     counted = row_counts_between(ge, by_ge, row_counts(counts), params)
     settled = Settled(whole, passed, counted)
     verdicts = []
-    for run in passes(months, counts):
-        parts, again = _rows(con, ge, table, run, counts, as_of, settled)
+    for run in month_runs(months, counts, ROWS_PER_PASS):
+        rows = _rows(con, ge, table, run, counts, as_of, settled)
         for period in run:
-            outcomes = _month(ge, table, period, parts[period.key], again[period.key], as_of,
-                              settled, stats, types)
+            outcomes = _month(ge, table, period, rows, as_of, settled, stats, types)
             latest = stats[period.key].latest if period.key in stats else None
             lag = (period.last_day - latest.date()).days if latest else None
             verdicts.append(TableVerdict(
@@ -186,38 +164,53 @@ class Settled:
         return {i: e for i, e in by_ge.items() if i not in self.whole and i not in self.counted}
 
 
+@dataclass(frozen=True)
+class RunRows:
+    """A run of months' rows (`parts`, frames of their row counts when no entry needs them),
+    per month the entries of `whole` to validate again on its rows, and the month-by-month
+    entries shown to pass in every month of the run."""
+
+    parts: dict[str, pd.DataFrame]
+    again: dict[str, set[int]]
+    passed: set[int] = frozenset()
+
+
 def _rows(con, ge: GeValidator, table: SourceTable, run: list[Period], counts: dict[str, int],
-          as_of: datetime, settled: Settled) -> tuple[dict[str, pd.DataFrame], dict[str, set]]:
-    """The months' rows, fetched only if an entry still needs them (else frames of their row
-    counts), and per month the entries of `whole` to validate again on its rows."""
+          as_of: datetime, settled: Settled) -> RunRows:
+    """The run's rows, fetched only if an entry still needs them, and what they settle."""
     by_ge = {i: e for i, e in enumerate(table.table.expectations) if e.expectation}
     rest = {i: e for i, e in settled.whole.items() if i not in settled.passed}
+    monthly = settled.monthly(by_ge)
     freshness = any(e.check == "freshness" and e.kwargs.get("column")
                     for e in table.table.expectations)
-    if not (rest or settled.monthly(by_ge) or freshness):
-        return row_counts({p.key: counts[p.key] for p in run}), {p.key: set() for p in run}
+    if not (rest or monthly or freshness):
+        return RunRows(row_counts({p.key: counts[p.key] for p in run}),
+                       {p.key: set() for p in run})
     frame = fetch_frame(con, table,
                         needed_columns(table, leave_out=settled.passed | settled.counted),
                         run[0], run[-1])
     parts = split_periods(frame)
     parts = {p.key: parts.get(p.key, frame.iloc[0:0]) for p in run}
+    dated = pass_with_month_dates(ge, frame, monthly, as_of)
     if not rest or len(run) == 1:  # one month: validated on its own rows below
-        return parts, {p.key: set(rest) for p in run}
-    return parts, _across_months(ge, frame, rest, parts, parameters(run[0], as_of))
+        return RunRows(parts, {p.key: set(rest) for p in run}, dated)
+    return RunRows(parts, _across_months(ge, frame, rest, parts, parameters(run[0], as_of)),
+                   dated)
 
 
-def _month(ge: GeValidator, table: SourceTable, period: Period, part: pd.DataFrame,
-           again: set[int], as_of: datetime, settled: Settled, stats: dict,
-           types: dict[str, str]) -> dict[int, CheckOutcome]:
-    """Every outcome of one month: those settled over the range, the month-by-month entries
-    and those to validate `again` on its rows, and the project checks."""
+def _month(ge: GeValidator, table: SourceTable, period: Period, rows: RunRows, as_of: datetime,
+           settled: Settled, stats: dict, types: dict[str, str]) -> dict[int, CheckOutcome]:
+    """Every outcome of one month: those settled over the range or the run, the month-by-month
+    entries and those to validate again on its rows, and the project checks."""
     entries = dict(enumerate(table.table.expectations))
+    part, again = rows.parts[period.key], rows.again[period.key]
     outcomes = {p: CheckOutcome(period.key, p, entries[p], PASSED, None, 0, len(part))
                 for p in settled.whole if p not in again}
-    outcomes |= {p: CheckOutcome(period.key, p, entries[p], PASSED) for p in settled.counted}
+    outcomes |= {p: CheckOutcome(period.key, p, entries[p], PASSED)
+                 for p in settled.counted | rows.passed}
     by_ge = {i: e for i, e in entries.items() if e.expectation}
-    todo = settled.monthly(by_ge) | {i: entries[i] for i in again}
-    outcomes |= _in_month(ge, table, todo, period, part, as_of)
+    todo = {i: e for i, e in settled.monthly(by_ge).items() if i not in rows.passed}
+    outcomes |= _in_month(ge, table, todo | {i: entries[i] for i in again}, period, part, as_of)
     latest = stats[period.key].latest if period.key in stats else None
     for position, entry in entries.items():
         if entry.check:
