@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.catalog.catalog import SourceTable
-from pipelines.catalog.expectations import referenced_columns
+from pipelines.catalog.expectations import ExpectationEntry, referenced_columns
 from pipelines.ingest.raw_tables import qualified_name
 from pipelines.periods import Period
 from pipelines.warehouse.connection import quote_identifier
@@ -39,6 +39,12 @@ def needed_columns(table: SourceTable, leave_out: set[int] = frozenset()) -> lis
         if entry.check == "freshness" and entry.kwargs.get("column"):
             wanted.add(entry.kwargs["column"])
     return [name for name in declared if name in wanted]
+
+
+def reads_rows(entry: ExpectationEntry) -> bool:
+    """Whether GE needs the rows' values for the entry: not for one that names no column (a row
+    count), which a frame of row_counts serves."""
+    return bool(referenced_columns(entry)) or (entry.expectation or "").startswith(_TABLE_LEVEL)
 
 
 def month_runs(months: list[Period], counts: dict[str, int], limit: int) -> list[list[Period]]:
@@ -151,25 +157,29 @@ def fetch_extremes(con, table: SourceTable, columns: list[str], first: Period,
     smallest value, its largest, and a null if it holds one (else the smallest again), as
     fetch_frame would fetch them (the casts keep the order, so they are applied to the
     extremes). A NaN counts as the null it is to pandas. A column of a type outside
-    ORDERED_TYPES stands for its nulls only: any one of its values in place of the extremes."""
+    ORDERED_TYPES stands for its nulls only: any one of its values in place of the extremes.
+    Nulls are counted (count(*) against count(column)), which DuckDB can answer from its
+    statistics without reading the values."""
     kinds = {c.name: c.type for c in table.table.columns}
+    source, span = qualified_name(table), _span(first, last)
     aggregates, rows = [], ([], [], [])
     for i, name in enumerate(columns):
-        quoted = quote_identifier(name)
-        cast = _cast(table, name)
+        quoted, cast = quote_identifier(name), _cast(table, name)
+        missing = f"count(*) > count({quoted})"
         if kinds[name] == "double":
-            missing = f"{quoted} is null or isnan({quoted})"
-            low, high = (f"{f}({quoted}) filter (where not ({missing}))" for f in ("min", "max"))
+            missing += f" or bool_or(isnan({quoted}))"
+            low, high = (f"{f}({quoted}) filter (where not isnan({quoted}))"
+                         for f in ("min", "max"))
         elif kinds[name] in ORDERED_TYPES:
-            missing, low, high = f"{quoted} is null", f"min({quoted})", f"max({quoted})"
+            low, high = f"min({quoted})", f"max({quoted})"
         else:
-            missing, low, high = f"{quoted} is null", f"any_value({quoted})", f"any_value({quoted})"
-        aggregates += [f"{low} as low{i}", f"{high} as high{i}", f"bool_or({missing}) as null{i}"]
+            low = high = (f"(select {quoted} from {source} where {span} and {quoted} is not null "
+                          "limit 1)")
+        aggregates += [f"{low} as low{i}", f"{high} as high{i}", f"({missing}) as null{i}"]
         rows[0].append(f"low{i}{cast} as {quoted}")
         rows[1].append(f"high{i}{cast} as {quoted}")
         rows[2].append(f"(case when null{i} then null else low{i} end){cast} as {quoted}")
-    sql = (f"with span as (select {', '.join(aggregates)} from {qualified_name(table)} "
-           f"where {_span(first, last)}) "
+    sql = (f"with span as (select {', '.join(aggregates)} from {source} where {span}) "
            + " union all ".join(f"select {', '.join(r)} from span" for r in rows))
     return _to_pandas(con.sql(sql))
 

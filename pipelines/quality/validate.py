@@ -27,6 +27,7 @@ from pipelines.quality.frames import (
     month_key,
     month_runs,
     needed_columns,
+    reads_rows,
     row_counts,
     split_periods,
 )
@@ -130,7 +131,7 @@ def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: 
     entries = dict(enumerate(table.table.expectations))
     by_ge = {i: e for i, e in entries.items() if e.expectation}
     whole = ({i: e for i, e in by_ge.items() if ge.decomposable(e)}
-             if len(months) > 1 and sum(counts.values()) else {})
+             if sum(counts.values()) else {})
     params = parameters(first, as_of)
     passed = passing(con, ge, table, whole, months, counts, params, types) if whole else set()
     counted = row_counts_between(ge, by_ge, row_counts(counts), params)
@@ -183,7 +184,7 @@ def _rows(con, ge: GeValidator, table: SourceTable, run: list[Period], counts: d
     monthly = settled.monthly(by_ge)
     freshness = any(e.check == "freshness" and e.kwargs.get("column")
                     for e in table.table.expectations)
-    if not (rest or monthly or freshness):
+    if not (rest or any(reads_rows(e) for e in monthly.values()) or freshness):
         return RunRows(row_counts({p.key: counts[p.key] for p in run}),
                        {p.key: set() for p in run})
     frame = fetch_frame(con, table,
