@@ -1,14 +1,15 @@
 """Validate a source table's months: every expectation of the catalog, one outcome per month.
 
-Great Expectations validates each month's rows as a DataFrame. A run over many months (a
-backfill) first validates the row-by-row expectations once over all the months' rows: an
-expectation that passes there passes in every month, and one that fails is validated again only
-in the months holding its unexpected rows, so every month gets exactly the verdict it would get
-alone. Expectations about a month as a whole (row counts, a month's dates as parameters) are
-validated month by month. Before that pass over many months, shortcuts
-(pipelines.quality.shortcuts) show some entries to pass on far fewer rows: a column's uniqueness
-on hashes of its values, a check of text columns on their distinct values, row-count bounds in
-the smallest and largest months. The columns only such entries name are then not fetched.
+Great Expectations validates each month's rows as a DataFrame, and every month gets exactly the
+verdict it would get alone, however many months one call covers. Over several months (a
+backfill), the shortcuts (pipelines.quality.shortcuts) first show entries to pass in every month
+on far fewer rows: uniqueness on value hashes, text columns on their distinct values, bounds and
+nulls on each column's extremes, column comparisons on their closest rows, row counts in the
+smallest and largest months. Only what is left needs the rows, fetched in runs of at most
+ROWS_PER_PASS rows (none at all when nothing is left): the row-by-row expectations are validated
+once over a run's months and again only in the months holding their unexpected rows; bounds by
+a month's dates once over the run, as comparisons with each row's month dates; the rest (a
+month's row count against bounds with parameters, say) month by month.
 """
 
 from __future__ import annotations
@@ -140,8 +141,8 @@ def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: 
     for run in month_runs(months, counts, ROWS_PER_PASS):
         rows = _rows(con, ge, table, run, counts, as_of, settled)
         for period in run:
-            outcomes = _month(ge, table, period, rows, as_of, settled, stats, types)
             latest = stats[period.key].latest if period.key in stats else None
+            outcomes = _month(ge, table, period, rows, as_of, settled, stats, types, latest)
             lag = (period.last_day - latest.date()).days if latest else None
             verdicts.append(TableVerdict(
                 period.key, table.key, counts[period.key],
@@ -200,9 +201,11 @@ def _rows(con, ge: GeValidator, table: SourceTable, run: list[Period], counts: d
 
 
 def _month(ge: GeValidator, table: SourceTable, period: Period, rows: RunRows, as_of: datetime,
-           settled: Settled, stats: dict, types: dict[str, str]) -> dict[int, CheckOutcome]:
+           settled: Settled, stats: dict, types: dict[str, str],
+           latest: datetime | None) -> dict[int, CheckOutcome]:
     """Every outcome of one month: those settled over the range or the run, the month-by-month
-    entries and those to validate again on its rows, and the project checks."""
+    entries and those to validate again on its rows, and the project checks (`latest`: the
+    month's latest date)."""
     entries = dict(enumerate(table.table.expectations))
     part, again = rows.parts[period.key], rows.again[period.key]
     outcomes = {p: CheckOutcome(period.key, p, entries[p], PASSED, None, 0, len(part))
@@ -212,7 +215,6 @@ def _month(ge: GeValidator, table: SourceTable, period: Period, rows: RunRows, a
     by_ge = {i: e for i, e in entries.items() if e.expectation}
     todo = {i: e for i, e in settled.monthly(by_ge).items() if i not in rows.passed}
     outcomes |= _in_month(ge, table, todo | {i: entries[i] for i in again}, period, part, as_of)
-    latest = stats[period.key].latest if period.key in stats else None
     for position, entry in entries.items():
         if entry.check:
             column = entry.kwargs.get("column")
