@@ -136,7 +136,8 @@ def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: 
     params = parameters(first, as_of)
     passed = passing(con, ge, table, whole, months, counts, params, types) if whole else set()
     counted = row_counts_between(ge, by_ge, row_counts(counts), params)
-    settled = Settled(whole, passed, counted)
+    monthly = {i: e for i, e in by_ge.items() if i not in whole and i not in counted}
+    settled = Settled(whole, passed, counted, monthly)
     verdicts = []
     for run in month_runs(months, counts, ROWS_PER_PASS):
         rows = _rows(con, ge, table, run, counts, as_of, settled)
@@ -155,15 +156,13 @@ def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: 
 class Settled:
     """What the whole range settles: `whole`, the entries validated over many months at once;
     `passed`, those of them a shortcut showed to pass; `counted`, the row counts shown to pass
-    in every month (pipelines.quality.shortcuts)."""
+    in every month (pipelines.quality.shortcuts); `monthly`, the GE entries left to validate
+    month by month."""
 
     whole: dict[int, ExpectationEntry]
     passed: set[int]
     counted: set[int]
-
-    def monthly(self, by_ge: dict) -> dict[int, ExpectationEntry]:
-        """The entries validated month by month."""
-        return {i: e for i, e in by_ge.items() if i not in self.whole and i not in self.counted}
+    monthly: dict[int, ExpectationEntry]
 
 
 @dataclass(frozen=True)
@@ -180,12 +179,10 @@ class RunRows:
 def _rows(con, ge: GeValidator, table: SourceTable, run: list[Period], counts: dict[str, int],
           as_of: datetime, settled: Settled) -> RunRows:
     """The run's rows, fetched only if an entry still needs them, and what they settle."""
-    by_ge = {i: e for i, e in enumerate(table.table.expectations) if e.expectation}
     rest = {i: e for i, e in settled.whole.items() if i not in settled.passed}
-    monthly = settled.monthly(by_ge)
     freshness = any(e.check == "freshness" and e.kwargs.get("column")
                     for e in table.table.expectations)
-    if not (rest or any(reads_rows(e) for e in monthly.values()) or freshness):
+    if not (rest or any(reads_rows(e) for e in settled.monthly.values()) or freshness):
         return RunRows(row_counts({p.key: counts[p.key] for p in run}),
                        {p.key: set() for p in run})
     frame = fetch_frame(con, table,
@@ -193,7 +190,7 @@ def _rows(con, ge: GeValidator, table: SourceTable, run: list[Period], counts: d
                         run[0], run[-1])
     parts = split_periods(frame)
     parts = {p.key: parts.get(p.key, frame.iloc[0:0]) for p in run}
-    dated = pass_with_month_dates(ge, frame, monthly, as_of)
+    dated = pass_with_month_dates(ge, frame, settled.monthly, as_of)
     if not rest or len(run) == 1:  # one month: validated on its own rows below
         return RunRows(parts, {p.key: set(rest) for p in run}, dated)
     return RunRows(parts, _across_months(ge, frame, rest, parts, parameters(run[0], as_of)),
@@ -212,8 +209,7 @@ def _month(ge: GeValidator, table: SourceTable, period: Period, rows: RunRows, a
                 for p in settled.whole if p not in again}
     outcomes |= {p: CheckOutcome(period.key, p, entries[p], PASSED)
                  for p in settled.counted | rows.passed}
-    by_ge = {i: e for i, e in entries.items() if e.expectation}
-    todo = {i: e for i, e in settled.monthly(by_ge).items() if i not in rows.passed}
+    todo = {i: e for i, e in settled.monthly.items() if i not in rows.passed}
     outcomes |= _in_month(ge, table, todo | {i: entries[i] for i in again}, period, part, as_of)
     for position, entry in entries.items():
         if entry.check:
