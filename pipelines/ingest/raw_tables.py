@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipelines.catalog.catalog import SourceTable
+from pipelines.ingest.load_failures import clear_failures
 from pipelines.periods import Period, months_between
 from pipelines.warehouse.connection import quote_identifier, transaction
 
@@ -33,7 +34,14 @@ def raw_typed_columns(table: SourceTable, kept: list[tuple[str, str]]) -> str:
 
 
 class SourceLoadError(RuntimeError):
-    """A source table could not be loaded; the message names the source, table and cause."""
+    """A source table could not be loaded; the message names the source, table and cause.
+
+    `periods`: the months (YYYY-MM) the failure blocks; None blocks every month of the load.
+    """
+
+    def __init__(self, message: str, periods: tuple[str, ...] | None = None):
+        super().__init__(message)
+        self.periods = periods
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ class LoadResult:
     extra_columns: tuple[str, ...] = ()
     unkept_columns: tuple[str, ...] = ()  # added columns whose names cannot be warehouse columns
     rejected_by_period: dict[str, int] = field(default_factory=dict)  # rows left out, per month
+    # months of the range that were not replaced, with why (a broken file behind a glob)
+    failed_periods: dict[str, str] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
@@ -104,7 +114,9 @@ def replace_months(con, table: SourceTable, select_sql: str, params: dict, first
                 [first.start, last.start],
             ).fetchall()
         )
-        rows_by_period = {p.key: counts.get(p.key, 0) for p in months_between(first, last)}
+        months = months_between(first, last)
+        rows_by_period = {p.key: counts.get(p.key, 0) for p in months}
+        clear_failures(con, table.key, months)
         con.execute(
             "delete from meta.loads where table_key = ? and period >= ? and period <= ?",
             [table.key, first.start, last.start],

@@ -15,6 +15,18 @@ create table if not exists meta.loads (
     primary key (period, table_key)
 );
 
+-- A source table whose load failed for a month (pipelines/ingest/load_failures.py). The month
+-- keeps the rows of its last good load, but every KPI reading the table is withheld for that
+-- month until a later load of the month succeeds (which deletes the row).
+create table if not exists meta.load_failures (
+    period date not null,
+    table_key varchar not null,
+    message varchar not null,  -- one line: source, table, file and line where known, the cause
+    run_id varchar not null,
+    failed_at timestamp not null,
+    primary key (period, table_key)
+);
+
 create table if not exists kpi.kpi_values (
     period date not null,
     kpi_id varchar not null,
