@@ -214,7 +214,7 @@ def cmd_check(args, paths: RuntimePaths) -> int:
 
 def cmd_status(args, paths: RuntimePaths) -> int:
     """Print what is loaded, computed, scored, rendered and sent per month."""
-    from pipelines.status import month_statuses
+    from pipelines.status import month_statuses, status_lines
     from pipelines.warehouse.connection import connect
 
     last = _period_in_range(args.end, paths)
@@ -226,15 +226,7 @@ def cmd_status(args, paths: RuntimePaths) -> int:
         rows = month_statuses(con, first, last)
     finally:
         con.close()
-    print(f"{'month':<8} {'tables':>6} {'rows':>10} {'KPIs':>7} {'withheld':>8} "
-          f"{'overall':>13} {'rendered':>16} {'sent':>4}")
-    for r in rows:
-        overall = (
-            f"{r.overall_score:.2f} {r.overall_status}" if r.overall_score is not None else "—"
-        )
-        kpis = f"{r.kpis_with_value}/{r.kpis_total}" if r.kpis_total else "—"
-        print(f"{r.period:<8} {r.tables_loaded:>6} {r.rows_loaded:>10,} {kpis:>7} "
-              f"{r.kpis_withheld:>8} {overall:>13} {r.rendered_at or '—':>16} {r.emails_sent:>4}")
+    print("\n".join(status_lines(rows)))
     return 0
 
 

@@ -24,6 +24,7 @@ from pipelines.catalog.models import Recipient, RecipientList
 from pipelines.delivery.summary import Completeness, off_track, perspective_names
 from pipelines.report.formatting import register_filters
 from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK, ScorecardReport
+from pipelines.report.provisional import provisional, provisional_marker
 
 # A plain ASCII address; the domain may be dotless (scorecard@localhost, the outbox's sender).
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
@@ -80,8 +81,12 @@ def template_environment(templates_dir: Path, locale: str = "en_US") -> jinja2.E
 
 
 def scorecard_subject(report: ScorecardReport, completeness: Completeness) -> str:
-    """'<organization> Balanced Scorecard — <period label>', marked when data is missing."""
+    """'<organization> Balanced Scorecard — <period label>', marked when data is missing: a
+    provisional month starts 'Provisional (82 % scored): ' (the share of what the list sees)."""
     subject = f"{report.organization} Balanced Scorecard \u2014 {report.period_label}"
+    marker = provisional_marker(provisional(report), report.locale)
+    if marker:
+        subject = f"{marker}: {subject}"
     if completeness.incomplete:
         subject += " (incomplete data)"
     return header_text(subject)
@@ -133,7 +138,7 @@ def scorecard_message(report: ScorecardReport, completeness: Completeness,
     shown = {k.id for k in flagged}
     context = {
         "report": report, "subject": subject, "completeness": completeness,
-        "off_track": flagged,
+        "off_track": flagged, "provisional": provisional(report),
         "highlights": [h for h in report.highlights if h.kpi.id not in shown][:HIGHLIGHT_LIMIT],
         "partial": bool(recipient_list.perspectives),
         "perspective_names": perspective_names(report), "attachment": attachment.filename,

@@ -58,17 +58,21 @@ def assess(report: ScorecardReport) -> Completeness:
 
 
 def for_list(report: ScorecardReport, recipient_list: RecipientList | None) -> ScorecardReport:
-    """The report as a list sees it: only its perspectives (all when it names none)."""
+    """The report as a list sees it: only its perspectives (all when it names none), and only
+    the failed loads of tables their KPIs read (so its provisional share is of what it sees)."""
     if recipient_list is None or not recipient_list.perspectives:
         return report
     wanted = set(recipient_list.perspectives)
     perspectives = tuple(p for p in report.perspectives if p.id in wanted)
-    ids = {k.id for p in perspectives for o in p.objectives for k in o.kpis}
+    kpis = [k for p in perspectives for o in p.objectives for k in o.kpis]
+    ids = {k.id for k in kpis}
+    tables = {t for k in kpis for t in k.tables}
     objective_names = {o.name for p in perspectives for o in p.objectives}
     return replace(
         report,
         perspectives=perspectives,
         withheld=tuple(k for k in report.withheld if k.id in ids),
+        load_failures=tuple(t for t in report.load_failures if t in tables),
         highlights=tuple(h for h in report.highlights if h.kpi.id in ids),
         initiatives=tuple(i for i in report.initiatives
                           if any(name in objective_names for name in i.objectives)),

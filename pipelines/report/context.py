@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipelines.catalog.catalog import Catalog
-from pipelines.catalog.models import Kpi
+from pipelines.catalog.models import Kpi, weight_at
+from pipelines.ingest.load_failures import failed_loads
 from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.quality.appendix import with_quality
 from pipelines.report.model import (
@@ -65,26 +66,30 @@ def _commentary(catalog: Catalog, kpi: Kpi, period: Period, status: str) -> dict
     }
 
 
-def _loaded_months(con, first: Period, last: Period) -> set[tuple[str, str]]:
-    """(table key, 'YYYY-MM') of every month of first..last that a load has written."""
-    return set(con.execute(
-        "select table_key, strftime(period, '%Y-%m') from meta.loads "
-        "where period >= ? and period <= ?", [first.start, last.start]).fetchall())
+def _loaded_months(con, first: Period, last: Period) -> dict[tuple[str, str], int]:
+    """The rows of every (table key, 'YYYY-MM') of first..last that a load has written and
+    whose latest load did not fail (meta.load_failures)."""
+    return {(table, month): rows for table, month, rows in con.execute(
+        "select l.table_key, strftime(l.period, '%Y-%m'), l.rows_loaded from meta.loads l "
+        "anti join meta.load_failures f using (period, table_key) "
+        "where l.period >= ? and l.period <= ?", [first.start, last.start]).fetchall()}
 
 
 def _ytd_coverage(catalog: Catalog, kpi: Kpi, months: list[Period],
-                  loaded: set[tuple[str, str]]) -> dict:
-    """How many months of the year to date were loaded for every table the KPI reads: a KPI
-    whose source came later has a year to date of fewer months, and the report says so."""
+                  loaded: dict[tuple[str, str], int]) -> dict:
+    """How many months of the year to date hold rows of every table the KPI reads (a table
+    in its empty_means_zero: loaded at all): a KPI whose source came later, or a month without
+    data or with a failed load, gives a year to date of fewer months, and the report says so."""
     tables = catalog.kpi_tables.get(kpi.id, ())
     if not tables:
         return {}
-    covered = sum(all((t, m.key) in loaded for t in tables) for m in months)
+    covered = sum(all(loaded.get((t, m.key), 0) > 0 or ((t, m.key) in loaded
+                          and t in kpi.empty_means_zero) for t in tables) for m in months)
     return {"ytd_months": len(months), "ytd_months_loaded": covered}
 
 
 def _kpi_line(catalog: Catalog, kpi: Kpi, period: Period, values: dict, scores: dict,
-              history: dict, previous: dict, loaded: set[tuple[str, str]]) -> KpiLine:
+              history: dict, previous: dict, loaded: dict[tuple[str, str], int]) -> KpiLine:
     v, s, before = values.get(kpi.id, {}), scores.get(kpi.id, {}), previous.get(kpi.id, {})
     year_start = fiscal_year_start(period, catalog.organization.fiscal_year_start_month)
 
@@ -119,6 +124,15 @@ def _coverage(row: dict) -> Coverage:
                     row["total_weight"])
 
 
+def _failed_tables(con, period: Period) -> tuple[str, ...]:
+    """The source tables whose load failed for the period (none in a warehouse made before
+    meta.load_failures existed)."""
+    present = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'meta' and table_name = 'load_failures'").fetchone()[0]
+    return tuple(f.table_key for f in failed_loads(con, period, period)) if present else ()
+
+
 def build_report(con, catalog: Catalog, period: Period, run_id: str) -> ScorecardReport:
     """The scorecard of `period` as stored in the warehouse."""
     key = [period.start]
@@ -150,6 +164,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 kpis=tuple(_kpi_line(catalog, k, period, values, scores, history, previous_kpis,
                                      loaded)
                            for k in catalog.kpis_of(o.id, period)),
+                weight=weight_at(o.weight, period),
             )
             for o in p.objectives
         )
@@ -157,7 +172,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         perspectives.append(PerspectiveLine(
             id=p.id, name=p.name, score=node["score"], status=node["status"],
             previous_score=previous.get(("perspective", p.id)), coverage=_coverage(node),
-            objectives=objectives,
+            objectives=objectives, weight=weight_at(p.weight, period),
         ))
     overall = nodes[("overall", "overall")]
     sources = tuple(
@@ -174,6 +189,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         previous_overall_score=previous.get(("overall", "overall")), coverage=_coverage(overall),
         perspectives=tuple(perspectives), run_id=run_id, generated_at=datetime.now(),
         catalog_version=catalog.version, sources=sources,
+        load_failures=_failed_tables(con, period),
     )
     kpis = report.kpis()
     return with_quality(con, catalog, period, ScorecardReport(**{

@@ -277,10 +277,12 @@ def register_filters(env: Any, locale: str = "en_US") -> None:
 
     from pipelines.report import labels
     from pipelines.report.charts import progress_bar_svg, score_bar_svg, sparkline_svg
+    from pipelines.report.provisional import provisional_note
     from pipelines.report.trend_chart import trend_chart_svg
 
     locale_style(locale)  # fail early on an unsupported locale
     env.filters.update(_locale_bound(locale))
+    env.filters["provisional_note"] = partial(provisional_note, locale=locale)
     env.filters.update(
         {
             "change_direction": change_direction,

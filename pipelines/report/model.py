@@ -124,6 +124,20 @@ class ObjectiveLine:
     status: str
     coverage: Coverage
     kpis: tuple[KpiLine, ...]
+    weight: float = 1.0  # its weight in its perspective this period (catalog)
+
+    @property
+    def withheld_count(self) -> int:
+        """How many of its KPIs are withheld this month."""
+        return sum(k.status == WITHHELD for k in self.kpis)
+
+    @property
+    def map_status(self) -> str:
+        """The status the strategy map shows: withheld when every KPI is withheld (the roll-up
+        stores that as no data), else the rolled-up status."""
+        if self.kpis and self.withheld_count == len(self.kpis):
+            return WITHHELD
+        return self.status
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,7 @@ class PerspectiveLine:
     previous_score: float | None
     coverage: Coverage
     objectives: tuple[ObjectiveLine, ...]
+    weight: float = 1.0  # its weight in the overall score this period (catalog)
 
 
 @dataclass(frozen=True)
@@ -255,6 +270,7 @@ class ScorecardReport:
     quality_warnings: tuple[str, ...] = ()  # warning-level check failures ('table: check ...')
     data_complete: bool = True  # False: the month's data is incomplete; do not send as final
     incomplete_reasons: tuple[str, ...] = ()  # why it is incomplete, one sentence each
+    load_failures: tuple[str, ...] = ()  # source tables whose load failed for the month
 
     def kpis(self) -> list[KpiLine]:
         """All KPIs in catalog order."""

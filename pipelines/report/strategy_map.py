@@ -14,7 +14,7 @@ from html import escape
 
 from pipelines.report import palette
 from pipelines.report.formatting import format_score, status_label, status_symbol
-from pipelines.report.model import ObjectiveLine, PerspectiveLine, ScorecardReport
+from pipelines.report.model import WITHHELD, ObjectiveLine, PerspectiveLine, ScorecardReport
 from pipelines.report.strategy_layout import Arrow, MapLayout, MapSettings, Rect, layout_map
 from pipelines.report.textfit import wrap
 
@@ -37,9 +37,20 @@ def _text(x: float, y: float, content: str, size: float, fill: str, *, bold: boo
             f' text-anchor="{anchor}"{weight}>{escape(content)}</text>')
 
 
+def _status_line(objective: ObjectiveLine, locale: str) -> str:
+    """'● On track · 7.2'; a withheld objective has no score to show: '⊘ Withheld'."""
+    status = objective.map_status
+    label = f"{status_symbol(status)} {status_label(status)}"
+    if status == WITHHELD:
+        return label
+    return f"{label} \u00b7 {format_score(objective.score, locale)}"
+
+
 def _box(objective: ObjectiveLine, rect: Rect, locale: str) -> str:
-    """One objective: a tinted box with a status stripe, its name and its status in words."""
-    status = objective.status
+    """One objective: a tinted box with a status stripe, its name and its status in words; an
+    objective with some KPIs withheld says how many, above its status."""
+    status = objective.map_status
+    partial = status != WITHHELD and objective.withheld_count > 0
     parts = [
         f'<g class="objective-box"><rect x="{_attr(rect.x)}" y="{_attr(rect.y)}"'
         f' width="{_attr(rect.w)}" height="{_attr(rect.h)}" rx="3" fill="{palette.tint(status)}"'
@@ -48,13 +59,17 @@ def _box(objective: ObjectiveLine, rect: Rect, locale: str) -> str:
         f' fill="{palette.mark(status)}"/>',
     ]
     inner = rect.w - 12
-    for i, line in enumerate(wrap(objective.name, inner, NAME_SIZE, 3, bold=True)):
+    for i, line in enumerate(wrap(objective.name, inner, NAME_SIZE, 2 if partial else 3,
+                                  bold=True)):
         parts.append(_text(rect.x + 8, rect.y + 11 + i * LINE, line, NAME_SIZE, palette.INK,
                            bold=True))
-    score = format_score(objective.score, locale)
-    label = f"{status_symbol(status)} {status_label(status)}"
-    status_line = wrap(f"{label} \u00b7 {score}", inner, 6.6, 1)[0]
-    parts.append(_text(rect.x + 8, rect.y + rect.h - 5.5, status_line, 6.6,
+    if partial:
+        note = (f"{status_symbol(WITHHELD)} {objective.withheld_count} of "
+                f"{len(objective.kpis)} KPIs withheld")
+        parts.append(_text(rect.x + 8, rect.y + rect.h - 14, wrap(note, inner, 6.2, 1)[0], 6.2,
+                           palette.text(WITHHELD)))
+    parts.append(_text(rect.x + 8, rect.y + rect.h - 5.5,
+                       wrap(_status_line(objective, locale), inner, 6.6, 1)[0], 6.6,
                        palette.text(status), bold=True))
     parts.append("</g>")
     return "".join(parts)

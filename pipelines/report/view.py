@@ -14,7 +14,16 @@ from typing import Any
 from markupsafe import Markup
 
 from pipelines.report.formatting import STATUS_LABELS
-from pipelines.report.model import AT_RISK, OFF_TRACK, KpiLine, ScorecardReport
+from pipelines.report.model import (
+    AT_RISK,
+    NO_DATA,
+    OFF_TRACK,
+    ON_TRACK,
+    WITHHELD,
+    KpiLine,
+    ScorecardReport,
+)
+from pipelines.report.provisional import provisional
 from pipelines.report.strategy_map import strategy_map_svg
 
 # CSS page sizes by the catalog's report.page_size.
@@ -74,6 +83,13 @@ def contents(report: ScorecardReport, details: list[KpiLine]) -> list[dict[str, 
     return entries
 
 
+def map_legend(report: ScorecardReport) -> list[str]:
+    """The statuses the strategy map's legend names: withheld too when an objective shows it."""
+    legend = [ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA]
+    objectives = [o for p in report.perspectives for o in p.objectives]
+    return legend + [WITHHELD] if any(o.withheld_count for o in objectives) else legend
+
+
 def template_context(report: ScorecardReport, assets_dir: Path, locale: str) -> dict[str, Any]:
     """Everything the scorecard templates read."""
     kpis = report.kpis()
@@ -94,6 +110,8 @@ def template_context(report: ScorecardReport, assets_dir: Path, locale: str) -> 
         "late_more": max(0, len(late) - LATE_SHOWN),
         "at_risk_initiatives": sum(i.at_risk for i in report.initiatives),
         "strategy_map": Markup(strategy_map_svg(report)),  # noqa: S704 - escapes its text
+        "map_legend": map_legend(report),
+        "provisional": provisional(report),
         "detail_kpis": details,
         "detail_ids": {k.id for k in details},
         "kpi_places": kpi_places(report),
