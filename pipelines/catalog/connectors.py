@@ -1,7 +1,8 @@
 """The catalog's connector settings of database and HTTP API sources (the `connector:` block).
 
 Only names of environment variables appear here, never secrets: the values are read by the
-connection resources (pipelines/defs/connectors.py) through Dagster's EnvVar at run time.
+connection resources (pipelines/defs/connectors.py) through Dagster's EnvVar at run time, and a
+variable that is not set fails only its source's tables (see `secret_fields`).
 """
 
 from __future__ import annotations
@@ -105,7 +106,19 @@ class BasicAuth(_Strict):
 Auth = Annotated[BearerAuth | ApiKeyAuth | BasicAuth, Field(discriminator="type")]
 
 
-class PageNumberPages(_Strict):
+class _Budgeted(_Strict):
+    """The budget of one load's pagination: it stops (and fails) at the first limit reached."""
+
+    max_pages: int = Field(default=10_000, ge=1, description="Most pages one load fetches.")
+    max_records: int = Field(default=1_000_000, ge=1,
+                             description="Most records one load fetches.")
+    max_seconds: float = Field(
+        default=300, gt=0,
+        description="Most seconds one load spends paging (checked before each further page).",
+    )
+
+
+class PageNumberPages(_Budgeted):
     """?page=1,2,3... until a page comes back empty (or total_pages_path says it was the last)."""
 
     style: Literal["page_number"]
@@ -114,10 +127,9 @@ class PageNumberPages(_Strict):
     page_size: int = Field(default=100, ge=1)
     first_page: int = Field(default=1, ge=0)
     total_pages_path: JsonPath | None = None
-    max_pages: int = Field(default=10_000, ge=1)
 
 
-class OffsetPages(_Strict):
+class OffsetPages(_Budgeted):
     """?offset=0&limit=N, then offset+N... until a page comes back empty (or past total_path)."""
 
     style: Literal["offset"]
@@ -125,10 +137,9 @@ class OffsetPages(_Strict):
     limit_param: str = "limit"
     limit: int = Field(default=100, ge=1)
     total_path: JsonPath | None = None
-    max_pages: int = Field(default=10_000, ge=1)
 
 
-class CursorPages(_Strict):
+class CursorPages(_Budgeted):
     """The response names the next cursor (at cursor_path), sent back as cursor_param."""
 
     style: Literal["cursor"]
@@ -136,17 +147,15 @@ class CursorPages(_Strict):
     cursor_path: JsonPath
     page_size_param: str | None = None
     page_size: int = Field(default=100, ge=1)
-    max_pages: int = Field(default=10_000, ge=1)
 
 
-class NextLinkPages(_Strict):
+class NextLinkPages(_Budgeted):
     """The response links the next page: at next_path in the body, or in a Link: rel=next header."""
 
     style: Literal["next_link"]
     next_path: JsonPath | None = Field(
         default=None, description="Where the next page's URL is in the body; none: the Link header."
     )
-    max_pages: int = Field(default=10_000, ge=1)
 
 
 class SinglePage(_Strict):
@@ -197,17 +206,32 @@ class HttpApiConnector(_Strict):
         return self
 
 
+# The connection resource's field, the connector's setting naming its variable, what it holds.
+_SECRET_FIELDS = {
+    "postgres": [("url", "url_env", "the connection URL"),
+                 ("password", "password_env", "the password")],
+    "http_api": [("base_url", "base_url_env", "the base URL"), ("token", "token_env", "the token"),
+                 ("api_key", "key_env", "the API key"),
+                 ("username", "username_env", "the user name"),
+                 ("password", "password_env", "the password")],
+}
+
+
+def secret_fields(connector) -> dict[str, tuple[str, str]]:
+    """The environment variables a connector reads, by the resource field each one fills:
+    field -> (variable, what it holds), in the order they are documented."""
+    places = [connector, getattr(connector, "auth", None)]
+    found = {}
+    for field, setting, what in _SECRET_FIELDS.get(connector.kind, ()):
+        name = next((getattr(p, setting) for p in places if getattr(p, setting, None)), None)
+        if name:
+            found[field] = (name, what)
+    return found
+
+
 def secret_env_names(connector) -> list[str]:
     """The environment variables a connector reads, in the order they are documented."""
-    names = []
-    if isinstance(connector, PostgresConnector):
-        names = [connector.url_env, connector.password_env]
-    elif isinstance(connector, HttpApiConnector):
-        auth = connector.auth
-        names = [connector.base_url_env]
-        names += [getattr(auth, f, None) for f in ("token_env", "key_env", "username_env",
-                                                     "password_env")]
-    return [n for n in names if n]
+    return [name for name, _ in secret_fields(connector).values()]
 
 
 _TABLE_SETTINGS = {
@@ -247,7 +271,7 @@ def connector_problems(sources, sql_root, environ) -> tuple[list[str], list[str]
     """(errors, warnings) of the sources' connectors: missing query files, unset variables.
 
     An unset variable is a warning, not an error: `scorecard check` may run where the secrets are
-    not (CI); a run started without them stops at its start with Dagster naming the variable.
+    not (CI); in a run, the source's tables fail to load, naming the variable, and the rest goes on.
     """
     errors, warnings = [], []
     for source in sources:
@@ -258,5 +282,5 @@ def connector_problems(sources, sql_root, environ) -> tuple[list[str], list[str]
         for name in secret_env_names(source.connector):
             if not environ.get(name):
                 warnings.append(f"{where}: connector: the environment variable {name} is not set; "
-                                "runs of this source will not start until it is")
+                                "this source's tables will fail to load until it is")
     return errors, warnings

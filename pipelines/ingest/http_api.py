@@ -34,15 +34,17 @@ _BODY_CHARS = 200
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """Where the API is and its credentials (from the environment, through the resource)."""
+    """Where the API is and its credentials (from the environment, through the resource);
+    `origin` says where the base URL came from (for messages)."""
 
-    base_url: str
+    base_url: str | None
     token: str | None = None
     api_key: str | None = None
     username: str | None = None
     password: str | None = None
     timeout_seconds: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    origin: str = "base_url"
 
     def redactor(self) -> Redactor:
         """Masks every credential."""
@@ -89,7 +91,10 @@ def _client(connector: HttpApiConnector, settings: ApiSettings) -> tuple[httpx.C
     needed = {"bearer": settings.token, "api_key": settings.api_key,
               "basic": settings.password if settings.username else None}
     if spec is not None and not needed[spec.type]:
-        raise SourceLoadError(f"the {spec.type} credentials are not set")
+        raise SourceLoadError(f"the {spec.type} credentials are not set; nothing was loaded")
+    if not (settings.base_url or "").startswith(("http://", "https://")):
+        raise SourceLoadError(f"the base URL ({settings.origin}) is not an http:// or https:// "
+                              "URL; nothing was loaded")
     if spec is not None and spec.type == "bearer":
         headers["Authorization"] = f"Bearer {settings.token}"
     elif spec is not None and spec.type == "api_key" and spec.header:
@@ -169,9 +174,10 @@ def _stage_pages(stage: Stage, client: httpx.Client, connector: HttpApiConnector
     path = table.table.records_path if table.table.records_path is not None \
         else connector.records_path
     endpoint = table.table.endpoint.lstrip("/")
+    timestamps = {c.name for c in table.table.columns if c.type == "timestamp"}
     for records in pages(fetch, endpoint, _query(connector, table, first, last),
                          connector.pagination, path, client.base_url):
-        stage.append(json_batch(records, stage))
+        stage.append(json_batch(records, stage, timestamps))
 
 
 def load_api_table(con, table: SourceTable, first: Period, last: Period, run_id: str,
@@ -195,7 +201,7 @@ def load_api_table(con, table: SourceTable, first: Period, last: Period, run_id:
         message = redact(str(exc))
         kind = type(exc) if isinstance(exc, SourceLoadError) else SourceLoadError
         raise kind(message if message.startswith(where) else f"{where}: {message}") from None
-    except httpx.HTTPError as exc:  # e.g. an invalid URL
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # e.g. an invalid URL
         raise SourceLoadError(f"{where}: {redact(_describe(exc))}") from None
     except duckdb.Error as exc:  # e.g. two fields whose names differ only in case
         raise SourceLoadError(f"{where}: staging the records failed: {redact(exc)}") from None

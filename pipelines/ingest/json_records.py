@@ -3,11 +3,17 @@
 A JSON API has no schema, so each value is staged as text and the JSON type of every value is
 recorded per column ("integer", "float", "boolean", "text", "json", "null"). Drift checks compare
 those types with the catalog, and the raw table casts the text to the declared type.
+
+A value of a declared timestamp column that carries a UTC offset (`2026-06-03T10:00:00+02:00`,
+`...Z`) is converted to UTC first (`2026-06-03 08:00:00`): the warehouse's timestamps are UTC
+without a zone, and a cast would drop the offset. Values without an offset are kept as written.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
@@ -40,8 +46,22 @@ def json_text(value: object) -> str | None:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def json_batch(records: list[dict], stage: Stage) -> pa.Table:
-    """One page of records as a table of text columns; new columns are added to the stage."""
+def utc_text(value: str) -> str:
+    """An ISO 8601 timestamp with a UTC offset as UTC without one; any other text as it is."""
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "Z" if text.endswith("z") else text)
+    except ValueError:
+        return value  # not a timestamp Python reads: the cast check reports it, if it matters
+    if moment.tzinfo is None:
+        return value
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def json_batch(records: list[dict], stage: Stage, timestamps: Collection[str] = ()) -> pa.Table:
+    """One page of records as a table of text columns; new columns are added to the stage.
+
+    Text values of the `timestamps` columns (the declared timestamp columns) go to UTC."""
     names = list(dict.fromkeys(key for record in records for key in record))
     kinds: dict[str, set[str]] = {name: set() for name in names}
     columns: dict[str, list] = {name: [] for name in names}
@@ -50,6 +70,8 @@ def json_batch(records: list[dict], stage: Stage) -> pa.Table:
             value = record.get(name)
             kinds[name].add(json_kind(value))
             columns[name].append(json_text(value))
+    for name in set(timestamps) & set(names):
+        columns[name] = [utc_text(v) if isinstance(v, str) else v for v in columns[name]]
     stage.add_columns({name: "VARCHAR" for name in names})
     stage.note_families(kinds)
     return pa.table({name: pa.array(values, type=pa.string()) for name, values in columns.items()})

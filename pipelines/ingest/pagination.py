@@ -1,12 +1,14 @@
 """Walking a paginated JSON API: page number, offset, cursor and next-link styles; JSON paths.
 
 Pure of HTTP: each style calls `fetch(url, params)` -> (body, response) and yields the records of
-every page. Loops are bounded by the style's max_pages, and a cursor or link that repeats is an
-error rather than an endless loop.
+every page. A load's paging is bounded by the style's budget (max_pages, max_records, max_seconds:
+the first one reached stops it with an error naming it), and a cursor or next link that comes back
+a second time stops it at once: either way nothing of the load is kept.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -55,55 +57,106 @@ def records_at(body: Any, path: str) -> list[dict]:
     return records
 
 
+class _Budget:
+    """A load's pages, records and seconds so far, against its pagination's limits."""
+
+    def __init__(self, style, more: str):
+        self.style, self.more = style, more
+        self.pages = self.records = 0
+        self.started = time.monotonic()
+
+    def page(self, records: list[dict]) -> list[dict]:
+        """Count a fetched page."""
+        self.pages += 1
+        self.records += len(records)
+        return records
+
+    def next_page(self) -> None:
+        """Before a further page is fetched: stop when a limit is reached."""
+        style, elapsed = self.style, time.monotonic() - self.started
+        limits = [("max_seconds", elapsed, style.max_seconds), ("max_pages", self.pages,
+                  style.max_pages), ("max_records", self.records, style.max_records)]
+        hit = next(((name, limit) for name, used, limit in limits if used >= limit), None)
+        if hit is None:
+            return
+        took = f"{elapsed:.0f}" if elapsed >= 10 else f"{elapsed:.1f}"
+        raise PaginationError(
+            f"pagination stopped after {took} s / {self.pages} pages / {self.records} records, "
+            f"at its budget {hit[0]}: {hit[1]:g}; the API kept returning {self.more}; nothing "
+            f"was loaded (raise pagination.{hit[0]} if these months really hold more)")
+
+
+def _count(body: Any, path: str | None, setting: str) -> int | None:
+    """The whole number at `path` (a total), None when there is none."""
+    value = value_at(body, path) if path else None
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return int(value)
+    except (TypeError, ValueError):
+        raise PaginationError(f"{setting} {path!r} holds {str(value)[:40]!r}, not a number") \
+            from None
+
+
 def _page_numbers(fetch: Fetch, endpoint: str, params: dict, style: PageNumberPages,
                   path: str) -> Iterator[list[dict]]:
-    page = style.first_page
+    page, budget = style.first_page, _Budget(style, "full pages")
     size = {style.page_size_param: style.page_size} if style.page_size_param else {}
-    for _ in range(style.max_pages):
+    while True:
         body, _response = fetch(endpoint, {**params, **size, style.page_param: page})
-        records = records_at(body, path)
+        records = budget.page(records_at(body, path))
         if not records:
             return
         yield records
-        total = value_at(body, style.total_pages_path) if style.total_pages_path else None
-        if total is not None and page - style.first_page + 1 >= int(total):
+        total = _count(body, style.total_pages_path, "total_pages_path")
+        if total is not None and page - style.first_page + 1 >= total:
             return
         page += 1
-    raise PaginationError(f"more than max_pages={style.max_pages} pages")
+        budget.next_page()
 
 
 def _offsets(fetch: Fetch, endpoint: str, params: dict, style: OffsetPages,
              path: str) -> Iterator[list[dict]]:
-    offset = 0
-    for _ in range(style.max_pages):
+    offset, budget = 0, _Budget(style, "more records")
+    while True:
         body, _response = fetch(endpoint, {**params, style.offset_param: offset,
                                            style.limit_param: style.limit})
-        records = records_at(body, path)
+        records = budget.page(records_at(body, path))
         if not records:
             return
         yield records
         offset += len(records)  # what the server sent, in case it caps the limit
-        total = value_at(body, style.total_path) if style.total_path else None
-        if total is not None and offset >= int(total):
+        total = _count(body, style.total_path, "total_path")
+        if total is not None and offset >= total:
             return
-    raise PaginationError(f"more than max_pages={style.max_pages} pages")
+        budget.next_page()
+
+
+def _loops(what: str, page: int) -> PaginationError:
+    return PaginationError(f"the API returned {what} a second time, on page {page}: its "
+                           "pagination loops; stopped at once, nothing was loaded")
 
 
 def _cursors(fetch: Fetch, endpoint: str, params: dict, style: CursorPages,
              path: str) -> Iterator[list[dict]]:
-    cursor, seen = None, set()
+    cursor, seen, budget = None, set(), _Budget(style, "a next cursor")
     size = {style.page_size_param: style.page_size} if style.page_size_param else {}
-    for _ in range(style.max_pages):
+    while True:
         query = {**params, **size, **({style.cursor_param: cursor} if cursor else {})}
         body, _response = fetch(endpoint, query)
-        yield records_at(body, path)
+        yield budget.page(records_at(body, path))
         cursor = value_at(body, style.cursor_path)
         if cursor in (None, "", False):
             return
+        if not isinstance(cursor, str | int | float):
+            raise PaginationError(f"cursor_path {style.cursor_path!r} holds a "
+                                  f"{type(cursor).__name__}, not a cursor")
         if cursor in seen:
-            raise PaginationError(f"the API returned the cursor {cursor!r} twice")
+            raise _loops(f"the cursor {str(cursor)[:40]!r}", budget.pages)
         seen.add(cursor)
-    raise PaginationError(f"more than max_pages={style.max_pages} pages")
+        budget.next_page()
 
 
 def _next_link(body: Any, response: httpx.Response, style: NextLinkPages) -> str | None:
@@ -115,10 +168,11 @@ def _next_link(body: Any, response: httpx.Response, style: NextLinkPages) -> str
 
 def _next_links(fetch: Fetch, endpoint: str, params: dict, style: NextLinkPages,
                 path: str, base_url: httpx.URL) -> Iterator[list[dict]]:
-    url, query, seen = endpoint, params, set()
-    for _ in range(style.max_pages):
+    url, query, seen, budget = endpoint, params, set(), _Budget(style, "a next link")
+    while True:
         body, response = fetch(url, query)
-        yield records_at(body, path)
+        seen.add(str(response.url))
+        yield budget.page(records_at(body, path))
         link = _next_link(body, response, style)
         if not link:
             return
@@ -129,10 +183,10 @@ def _next_links(fetch: Fetch, endpoint: str, params: dict, style: NextLinkPages,
             raise PaginationError(f"the next link leads to another host ({target.host}); "
                                   "only links under base_url are followed")
         if str(target) in seen:
-            raise PaginationError("the API returned the same next link twice")
+            raise _loops(f"the next link to {target.path} (query left out)", budget.pages)
         seen.add(str(target))
         url, query = str(target), None  # the link carries its own query
-    raise PaginationError(f"more than max_pages={style.max_pages} pages")
+        budget.next_page()
 
 
 def pages(fetch: Fetch, endpoint: str, params: dict, style, records_path: str,

@@ -29,7 +29,9 @@ from pipelines.ingest.staging import Stage, publish, where_of
 from pipelines.periods import Period
 
 # PostgreSQL type OID -> (DuckDB staging type, Arrow type, type family). Anything else (numeric,
-# uuid, json, enums, ...) is read as text and staged as VARCHAR; numeric keeps its family.
+# uuid, json, enums, ...) is read as text and staged as VARCHAR; numeric keeps its family. A
+# timestamptz is staged as a timestamp in UTC (pyarrow turns aware datetimes into UTC), whatever
+# the session's time zone here or there: the warehouse's timestamps are UTC without a zone.
 NATIVE = {
     16: ("BOOLEAN", pa.bool_(), "boolean"),
     20: ("BIGINT", pa.int64(), "integer"),
@@ -39,7 +41,7 @@ NATIVE = {
     701: ("DOUBLE", pa.float64(), "float"),
     1082: ("DATE", pa.date32(), "date"),
     1114: ("TIMESTAMP", pa.timestamp("us"), "timestamp"),
-    1184: ("TIMESTAMPTZ", pa.timestamp("us", tz="UTC"), "timestamp"),
+    1184: ("TIMESTAMP", pa.timestamp("us"), "timestamp"),
     25: ("VARCHAR", pa.string(), "text"),
     1043: ("VARCHAR", pa.string(), "text"),
     1042: ("VARCHAR", pa.string(), "text"),
@@ -79,6 +81,8 @@ class PostgresSettings:
 
     def url_problem(self) -> str | None:
         """Why the URL cannot be meant as written (checked before connecting), or None."""
+        if not self.url and not self.host:
+            return f"{self.origin} is not set"
         if self.url and "://" in self.url and self.url.split("://", 1)[1].count("@") > 1:
             return (f"{self.origin} has more than one '@': a password (or user name) holding "
                     "'@', '/', ':' or '#' must be percent-encoded in a URL ('@' as %40, '/' as "
@@ -235,6 +239,9 @@ def load_postgres_table(con, table: SourceTable, first: Period, last: Period, ru
                 stage, extra_types = _fetch(con, table, first, last, settings, relation, label)
     except duckdb.Error as exc:
         raise SourceLoadError(f"{where}: staging the rows failed: {redact(exc)}") from None
+    except pa.ArrowException as exc:
+        raise SourceLoadError(f"{where}: {label} returned values that could not be read: "
+                              f"{redact(_first_line(exc))}") from None
     except psycopg.Error as exc:
         tries = attempt.retry_state.attempt_number
         after = f" after {tries} attempt(s)" if retryable(exc) else ""
