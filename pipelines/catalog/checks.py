@@ -15,6 +15,7 @@ import duckdb
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.connectors import connector_problems
+from pipelines.catalog.expectations import total_problems
 from pipelines.catalog.models import TargetVersion
 from pipelines.ingest.raw_tables import create_raw_table
 from pipelines.kpis.evaluate import single_select, window_params
@@ -112,12 +113,29 @@ def _weights(catalog: Catalog, report: CheckReport) -> None:
     report.errors.extend(p for p in problems if p)
 
 
+def _expectations(catalog: Catalog, report: CheckReport) -> None:
+    """A table without expectations is a warning (nothing guards its KPIs); a monthly total of
+    a column that is not a number, an error."""
+    for table in catalog.tables:
+        where = f"sources/{table.source.source}.yaml: tables ({table.table.name})"
+        types = {c.name: c.type for c in table.table.columns}
+        report.errors.extend(f"{where}: {problem}"
+                             for problem in total_problems(table.table.expectations, types))
+        if not table.table.expectations:
+            report.warnings.append(
+                f"{where}: no expectations, so no month of it is checked before its KPIs read "
+                "it; add at least the key not null and unique, row_count_vs_previous, freshness, "
+                "numbers non-negative and total_vs_previous (the defaults `scorecard new source` "
+                "writes; README.md, \"Data quality\")")
+
+
 def check_catalog(catalog: Catalog, today: date) -> CheckReport:
     """Every deeper problem of a loaded catalog; the coming period is the month of `today`."""
     report = CheckReport()
     _bind_sql(catalog, report)
     _targets(catalog, Period.of(today), report)
     _weights(catalog, report)
+    _expectations(catalog, report)
     errors, warnings = connector_problems(catalog.sources, catalog.sql_root, os.environ)
     report.errors.extend(errors)
     report.warnings.extend(warnings)

@@ -72,10 +72,26 @@ class ColumnTypes(_Strict):
     """The raw table has every declared column, with the declared type."""
 
 
+class TotalVsPrevious(_Strict):
+    """Each column's total this month is between `min_ratio` and `max_ratio` times the median
+    of its totals in the `months` latest earlier months loaded (of the LOOKBACK_MONTHS before):
+    an export switched from kWh to MWh passes every row check, but not this one."""
+
+    columns: list[str] = Field(min_length=1, description="Numeric columns, each totalled.")
+    max_ratio: float = Field(default=10.0, gt=1)
+    min_ratio: float = Field(default=0.1, gt=0, lt=1)
+    months: int = Field(default=3, ge=1, le=12,
+                        description="How many earlier months' totals the median is taken of.")
+
+
+LOOKBACK_MONTHS = 12  # total_vs_previous compares with months at most this far back
+NUMERIC_TYPES = frozenset({"integer", "bigint", "double", "decimal"})
+
 PROJECT_CHECKS: dict[str, type[_Strict]] = {
     "column_types": ColumnTypes,
     "row_count_vs_previous": RowCountVsPrevious,
     "freshness": Freshness,
+    "total_vs_previous": TotalVsPrevious,
 }
 
 
@@ -84,7 +100,8 @@ class ExpectationEntry(_Strict):
 
     expectation: str | None = Field(
         default=None, description="A Great Expectations expectation, by its snake_case name.")
-    check: Literal["column_types", "row_count_vs_previous", "freshness"] | None = Field(
+    check: Literal["column_types", "row_count_vs_previous", "freshness",
+                   "total_vs_previous"] | None = Field(
         default=None, description="A project check (for what GE has no expectation for).")
     kwargs: dict[str, Any] = Field(default_factory=dict, description="Its arguments.")
     severity: Literal["error", "warning"] = Field(
@@ -106,6 +123,8 @@ class ExpectationEntry(_Strict):
     def label(self) -> str:
         """Name and main argument, e.g. 'expect_column_values_to_be_unique(entry_id)'."""
         target = self.kwargs.get("column") or self.kwargs.get("column_list")
+        if target is None and self.check:
+            target = self.kwargs.get("columns")
         if target is None and "column_A" in self.kwargs:
             target = f"{self.kwargs['column_A']}, {self.kwargs.get('column_B')}"
         if isinstance(target, list):
@@ -171,11 +190,22 @@ def entry_problems(entry: ExpectationEntry, columns: list[str]) -> list[str]:
     named = referenced_columns(entry)
     if entry.check == "freshness" and entry.kwargs.get("column"):
         named.append(entry.kwargs["column"])
+    if entry.check == "total_vs_previous" and isinstance(entry.kwargs.get("columns"), list):
+        named += [c for c in entry.kwargs["columns"] if isinstance(c, str)]
     problems += [f"column {c!r} is not declared under columns" for c in named if c not in columns]
     unknown = sorted(parameter_names(entry.kwargs) - set(PARAMETERS))
     if unknown:
         problems.append(f"unknown $PARAMETER {', '.join(unknown)}; known: {', '.join(PARAMETERS)}")
     return problems
+
+
+def total_problems(entries: list[ExpectationEntry], types: dict[str, str]) -> list[str]:
+    """The columns a total_vs_previous entry names that are not declared numeric (`types`:
+    each declared column's type)."""
+    return [f"expectations[{i}] (total_vs_previous): column {c!r} is {types[c]}; only "
+            f"{', '.join(sorted(NUMERIC_TYPES))} columns have a total"
+            for i, entry in enumerate(entries) if entry.check == "total_vs_previous"
+            for c in entry.kwargs.get("columns", ()) if types.get(c, "double") not in NUMERIC_TYPES]
 
 
 def expectation_problems(table_name: str, entries: list[ExpectationEntry],

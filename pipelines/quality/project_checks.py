@@ -7,15 +7,25 @@ expectation for. They read the warehouse, not the rows in pandas.
   export), judged once the previous month had `min_previous_rows`.
 - freshness: the month's latest date is at most `max_lag_days` before its last day (an export
   taken before the month ended).
+- total_vs_previous: each named numeric column's total is within a ratio band of the median of
+  its totals in the latest earlier months loaded (an export whose unit changed, kWh to MWh).
+  Every month is judged against the warehouse's earlier months, so a backfill gives it the
+  verdict it gets alone; the first month loaded has nothing to compare and passes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipelines.catalog.catalog import SourceTable
-from pipelines.catalog.expectations import PROJECT_CHECKS, ExpectationEntry
+from pipelines.catalog.expectations import (
+    LOOKBACK_MONTHS,
+    NUMERIC_TYPES,
+    PROJECT_CHECKS,
+    ExpectationEntry,
+)
 from pipelines.ingest.raw_tables import SQL_TYPES, qualified_name
 from pipelines.periods import Period
 from pipelines.quality.outcomes import ERRORED, FAILED, PASSED, CheckOutcome
@@ -24,20 +34,39 @@ from pipelines.warehouse.connection import quote_identifier
 
 @dataclass(frozen=True)
 class MonthStats:
-    """Rows and the latest date of a table's month in the warehouse."""
+    """Rows, the latest date and the totals (of the columns total_vs_previous names) of a
+    table's month in the warehouse."""
 
     rows: int
     latest: datetime | None
+    totals: dict[str, float | None] = field(default_factory=dict)
+
+
+def _totalled(con, table: SourceTable) -> list[str]:
+    """The columns total_vs_previous entries name that the raw table holds as declared numbers
+    (another is left out: its check says so)."""
+    named = {c for e in table.table.expectations if e.check == "total_vs_previous"
+             for c in e.kwargs.get("columns", ())}
+    if not named:
+        return []
+    held = held_as_declared(table, raw_column_types(con, table))
+    return [c.name for c in table.table.columns
+            if c.name in named and c.name in held and c.type in NUMERIC_TYPES]
 
 
 def month_stats(con, table: SourceTable, first: Period, last: Period) -> dict[str, MonthStats]:
-    """Per month from the one before `first` to `last`: rows and latest date_column value."""
+    """Per month from the one before `first` (LOOKBACK_MONTHS before, when a total_vs_previous
+    check needs them) to `last`: rows, latest date_column value and column totals."""
     date = quote_identifier(table.table.date_column)
+    totalled = _totalled(con, table)
+    sums = "".join(f", sum({quote_identifier(c)})::double" for c in totalled)
+    back = LOOKBACK_MONTHS if totalled else 1
     rows = con.execute(
-        f"select strftime(_period, '%Y-%m'), count(*), max({date})::timestamp "
+        f"select strftime(_period, '%Y-%m'), count(*), max({date})::timestamp{sums} "
         f"from {qualified_name(table)} where _period >= ? and _period <= ? group by 1",
-        [first.shift(-1).start, last.start]).fetchall()
-    return {key: MonthStats(count, latest) for key, count, latest in rows}
+        [first.shift(-back).start, last.start]).fetchall()
+    return {key: MonthStats(count, latest, dict(zip(totalled, totals, strict=True)))
+            for key, count, latest, *totals in rows}
 
 
 def raw_column_types(con, table: SourceTable) -> dict[str, str]:
@@ -94,6 +123,49 @@ def _freshness(kwargs, period: Period, latest: datetime | None) -> tuple[str, ob
                               "taken before the month closed?")
 
 
+def _earlier_totals(column: str, period: Period, stats: dict, months: int) -> dict[str, float]:
+    """The column's totals in the `months` latest months before `period` that hold a total,
+    of the LOOKBACK_MONTHS before it."""
+    earliest = period.shift(-LOOKBACK_MONTHS).key
+    keys = sorted((k for k, s in stats.items() if earliest <= k < period.key
+                   and s.totals.get(column) is not None), reverse=True)[:months]
+    return {k: stats[k].totals[column] for k in sorted(keys)}
+
+
+def _column_total(kwargs, column: str, period: Period, stats: dict) -> tuple[dict, str | None]:
+    """One column's observed totals, and why it fails (None: it passes)."""
+    month = stats.get(period.key)
+    if month is not None and column not in month.totals:
+        raise ValueError(f"column {column!r} is not held as a number in the raw table")
+    total = month.totals[column] if month is not None else None
+    earlier = _earlier_totals(column, period, stats, kwargs.months)
+    observed = {"total": total, "previous": earlier}
+    if total is None or not earlier:
+        observed["note"] = ("no value this month" if total is None else
+                            "no earlier month loaded: nothing to compare")
+        return observed, None
+    median = statistics.median(earlier.values())
+    if median == 0:
+        observed["note"] = "the earlier months total 0: nothing to compare"
+        return observed, None
+    ratio = total / median
+    observed |= {"median": median, "ratio": round(ratio, 6)}
+    if kwargs.min_ratio <= ratio <= kwargs.max_ratio:
+        return observed, None
+    return observed, (f"{column} totals {total:,.6g}, {ratio:.4g} times the median {median:,.6g} "
+                      f"of {', '.join(earlier)} (between {kwargs.min_ratio:g} and "
+                      f"{kwargs.max_ratio:g} expected): a change of unit?")
+
+
+def _total(kwargs, period: Period, stats: dict) -> tuple[str, object, str | None]:
+    observed, problems = {}, []
+    for column in kwargs.columns:
+        observed[column], problem = _column_total(kwargs, column, period, stats)
+        if problem:
+            problems.append(problem)
+    return (FAILED if problems else PASSED), observed, "; ".join(problems) or None
+
+
 def project_outcome(entry: ExpectationEntry, position: int, table: SourceTable, period: Period,
                     stats: dict, types: dict, latest: datetime | None) -> CheckOutcome:
     """The outcome of one project check for one month; one that raises is errored."""
@@ -103,6 +175,8 @@ def project_outcome(entry: ExpectationEntry, position: int, table: SourceTable, 
             outcome, observed, message = _column_types(table, types)
         elif entry.check == "row_count_vs_previous":
             outcome, observed, message = _row_count(kwargs, period, stats)
+        elif entry.check == "total_vs_previous":
+            outcome, observed, message = _total(kwargs, period, stats)
         else:
             outcome, observed, message = _freshness(kwargs, period, latest)
     except Exception as exc:  # a check that raises is never a pass
