@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 from demo_homes import write_quarter_exports
+from hypothesis import HealthCheck, settings
 
 from pipelines.catalog import load_catalog
 from pipelines.settings import PROJECT_ROOT, RuntimePaths
 
 DATA = Path(__file__).parent / "data"
+
+# Property tests judge results, not speed: on 2 busy cores input generation can be slow.
+settings.register_profile("scorecard", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("scorecard")
 
 
 @pytest.fixture

@@ -358,6 +358,12 @@ class Kpi(Strict):
         gt=0,
         description="Red flag as a ratio of the target when a target gives no red flag.",
     )
+    empty_means_zero: list[str] = Field(
+        default_factory=list,
+        description="Tables the KPI reads ('source.table') whose month without rows means "
+        "zero (no defects reported), not missing data. Otherwise a month in which any table "
+        "the KPI reads has no rows is no data.",
+    )
 
     revisions: list[KpiRevision] = Field(
         default_factory=list,

@@ -153,7 +153,19 @@ def check_references(catalog: Catalog) -> list[str]:
         if not catalog.kpis_of(objective.id):
             problems.append(f"scorecard.yaml: objective {objective.id!r} has no KPI measuring it")
     problems += _recipient_problems(catalog)
-    return problems + _sql_problems(catalog) + _formula_problems(catalog)
+    sql = _sql_problems(catalog) + _formula_problems(catalog)
+    return problems + sql + ([] if sql else _empty_means_zero_problems(catalog))
+
+
+def _empty_means_zero_problems(catalog: Catalog) -> list[str]:
+    """Each table named in a KPI's empty_means_zero must be one its SQL reads."""
+    problems, tables = [], kpi_tables(catalog)
+    for kpi in (k for k in catalog.kpis if k.empty_means_zero):
+        read = set(tables.get(kpi.id, ()))
+        problems += [f"kpis ({kpi.id}).empty_means_zero: {key!r} is not a table the KPI's SQL "
+                     f"reads ({', '.join(sorted(read)) or 'none'}); name one of those"
+                     for key in kpi.empty_means_zero if key not in read]
+    return problems
 
 
 def _recipient_problems(catalog: Catalog) -> list[str]:

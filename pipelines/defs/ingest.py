@@ -1,5 +1,7 @@
 """Raw assets: one per source table, loading a month (or a range of months) into DuckDB."""
 
+from dataclasses import dataclass
+
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -17,7 +19,10 @@ from pipelines.catalog.models import SourceFile
 from pipelines.defs.connectors import load_source_table, required_resources
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.quality import QualityChecks, quality_check_specs
+from pipelines.ingest.load_failures import record_failures
 from pipelines.ingest.raw_tables import SourceLoadError, qualified_name
+from pipelines.periods import Period
+from pipelines.warehouse.connection import WarehouseFullError, WarehouseLockedError
 
 
 def raw_asset_key(table: SourceTable) -> AssetKey:
@@ -46,6 +51,57 @@ def _preview(con, table: SourceTable, period_start) -> str:
     return frame.to_markdown(index=False) if not frame.empty else "(no rows)"
 
 
+@dataclass(frozen=True)
+class _TableFailure:
+    """A table's load that failed: the months it blocks and why, in one line."""
+
+    months: list[Period]
+    message: str
+
+    def materialization(self, key: AssetKey) -> MaterializeResult:
+        """The asset's event for the run: the months failed and kept their earlier rows.
+
+        Yielded (not left out) so that every KPI not reading the table still computes: Dagster
+        skips all of a step's downstream steps when one output is missing (docs/decisions/
+        partial-months.md). The failing `quality` check and the run's failure carry the error.
+        """
+        return MaterializeResult(asset_key=key, metadata={
+            "load_status": MetadataValue.text("failed"),
+            "load_error": MetadataValue.text(self.message),
+            "months_failed": MetadataValue.json([p.key for p in self.months]),
+            "rows_loaded": MetadataValue.int(0),
+        })
+
+
+def _failure(context, table: SourceTable, periods: list[Period], exc: Exception) -> _TableFailure:
+    """What a table's failed load blocks, logged once (a traceback only for the unexpected)."""
+    if isinstance(exc, SourceLoadError):
+        message = str(exc)
+        context.log.error(message)
+    else:
+        message = f"{table.key}: the load failed unexpectedly: {type(exc).__name__}: {exc}"
+        context.log.exception(message)
+    blocked = getattr(exc, "periods", None)
+    months = [p for p in periods if blocked is None or p.key in blocked] or periods
+    return _TableFailure(months, " ".join(message.split()))
+
+
+def _loaded_metadata(con, table: SourceTable, periods: list[Period], result) -> dict:
+    metadata = {
+        "load_status": MetadataValue.text("partial" if result.failed_periods else "loaded"),
+        "rows_loaded": MetadataValue.int(result.total_rows),
+        "rows_by_month": MetadataValue.json(result.rows_by_period),
+        "source_path": MetadataValue.path(result.source_path),
+        "extra_columns": MetadataValue.json(list(result.extra_columns)),
+        "preview": MetadataValue.md(_preview(con, table, periods[-1].start)),
+    }
+    if result.unkept_columns:
+        metadata["extra_columns_not_kept"] = MetadataValue.json(list(result.unkept_columns))
+    if result.failed_periods:
+        metadata["months_failed"] = MetadataValue.json(result.failed_periods)
+    return metadata
+
+
 def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, source: SourceFile):
     """One multi-asset for a source, with an asset per table; each table loads on its own."""
     tables = [SourceTable(source, t) for t in source.tables]
@@ -64,33 +120,30 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
         warehouse, scorecard = context.resources.warehouse, context.resources.scorecard
         periods = periods_of(context)
         selected = [t for t in tables if raw_asset_key(t) in context.selected_asset_keys]
-        failures = []
         with warehouse.connection() as con, QualityChecks(context) as checks:
             for table in selected:
+                key = raw_asset_key(table)
                 try:
                     result = load_source_table(context, con, table, periods[0], periods[-1],
                                                scorecard.paths())
-                except SourceLoadError as exc:
-                    context.log.error(str(exc))
-                    failures.append(str(exc))
-                    yield from checks.load_failed(raw_asset_key(table), str(exc))
+                except (WarehouseFullError, WarehouseLockedError):
+                    raise  # the warehouse's problem, not the source's: the run stops
+                except Exception as exc:  # noqa: BLE001 - any cause is this table's failure
+                    failure = _failure(context, table, periods, exc)
+                    record_failures(con, table.key, failure.months, failure.message,
+                                    context.run.run_id)
+                    yield failure.materialization(key)
+                    yield from checks.load_failed(key, failure.message)
                     continue
-                yield MaterializeResult(
-                    asset_key=raw_asset_key(table),
-                    metadata={
-                        "rows_loaded": MetadataValue.int(result.total_rows),
-                        "rows_by_month": MetadataValue.json(result.rows_by_period),
-                        "source_path": MetadataValue.path(result.source_path),
-                        "extra_columns": MetadataValue.json(list(result.extra_columns)),
-                        **({"extra_columns_not_kept": MetadataValue.json(
-                            list(result.unkept_columns))} if result.unkept_columns else {}),
-                        "preview": MetadataValue.md(_preview(con, table, periods[-1].start)),
-                    },
-                )
-                checks.after_load(con, raw_asset_key(table), table, periods, result)
+                failed = [p for p in periods if p.key in result.failed_periods]
+                for period in failed:
+                    context.log.error(result.failed_periods[period.key])
+                    record_failures(con, table.key, [period], result.failed_periods[period.key],
+                                    context.run.run_id)
+                yield MaterializeResult(asset_key=key, metadata=_loaded_metadata(
+                    con, table, periods, result))
+                checks.after_load(con, key, table, periods, result)
             yield from checks.results()
-        if failures:
-            raise SourceLoadError("; ".join(failures))
 
     return load_source
 

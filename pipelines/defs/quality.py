@@ -5,9 +5,11 @@ as soon as its table is loaded, on a worker thread while the step loads the next
 step depends on the raw assets, so it always sees the checks of the data it reads, and a KPI
 whose table failed an error-level check is withheld there (pipelines.quality.gate). The
 `quality_gate` check on scorecard_scores then fails its step when any table of the run's months
-failed an error-level check: the run is marked failed for the data team (and the failure notice
-goes out), while the scores, the report and the email, which do not depend on that step, still
-go out with the withheld KPIs marked.
+failed to load (meta.load_failures) or failed an error-level check, one line per failure: the
+run is marked failed for the data team (and the failure notice goes out), while the scores,
+the report and the email, which do not depend on that step, still go out with the withheld KPIs
+marked. A table whose load failed is still materialized (with `load_status: failed`), so that
+nothing downstream is skipped; see docs/decisions/partial-months.md.
 """
 
 
@@ -27,6 +29,7 @@ from dagster import (
 )
 
 from pipelines.catalog.catalog import SourceTable
+from pipelines.ingest.load_failures import failed_loads
 from pipelines.ingest.raw_tables import LoadResult
 from pipelines.periods import Period, months_between
 from pipelines.quality.outcomes import TableVerdict
@@ -157,28 +160,43 @@ def _run_periods(context: AssetCheckExecutionContext) -> list[Period]:
     return months_between(Period.parse(keys.start), Period.parse(keys.end))
 
 
+def _gate_summary(loads: int, checks: int, withheld: int) -> str:
+    """'1 source load(s) failed and 2 error-level data-quality check(s) failed; 4 KPI ...'."""
+    parts = ([f"{loads} source load(s) failed"] if loads else []) + (
+        [f"{checks} error-level data-quality check(s) failed"] if checks else [])
+    return (f"{' and '.join(parts)}; {withheld} KPI value(s) withheld (the report marks "
+            "them):")
+
+
 def build_quality_gate(scores_key: AssetKey):
-    """The check that fails the run when a source table failed an error-level check."""
+    """The check that fails the run when a source table failed to load or failed an
+    error-level check in one of the run's months."""
 
     @asset_check(
         asset=scores_key, name=GATE_NAME, required_resource_keys={"warehouse"},
         description="Fails (and so fails the run, for the data team) when a source table of the "
-        "run's months failed an error-level data-quality check; its KPIs are withheld.")
+        "run's months failed to load or failed an error-level data-quality check; the KPIs "
+        "reading it are withheld, everything else is computed, reported and sent.")
     def quality_gate(context: AssetCheckExecutionContext) -> AssetCheckResult:
         periods = _run_periods(context)
         with context.resources.warehouse.connection() as con:
+            loads = failed_loads(con, periods[0], periods[-1])
             found = {p.key: failures(con, p) for p in periods}
             withheld = con.execute(
                 "select strftime(period, '%Y-%m'), kpi_id from kpi.kpi_values where "
                 "state = 'withheld' and period >= ? and period <= ? order by all",
                 [periods[0].start, periods[-1].start]).fetchall()
-        lines = [f"{month}: {f.line()}" for month, items in found.items() for f in items]
+        failed_tables = {(f.period, f.table_key) for f in loads}
+        lines = [f"{f.period}: load failed: {f.message}" for f in loads] + [
+            f"{month}: {f.line()}" for month, items in found.items() for f in items
+            if (month, f.table_key) not in failed_tables]
         if lines:
             raise Failure(
-                description=f"{len(lines)} error-level data-quality check(s) failed; "
-                f"{len(withheld)} KPI value(s) withheld (the report marks them): "
-                + " | ".join(lines[:MAX_LISTED]),
-                metadata={"failed_checks": MetadataValue.json(lines[:100]),
+                description=_gate_summary(len(loads), len(lines) - len(loads), len(withheld))
+                + "\n" + "\n".join(lines[:MAX_LISTED])
+                + (f"\nand {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""),
+                metadata={"failed_loads": MetadataValue.json([f.line() for f in loads][:100]),
+                          "failed_checks": MetadataValue.json(lines[len(loads):][:100]),
                           "withheld_kpis": MetadataValue.json([f"{m}: {k}" for m, k in withheld])})
         return AssetCheckResult(passed=True, metadata={
             "months": MetadataValue.json([p.key for p in periods])})

@@ -61,6 +61,18 @@ def notify_incomplete(ctx: DeliveryContext, env: jinja2.Environment, report: Sco
                    resend=resend)
 
 
+def _details(failures: list[tuple[str, str]]) -> list[str]:
+    """One line per failure: a step's cause, then each further line of it (the quality gate
+    lists every failed load and check on a line of its own), each failure once."""
+    lines: list[str] = []
+    for step, cause in failures:
+        first, *rest = cause.splitlines() or [""]
+        for line in [f"{step}: {first}", *(r.strip() for r in rest if r.strip())]:
+            if line[:CAUSE_LIMIT] not in lines:
+                lines.append(line[:CAUSE_LIMIT])
+    return lines
+
+
 def notify_run_failure(ctx: DeliveryContext, *, failed_run_id: str, job_name: str,
                        period: Period, failures: list[tuple[str, str]]) -> list[ListResult]:
     """Tell the data team that a run failed: the run, the failed steps and their causes.
@@ -74,7 +86,7 @@ def notify_run_failure(ctx: DeliveryContext, *, failed_run_id: str, job_name: st
         organization=ctx.catalog.organization.name,
         facts=(("Run", failed_run_id), ("Job", job_name), ("Period", period.key),
                ("Step", steps)),
-        details=tuple(f"{step}: {cause[:CAUSE_LIMIT]}" for step, cause in failures)
+        details=tuple(_details(failures))
         or ("The run failed before any step ran; see the run in the Dagster UI.",),
     )
     env = ctx.templates()

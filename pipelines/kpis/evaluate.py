@@ -12,13 +12,14 @@ import math
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi
+from pipelines.ingest.load_failures import failed_loads
 from pipelines.kpis import formula
 from pipelines.periods import Period, Window, windows_for
 from pipelines.warehouse.connection import quote_identifier, transaction
@@ -108,6 +109,7 @@ class MonthInputs:
 
     rows: dict[str, int]  # table key -> rows of the month (tables never loaded: absent)
     failed: dict[str, tuple]  # table key -> its failed checks (pipelines.quality.store.Failure)
+    load_failed: dict[str, str] = field(default_factory=dict)  # table key -> why its load failed
 
     @classmethod
     def read(cls, con, catalog: Catalog, period: Period) -> MonthInputs:
@@ -128,30 +130,46 @@ class MonthInputs:
         failed: dict[str, list] = {}
         for failure in failures(con, period):
             failed.setdefault(failure.table_key, []).append(failure)
-        return cls(rows, {key: tuple(found) for key, found in failed.items()})
+        load_failed = {f.table_key: f.message for f in failed_loads(con, period, period)}
+        return cls(rows, {key: tuple(found) for key, found in failed.items()}, load_failed)
 
-    def rows_for(self, catalog: Catalog, kpi: Kpi) -> int:
-        """Rows the KPI's input tables hold for the month (0: no data arrived)."""
-        return sum(self.rows.get(key, 0) for key in catalog.kpi_tables[kpi.id])
+    def never_loaded(self, catalog: Catalog, kpi: Kpi) -> bool:
+        """Some table the KPI reads has never been loaded (its raw table does not exist)."""
+        return any(key not in self.rows for key in catalog.kpi_tables[kpi.id])
+
+    def empty_tables(self, catalog: Catalog, kpi: Kpi) -> list[str]:
+        """Tables the KPI reads that hold no rows for the month, except those whose empty
+        month means zero (the KPI's `empty_means_zero`): any such table makes the month no
+        data, since a ratio or a per-unit figure over a missing table would be a false 0."""
+        return [key for key in catalog.kpi_tables[kpi.id]
+                if not self.rows.get(key) and key not in kpi.empty_means_zero]
 
     def withheld_reason(self, catalog: Catalog, kpi: Kpi) -> str | None:
-        """Why the KPI is withheld this month (pipelines.quality.gate), or None."""
+        """Why the KPI is withheld this month: a table it reads failed to load (the month's
+        earlier rows are not this run's data), or failed an error-level check
+        (pipelines.quality.gate); None when neither."""
         from pipelines.quality.gate import describe
 
-        found = [f for key in catalog.kpi_tables.get(kpi.id, ()) for f in self.failed.get(key, ())]
+        tables = catalog.kpi_tables.get(kpi.id, ())
+        loads = [f"source load failed: {self.load_failed[key]}" for key in tables
+                 if key in self.load_failed]
+        if loads:
+            return "; ".join(loads)
+        found = [f for key in tables for f in self.failed.get(key, ())]
         return describe(found) if found else None
 
 
 def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period,
               inputs: MonthInputs | None = None) -> KpiValue:
     """The month, year-to-date and trailing-twelve-month values of a KPI; withheld when a
-    table it reads failed an error-level quality check this month (pipelines.quality.gate).
+    table it reads failed to load or failed an error-level quality check this month
+    (pipelines.quality.gate); no data when a table it reads has no rows for the month.
     `inputs`: the month's table rows and failed checks, when already read for other KPIs."""
     inputs = inputs or MonthInputs.read(con, catalog, period)
     reason = inputs.withheld_reason(catalog, kpi)
     if reason:
         return KpiValue(kpi.id, WITHHELD, None, None, None, reason)
-    if inputs.rows_for(catalog, kpi) == 0:
+    if inputs.never_loaded(catalog, kpi):
         return KpiValue(kpi.id, NO_DATA, None, None, None)
     # the definition in force for the month runs over all its windows (a YTD across a
     # revision is computed under the month's definition; the report marks it)
@@ -159,10 +177,12 @@ def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period,
     problem = single_select(con, sql)
     if problem:
         raise KpiQueryError(f"KPI {kpi.id} (sql/{file or kpi.sql}) {problem}")
-    month, ytd, ttm = (
-        evaluate(con, kpi, sql, w, file)
-        for w in windows_for(period, catalog.organization.fiscal_year_start_month)
-    )
+    month_window, *longer = windows_for(period, catalog.organization.fiscal_year_start_month)
+    # a month without data still has its YTD and TTM over the months that have rows (the
+    # report marks them partial)
+    month = None if inputs.empty_tables(catalog, kpi) else evaluate(con, kpi, sql, month_window,
+                                                                     file)
+    ytd, ttm = (evaluate(con, kpi, sql, w, file) for w in longer)
     return KpiValue(kpi.id, VALUE if month is not None else NO_DATA, month, ytd, ttm)
 
 

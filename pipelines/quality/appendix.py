@@ -1,9 +1,10 @@
 """The report's view of data quality for a period: the appendix lines and whether the month is
 complete. Reads the warehouse (quality.*, meta.loads, kpi.kpi_values); no Dagster.
 
-A month is incomplete when a source table failed an error-level check (an empty table where rows
-are expected is one), when a table was loaded but never checked, when no KPI has a value, or
-when the month has not closed yet: such a report says so and is not sent as final.
+A month is incomplete when a source table failed to load (meta.load_failures) or failed an
+error-level check (an empty table where rows are expected is one), when a table was loaded but
+never checked, when no KPI has a value, or when the month has not closed yet: such a report
+says so and is not sent as final.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 
 from pipelines.catalog.catalog import Catalog
+from pipelines.ingest.load_failures import LoadFailure, failed_loads
 from pipelines.periods import Period
 from pipelines.quality.store import failures, table_results
 from pipelines.report.model import QualityLine, ScorecardReport, SourceLine
@@ -40,12 +42,14 @@ def _line(key: str, row: dict | None, loaded: SourceLine | None, failing: list[s
 
 
 def _reasons(report: ScorecardReport, lines: list[QualityLine], period: Period,
-             today: date) -> list[str]:
-    reasons = []
+             today: date, loads: list[LoadFailure]) -> list[str]:
+    reasons = [f"{f.table_key} failed to load for {period.label}; the KPIs reading it are "
+               f"withheld (its earlier rows are kept, not used): {f.message}" for f in loads]
+    failed_loads = {f.table_key for f in loads}
     if period.end > today:
         reasons.append(f"{period.label} has not closed yet (it ends on "
                        f"{period.last_day:%Y-%m-%d}); its data is not final.")
-    for line in lines:
+    for line in (line for line in lines if line.table not in failed_loads):
         if line.status == "failed":
             reasons.append(f"{line.table} failed {line.failed} error-level data-quality check(s); "
                            "the KPIs reading it are withheld.")
@@ -71,7 +75,8 @@ def with_quality(con, catalog: Catalog, period: Period, report: ScorecardReport,
                            bool(table.table.expectations)))
     sources = tuple(replace(s, quality=_summary(results[s.table])) if s.table in results else s
                     for s in report.sources)
-    reasons = _reasons(report, lines, period, today or date.today())
+    reasons = _reasons(report, lines, period, today or date.today(),
+                       failed_loads(con, period, period))
     return replace(report, sources=sources, quality=tuple(lines),
                    quality_warnings=tuple(f.line() for f in found if f.severity == "warning"),
                    data_complete=not reasons, incomplete_reasons=tuple(reasons))
