@@ -57,12 +57,22 @@ def new_kpi(paths: RuntimePaths, kpi_id: str) -> list[Path]:
 KIND_ALIASES = {"postgres": "sql", "http_api": "api"}
 
 
-def new_source(paths: RuntimePaths, name: str, kind: str) -> list[Path]:
-    """definitions/sources/<name>.yaml for a connector kind."""
-    _check_identifier("source", name)
+# The default expectations of a new source's example table, the same for every connector kind:
+# appended to the connector's template, whose example table ends with its columns.
+DEFAULT_EXPECTATIONS = TEMPLATES / "source_expectations.yaml.tmpl"
+
+
+def source_text(name: str, kind: str) -> str:
+    """The text of a new source file: the connector kind's template, with the default
+    expectations of its example table (it passes `scorecard check` as written)."""
     kind = KIND_ALIASES.get(kind, kind)  # the connector's own kind names work too
     template = TEMPLATES / f"source_{kind}.yaml.tmpl"
     if not template.exists():
         raise ScaffoldError(f"no template for connector kind {kind!r}")
-    return [_write(paths.definitions / "sources" / f"{name}.yaml",
-                   template.read_text().format(name=name))]
+    return template.read_text().format(name=name) + DEFAULT_EXPECTATIONS.read_text()
+
+
+def new_source(paths: RuntimePaths, name: str, kind: str) -> list[Path]:
+    """definitions/sources/<name>.yaml for a connector kind, with default expectations."""
+    _check_identifier("source", name)
+    return [_write(paths.definitions / "sources" / f"{name}.yaml", source_text(name, kind))]
