@@ -130,3 +130,63 @@ def test_new_source_accepts_the_connector_kinds_names(copied_catalog, monkeypatc
     written = (copied_catalog / "definitions/sources/billing.yaml").read_text()
     expected = (PROJECT_ROOT / f"pipelines/scaffold/source_{template}.yaml.tmpl").read_text()
     assert written == expected.format(name="billing")
+
+
+def _kpi(root, file, kpi_id, **changes):
+    def change(data):
+        next(k for k in data["kpis"] if k["id"] == kpi_id).update(changes)
+    _edit(root / f"definitions/kpis/{file}.yaml", change)
+
+
+def _target(root, kpi_id, *versions):
+    _edit(root / "definitions/targets.yaml",
+          lambda d: d["targets"].__setitem__(kpi_id, list(versions)))
+
+
+def test_a_red_flag_ratio_below_1_of_a_lower_is_better_kpi_is_refused(copied_catalog,
+                                                                      monkeypatch, capsys):
+    """churn 1.5 % with a red flag at 1.35 %: 2 % churn would score 10 while off track."""
+    _kpi(copied_catalog, "customer", "customer_churn_pct", red_flag_ratio=0.9)
+    _target(copied_catalog, "customer_churn_pct", {"from": "2022-01", "value": 1.5})
+    expected = (
+        "kpis/customer.yaml: kpis (customer_churn_pct).red_flag_ratio: 0.9 puts the red flag "
+        "below the goal (90% of the goal), but customer_churn_pct is lower_is_better: it would "
+        "score 10 while off track. Use a ratio above 1 (e.g. 1.1: the red flag 10 % past the "
+        "goal), or give each target a red_flag in targets.yaml instead")
+    assert _check(copied_catalog).errors == [expected]
+    monkeypatch.setenv("SCORECARD_DEFINITIONS", str(copied_catalog / "definitions"))
+    monkeypatch.setenv("SCORECARD_SQL", str(copied_catalog / "sql"))
+    assert main(["check"]) == 1
+    assert expected in capsys.readouterr().err
+
+
+def test_a_red_flag_ratio_above_1_of_a_higher_is_better_kpi_is_refused(copied_catalog):
+    _kpi(copied_catalog, "financial", "revenue_usd", red_flag_ratio=1.1)
+    assert _check(copied_catalog).errors == [
+        "kpis/financial.yaml: kpis (revenue_usd).red_flag_ratio: 1.1 puts the red flag above "
+        "the goal (110% of the goal), but revenue_usd is higher_is_better: it would score 10 "
+        "while off track. Use a ratio below 1 (e.g. 0.9: the red flag 10 % short of the goal), "
+        "or give each target a red_flag in targets.yaml instead"]
+
+
+@pytest.mark.parametrize(("ratio", "errors"), [(1.1, 0), (0.9, 1)])
+def test_a_red_flag_ratio_is_judged_on_the_sign_of_the_goals_it_applies_to(copied_catalog,
+                                                                            ratio, errors):
+    """A goal of -5 (a loss to shrink): 1.1 puts the red flag at -5.5, short of it."""
+    _kpi(copied_catalog, "financial", "revenue_usd", red_flag_ratio=ratio)
+    _target(copied_catalog, "revenue_usd", {"from": "2022-01", "value": -5},
+            {"from": "2024-01", "value": 10, "red_flag": 8})
+    found = _check(copied_catalog).errors
+    assert len(found) == errors, found
+    if errors:
+        assert "0.9 puts the red flag above the goal (90% of the negative goal -5)" in found[0]
+        assert "Use a ratio above 1 (e.g. 1.1: the red flag 10 % short of the goal)" in found[0]
+
+
+def test_a_red_flag_ratio_of_a_within_range_kpi_is_a_warning(copied_catalog):
+    _kpi(copied_catalog, "learning_growth", "headcount", red_flag_ratio=0.9)
+    report = _check(copied_catalog)
+    assert report.errors == []
+    assert ("kpis/learning_growth.yaml: kpis (headcount).red_flag_ratio: has no effect on a "
+            "within_range KPI (its red flags are the targets' red_flag_lower and red_flag_upper, "
+            "or half the band's width outside it); remove it") in report.warnings

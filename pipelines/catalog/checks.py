@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
+import yaml
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.connectors import connector_problems
 from pipelines.catalog.expectations import total_problems
-from pipelines.catalog.models import TargetVersion
+from pipelines.catalog.models import Kpi, TargetVersion
 from pipelines.ingest.raw_tables import create_raw_table
 from pipelines.kpis.evaluate import single_select, window_params
 from pipelines.periods import Period, Window
@@ -80,8 +81,51 @@ def _threshold_problem(direction: str, v: TargetVersion) -> str | None:
     return None
 
 
+def _kpi_file(catalog: Catalog, kpi_id: str) -> str:
+    """kpis/<file>.yaml: the file defining a KPI (read only to name it in a message)."""
+    for path in sorted(catalog.root.glob("kpis/*.yaml")):
+        kpis = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kpis") or []
+        if any(isinstance(k, dict) and k.get("id") == kpi_id for k in kpis):
+            return f"kpis/{path.name}"
+    return "kpis/"
+
+
+def _ratio_problem(kpi: Kpi, versions: tuple[TargetVersion, ...]) -> str | None:
+    """Why a KPI's red_flag_ratio puts the red flag on the wrong side of the goal, or None.
+
+    The red flag is goal x ratio: above a positive goal when the ratio is above 1, below a
+    negative one. Judged on the goals that use the ratio (no red_flag of their own); a KPI
+    without such targets yet is judged for a positive goal.
+    """
+    ratio, higher = kpi.red_flag_ratio, kpi.direction == "higher_is_better"
+    if ratio is None or ratio == 1 or kpi.direction == "within_range":
+        return None
+    goals = [v.value if v.value is not None else v.annual for v in versions if v.red_flag is None]
+    goals = [g for g in goals if g]  # a goal of 0 has its red flag at 0 whatever the ratio
+    for goal in sorted(goals, key=lambda g: g > 0) or [1.0]:
+        above = (ratio > 1) == (goal > 0)
+        if above != higher:
+            continue
+        negative = f" of the negative goal {goal:g}" if goal < 0 else " of the goal"
+        example = ("below 1 (e.g. 0.9", "above 1 (e.g. 1.1")[higher != (goal > 0)]
+        return (f"{ratio:g} puts the red flag {'above' if above else 'below'} "
+                f"the goal ({ratio:.0%}{negative}), but {kpi.id} is {kpi.direction}: it would "
+                f"score 10 while off track. Use a ratio {example}: the red flag 10 % "
+                f"{'short of' if higher else 'past'} the goal), or give each target a red_flag "
+                "in targets.yaml instead")
+    return None
+
+
 def _targets(catalog: Catalog, coming: Period, report: CheckReport) -> None:
     for kpi in catalog.kpis:
+        if problem := _ratio_problem(kpi, catalog.targets.get(kpi.id, ())):
+            report.errors.append(
+                f"{_kpi_file(catalog, kpi.id)}: kpis ({kpi.id}).red_flag_ratio: {problem}")
+        if kpi.direction == "within_range" and kpi.red_flag_ratio is not None:
+            report.warnings.append(
+                f"{_kpi_file(catalog, kpi.id)}: kpis ({kpi.id}).red_flag_ratio: has no effect "
+                "on a within_range KPI (its red flags are the targets' red_flag_lower and "
+                "red_flag_upper, or half the band's width outside it); remove it")
         for version in catalog.targets.get(kpi.id, ()):
             if problem := _threshold_problem(kpi.direction, version):
                 report.errors.append(
