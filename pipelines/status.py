@@ -126,6 +126,6 @@ def status_lines(rows: list[MonthStatus]) -> list[str]:
     failures = [f for r in rows for f in r.failed_loads]
     if failures:
         lines += ["", "Failed loads (the month keeps its earlier rows; the KPIs reading the "
-                      "table are withheld):"]
+                      "table are withheld)"]
         lines += [_fit(f"  {f.line()}", WIDTH) for f in failures]
     return lines
