@@ -46,8 +46,8 @@ def _report(outcome, what: str) -> int:
     if outcome.success:
         return 0
     print(f"{what} failed (Dagster run {outcome.run_id}):", file=sys.stderr)
-    for error in outcome.errors:
-        print(f"  - {error}", file=sys.stderr)
+    for error in outcome.errors:  # the quality gate lists each failure on a line of its own
+        print("  - " + error.replace("\n", "\n    "), file=sys.stderr)
     return 1
 
 

@@ -51,13 +51,19 @@ def print_backfill_summary(paths: RuntimePaths, first: Period, last: Period) -> 
         con.close()
     done = [r for r in rows if r.kpis_total and r.overall_status]
     failed = [r.period for r in rows if r not in done]
+    partial = [r.period for r in rows if r.failed_loads]
     withheld = sum(r.kpis_withheld for r in rows)
-    print(f"{'month':<8} {'rows loaded':>12} {'KPIs':>7} {'withheld':>8} {'overall':>14}")
+    print(f"{'month':<8} {'rows loaded':>12} {'KPIs':>7} {'withheld':>8} {'overall':>14}  outcome")
     for r in rows:
         overall = (
             f"{r.overall_score:.2f} {r.overall_status}" if r.overall_score is not None else "—"
         )
         kpis = f"{r.kpis_with_value}/{r.kpis_total}" if r.kpis_total else "—"
-        print(f"{r.period:<8} {r.rows_loaded:>12,} {kpis:>7} {r.kpis_withheld:>8} {overall:>14}")
+        print(f"{r.period:<8} {r.rows_loaded:>12,} {kpis:>7} {r.kpis_withheld:>8} {overall:>14}"
+              f"  {r.outcome}")
     print(f"{len(done)} month(s) done, {len(failed)} failed"
-          + (f" ({', '.join(failed)})" if failed else "") + f", {withheld} KPI value(s) withheld.")
+          + (f" ({', '.join(failed)})" if failed else "")
+          + (f", {len(partial)} with failed loads ({', '.join(partial)})" if partial else "")
+          + f", {withheld} KPI value(s) withheld.")
+    for failure in (f for r in rows for f in r.failed_loads):
+        print(f"  load failed: {failure.line()}")
