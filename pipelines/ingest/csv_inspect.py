@@ -1,8 +1,15 @@
-"""Look at a CSV export before DuckDB reads it: present, not empty, in the declared encoding
-(UTF-8 by default) and delimiter; and transcode an encoding DuckDB cannot read to UTF-8.
+"""Look at a CSV export before and after DuckDB reads it: present, not empty, in the declared
+encoding (UTF-8 by default) and delimiter; transcode an encoding DuckDB cannot read to UTF-8; and
+make sure no record was lost to a quote (`records_problem`).
 
-Each problem is a SourceLoadError naming the source, table and file, and what to change in the
-export, so a broken file is refused before the month's rows are touched.
+Each problem is a SourceLoadError naming the source, table and file (and line), and what to change
+in the export, so a broken file is refused before the month's rows are touched.
+
+A record is lost when a quote swallows line breaks: an unterminated quote, or a stray one that a
+later stray quote closes. A file without any quote character cannot lose one (each line is a
+record or a rejected row). For a file with quotes, `line_count` counts its non-empty lines and
+csv_stage counts the records DuckDB reads and rejects; when they differ, Python's csv module reads
+the file again (RFC 4180, strict) and names the line where a quoted value goes wrong.
 """
 
 from __future__ import annotations
@@ -11,11 +18,15 @@ import codecs
 import csv
 import glob
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
+from pipelines.ingest.csv_rejects import month_of, month_of_value
 from pipelines.ingest.raw_tables import SourceLoadError
 
 _HEAD_BYTES = 1 << 16
+_CHUNK = 1 << 22
+_TOKENS = {False: (b"\n", b"\r\n", b'"'), True: ("\n", "\r\n", '"')}
 _OTHER_DELIMITERS = (";", "\t", "|", ",")
 _WIDE_BOMS = {
     codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32",
@@ -80,7 +91,8 @@ def _delimiter_hint(line: str, delimiter: str) -> str:
 
 
 def read_header(where: str, path: str, delimiter: str, encoding: str = "utf-8") -> list[str]:
-    """The column names on the first line of one CSV file; raise on an unusable file."""
+    """The column names on the first line of one CSV file, as written; raise on an unusable
+    file (empty, not in its encoding, one column, a name twice, no data rows)."""
     with open(path, "rb") as handle:
         head = handle.read(_HEAD_BYTES)
     if not head.strip():
@@ -90,30 +102,18 @@ def read_header(where: str, path: str, delimiter: str, encoding: str = "utf-8") 
     lines = text.splitlines()
     header_line = lines[0]
     header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter, quotechar='"'))
-    header = [name.strip() for name in header]
     if len(header) < 2:
         raise SourceLoadError(
             f"{where}: {path} line 1 has a single column {header_line[:80]!r}"
             f"{_delimiter_hint(header_line, delimiter)}")
-    doubled = sorted({n for n in header if header.count(n) > 1})
+    folded = [name.strip().casefold() for name in header]
+    doubled = sorted({n.strip() for n, f in zip(header, folded, strict=True)
+                      if folded.count(f) > 1})
     if doubled:
         raise SourceLoadError(f"{where}: {path} line 1 names column(s) {', '.join(doubled)} "
                               "more than once")
     if len(head) < _HEAD_BYTES and not any(line.strip() for line in lines[1:]):
         raise SourceLoadError(f"{where}: {path} has a header but no data rows")
-    return header
-
-
-def common_header(where: str, files: list[str], delimiter: str,
-                  encoding: str = "utf-8") -> list[str]:
-    """The header all files of a glob share; raise when one differs from the first."""
-    header = read_header(where, files[0], delimiter, encoding)
-    for path in files[1:]:
-        other = read_header(where, path, delimiter, encoding)
-        if other != header:
-            raise SourceLoadError(
-                f"{where}: {path} has the columns {', '.join(other)}, but {files[0]} has "
-                f"{', '.join(header)}; every file of the table must have the same header")
     return header
 
 
@@ -134,3 +134,137 @@ def transcode(where: str, files: list[str], encoding: str, folder: Path) -> dict
                         "check the table's encoding in the catalog") from None
         copies[str(copy)] = path
     return copies
+
+
+def _python_encoding(encoding: str) -> str:
+    return "utf-8-sig" if encoding == "utf-8" else encoding
+
+
+def _chunks(path: str, encoding: str) -> Iterator[bytes | str]:
+    """The file in pieces: bytes, or text where a newline is not the byte \\n (UTF-16)."""
+    if encoding == "utf-16":
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
+            while chunk := handle.read(_CHUNK):
+                yield chunk
+        return
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            yield chunk
+
+
+def line_count(path: str, encoding: str) -> tuple[int, bool]:
+    """(the non-empty lines after the header, whether the file has a quote character).
+
+    Empty lines are counted as such only within a piece of the file, so the count may be a
+    little high, never low: a difference only ever sends the file to the exact check.
+    """
+    lines = blank = 0
+    quoted, last = False, ""
+    for chunk in _chunks(path, encoding):
+        newline, crlf, quote = _TOKENS[isinstance(chunk, str)]
+        lines += chunk.count(newline)
+        blank += chunk.count(newline * 2) + chunk.count(newline + crlf)
+        quoted = quoted or quote in chunk
+        last = chunk[-1:]
+    if last and last not in ("\n", b"\n"):
+        lines += 1
+    return max(lines - blank - 1, 0), quoted
+
+
+def _row_like(line: str, delimiter: str, width: int, date_index: int,
+              date_format: str | None, closing: bool) -> bool:
+    """Whether a line a quoted value swallowed reads as a row of its own: as many fields as the
+    header (split at the delimiter, quotes ignored) and a date in the date column; a closing
+    line also has its closing quote after that date (not in a value that began a record)."""
+    fields = line.split(delimiter)
+    if len(fields) < width or month_of_value(fields[date_index].strip().strip('"'),
+                                             date_format) is None:
+        return False
+    return not closing or next(i for i, f in enumerate(fields) if '"' in f) > date_index
+
+
+def _swallowed(record: list[str], start: int, delimiter: str, width: int, date_index: int,
+               date_format: str | None) -> str | None:
+    """Where a record's quoted value swallowed lines that read as rows, or None."""
+    line = start
+    for index, value in enumerate(record):
+        if "\n" not in value:
+            continue
+        parts = value.replace("\r\n", "\n").split("\n")
+        rest = delimiter.join(record[index + 1:])
+        closing = f'{parts[-1]}"{delimiter if rest else ""}{rest}'
+        rows = [p for p in parts[1:-1]
+                if _row_like(p, delimiter, width, date_index, date_format, False)]
+        rows += [closing] if _row_like(closing, delimiter, width, date_index, date_format,
+                                       True) else []
+        if rows:
+            return (f"line {line}: a quoted value opened on this line is closed only on line "
+                    f"{line + len(parts) - 1}, swallowing {len(rows)} line(s) that read as rows "
+                    "of their own (an unterminated or stray quote); DuckDB would read them as "
+                    "one value")
+        line += len(parts) - 1
+    return None
+
+
+def _csv_error(exc: csv.Error) -> str:
+    if "expected after" in str(exc):
+        return ("a quoted value goes on after its closing quote (a stray quote); quote the "
+                "whole value and double each quote inside it")
+    if "end of data" in str(exc):
+        return "a quoted value opened here is never closed (an unterminated quote)"
+    return f"the line does not read as CSV ({exc})"
+
+
+def records_problem(path: str, shown: str, table, header: list[str], read: int,
+                    encoding: str) -> str | None:
+    """Why DuckDB's `read` records (rows and rejected rows) of a CSV file are fewer than the file
+    holds, read again by Python's csv module (RFC 4180, strict): '<file> line N: ...'; None when
+    they agree. `header`: its column names as the load names them; `encoding`: of `path` (a
+    transcoded copy is UTF-8), `shown` the export's name."""
+    settings = table.table
+    width, date_index = len(header), header.index(settings.date_column)
+    count, start, diverged = 0, 2, None
+    with open(path, encoding=_python_encoding(encoding), errors="replace",
+              newline="") as handle:
+        reader = csv.reader(handle, delimiter=settings.delimiter, quotechar='"', strict=True)
+        try:
+            next(reader, None)
+            start = reader.line_num + 1
+            for record in reader:
+                if record:
+                    count += 1
+                    diverged = diverged or (start if count > read else None)
+                    problem = _swallowed(record, start, settings.delimiter, width, date_index,
+                                         settings.date_format)
+                    if problem:
+                        return f"{shown} {problem}"
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            return f"{shown} line {start}: {_csv_error(exc)}"
+    if diverged:
+        return (f"{shown} line {diverged}: DuckDB read {read} records, Python's csv module "
+                f"{count}: the records from this line on would be lost")
+    return None
+
+
+def csv_months(path: str, table) -> set[str] | None:
+    """The months a CSV file's date column names, read line by line as text, errors ignored
+    (for a file that failed); None when nothing tells."""
+    settings = table.table
+    wanted = settings.date_column.casefold()
+    months = set()
+    try:
+        with open(path, encoding=_python_encoding(settings.encoding), errors="replace",
+                  newline="") as handle:
+            header = next(csv.reader([handle.readline()], delimiter=settings.delimiter))
+            names = [name.strip().casefold() for name in header]
+            if wanted not in names:
+                return None
+            index = names.index(wanted)
+            for line in handle:
+                month = month_of(line, settings.delimiter, index, settings.date_format)
+                if month:
+                    months.add(month)
+    except (OSError, csv.Error, StopIteration, UnicodeError):
+        return None
+    return months or None

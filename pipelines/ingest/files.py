@@ -1,27 +1,32 @@
 """The file connector: CSV, Parquet, JSON lines and Excel exports, one file or a glob per table.
 
-Every format ends in a stage of the months being loaded, typed as the catalog declares, with the
-rows that cannot load set aside (file_stage); only when the reject rate is within the table's
-`max_reject_rate` are the months swapped in (raw_tables.replace_months), so a broken or drifted
-export leaves the earlier good load. CSV, Parquet and JSON lines are read by DuckDB itself
-(csv_stage, parquet_stage, text_stage); Excel through openpyxl (xlsx_read). Errors name the
-source, table, file, line or row and column.
+Each file is read and judged on its own, into one stage of the months being loaded, typed as the
+catalog declares, its columns matched by name (file_stage). A file that cannot be loaded (not
+readable, a declared column missing, records lost to a quote, ...) blocks the months its rows fall
+in, found from what can be read of it (every month of the load when nothing tells); a file whose
+rejected rows of a month are above the table's `max_reject_rate` blocks that month. The other
+months are swapped in (raw_tables.replace_months, one transaction per run of consecutive months);
+a blocked month keeps its earlier rows and comes back in `LoadResult.failed_periods` with why, and
+when every month is blocked the load raises. Rows dated outside the months being loaded are not
+this load's business. CSV, Parquet and JSON lines are read by DuckDB itself (csv_stage,
+parquet_stage, text_stage); Excel through openpyxl (xlsx_read). Messages name the source, table,
+file, line or row and column.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from pipelines.catalog.catalog import SourceTable
-from pipelines.ingest.csv_inspect import common_header, matching_files
-from pipelines.ingest.csv_rejects import by_period, judge
-from pipelines.ingest.csv_stage import stage_csv
-from pipelines.ingest.drift import extra_columns
-from pipelines.ingest.file_stage import FileStage
-from pipelines.ingest.parquet_stage import stage_parquet
+from pipelines.ingest.csv_inspect import csv_months, matching_files
+from pipelines.ingest.csv_rejects import MAX_EXAMPLES, blocked_months, by_period
+from pipelines.ingest.csv_stage import stage_csv_file
+from pipelines.ingest.file_stage import FileStage, new_stage_name, stage_problems
+from pipelines.ingest.parquet_stage import parquet_months, stage_parquet_file
 from pipelines.ingest.raw_tables import (
     LoadResult,
     SourceLoadError,
@@ -29,9 +34,19 @@ from pipelines.ingest.raw_tables import (
     replace_months,
 )
 from pipelines.ingest.staging import where_of
-from pipelines.ingest.text_stage import stage_arrow, stage_jsonl
-from pipelines.ingest.xlsx_read import read_workbooks
-from pipelines.periods import Period
+from pipelines.ingest.text_stage import (
+    read_jsonl_file,
+    read_xlsx_file,
+    stage_text,
+    text_months,
+    text_stage,
+)
+from pipelines.periods import Period, months_between
+from pipelines.warehouse.connection import database_path, is_disk_full, warehouse_full_error
+
+_READERS = {"csv": stage_csv_file, "parquet": stage_parquet_file, "jsonl": read_jsonl_file,
+            "xlsx": read_xlsx_file}
+Problem = tuple[type, str]  # the error class a month's problem raises as, and its text
 
 
 def resolve_path(table: SourceTable, home: Path) -> str:
@@ -40,49 +55,137 @@ def resolve_path(table: SourceTable, home: Path) -> str:
     return str(path if path.is_absolute() else home / path)
 
 
-def _stage(con, table: SourceTable, files: list[str], label: str, first: Period, last: Period,
-           as_of: datetime) -> FileStage:
-    """The format's reader; its checks run before any row is read where the format allows."""
-    where = where_of(table)
-    settings = table.table
-    if settings.format == "parquet":
-        return stage_parquet(con, table, files, label, first, last, as_of)
-    if settings.format == "jsonl":
-        return stage_jsonl(con, table, files, label, first, last, as_of)
-    if settings.format == "xlsx":
-        rows = read_workbooks(where, files, settings.sheet)
-        return stage_arrow(con, table, rows, label, first, last, as_of)
-    header = common_header(where, files, settings.delimiter, settings.encoding)
-    extra_columns(where, settings.columns, header, table.table.path)  # raises on a missing one
-    return stage_csv(con, table, files, label, header, first, last, as_of)
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
+
+
+def _read_files(stage: FileStage, files: list[str], first: Period, last: Period,
+                as_of: datetime) -> dict[str, Problem]:
+    """Read each file into the stage; the files that failed, with why (without the source and
+    table's name), their rows taken out again."""
+    where = where_of(stage.table)
+    failures = {}
+    for path in files:
+        try:
+            _READERS[stage.table.table.format](stage, path, first, last, as_of)
+            continue
+        except SourceLoadError as exc:
+            failures[path] = (type(exc), str(exc).removeprefix(f"{where}: "))
+        except duckdb.Error as exc:
+            if is_disk_full(exc):
+                raise warehouse_full_error(database_path(stage.con), exc,
+                                           f"the load of {stage.table.key}") from None
+            failures[path] = (SourceLoadError,
+                              f"{path} could not be read: {str(exc).splitlines()[0]}")
+        stage.forget(path)
+    return failures
+
+
+def _stage(con, table: SourceTable, files: list[str], first: Period, last: Period,
+           as_of: datetime) -> tuple[FileStage, dict[str, Problem]]:
+    """The stage of every file that could be read, and the files that could not."""
+    if table.table.format in ("jsonl", "xlsx"):
+        stage = text_stage(con, table, new_stage_name())
+    else:
+        stage = FileStage(con, table, new_stage_name())
+        stage.create()
+    try:
+        failures = _read_files(stage, files, first, last, as_of)
+        if stage.receiving:
+            stage_text(stage, first, last, as_of, iso_too=table.table.format == "xlsx")
+        stage_problems(stage, first, last, as_of)
+    except BaseException:
+        stage.drop()
+        raise
+    return stage, failures
+
+
+def _months_of(con, table: SourceTable, path: str) -> set[str] | None:
+    """The months a file's rows fall in, from what can be read of it; None when nothing tells."""
+    if table.table.format == "csv":
+        return csv_months(path, table)
+    if table.table.format == "parquet":
+        return parquet_months(con, table, path)
+    return text_months(path, table)
+
+
+def _blocked(stage: FileStage, failures: dict[str, Problem],
+             months: list[str]) -> dict[str, list[Problem]]:
+    """The months of the load that must keep their earlier rows, each with its problems."""
+    def months_of(path: str) -> set[str] | None:
+        return _months_of(stage.con, stage.table, path)
+
+    blocked: dict[str, list[Problem]] = defaultdict(list)
+    for path, problem in failures.items():
+        found = months_of(path)
+        for month in (m for m in months if found is None or m in found):
+            blocked[month].append(problem)
+    rejected = blocked_months(stage.rejected, stage.loadable, months,
+                              stage.table.table.max_reject_rate, months_of)
+    for month, problems in rejected.items():
+        blocked[month] += [(SourceLoadError, p) for p in problems]
+    return blocked
+
+
+def _message(where: str, problems: list[Problem]) -> str:
+    texts = list(dict.fromkeys(text for _, text in problems))
+    more = (f" (and {len(texts) - MAX_EXAMPLES} more)" if len(texts) > MAX_EXAMPLES else "")
+    return _one_line(f"{where}: {'; '.join(texts[:MAX_EXAMPLES])}{more}")
+
+
+def _runs(months: list[str]) -> list[tuple[Period, Period]]:
+    """Consecutive months as (first, last) runs."""
+    runs: list[list[Period]] = []
+    for period in map(Period.parse, months):
+        if runs and runs[-1][-1].shift(1) == period:
+            runs[-1][-1] = period
+        else:
+            runs.append([period, period])
+    return [(a, b) for a, b in runs]
+
+
+def _fail_all(where: str, blocked: dict[str, list[Problem]]) -> None:
+    problems = [p for month in sorted(blocked) for p in blocked[month]]
+    kinds = {kind for kind, _ in problems}
+    kind = kinds.pop() if len(kinds) == 1 else SourceLoadError
+    raise kind(_message(where, problems), None)
 
 
 def load_file_table(con, table: SourceTable, first: Period, last: Period, home: Path,
                     run_id: str, as_of: datetime | None = None) -> LoadResult:
     """Load months first..last of a file-backed table into its raw table (replacing them).
 
-    The files are checked (present, readable in the declared format, the declared columns and
-    types), read into a stage with rejected rows counted, and only when the reject rate is
-    within the table's `max_reject_rate` swapped into the months; otherwise the months keep
-    their earlier rows. Added columns are kept. `as_of` (default: now) is when "the future"
-    starts.
+    Each file is checked (readable in the declared format, the declared columns and types, no
+    record lost) and read into a stage with rejected rows counted. The months no broken file
+    blocks are swapped in; the blocked ones keep their earlier rows and are returned in
+    `failed_periods` with a one-line message naming the file. When every month is blocked, or
+    no file matches, SourceLoadError. Added columns are kept. `as_of` (default: now) is when
+    "the future" starts: a row of a loaded month dated after it is rejected.
     """
     path = resolve_path(table, home)
     where = where_of(table)
     files = matching_files(where, path)
     create_raw_table(con, table)
-    label = files[0] if len(files) == 1 else path
+    months = [p.key for p in months_between(first, last)]
+    stage, failures = _stage(con, table, files, first, last, as_of or datetime.now())
     try:
-        stage = _stage(con, table, files, label, first, last, as_of or datetime.now())
+        blocked = _blocked(stage, failures, months)
+        if len(blocked) == len(months):
+            _fail_all(where, blocked)
+        rows: dict[str, int] = {}
+        for run_first, run_last in _runs([m for m in months if m not in blocked]):
+            rows |= replace_months(con, table, stage.select_sql(), {}, run_first, run_last,
+                                   run_id, path, extra_columns=tuple(stage.extras))
     except duckdb.Error as exc:
-        raise SourceLoadError(f"{where}: {label} could not be read: {exc}") from None
-    try:
-        judge(where, stage.rejected, stage.loadable_rows, table.table.max_reject_rate)
-        rows = replace_months(con, table, stage.select_sql(), {}, first, last, run_id, path,
-                              extra_columns=tuple(stage.extras))
-    except duckdb.Error as exc:
-        raise SourceLoadError(f"{where}: {label} could not be loaded: {exc}") from None
+        raise SourceLoadError(f"{where}: {path} could not be loaded: "
+                              f"{str(exc).splitlines()[0]}") from None
     finally:
         stage.drop()
+    loaded_files = {f for f, m in stage.loadable if m in rows}
+    counted = [r for r in stage.rejected if r.period in rows
+               or (r.period is None and r.file in loaded_files)]
     return LoadResult(table.key, rows, path, tuple(n for n, _ in stage.extras), stage.unkept,
-                      rejected_by_period=by_period(stage.rejected, first, last))
+                      rejected_by_period=by_period(counted, first, last),
+                      failed_periods={m: _message(where, blocked[m]) for m in months
+                                      if m in blocked},
+                      header_notes=stage.notes)

@@ -1,9 +1,10 @@
 """Stage Parquet files: DuckDB reads them natively, their typed columns checked for drift first.
 
 Parquet carries its own types, so nothing is parsed: each file's schema is compared with the
-catalog before any row is read (a missing declared column, or one whose type family changed, is a
-SchemaDriftError naming the source, table, file and column), and the rows of the months being
-loaded are then staged in one scan of all the files, the date filter pushed into the reader.
+catalog before any of its rows is read (its columns matched by name, case and surrounding spaces
+ignored; a missing declared column, or one whose type family changed, is a SchemaDriftError naming
+the source, table, file and column), and its rows of the months being loaded are then staged, the
+date filter pushed into the reader. Each file is read on its own, so a broken one fails alone.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ import duckdb
 from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.drift import changed_types, extra_columns, keepable
 from pipelines.ingest.file_stage import (
+    ColumnMatch,
     FileStage,
-    as_of_value,
     in_load_sql,
-    new_stage_name,
+    match_columns,
     scan_type,
-    stage_problems,
 )
 from pipelines.ingest.raw_tables import SourceLoadError
 from pipelines.ingest.staging import quote_any, where_of
@@ -53,34 +53,53 @@ def file_schema(con, where: str, path: str) -> dict[str, str]:
     return {row[0]: row[1] for row in rows}
 
 
-def checked_extras(con, table: SourceTable, files: list[str]) -> list[tuple[str, str]]:
-    """Every file's schema against the catalog; the added columns with their types."""
+def _checked(con, table: SourceTable, path: str) -> tuple[dict[str, str], ColumnMatch]:
+    """A file's {column: DuckDB type} and its columns as the load names them, checked against the
+    catalog (a declared column missing, or of another type family, is a SchemaDriftError)."""
     where = where_of(table)
-    extras: dict[str, str] = {}
-    for path in files:
-        schema = file_schema(con, where, path)
-        for name in extra_columns(where, table.table.columns, list(schema), path):
-            extras.setdefault(name, schema[name])
-        changed_types(f"{where}: {path}", table.table.columns,
-                      {name: {family_of(kind)} for name, kind in schema.items()})
-    return list(extras.items())
+    schema = file_schema(con, where, path)
+    match = match_columns(path, table.table.columns, list(schema))
+    extra_columns(where, table.table.columns, match.names, path)
+    changed_types(f"{where}: {path}", table.table.columns,
+                  {name: {family_of(kind)} for name, kind in zip(match.names, schema.values(),
+                                                                 strict=True)})
+    return schema, match
 
 
-def stage_parquet(con, table: SourceTable, files: list[str], label: str, first: Period,
-                  last: Period, as_of: datetime) -> FileStage:
-    """Stage the rows of months first..last (and those with an empty or future date)."""
-    extras = checked_extras(con, table, files)
-    kept, unkept = keepable(name for name, _ in extras)
-    types = dict(extras)
-    stage = FileStage(con, table, new_stage_name(), label, [(n, types[n]) for n in kept], unkept)
-    columns = [f"cast({quote_any(c.name)} as {scan_type(c.type)}) as {quote_any(c.name)}"
-               for c in table.table.columns]
-    columns += [quote_any(n) for n in kept]
-    con.execute(
-        f"create temp table {stage.name} as select {', '.join(columns)} from "
-        f"read_parquet($files, union_by_name = true) where {in_load_sql(table)}",
-        {"files": files, "first_day": first.start, "end_day": last.end,
-         "as_of": as_of_value(table, as_of)},
+def stage_parquet_file(stage: FileStage, path: str, first: Period, last: Period,
+                       as_of: datetime) -> None:
+    """Add one Parquet file's rows of months first..last (and those with an empty date) to the
+    stage, its columns checked first."""
+    table = stage.table
+    schema, match = _checked(stage.con, table, path)
+    names = match.names
+    source = dict(zip(names, schema, strict=True))  # the load's name: the file's
+    types = dict(zip(names, schema.values(), strict=True))
+    declared = {c.name for c in table.table.columns}
+    kept, unkept = keepable(n for n in names if n not in declared)
+    stage.add_columns(path, [(n, types[n]) for n in kept], unkept, match.notes)
+    cast = {c.name: f"cast({quote_any(source[c.name])} as {scan_type(c.type)})"
+            for c in table.table.columns}
+    columns = [f"{sql} as {quote_any(name)}" for name, sql in cast.items()]
+    columns += [f"{quote_any(source[n])} as {quote_any(n)}" for n in kept]
+    stage.con.execute(
+        f"insert into {stage.name} by name select $path as _file, {', '.join(columns)} from "
+        f"read_parquet($path) where {in_load_sql(table, cast[table.table.date_column])}",
+        {"path": path, "first_day": first.start, "end_day": last.end},
     )
-    stage_problems(stage, first, last, as_of)
-    return stage
+
+
+def parquet_months(con, table: SourceTable, path: str) -> set[str] | None:
+    """The months a Parquet file's date column holds, when it can be read (for a file that
+    failed); None when nothing tells."""
+    date = table.table.date_column
+    try:
+        schema = con.execute("describe select * from read_parquet($path)",
+                             {"path": path}).fetchall()
+        column = next(row[0] for row in schema if row[0].strip().casefold() == date.casefold())
+        rows = con.execute(
+            f"select distinct strftime(try_cast({quote_any(column)} as date), '%Y-%m') "
+            "from read_parquet($path)", {"path": path}).fetchall()
+    except (duckdb.Error, StopIteration):
+        return None
+    return {row[0] for row in rows if row[0]} or None

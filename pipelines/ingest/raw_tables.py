@@ -56,6 +56,9 @@ class LoadResult:
     rejected_by_period: dict[str, int] = field(default_factory=dict)  # rows left out, per month
     # months of the range that were not replaced, with why (a broken file behind a glob)
     failed_periods: dict[str, str] = field(default_factory=dict)
+    # files' columns matched to declared ones only ignoring case or surrounding spaces, one note
+    # each: "<file>: column ' Order_ID' read as order_id"
+    header_notes: tuple[str, ...] = ()
 
     @property
     def total_rows(self) -> int:

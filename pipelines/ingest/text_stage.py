@@ -1,35 +1,36 @@
 """Stage JSON lines and Excel files: their values arrive as text and are parsed as declared.
 
 DuckDB reads JSON lines natively (`read_json`, every key as text); Excel sheets come through
-openpyxl (xlsx_read). Either way the values land in a text table with the file and row of each
-record; each declared column is then parsed into its type (dates and timestamps with the table's
-formats), and a value that does not parse rejects its row, named by file, row, column and value,
-counted against `max_reject_rate` like a CSV's. Keys or columns the catalog does not declare are
-kept as text. A sheet must have every declared column; a JSON lines file may leave out a nullable
-one (JSON writers leave out nulls), not a required one.
+openpyxl (xlsx_read). Either way each file's records land in one text table with the file and row
+of each record (`read_jsonl_file`, `read_xlsx_file`, one file at a time, so a broken file fails
+alone); `stage_text` then parses each declared column into its type (dates and timestamps with the
+table's formats), and a value that does not parse rejects its row, named by file, row, column and
+value, counted against `max_reject_rate` like a CSV's. Keys or columns are matched to the declared
+ones by name (case and surrounding spaces ignored); those the catalog does not declare are kept as
+text. A sheet must have every declared column; a JSON lines file may leave out a nullable one
+(JSON writers leave out nulls), not a required one.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import duckdb
-import pyarrow as pa
 
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.models import Column
-from pipelines.ingest.csv_rejects import Rejected, in_scope, type_words
+from pipelines.ingest.csv_rejects import Rejected, in_scope, month_of_value, type_words
 from pipelines.ingest.drift import extra_columns, keepable
 from pipelines.ingest.file_stage import (
     FileStage,
-    as_of_value,
     in_load_sql,
-    new_stage_name,
+    match_columns,
     scan_type,
-    stage_problems,
 )
 from pipelines.ingest.raw_tables import SourceLoadError
 from pipelines.ingest.staging import quote_any, where_of
+from pipelines.ingest.xlsx_read import sheet_table
 from pipelines.periods import Period
 
 
@@ -59,37 +60,40 @@ def _rejected(con, text: str, table: SourceTable, iso_too: bool) -> list[Rejecte
             f"is not null and {_parsed(column, table, iso_too)} is null order by _file, _row"
         ).fetchall()
         words = type_words(column.type, table.table)
-        found += [Rejected(f"{path} row {row}", column.name, f'"{value}" is not {words}', period)
-                  for path, row, value, period in rows]
+        found += [Rejected(f"{path} row {row}", column.name, f'"{value}" is not {words}', period,
+                           file=path) for path, row, value, period in rows]
     return sorted(found, key=lambda r: r.where)
 
 
-def stage_text(con, table: SourceTable, text: str, label: str, keys: list[str], first: Period,
-               last: Period, as_of: datetime, iso_too: bool = False) -> FileStage:
-    """Parse text table `text` (_file, _row, then every declared column and the `keys` found)
-    into a typed stage of months first..last, with the rows that did not parse rejected."""
+def text_stage(con, table: SourceTable, name: str) -> FileStage:
+    """An empty stage whose files are read as text into `<name>_read` (_file, _row, the
+    declared columns, then the kept keys or columns the files add)."""
+    columns = ", ".join(f"{quote_any(c.name)} varchar" for c in table.table.columns)
+    con.execute(f"create temp table {name}_read (_file varchar, _row bigint, {columns})")
+    return FileStage(con, table, name, receiving=f"{name}_read")
+
+
+def stage_text(stage: FileStage, first: Period, last: Period, as_of: datetime,
+               iso_too: bool = False) -> None:
+    """Parse the text rows read into the typed stage of months first..last (and rows with an
+    empty date), with the rows that did not parse rejected."""
+    con, table, text = stage.con, stage.table, f"{stage.name}_text"
+    con.execute(  # the scans kept each file's order, so rowid numbers a JSON file's records
+        f"create temp table {text} as select * replace (coalesce(_row, row_number() over ("
+        f"partition by _file order by rowid)) as _row) from {stage.receiving}")
     declared = table.table.columns
-    required = [c for c in declared if not c.nullable]
-    added = [n for n in extra_columns(where_of(table), required, keys, label)
-             if n not in {c.name for c in declared}]
-    kept, unkept = keepable(added)
-    stage = FileStage(con, table, text.removesuffix("_text"), label,
-                      [(n, "varchar") for n in kept], unkept)
     found = _rejected(con, text, table, iso_too)
     bad = [f"{_parsed(c, table, iso_too)} is null and nullif(trim({quote_any(c.name)}), '') "
            "is not null" for c in declared if c.type != "varchar"]
     parsed = [f"{_parsed(c, table, iso_too)} as {quote_any(c.name)}" for c in declared]
-    parsed += [quote_any(n) for n in kept]
+    parsed += [quote_any(n) for n, _ in stage.extras] + ["_file"]
     date_column = next(c for c in declared if c.name == table.table.date_column)
     in_load = in_load_sql(table, f"({_parsed(date_column, table, iso_too)})")
     ok = " and ".join(f"not ({b})" for b in bad) or "true"
     con.execute(
         f"create temp table {stage.name} as select {', '.join(parsed)} from {text} "
-        f"where {ok} and ({in_load})",
-        {"first_day": first.start, "end_day": last.end, "as_of": as_of_value(table, as_of)})
-    stage.rejected = [r for r in found if in_scope(r, first, last, as_of)]
-    stage_problems(stage, first, last, as_of)
-    return stage
+        f"where {ok} and ({in_load})", {"first_day": first.start, "end_day": last.end})
+    stage.rejected = [r for r in found if in_scope(r, first, last)]
 
 
 def json_keys(con, where: str, files: list[str]) -> list[str]:
@@ -109,45 +113,80 @@ def _json_problem(files: list[str], exc: duckdb.Error) -> str:
     return f"{files[0] if len(files) == 1 else 'a file'} is not valid JSON lines: {reason}"
 
 
-def stage_jsonl(con, table: SourceTable, files: list[str], label: str, first: Period,
-                last: Period, as_of: datetime) -> FileStage:
-    """Read JSON lines files as text (record numbers kept), then parse them as declared."""
-    where = where_of(table)
-    keys = json_keys(con, where, files)
-    names = list(dict.fromkeys([*(c.name for c in table.table.columns), *keys]))
-    name = new_stage_name()
-    try:  # the scan keeps the files' order, so rowid numbers the records of each file
-        con.execute(
-            f"create temp table {name}_read as select * from read_json($files, "
-            "format = 'newline_delimited', columns = $columns, filename = '_file')",
-            {"files": files, "columns": dict.fromkeys(names, "varchar")})
-        con.execute(
-            f"create temp table {name}_text as select *, row_number() over (partition by _file "
-            f"order by rowid) as _row from {name}_read")
+def _added(stage: FileStage, path: str, names: list[str], required: list[Column],
+           notes: list[str]) -> list[str]:
+    """Check a file's columns (as the load names them); note what it adds; the names to read."""
+    declared = {c.name for c in stage.table.table.columns}
+    added = [n for n in extra_columns(where_of(stage.table), required, names, path)
+             if n not in declared]
+    kept, unkept = keepable(added)
+    stage.add_columns(path, [(n, "varchar") for n in kept], unkept, notes)
+    return [n for n in names if n in declared or n in kept]
+
+
+def read_jsonl_file(stage: FileStage, path: str, first: Period, last: Period,
+                    as_of: datetime) -> None:
+    """Read one JSON lines file's records as text into the stage's text rows."""
+    where = where_of(stage.table)
+    keys = json_keys(stage.con, where, [path])
+    match = match_columns(path, stage.table.table.columns, keys)
+    required = [c for c in stage.table.table.columns if not c.nullable]
+    wanted = _added(stage, path, match.names, required, match.notes)
+    source = dict(zip(match.names, keys, strict=True))
+    columns = "".join(f", {quote_any(source[n])} as {quote_any(n)}" for n in wanted)
+    try:
+        stage.con.execute(
+            f"insert into {stage.receiving} by name select $path as _file{columns} from "
+            "read_json($path, format = 'newline_delimited', columns = $columns)",
+            {"path": path, "columns": dict.fromkeys(keys, "varchar")})
     except duckdb.Error as exc:
-        con.execute(f"drop table if exists {name}_read")
-        raise SourceLoadError(f"{where}: {_json_problem(files, exc)}") from None
-    return _staged(con, table, f"{name}_text", label, keys, first, last, as_of, False)
+        raise SourceLoadError(f"{where}: {_json_problem([path], exc)}") from None
 
 
-def stage_arrow(con, table: SourceTable, rows: pa.Table, label: str, first: Period,
-                last: Period, as_of: datetime) -> FileStage:
-    """Stage text rows read by Python (an Excel sheet): _file, _row and the header's columns."""
-    keys = [n for n in rows.column_names if n not in ("_file", "_row")]
-    extra_columns(where_of(table), table.table.columns, keys, label)  # a sheet lacks none
-    name = new_stage_name()
-    view = f"{name}_arrow"
-    con.register(view, rows)
+def read_xlsx_file(stage: FileStage, path: str, first: Period, last: Period,
+                   as_of: datetime) -> None:
+    """Read one workbook's sheet as text rows into the stage's text rows."""
+    header, rows = sheet_table(where_of(stage.table), path, stage.table.table.sheet)
+    match = match_columns(path, stage.table.table.columns, header)
+    rows = rows.rename_columns(["_file", "_row", *match.names])
+    wanted = _added(stage, path, match.names, stage.table.table.columns, match.notes)
+    view = f"{stage.name}_arrow"
+    stage.con.register(view, rows.select(["_file", "_row", *wanted]))
     try:
-        con.execute(f"create temp table {name}_text as select * from {view}")
+        stage.con.execute(f"insert into {stage.receiving} by name select * from {view}")
     finally:
-        con.unregister(view)
-    return _staged(con, table, f"{name}_text", label, keys, first, last, as_of, True)
+        stage.con.unregister(view)
 
 
-def _staged(con, table, text, label, keys, first, last, as_of, iso_too) -> FileStage:
+def _month(value, table: SourceTable) -> str | None:
+    text = None if value is None else str(value)
+    return month_of_value(text, table.table.date_format) or month_of_value(text)
+
+
+def text_months(path: str, table: SourceTable) -> set[str] | None:
+    """The months a JSON lines file's or a sheet's date column names, read as text, errors
+    ignored (for a file that failed); None when nothing tells."""
+    date = table.table.date_column.casefold()
+    months = set()
     try:
-        return stage_text(con, table, text, label, keys, first, last, as_of, iso_too)
-    except BaseException:
-        FileStage(con, table, text.removesuffix("_text"), label).drop()
-        raise
+        if table.table.format == "xlsx":
+            header, rows = sheet_table(where_of(table), path, table.table.sheet)
+            index = [n.strip().casefold() for n in header].index(date)
+            months = {_month(v, table) for v in rows.column(index + 2).to_pylist()}
+        else:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    record = _record(line)
+                    months.add(_month(next((v for k, v in record.items()
+                                            if k.strip().casefold() == date), None), table))
+    except (OSError, ValueError, SourceLoadError):
+        return None
+    return {m for m in months if m} or None
+
+
+def _record(line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}

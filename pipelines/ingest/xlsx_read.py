@@ -2,7 +2,8 @@
 
 DuckDB's excel extension is installed over the network, which a deployment may not allow, so
 sheets are read in Python: the first row is the header, every later non-empty row a record with
-its spreadsheet row number. Cells become text (numbers as written, dates and times in ISO form,
+its spreadsheet row number, the header's names as written (text_stage matches them to the
+catalog's). Cells become text (numbers as written, dates and times in ISO form,
 booleans as true/false) and are parsed into the declared types by text_stage like JSON values.
 A file that is not a workbook, or lacks the sheet, fails naming the file.
 """
@@ -43,8 +44,9 @@ def _header(where: str, path: str, row: tuple) -> list[str]:
     blank = [i + 1 for i, n in enumerate(names) if n is None or not n.strip()]
     if blank:
         raise SourceLoadError(f"{where}: {path} row 1 has no column name in column {blank[0]}")
-    names = [n.strip() for n in names]
-    doubled = sorted({n for n in names if names.count(n) > 1})
+    folded = [n.strip().casefold() for n in names]
+    doubled = sorted({n.strip() for n, f in zip(names, folded, strict=True)
+                      if folded.count(f) > 1})
     if doubled:
         raise SourceLoadError(f"{where}: {path} row 1 names column(s) {', '.join(doubled)} "
                               "more than once")
@@ -89,20 +91,12 @@ def read_xlsx(where: str, path: str, sheet: str | None) -> tuple[list[str], dict
     return header, columns
 
 
-def read_workbooks(where: str, files: list[str], sheet: str | None) -> pa.Table:
-    """Every file's sheet as one Arrow table of text: _file, _row, then the header's columns;
-    the files of a glob must share the header."""
-    tables, first = [], None
-    for path in files:
-        header, columns = read_xlsx(where, path, sheet)
-        if first is not None and header != first:
-            raise SourceLoadError(
-                f"{where}: {path} has the columns {', '.join(header)}, but {files[0]} has "
-                f"{', '.join(first)}; every file of the table must have the same header")
-        first = header
-        rows = columns.pop("_row")
-        arrays = {"_file": pa.array([path] * len(rows), pa.string()),
-                  "_row": pa.array(rows, pa.int64())}
-        arrays |= {name: pa.array(values, pa.string()) for name, values in columns.items()}
-        tables.append(pa.table(arrays))
-    return pa.concat_tables(tables)
+def sheet_table(where: str, path: str, sheet: str | None) -> tuple[list[str], pa.Table]:
+    """(header, one workbook's sheet as an Arrow table of text: _file, _row, then the header's
+    columns)."""
+    header, columns = read_xlsx(where, path, sheet)
+    rows = columns.pop("_row")
+    arrays = {"_file": pa.array([path] * len(rows), pa.string()),
+              "_row": pa.array(rows, pa.int64())}
+    arrays |= {name: pa.array(values, pa.string()) for name, values in columns.items()}
+    return header, pa.table(arrays)
