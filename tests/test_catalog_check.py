@@ -123,13 +123,15 @@ def test_kpi_sql_cannot_touch_files_or_other_databases(paths, catalog, tiny_expo
                                                 ("api", "api"), ("http_api", "api")])
 def test_new_source_accepts_the_connector_kinds_names(copied_catalog, monkeypatch, capsys,
                                                       kind, template):
-    """`--kind postgres` and `--kind http_api` (the catalog's names) write the same templates."""
+    """`--kind postgres` and `--kind http_api` (the catalog's names) write the same templates,
+    each followed by the default expectations."""
     monkeypatch.setenv("SCORECARD_DEFINITIONS", str(copied_catalog / "definitions"))
     monkeypatch.setenv("SCORECARD_SQL", str(copied_catalog / "sql"))
     assert main(["new", "source", "billing", "--kind", kind]) == 0
     written = (copied_catalog / "definitions/sources/billing.yaml").read_text()
     expected = (PROJECT_ROOT / f"pipelines/scaffold/source_{template}.yaml.tmpl").read_text()
-    assert written == expected.format(name="billing")
+    defaults = (PROJECT_ROOT / "pipelines/scaffold/source_expectations.yaml.tmpl").read_text()
+    assert written == expected.format(name="billing") + defaults
 
 
 def _kpi(root, file, kpi_id, **changes):
