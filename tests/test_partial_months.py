@@ -1,0 +1,177 @@
+"""Partial months are normal: one source table that fails to load (its export missing or
+garbled, its database down, its API unreachable) fails alone. Its KPIs are withheld with the
+cause, every other KPI equals a clean run's, the report renders and the email goes out marked
+provisional, the data team is told once per failure, the run ends failed, and the month keeps
+the rows of its last good load until a load of it succeeds."""
+
+from __future__ import annotations
+
+import email
+import shutil
+from pathlib import Path
+
+import pytest
+from dagster import DagsterEventType, DagsterInstance
+from demo_homes import FIRST, LAST, home_on
+from pg_cluster import free_port
+
+from pipelines.catalog import load_catalog
+from pipelines.defs.jobs import HISTORY_JOB, MONTHLY_JOB
+from pipelines.periods import Period, months_between
+from pipelines.runner import run_job
+from pipelines.settings import PROJECT_ROOT, RuntimePaths
+from pipelines.warehouse.connection import connect
+
+FEB = Period(2026, 2)
+TICKETS = "operations.support_tickets"
+FAST = "retries: {attempts: 2, backoff_seconds: 0.01, max_backoff_seconds: 0.02}"
+
+
+def _kpis(paths: RuntimePaths, period: Period) -> dict[str, tuple]:
+    con = connect(paths.warehouse, read_only=True)
+    try:
+        return {r[0]: r[1:] for r in con.execute(
+            "select kpi_id, state, value, ytd_value, ttm_value, withheld_reason "
+            "from kpi.kpi_values where period = ?", [period.start]).fetchall()}
+    finally:
+        con.close()
+
+
+def _query(paths: RuntimePaths, sql: str, params=()) -> list[tuple]:
+    con = connect(paths.warehouse, read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def _reading(paths: RuntimePaths, prefix: str) -> set[str]:
+    catalog = load_catalog(paths.definitions, paths.sql)
+    return {k for k, tables in catalog.kpi_tables.items()
+            if any(t.startswith(prefix) for t in tables)}
+
+
+def _materialized(paths: RuntimePaths, run_id: str) -> dict[str, dict]:
+    with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
+        records = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    return {r.asset_materialization.asset_key.to_user_string():
+            {k: v.value for k, v in r.asset_materialization.metadata.items()} for r in records}
+
+
+def _exports_without(tmp_path: Path, exports: Path, *removed: str) -> Path:
+    """A copy of the exports with some files missing."""
+    folder = tmp_path / "broken_exports"
+    shutil.copytree(exports, folder)
+    for name in removed:
+        (folder / name).unlink()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clean(quarter_exports, tmp_path_factory) -> RuntimePaths:
+    """The quarter run month by month from clean exports: what every other run is held to."""
+    paths = home_on(tmp_path_factory.mktemp("clean"), quarter_exports, "home")
+    outcome = run_job(paths, HISTORY_JOB, FIRST, LAST)
+    assert outcome.success, outcome.errors
+    return paths
+
+
+def test_a_missing_export_withholds_only_its_kpis_and_the_month_goes_out(
+        clean, quarter_exports, tmp_path):
+    exports = _exports_without(tmp_path, quarter_exports, "operations/support_tickets.csv")
+    paths = home_on(tmp_path, exports, "home")
+    assert not run_job(paths, HISTORY_JOB, FIRST, FEB).success  # the export is missing there too
+    outcome = run_job(paths, MONTHLY_JOB, LAST, LAST)
+
+    # the run fails for the data team, with one line naming the table and the file
+    assert not outcome.success
+    [error] = outcome.errors
+    assert error.startswith("scorecard_scores_quality_gate: 1 source load(s) failed; "
+                            "2 KPI value(s) withheld")
+    assert "2026-03: load failed: source operations, table support_tickets: no file matches" \
+        in error and "support_tickets.csv" in error
+
+    # the failed table is materialized as failed; every other table loaded
+    assets = _materialized(paths, outcome.run_id)
+    assert assets["raw_operations_support_tickets"]["load_status"] == "failed"
+    assert assets["raw_operations_support_tickets"]["months_failed"] == ["2026-03"]
+    assert {m["load_status"] for k, m in assets.items()
+            if k.startswith("raw_") and k != "raw_operations_support_tickets"} == {"loaded"}
+    assert _query(paths, "select table_key, strftime(period, '%Y-%m') from meta.load_failures "
+                         "order by 2") == [(TICKETS, p.key) for p in months_between(FIRST, LAST)]
+
+    # exactly the KPIs reading it are withheld, with the cause; the others equal a clean run's
+    broken, reference = _kpis(paths, LAST), _kpis(clean, LAST)
+    withheld = {k for k, v in broken.items() if v[0] == "withheld"}
+    assert withheld == _reading(paths, TICKETS) == {"csat_pct", "ticket_resolution_hours"}
+    assert broken["csat_pct"][4].startswith(
+        "source load failed: source operations, table support_tickets: no file matches")
+    assert {k: v for k, v in broken.items() if k not in withheld} == {
+        k: v for k, v in reference.items() if k not in withheld}
+
+    # the report is rendered and the scorecard emailed, marked provisional
+    assert (paths.report_dir(LAST.key) / "scorecard.pdf").exists()
+    outbox = paths.home / "outbox" / LAST.key
+    leadership = [email.message_from_bytes(p.read_bytes()) for p in outbox.glob("leadership-*")]
+    assert len(leadership) == 1 and "Provisional" in leadership[0]["Subject"]
+    notices = [email.message_from_bytes(p.read_bytes()) for p in outbox.glob("data_team-*")]
+    assert notices, "the data team is told"
+
+
+def test_a_garbled_export_keeps_the_months_earlier_rows_until_a_good_load(
+        clean, quarter_exports, tmp_path):
+    exports = tmp_path / "exports"
+    shutil.copytree(quarter_exports, exports)
+    paths = home_on(tmp_path, exports, "home")
+    assert run_job(paths, HISTORY_JOB, FIRST, FEB).success
+    rows = _query(paths, "select count(*) from raw.operations_support_tickets")
+    good = (exports / "operations" / "support_tickets.csv").read_bytes()
+    (exports / "operations" / "support_tickets.csv").write_bytes(b"\x00\x01garbage\n" * 50)
+
+    outcome = run_job(paths, HISTORY_JOB, FEB, FEB)
+    assert not outcome.success
+    assert _query(paths, "select count(*) from raw.operations_support_tickets") == rows
+    assert _kpis(paths, FEB)["csat_pct"][0] == "withheld"
+    assert _kpis(paths, FEB)["revenue_usd"] == _kpis(clean, FEB)["revenue_usd"]
+
+    (exports / "operations" / "support_tickets.csv").write_bytes(good)
+    assert run_job(paths, HISTORY_JOB, FEB, FEB).success
+    assert _query(paths, "select count(*) from meta.load_failures") == [(0,)]
+    assert _kpis(paths, FEB) == _kpis(clean, FEB)
+
+
+def _switched_crm(tmp_path: Path, exports: Path) -> RuntimePaths:
+    """A runtime folder whose catalog reads the CRM from PostgreSQL (definitions/examples)."""
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    text = (PROJECT_ROOT / "definitions" / "examples" / "crm_postgres.yaml").read_text()
+    text = "\n".join("  " + FAST if line.strip().startswith("retries:") else line
+                     for line in text.splitlines())
+    (root / "definitions" / "sources" / "crm.yaml").write_text(text)
+    paths = home_on(tmp_path, exports, "home")
+    return RuntimePaths(home=paths.home, definitions=root / "definitions",
+                        sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+
+
+def test_a_database_that_is_down_through_a_backfill_withholds_its_kpis_every_month(
+        clean, quarter_exports, tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_DATABASE_URL",
+                       f"postgresql://reader:secret@127.0.0.1:{free_port()}/crm")
+    paths = _switched_crm(tmp_path, quarter_exports)
+    outcome = run_job(paths, HISTORY_JOB, FIRST, LAST)
+    assert not outcome.success
+    failed = _query(paths, "select distinct table_key from meta.load_failures order by 1")
+    assert failed == [("crm.account_snapshots",), ("crm.nps_responses",),
+                      ("crm.opportunities",)]
+    crm = _reading(paths, "crm.")
+    assert crm
+    for period in months_between(FIRST, LAST):
+        broken, reference = _kpis(paths, period), _kpis(clean, period)
+        assert {k for k, v in broken.items() if v[0] == "withheld"} == crm
+        assert all("failed after 2 attempt(s)" in broken[k][4] for k in crm)
+        assert "secret" not in " ".join(broken[k][4] for k in crm)
+        assert {k: v for k, v in broken.items() if k not in crm} == {
+            k: v for k, v in reference.items() if k not in crm}
+        [(status,)] = _query(paths, "select status from score.rollup_scores where period = ? "
+                                    "and level = 'overall'", [period.start])
+        assert status not in ("withheld", "no_data")
