@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 from api_server import API_KEY, BASIC, TOKEN
 from connector_fixtures import source_table
 from pg_cluster import free_port
 
+from pipelines.defs.connectors import check_secrets_set, connector_resources
 from pipelines.ingest.drift import SchemaDriftError
 from pipelines.ingest.http_api import ApiSettings, load_api_table
 from pipelines.ingest.raw_tables import SourceLoadError
@@ -212,3 +215,59 @@ def test_fields_differing_only_in_case_name_the_source(api, duck):
     api.state.datasets["training"] = ([{**r, "Room": "x"} for r in _rows()], "completion_date")
     with pytest.raises(SourceLoadError, match="source hr, table training: staging the records"):
         _load(duck, api, _table("all"))
+
+
+def test_timestamps_with_an_offset_are_converted_to_utc(api, duck):
+    """2024-01-31T23:30:00-02:00 happened at 01:30 UTC on 1 February: never 23:30 (the offset
+    dropped). Without an offset a value is kept as written; a varchar keeps its text."""
+    stamps = ["2024-01-31T23:30:00-02:00", "2024-01-10T10:00:00Z", "2024-01-10T10:00:00.250+05:30",
+              "2024-01-10 10:00:00", None]
+    rows = [{"record_id": f"r{i}", "completion_date": "2024-01-10", "completed_at": stamp,
+             "note": stamp} for i, stamp in enumerate(stamps)]
+    api.state.datasets["training"] = (rows, "completion_date")
+    duck.execute("set TimeZone = 'America/New_York'")  # the session's zone plays no part
+    table = source_table({
+        "source": "hr", "connector": {"kind": "http_api", "base_url": "http://127.0.0.1:1",
+                                      "pagination": {"style": "none"}},
+        "tables": [{"name": "training", "endpoint": "/all/training",
+                    "date_column": "completion_date",
+                    "columns": [*COLUMNS[:2], {"name": "completed_at", "type": "timestamp"},
+                                {"name": "note", "type": "varchar"}]}],
+    })
+    api.state.auth = "none"
+    assert _load(duck, api, table).total_rows == 5
+    found = duck.execute("select completed_at, note from raw.hr_training "
+                         "order by record_id").fetchall()
+    assert [row[0] for row in found] == [
+        datetime(2024, 2, 1, 1, 30), datetime(2024, 1, 10, 10, 0),
+        datetime(2024, 1, 10, 4, 30, 0, 250000), datetime(2024, 1, 10, 10, 0), None]
+    assert [row[1] for row in found] == stamps
+
+
+def test_an_unset_secret_is_one_line_naming_the_variable_and_the_source():
+    """The user name is set, its password and the base URL are not: both variables named, no
+    value of the one that is set (the resource holds only its EnvVar, read when a run starts)."""
+    table = _table("all", auth={"type": "basic", "username_env": "HR_USER",
+                                "password_env": "HR_PASSWORD"}, base_url=None,
+                   base_url_env="HR_API_URL")
+    resource = connector_resources(SimpleNamespace(sources=[table.source]),
+                                   {"HR_USER": "reader-SECRET-name"})["source_hr"]
+    assert resource.username.env_var_name == "HR_USER" and resource.password is None
+    with pytest.raises(SourceLoadError) as error:
+        check_secrets_set(table, resource)
+    assert str(error.value) == (
+        "source hr, table training: the environment variables HR_API_URL (the base URL), "
+        "HR_PASSWORD (the password) are not set where the pipeline runs; set them and run the "
+        "month again (nothing of this table was loaded)")
+    assert error.value.periods is None
+
+
+def test_a_base_url_from_the_environment_that_is_not_http_is_named_not_shown(duck):
+    class Elsewhere:
+        base_url = "ftp://user:pw-SECRET@files.example"
+
+    table = _table("all", base_url=None, base_url_env="HR_API_URL")
+    with pytest.raises(SourceLoadError) as error:
+        _load(duck, Elsewhere, table, origin="$HR_API_URL")
+    assert str(error.value) == ("source hr, table training: the base URL ($HR_API_URL) is not an "
+                                "http:// or https:// URL; nothing was loaded")

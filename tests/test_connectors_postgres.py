@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from connector_fixtures import READER, READER_PASSWORD, source_table
 from pg_cluster import free_port
 
+from pipelines.defs.connectors import check_secrets_set, connector_resources
 from pipelines.ingest import staging
 from pipelines.ingest.drift import SchemaDriftError
 from pipelines.ingest.postgres import PostgresSettings, load_postgres_table
@@ -188,3 +191,56 @@ def test_an_unencoded_at_sign_in_the_password_is_refused_and_never_shown(postgre
     # and should a client echo a piece of such a password, the redactor masks it
     assert settings.redactor()("could not translate host name \"ss!word@127.0.0.1\"") == \
         "could not translate host name \"***@127.0.0.1\""
+
+
+def test_a_timestamptz_lands_in_utc_whatever_the_session_zones(postgres, crm_db, duck):
+    """10:00 in Berlin (+01:00 in January) is 09:00 UTC: not the warehouse session's New York
+    time, nor the database session's Tokyo time."""
+    crm_db.execute("create table sales.touches (touch_id text, touch_date date, "
+                   "touched_at timestamptz, seen_at timestamptz)")
+    crm_db.execute("insert into sales.touches values ('t1', '2024-01-10', "
+                   "'2024-01-10 10:00:00+01', '2024-01-31 23:30:00-02')")
+    crm_db.execute(f"alter role {READER} set timezone = 'Asia/Tokyo'")
+    duck.execute("set TimeZone = 'America/New_York'")
+    table = source_table({
+        "source": "crm", "connector": {"kind": "postgres", "url_env": "CRM_DATABASE_URL"},
+        "tables": [{"name": "touches", "date_column": "touch_date", "table": "sales.touches",
+                    "columns": [{"name": "touch_id", "type": "varchar"},
+                                {"name": "touch_date", "type": "date"},
+                                {"name": "touched_at", "type": "timestamp"}]}],
+    })
+    try:
+        result = load_postgres_table(duck, table, JAN, JAN, "run-1", _settings(postgres),
+                                     Path("sql"))
+    finally:
+        crm_db.execute(f"alter role {READER} reset timezone")
+    assert result.extra_columns == ("seen_at",)
+    assert duck.execute("select touched_at, seen_at, typeof(seen_at) from raw.crm_touches"
+                        ).fetchone() == (datetime(2024, 1, 10, 9, 0), datetime(2024, 2, 1, 1, 30),
+                                         "TIMESTAMP")
+
+
+def test_an_unset_password_variable_is_one_line_naming_it_and_the_source():
+    table = source_table({
+        "source": "crm", "connector": {"kind": "postgres", "host": "db.example", "user": "crm",
+                                       "database": "crm", "password_env": "CRM_DB_PASSWORD"},
+        "tables": [{"name": "opportunities", "date_column": "close_date", "columns": COLUMNS,
+                    "table": "sales.opportunities"}],
+    })
+    resources = connector_resources(SimpleNamespace(sources=[table.source]), {})
+    with pytest.raises(SourceLoadError) as error:
+        check_secrets_set(table, resources["source_crm"])
+    assert str(error.value) == (
+        "source crm, table opportunities: the environment variable CRM_DB_PASSWORD (the "
+        "password) is not set where the pipeline runs; set it and run the month again (nothing "
+        "of this table was loaded)")
+
+
+def test_a_url_that_is_not_set_is_never_a_connection_to_the_local_server(duck):
+    """Without a URL or a host, libpq would try the local socket: the load stops first."""
+    with pytest.raises(SourceLoadError) as error:
+        load_postgres_table(duck, _table(), JAN, JAN, "run-1",
+                            PostgresSettings(url=None, origin="$CRM_DATABASE_URL", retry=FAST),
+                            Path("sql"))
+    assert str(error.value) == ("source crm, table opportunities: $CRM_DATABASE_URL is not set; "
+                                "nothing was loaded")
