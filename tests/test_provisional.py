@@ -1,13 +1,11 @@
 """A month with KPIs withheld or without data, or a failed load, is provisional: the cover, the
 email's subject and body say so with the share of the weight scored, before any status word; the
-strategy map shows withheld objectives; `scorecard status` shows failed loads and the outcome."""
+strategy map shows withheld objectives (`scorecard status`: tests/test_status_command.py)."""
 
 from __future__ import annotations
 
-import argparse
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from datetime import datetime
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
 from pathlib import Path
@@ -243,92 +241,6 @@ def test_strategy_map_shows_withheld_objectives_as_withheld():
 
     assert map_legend(report)[-1] == "withheld"
     assert "withheld" not in map_legend(_complete())
-
-
-# --- scorecard status ---------------------------------------------------------------------------
-
-
-def _warehouse(path: Path, *, with_failures: bool = True):
-    from pipelines.warehouse.connection import connect, ensure_tables
-
-    con = connect(path)
-    ensure_tables(con)
-    now = datetime(2026, 7, 3, 6, 0)
-    for period, table, rows in (("2026-05-01", "finance.gl_entries", 1200),
-                                ("2026-06-01", "finance.gl_entries", 1250),
-                                ("2026-06-01", "facilities.energy", 30)):
-        con.execute("insert into meta.loads values (?, ?, ?, 'x.csv', 'run-1', ?)",
-                    [period, table, rows, now])
-    states = {"2026-05-01": ("value", "value", "value"),
-              "2026-06-01": ("value", "withheld", "no_data")}
-    for period, kpi_states in states.items():
-        for i, state in enumerate(kpi_states):
-            con.execute("insert into kpi.kpi_values (period, kpi_id, state, value, tables_read, "
-                        "catalog_version, run_id, computed_at) values (?, ?, ?, ?, '', 'v', "
-                        "'run-1', ?)", [period, f"k{i}", state,
-                                        1.0 if state == "value" else None, now])
-        con.execute("insert into score.rollup_scores values (?, 'overall', 'overall', null, "
-                    "'on_track', 7.2, 1, 1, 1.0, 1.0, 'run-1')", [period])
-    con.execute("insert into meta.reports values ('2026-06-01', 'a.html', 'a.pdf', 'abc', 'v', "
-                "'run-1', ?)", [now])
-    if with_failures:
-        con.execute("insert into meta.load_failures values ('2026-06-01', 'facilities.energy', "
-                    "'energy.csv line 4: amount_kwh ''n/a'' is not a number', "
-                    "'run-2', ?)", [now])
-    else:
-        con.execute("drop table meta.load_failures")
-    con.close()
-
-
-STATUS_HEADER = ("month   tables      rows    KPIs withheld overall        outcome        "
-                 "rendered    sent")
-
-
-def test_scorecard_status_shows_failed_loads_withheld_kpis_and_the_outcome(tmp_path, capsys,
-                                                                            monkeypatch):
-    from pipelines import cli
-    from pipelines.settings import runtime_paths
-
-    monkeypatch.setenv("SCORECARD_HOME", str(tmp_path))
-    paths = runtime_paths()
-    _warehouse(paths.warehouse)
-    monkeypatch.setattr(cli, "_period_in_range", lambda text, _: cli.Period.parse(text))
-    assert cli.cmd_status(argparse.Namespace(start="2026-04", end="2026-06"), paths) == 0
-    assert capsys.readouterr().out.splitlines() == [
-        STATUS_HEADER,
-        "2026-04      0         0       \u2014        0 \u2014              \u2014              "
-        "\u2014              0",
-        "2026-05      1     1,200     3/3        0 7.20 on_track  complete       \u2014         "
-        "     0",
-        "2026-06      2     1,280     1/3        1 7.20 on_track  1 failed load  07-03 06:00"
-        "    0",
-        "",
-        "Failed loads (the month keeps its earlier rows; the KPIs reading the table are "
-        "withheld)",
-        "  2026-06 facilities.energy: energy.csv line 4: amount_kwh 'n/a' is not a number",
-    ]
-
-
-def test_scorecard_status_without_a_load_failures_table(tmp_path):
-    from pipelines.status import month_statuses, status_lines
-    from pipelines.warehouse.connection import connect
-
-    path = tmp_path / "warehouse.duckdb"
-    _warehouse(path, with_failures=False)
-    con = connect(path, read_only=True)
-    try:
-        rows = month_statuses(con, cli_period("2026-05"), cli_period("2026-06"))
-    finally:
-        con.close()
-    assert [r.outcome for r in rows] == ["complete", "provisional"]
-    assert status_lines(rows)[2] == ("2026-06      2     1,280     1/3        1 7.20 on_track  "
-                                     "provisional    07-03 06:00    0")
-
-
-def cli_period(key: str):
-    from pipelines.periods import Period
-
-    return Period.parse(key)
 
 
 def test_coverage_of_an_objective_without_weight_counts_as_unscored():
