@@ -175,3 +175,39 @@ def test_a_database_that_is_down_through_a_backfill_withholds_its_kpis_every_mon
         [(status,)] = _query(paths, "select status from score.rollup_scores where period = ? "
                                     "and level = 'overall'", [period.start])
         assert status not in ("withheld", "no_data")
+
+
+def test_a_broken_monthly_file_behind_a_glob_blocks_only_its_month(
+        clean, quarter_exports, tmp_path):
+    """One export per month behind a glob: February's file has an unterminated quote."""
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    sources = root / "definitions" / "sources" / "operations.yaml"
+    sources.write_text(sources.read_text().replace(
+        "path: demo/operations/support_tickets.csv", "path: tickets/tickets_*.csv"))
+    lines = (quarter_exports / "operations" / "support_tickets.csv").read_text().splitlines()
+    home = home_on(tmp_path, quarter_exports, "home").home
+    (home / "tickets").mkdir()
+    for period in months_between(FIRST, LAST):
+        rows = [line for line in lines[1:] if line.split(",")[2].startswith(period.key)]
+        if period == FEB:
+            fields = rows[3].split(",")
+            rows[3] = ",".join([*fields[:4], '"' + fields[4], *fields[5:]])
+        (home / "tickets" / f"tickets_{period.key}.csv").write_text(
+            "\n".join([lines[0], *rows]) + "\n")
+    paths = RuntimePaths(home=home, definitions=root / "definitions", sql=PROJECT_ROOT / "sql",
+                         report_assets=PROJECT_ROOT / "reports")
+
+    outcome = run_job(paths, HISTORY_JOB, FIRST, LAST)
+    assert not outcome.success
+    [(month, message)] = _query(paths, "select strftime(period, '%Y-%m'), message "
+                                       "from meta.load_failures")
+    assert month == "2026-02" and "tickets_2026-02.csv" in message
+    assert "tickets_2026-01.csv" not in message and "tickets_*" not in message
+    tickets = _reading(paths, TICKETS)
+    assert {k for k, v in _kpis(paths, FEB).items() if v[0] == "withheld"} == tickets
+    for period in (FIRST, LAST):
+        # January and March load from their own files; March's YTD holds February's failed
+        # month (no rows), so only the month values are compared there
+        assert {k: v[:2] for k, v in _kpis(paths, period).items()} == {
+            k: v[:2] for k, v in _kpis(clean, period).items()}
