@@ -244,3 +244,12 @@ def test_a_url_that_is_not_set_is_never_a_connection_to_the_local_server(duck):
                             Path("sql"))
     assert str(error.value) == ("source crm, table opportunities: $CRM_DATABASE_URL is not set; "
                                 "nothing was loaded")
+
+
+def test_a_query_file_that_is_not_utf8_names_the_source(duck, tmp_path):
+    (tmp_path / "latin1.sql").write_bytes("select 'Müller' as name".encode("latin-1"))
+    with pytest.raises(SourceLoadError) as error:
+        load_postgres_table(duck, _table(query="latin1.sql"), JAN, JAN, "run-1",
+                            PostgresSettings(url="postgresql://crm@127.0.0.1:1/crm"), tmp_path)
+    assert str(error.value).startswith(
+        "source crm, table opportunities: cannot read the query file: 'utf-8' codec can't decode")

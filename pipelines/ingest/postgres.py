@@ -224,7 +224,7 @@ def load_postgres_table(con, table: SourceTable, first: Period, last: Period, ru
         raise SourceLoadError(f"{where}: {problem}; nothing was loaded")
     try:
         relation, what = source_relation(table, sql_root)
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise SourceLoadError(f"{where}: cannot read the query file: {exc}") from None
     label = f"{settings.label()} {what}"
 
