@@ -80,11 +80,17 @@ def switched(copied_catalog, monkeypatch) -> RuntimePaths:
                         sql=copied_catalog / "sql", report_assets=PROJECT_ROOT / "reports")
 
 
-def test_definitions_load_with_the_connection_variables_unset(switched):
+def test_definitions_load_with_the_connection_variables_unset(switched, monkeypatch):
     defs = build_definitions(switched)
     graph = defs.resolve_asset_graph()
     assert graph.get(next(k for k in graph.get_all_asset_keys()
                           if k.path[0] == "raw_crm_opportunities")).kinds == {"duckdb", "postgres"}
+    # unset: no EnvVar (Dagster would refuse the whole run); the load names the variable
+    assert defs.resources["source_crm"].url is None
+    assert defs.resources["source_hr"].token is None
+    monkeypatch.setenv("CRM_DATABASE_URL", "postgresql://example/crm")
+    monkeypatch.setenv("HR_API_TOKEN", "token")
+    defs = build_definitions(switched)
     assert defs.resources["source_crm"].url.env_var_name == "CRM_DATABASE_URL"
     assert defs.resources["source_hr"].token.env_var_name == "HR_API_TOKEN"
 

@@ -72,4 +72,5 @@ def test_check_refuses_empty_means_zero_on_a_table_the_kpi_does_not_read(copied_
     with pytest.raises(CatalogError) as raised:
         load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
     assert ("kpis (defects_per_1000_orders).empty_means_zero: 'finance.gl_entries' is not a "
-            "table the KPI's SQL reads (operations.defects, operations.orders)") in str(raised.value)
+            "table the KPI's SQL reads (operations.defects, operations.orders)"
+            ) in str(raised.value)
