@@ -53,7 +53,7 @@ def notify_incomplete(ctx: DeliveryContext, env: jinja2.Environment, report: Sco
         + (" and was held" if held else ""),
         organization=report.organization,
         facts=(("Run", ctx.run_id), ("Period", report.period),
-               ("Step", "kpi_values (KPIs withheld by failed quality checks)" if report.withheld
+               ("Step", "kpi_values (KPIs withheld: failed loads or checks)" if report.withheld
                 else "delivery_email (the month's completeness before sending)")),
         details=tuple(details),
     )
