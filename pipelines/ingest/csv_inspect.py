@@ -172,36 +172,40 @@ def line_count(path: str, encoding: str) -> tuple[int, bool]:
 
 
 def _row_like(line: str, delimiter: str, width: int, date_index: int,
-              date_format: str | None, closing: bool) -> bool:
-    """Whether a line a quoted value swallowed reads as a row of its own: as many fields as the
-    header (split at the delimiter, quotes ignored) and a date in the date column; a closing
-    line also has its closing quote after that date (not in a value that began a record)."""
+              date_format: str | None) -> bool:
+    """Whether a line reads as a row of its own: as many fields as the header (split at the
+    delimiter, quotes ignored) and a date in the date column."""
     fields = line.split(delimiter)
-    if len(fields) < width or month_of_value(fields[date_index].strip().strip('"'),
-                                             date_format) is None:
-        return False
-    return not closing or next(i for i, f in enumerate(fields) if '"' in f) > date_index
+    return len(fields) >= width and month_of_value(fields[date_index].strip().strip('"'),
+                                                   date_format) is not None
 
 
 def _swallowed(record: list[str], start: int, delimiter: str, width: int, date_index: int,
                date_format: str | None) -> str | None:
-    """Where a record's quoted value swallowed lines that read as rows, or None."""
+    """Where a record's quoted value spanning lines went wrong, or None: the record has not the
+    header's number of fields, a line inside the value reads as a row of its own, or both the
+    line where it opens and the line where it closes do (a legitimate multi-line value, a
+    comment, leaves at most one of them looking like a row)."""
     line = start
     for index, value in enumerate(record):
         if "\n" not in value:
             continue
         parts = value.replace("\r\n", "\n").split("\n")
         rest = delimiter.join(record[index + 1:])
-        closing = f'{parts[-1]}"{delimiter if rest else ""}{rest}'
-        rows = [p for p in parts[1:-1]
-                if _row_like(p, delimiter, width, date_index, date_format, False)]
-        rows += [closing] if _row_like(closing, delimiter, width, date_index, date_format,
-                                       True) else []
+        ends = [delimiter.join([*record[:index], f'"{parts[0]}']),
+                f'{parts[-1]}"{delimiter if rest else ""}{rest}']
+        rows = [p for p in parts[1:-1] if _row_like(p, delimiter, width, date_index, date_format)]
+        if all(_row_like(end, delimiter, width, date_index, date_format) for end in ends):
+            rows += ends
+        opened = (f"line {line}: a quoted value opened on this line is closed only on line "
+                  f"{line + len(parts) - 1}")
+        if len(record) != width:
+            return (f"{opened}, making one record of {len(record)} fields (the header has "
+                    f"{width}) of the lines between: an unterminated or stray quote")
         if rows:
-            return (f"line {line}: a quoted value opened on this line is closed only on line "
-                    f"{line + len(parts) - 1}, swallowing {len(rows)} line(s) that read as rows "
-                    "of their own (an unterminated or stray quote); DuckDB would read them as "
-                    "one value")
+            return (f"{opened}, swallowing {len(parts) - 1} line break(s) between lines that "
+                    "read as rows of their own (an unterminated or stray quote); DuckDB would "
+                    "read them as one value")
         line += len(parts) - 1
     return None
 
