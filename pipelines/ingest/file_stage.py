@@ -213,9 +213,11 @@ def stage_problems(stage: FileStage, first: Period, last: Period, as_of: datetim
     bounds = {"first_day": first.start, "end_day": last.end}
     stage.rejected += _offending(stage, f"{date} is null", table.date_column,
                                  "is empty: the row belongs to no month", {})
+    future = {"as_of": as_of_value(stage.table, as_of)}
     stage.rejected += _offending(stage, f"{date} > $as_of", table.date_column,
                                  f"{{value}} is in the future (after {as_of:%Y-%m-%d %H:%M})",
-                                 {"as_of": as_of_value(stage.table, as_of)})
+                                 future)
+    stage.con.execute(f"delete from {stage.name} where {date} > $as_of", future)
     for column in (c.name for c in table.columns if c.type in WHOLE):
         name = quote_identifier(column)
         stage.rejected += _offending(stage, f"{in_range} and {name} <> trunc({name})", column,
