@@ -7,9 +7,9 @@ in the export, so a broken file is refused before the month's rows are touched.
 
 A record is lost when a quote swallows line breaks: an unterminated quote, or a stray one that a
 later stray quote closes. A file without any quote character cannot lose one (each line is a
-record or a rejected row). For a file with quotes, `line_count` counts its non-empty lines and
-csv_stage counts the records DuckDB reads and rejects; when they differ, Python's csv module reads
-the file again (RFC 4180, strict) and names the line where a quoted value goes wrong.
+record or a rejected row). For a file with quotes, csv_stage counts its non-empty lines and the
+records DuckDB reads and rejects; when they differ, `records_problem` reads the file again with
+Python's csv module (RFC 4180, strict) and names the line where a quoted value goes wrong.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import codecs
 import csv
 import glob
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines.ingest.csv_rejects import month_of, month_of_value
@@ -26,7 +25,6 @@ from pipelines.ingest.raw_tables import SourceLoadError
 
 _HEAD_BYTES = 1 << 16
 _CHUNK = 1 << 22
-_TOKENS = {False: (b"\n", b"\r\n", b'"'), True: ("\n", "\r\n", '"')}
 _OTHER_DELIMITERS = (";", "\t", "|", ",")
 _WIDE_BOMS = {
     codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32",
@@ -140,35 +138,14 @@ def _python_encoding(encoding: str) -> str:
     return "utf-8-sig" if encoding == "utf-8" else encoding
 
 
-def _chunks(path: str, encoding: str) -> Iterator[bytes | str]:
-    """The file in pieces: bytes, or text where a newline is not the byte \\n (UTF-16)."""
-    if encoding == "utf-16":
-        with open(path, encoding=encoding, errors="replace", newline="") as handle:
-            while chunk := handle.read(_CHUNK):
-                yield chunk
-        return
+def has_quote(path: str) -> bool:
+    """Whether the file holds a quote character (a byte search: in UTF-16 a false "yes" at
+    worst, which only costs the count)."""
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):
-            yield chunk
-
-
-def line_count(path: str, encoding: str) -> tuple[int, bool]:
-    """(the non-empty lines after the header, whether the file has a quote character).
-
-    Empty lines are counted as such only within a piece of the file, so the count may be a
-    little high, never low: a difference only ever sends the file to the exact check.
-    """
-    lines = blank = 0
-    quoted, last = False, ""
-    for chunk in _chunks(path, encoding):
-        newline, crlf, quote = _TOKENS[isinstance(chunk, str)]
-        lines += chunk.count(newline)
-        blank += chunk.count(newline * 2) + chunk.count(newline + crlf)
-        quoted = quoted or quote in chunk
-        last = chunk[-1:]
-    if last and last not in ("\n", b"\n"):
-        lines += 1
-    return max(lines - blank - 1, 0), quoted
+            if b'"' in chunk:
+                return True
+    return False
 
 
 def _row_like(line: str, delimiter: str, width: int, date_index: int,

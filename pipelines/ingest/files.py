@@ -24,7 +24,7 @@ import duckdb
 from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.csv_inspect import csv_months, matching_files
 from pipelines.ingest.csv_rejects import MAX_EXAMPLES, blocked_months, by_period
-from pipelines.ingest.csv_stage import stage_csv_file
+from pipelines.ingest.csv_stage import stage_csv
 from pipelines.ingest.file_stage import FileStage, new_stage_name, stage_problems
 from pipelines.ingest.parquet_stage import parquet_months, stage_parquet_file
 from pipelines.ingest.raw_tables import (
@@ -44,8 +44,7 @@ from pipelines.ingest.text_stage import (
 from pipelines.periods import Period, months_between
 from pipelines.warehouse.connection import database_path, is_disk_full, warehouse_full_error
 
-_READERS = {"csv": stage_csv_file, "parquet": stage_parquet_file, "jsonl": read_jsonl_file,
-            "xlsx": read_xlsx_file}
+_READERS = {"parquet": stage_parquet_file, "jsonl": read_jsonl_file, "xlsx": read_xlsx_file}
 Problem = tuple[type, str]  # the error class a month's problem raises as, and its text
 
 
@@ -59,26 +58,43 @@ def _one_line(text: str) -> str:
     return " ".join(text.split("\n"))
 
 
-def _read_files(stage: FileStage, files: list[str], first: Period, last: Period,
-                as_of: datetime) -> dict[str, Problem]:
-    """Read each file into the stage; the files that failed, with why (without the source and
-    table's name), their rows taken out again."""
-    where = where_of(stage.table)
-    failures = {}
+def _read_each(stage: FileStage, files: list[str], first: Period, last: Period,
+               as_of: datetime) -> dict[str, SourceLoadError]:
+    """Read the files one by one; the ones that failed, with their errors."""
+    failed = {}
     for path in files:
         try:
             _READERS[stage.table.table.format](stage, path, first, last, as_of)
-            continue
         except SourceLoadError as exc:
-            failures[path] = (type(exc), str(exc).removeprefix(f"{where}: "))
+            failed[path] = exc
         except duckdb.Error as exc:
             if is_disk_full(exc):
-                raise warehouse_full_error(database_path(stage.con), exc,
-                                           f"the load of {stage.table.key}") from None
-            failures[path] = (SourceLoadError,
-                              f"{path} could not be read: {str(exc).splitlines()[0]}")
+                raise
+            failed[path] = SourceLoadError(f"{where_of(stage.table)}: {path} could not be read: "
+                                           f"{str(exc).splitlines()[0]}")
+    return failed
+
+
+def _read_files(stage: FileStage, files: list[str], first: Period, last: Period,
+                as_of: datetime) -> dict[str, Problem]:
+    """Read the files into the stage; the ones that failed, with why (without the source and
+    table's name), their rows taken out again."""
+    where = where_of(stage.table)
+    try:
+        if stage.table.table.format == "csv":
+            failed = stage_csv(stage, files, first, last)
+        else:
+            failed = _read_each(stage, files, first, last, as_of)
+    except duckdb.Error as exc:
+        if is_disk_full(exc):
+            raise warehouse_full_error(database_path(stage.con), exc,
+                                       f"the load of {stage.table.key}") from None
+        raise SourceLoadError(f"{where}: {stage.table.table.path} could not be read: "
+                              f"{str(exc).splitlines()[0]}") from None
+    for path in failed:
         stage.forget(path)
-    return failures
+    return {path: (type(exc), str(exc).removeprefix(f"{where}: "))
+            for path, exc in failed.items()}
 
 
 def _stage(con, table: SourceTable, files: list[str], first: Period, last: Period,
