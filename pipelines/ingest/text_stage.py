@@ -33,6 +33,9 @@ from pipelines.ingest.staging import quote_any, where_of
 from pipelines.ingest.xlsx_read import sheet_table
 from pipelines.periods import Period
 
+# a time of day followed by a UTC offset or Z: '2026-06-03T10:00:00+02:00', '... 10:00Z'
+_OFFSET = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
+
 
 def _parsed(column: Column, table: SourceTable, iso_too: bool) -> str:
     """SQL reading text column `column` as its declared type; null when it does not read."""
@@ -45,6 +48,9 @@ def _parsed(column: Column, table: SourceTable, iso_too: bool) -> str:
         parsed = f"try_strptime({value}, '{fmt}')::{column.type}"
         # Excel keeps real dates as dates: those cells arrive as ISO text, whatever the format.
         return f"coalesce({parsed}, try_cast({value} as {column.type}))" if iso_too else parsed
+    if column.type == "timestamp":  # an offset is converted to UTC, never dropped
+        return (f"case when regexp_matches({value}, '{_OFFSET}') then timezone('UTC', "
+                f"try_cast({value} as timestamptz)) else try_cast({value} as timestamp) end")
     return f"try_cast({value} as {scan_type(column.type)})"
 
 
