@@ -13,6 +13,7 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -388,3 +389,23 @@ def test_a_missing_column_names_the_file_not_the_glob(duck, tmp_path):
         _load(duck, _table("exports/energy_*.csv"), tmp_path, JUN, JUN)
     assert str(caught.value) == (f"{WHERE}{folder}/energy_2026-06.csv lacks the declared "
                                  "column(s) kwh; it has meter_id, reading_date")
+
+
+def test_a_shared_scan_that_fails_is_repeated_file_by_file(duck, tmp_path, monkeypatch):
+    """Files sharing a header are read in one scan; when DuckDB fails it, each file is read
+    alone, so only the one DuckDB cannot read is blamed and no row is read twice."""
+    from pipelines.ingest import csv_stage
+    _monthly_exports(tmp_path, {MAY: 2, JUN: 3, JUL: 4}, kwh=10.0)
+    read = csv_stage._read
+
+    def failing(stage, paths, *args):
+        if len(paths) > 1 or paths[0].endswith("energy_2026-06.csv"):
+            raise duckdb.IOException(f"IO Error: cannot read {paths[-1]}\nmore detail")
+        return read(stage, paths, *args)
+
+    monkeypatch.setattr(csv_stage, "_read", failing)
+    result = _load(duck, _table("exports/energy_*.csv"), tmp_path, MAY, JUL)
+    assert result.rows_by_period == {"2026-05": 2, "2026-07": 4}
+    assert result.failed_periods == {"2026-06": (
+        f"{WHERE}{tmp_path}/exports/energy_2026-06.csv could not be read: IO Error: cannot read "
+        f"{tmp_path}/exports/energy_2026-06.csv")}

@@ -106,7 +106,7 @@ def _count(stage: FileStage, paths: list[str], header: list[str] | None) -> dict
         stage.con.execute(f"drop table if exists {name}_scans")
     counts = dict.fromkeys(paths, 0)
     for path, count in rows + rejected:
-        counts[path] += count
+        counts[path] = counts.get(path, 0) + count
     return counts
 
 
@@ -122,7 +122,7 @@ def _lost_records(stage: FileStage, paths: list[str], header: list[str], encodin
     problems = {}
     for path, count in read.items():
         export = shown.get(path, path)
-        problem = count != lines[path] and records_problem(
+        problem = count != lines.get(path) and records_problem(
             path, export, stage.table, header, count, encoding)
         if problem:
             problems[export] = problem
@@ -187,7 +187,8 @@ def stage_csv(stage: FileStage, files: list[str], first: Period,
         except duckdb.Error as exc:
             if is_disk_full(exc):
                 raise
-            for path in paths:  # the failed insert wrote nothing: find the file to blame
+            for path in paths:  # find the file to blame, one by one
+                stage.forget(path, columns=False)
                 failures |= _one(stage, path, list(header), first, last)
     return failures
 

@@ -129,11 +129,13 @@ class FileStage:
                 self._columns.add(name)
         self.added[path] = (list(kept), list(unkept), list(notes))
 
-    def forget(self, path: str) -> None:
-        """Take a file's rows, rejected rows and added columns out (a file that failed)."""
+    def forget(self, path: str, columns: bool = True) -> None:
+        """Take a file's rows, rejected rows and (unless not `columns`) added columns out (a
+        file that failed, or is to be read again)."""
         self.con.execute(f"delete from {self.receiving or self.name} where _file = ?", [path])
         self.rejected = [r for r in self.rejected if r.file != path]
-        self.added.pop(path, None)
+        if columns:
+            self.added.pop(path, None)
 
     def _fraction_filter(self) -> str:
         whole = [quote_identifier(c.name) for c in self.table.table.columns if c.type in WHOLE]

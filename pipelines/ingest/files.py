@@ -58,6 +58,15 @@ def _one_line(text: str) -> str:
     return " ".join(text.split("\n"))
 
 
+def _duck_error(con, table: SourceTable, what: str, exc: duckdb.Error, verb: str) -> Exception:
+    """What a DuckDB error while reading or loading becomes: a full disk is the warehouse's
+    problem (WarehouseFullError), anything else the source's, in one line."""
+    if is_disk_full(exc):
+        return warehouse_full_error(database_path(con), exc, f"the load of {table.key}")
+    return SourceLoadError(f"{where_of(table)}: {what} could not be {verb}: "
+                           f"{str(exc).splitlines()[0]}")
+
+
 def _read_each(stage: FileStage, files: list[str], first: Period, last: Period,
                as_of: datetime) -> dict[str, SourceLoadError]:
     """Read the files one by one; the ones that failed, with their errors."""
@@ -70,8 +79,7 @@ def _read_each(stage: FileStage, files: list[str], first: Period, last: Period,
         except duckdb.Error as exc:
             if is_disk_full(exc):
                 raise
-            failed[path] = SourceLoadError(f"{where_of(stage.table)}: {path} could not be read: "
-                                           f"{str(exc).splitlines()[0]}")
+            failed[path] = _duck_error(stage.con, stage.table, path, exc, "read")
     return failed
 
 
@@ -86,11 +94,7 @@ def _read_files(stage: FileStage, files: list[str], first: Period, last: Period,
         else:
             failed = _read_each(stage, files, first, last, as_of)
     except duckdb.Error as exc:
-        if is_disk_full(exc):
-            raise warehouse_full_error(database_path(stage.con), exc,
-                                       f"the load of {stage.table.key}") from None
-        raise SourceLoadError(f"{where}: {stage.table.table.path} could not be read: "
-                              f"{str(exc).splitlines()[0]}") from None
+        raise _duck_error(stage.con, stage.table, stage.table.table.path, exc, "read") from None
     for path in failed:
         stage.forget(path)
     return {path: (type(exc), str(exc).removeprefix(f"{where}: "))
@@ -183,7 +187,10 @@ def load_file_table(con, table: SourceTable, first: Period, last: Period, home: 
     files = matching_files(where, path)
     create_raw_table(con, table)
     months = [p.key for p in months_between(first, last)]
-    stage, failures = _stage(con, table, files, first, last, as_of or datetime.now())
+    try:
+        stage, failures = _stage(con, table, files, first, last, as_of or datetime.now())
+    except duckdb.Error as exc:
+        raise _duck_error(con, table, path, exc, "read") from None
     try:
         blocked = _blocked(stage, failures, months)
         if len(blocked) == len(months):
@@ -193,8 +200,7 @@ def load_file_table(con, table: SourceTable, first: Period, last: Period, home: 
             rows |= replace_months(con, table, stage.select_sql(), {}, run_first, run_last,
                                    run_id, path, extra_columns=tuple(stage.extras))
     except duckdb.Error as exc:
-        raise SourceLoadError(f"{where}: {path} could not be loaded: "
-                              f"{str(exc).splitlines()[0]}") from None
+        raise _duck_error(con, table, path, exc, "loaded") from None
     finally:
         stage.drop()
     loaded_files = {f for f, m in stage.loadable if m in rows}
