@@ -55,7 +55,8 @@ class ColumnMatch:
 
 def match_columns(path: str, declared: Sequence[Column], found: Sequence[str]) -> ColumnMatch:
     """Match a file's column names to the declared ones: exactly, else ignoring case and
-    surrounding spaces (when exactly one name matches so); other names are stripped."""
+    surrounding spaces (when exactly one name matches so); other names are stripped of
+    surrounding spaces (unless that makes them another column's name)."""
     wanted = {c.name for c in declared}
     loose = {}
     for column in declared:
@@ -65,7 +66,9 @@ def match_columns(path: str, declared: Sequence[Column], found: Sequence[str]) -
                 if f not in wanted and f.strip().casefold() == column.name.casefold()]
         if len(hits) == 1:
             loose[hits[0]] = column.name
-    names = [loose.get(name, name.strip()) for name in found]
+    taken = set(found) | wanted  # a stripped name that would clash stays as written
+    names = [loose.get(name, name if name.strip() in taken - {name} else name.strip())
+             for name in found]
     notes = [f"{path}: column {name!r} read as {loose[name]}" for name in found if name in loose]
     return ColumnMatch(names, notes)
 
