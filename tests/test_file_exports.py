@@ -409,3 +409,24 @@ def test_a_shared_scan_that_fails_is_repeated_file_by_file(duck, tmp_path, monke
     assert result.failed_periods == {"2026-06": (
         f"{WHERE}{tmp_path}/exports/energy_2026-06.csv could not be read: IO Error: cannot read "
         f"{tmp_path}/exports/energy_2026-06.csv")}
+
+
+def test_a_shared_parquet_scan_that_fails_is_repeated_file_by_file(duck, tmp_path, monkeypatch):
+    from pipelines.ingest import parquet_stage
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for month, count in ((MAY, 2), (JUN, 3), (JUL, 4)):
+        _parquet(folder / f"energy_{month.key}.parquet", _rows(month, count))
+    insert = parquet_stage._insert
+
+    def failing(stage, paths, *args):
+        if len(paths) > 1 or paths[0].endswith("energy_2026-06.parquet"):
+            raise duckdb.IOException("IO Error: cannot read the file")
+        return insert(stage, paths, *args)
+
+    monkeypatch.setattr(parquet_stage, "_insert", failing)
+    table = _table("exports/energy_*.parquet", format="parquet")
+    result = _load(duck, table, tmp_path, MAY, JUL)
+    assert result.rows_by_period == {"2026-05": 2, "2026-07": 4}
+    assert result.failed_periods == {"2026-06": f"{WHERE}{folder}/energy_2026-06.parquet could "
+                                                "not be read: IO Error: cannot read the file"}

@@ -26,7 +26,7 @@ from pipelines.ingest.csv_inspect import csv_months, matching_files
 from pipelines.ingest.csv_rejects import MAX_EXAMPLES, blocked_months, by_period
 from pipelines.ingest.csv_stage import stage_csv
 from pipelines.ingest.file_stage import FileStage, new_stage_name, stage_problems
-from pipelines.ingest.parquet_stage import parquet_months, stage_parquet_file
+from pipelines.ingest.parquet_stage import parquet_months, stage_parquet
 from pipelines.ingest.raw_tables import (
     LoadResult,
     SourceLoadError,
@@ -44,7 +44,7 @@ from pipelines.ingest.text_stage import (
 from pipelines.periods import Period, months_between
 from pipelines.warehouse.connection import database_path, is_disk_full, warehouse_full_error
 
-_READERS = {"parquet": stage_parquet_file, "jsonl": read_jsonl_file, "xlsx": read_xlsx_file}
+_READERS = {"jsonl": read_jsonl_file, "xlsx": read_xlsx_file}
 Problem = tuple[type, str]  # the error class a month's problem raises as, and its text
 
 
@@ -91,6 +91,8 @@ def _read_files(stage: FileStage, files: list[str], first: Period, last: Period,
     try:
         if stage.table.table.format == "csv":
             failed = stage_csv(stage, files, first, last)
+        elif stage.table.table.format == "parquet":
+            failed = stage_parquet(stage, files, first, last)
         else:
             failed = _read_each(stage, files, first, last, as_of)
     except duckdb.Error as exc:

@@ -4,12 +4,11 @@ Parquet carries its own types, so nothing is parsed: each file's schema is compa
 catalog before any of its rows is read (its columns matched by name, case and surrounding spaces
 ignored; a missing declared column, or one whose type family changed, is a SchemaDriftError naming
 the source, table, file and column), and its rows of the months being loaded are then staged, the
-date filter pushed into the reader. Each file is read on its own, so a broken one fails alone.
+date filter pushed into the reader. Files with the same column names are read in one scan, and
+file by file when that scan fails, so a broken file fails alone.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 import duckdb
 
@@ -25,6 +24,7 @@ from pipelines.ingest.file_stage import (
 from pipelines.ingest.raw_tables import SourceLoadError
 from pipelines.ingest.staging import quote_any, where_of
 from pipelines.periods import Period
+from pipelines.warehouse.connection import is_disk_full
 
 _FAMILIES = {
     "TINYINT": "integer", "SMALLINT": "integer", "INTEGER": "integer", "BIGINT": "integer",
@@ -66,27 +66,66 @@ def _checked(con, table: SourceTable, path: str) -> tuple[dict[str, str], Column
     return schema, match
 
 
-def stage_parquet_file(stage: FileStage, path: str, first: Period, last: Period,
-                       as_of: datetime) -> None:
-    """Add one Parquet file's rows of months first..last (and those with an empty date) to the
-    stage, its columns checked first."""
+def _insert(stage: FileStage, paths: list[str], source: dict[str, str], first: Period,
+            last: Period) -> None:
+    """Insert the rows of months first..last (and those with an empty date) of files whose
+    columns have the same names, in one scan; `source`: the file's name of each column read."""
     table = stage.table
-    schema, match = _checked(stage.con, table, path)
-    names = match.names
-    source = dict(zip(names, schema, strict=True))  # the load's name: the file's
-    types = dict(zip(names, schema.values(), strict=True))
-    declared = {c.name for c in table.table.columns}
-    kept, unkept = keepable(n for n in names if n not in declared)
-    stage.add_columns(path, [(n, types[n]) for n in kept], unkept, match.notes)
+    kept = [n for n, _ in stage.extras if n in source]
     cast = {c.name: f"cast({quote_any(source[c.name])} as {scan_type(c.type)})"
             for c in table.table.columns}
     columns = [f"{sql} as {quote_any(name)}" for name, sql in cast.items()]
     columns += [f"{quote_any(source[n])} as {quote_any(n)}" for n in kept]
     stage.con.execute(
-        f"insert into {stage.name} by name select $path as _file, {', '.join(columns)} from "
-        f"read_parquet($path) where {in_load_sql(table, cast[table.table.date_column])}",
-        {"path": path, "first_day": first.start, "end_day": last.end},
+        f"insert into {stage.name} by name select _file, {', '.join(columns)} from "
+        f"read_parquet($paths, union_by_name = true, filename = '_file') "
+        f"where {in_load_sql(table, cast[table.table.date_column])}",
+        {"paths": paths, "first_day": first.start, "end_day": last.end},
     )
+
+
+def stage_parquet(stage: FileStage, files: list[str], first: Period,
+                  last: Period) -> dict[str, SourceLoadError]:
+    """Add the Parquet files' rows of months first..last (and those with an empty date) to the
+    stage, each file's columns checked first; the files that cannot load, with their errors.
+    Files whose columns have the same names are read in one scan (file by file when it fails)."""
+    failures: dict[str, SourceLoadError] = {}
+    groups: dict[tuple, list[str]] = {}
+    declared = {c.name for c in stage.table.table.columns}
+    for path in files:
+        try:
+            schema, match = _checked(stage.con, stage.table, path)
+        except SourceLoadError as exc:
+            failures[path] = exc
+            continue
+        types = dict(zip(match.names, schema.values(), strict=True))
+        kept, unkept = keepable(n for n in match.names if n not in declared)
+        stage.add_columns(path, [(n, types[n]) for n in kept], unkept, match.notes)
+        source = tuple(zip(match.names, schema, strict=True))
+        groups.setdefault(source, []).append(path)
+    for source, paths in groups.items():
+        try:
+            _insert(stage, paths, dict(source), first, last)
+            continue
+        except duckdb.Error as exc:
+            if is_disk_full(exc):
+                raise
+            if len(paths) == 1:
+                failures[paths[0]] = _unreadable(stage, paths[0], exc)
+                continue
+        for path in paths:  # the failed scan wrote nothing: find the file to blame, one by one
+            try:
+                _insert(stage, [path], dict(source), first, last)
+            except duckdb.Error as exc:
+                if is_disk_full(exc):
+                    raise
+                failures[path] = _unreadable(stage, path, exc)
+    return failures
+
+
+def _unreadable(stage: FileStage, path: str, exc: duckdb.Error) -> SourceLoadError:
+    return SourceLoadError(f"{where_of(stage.table)}: {path} could not be read: "
+                           f"{str(exc).splitlines()[0]}")
 
 
 def parquet_months(con, table: SourceTable, path: str) -> set[str] | None:
