@@ -72,9 +72,9 @@ BROKEN = {
     "an empty date": (
         [HEADER, *GOOD[:3], "GL-4,,6000,Salaries,operating_expense,people,300.00"], JAN,
         ["row entry_id=GL-4, column entry_date: is empty: the row belongs to no month"]),
-    "a future-dated transaction": (
-        [HEADER, *GOOD[:4], "GL-6,2027-01-15,4000,Product revenue,revenue,sales,10.00"], JAN,
-        ["row entry_id=GL-6, column entry_date: 2027-01-15 is in the future"]),
+    "a future-dated transaction": (  # in the month loaded; later months' rows are not judged
+        [HEADER, *GOOD[:4], "GL-6,2026-06-15,4000,Product revenue,revenue,sales,10.00"],
+        Period(2026, 6), ["row entry_id=GL-6, column entry_date: 2026-06-15 is in the future"]),
     "a missing column": (
         [HEADER.replace(",amount_usd", ""), *(g.rsplit(",", 1)[0] for g in GOOD)], JAN,
         ["lacks the declared column(s) amount_usd"]),
