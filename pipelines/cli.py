@@ -18,6 +18,8 @@ from pipelines.catalog.checks import check_catalog
 from pipelines.demo.commands import add_demo_source_commands
 from pipelines.periods import Period, PeriodError, last_complete_period
 from pipelines.settings import PROJECT_ROOT, RuntimePaths, runtime_paths
+from pipelines.warehouse.backup import BackupError
+from pipelines.warehouse.connection import WarehouseDamagedError, WarehouseLockedError
 
 
 class UsageError(Exception):
@@ -59,6 +61,7 @@ def cmd_run(args, paths: RuntimePaths) -> int:
     period = _period_in_range(args.period, paths)
     if preflight(paths) != 0:
         return 1
+    _back_up(paths)
     print(f"Running the scorecard for {period.label} ({period}) ...")
     outcome = run_job(paths, MONTHLY_JOB, period, period)
     status = _report(outcome, f"The run for {period}")
@@ -115,6 +118,7 @@ def cmd_send(args, paths: RuntimePaths) -> int:
     if not pdf.is_file():
         raise UsageError(f"there is no report for {period} at {pdf}; "
                          f"run it first: scorecard run --period {period}")
+    _back_up(paths)
     tags = {SEND_TAG: "true", RESEND_TAG: "true" if args.resend else "false"}
     if args.to:
         tags[TO_TAG] = args.to
@@ -139,6 +143,7 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
         return 1
     if getattr(args, "submit", False):
         return _submit_backfill(args, first, last)
+    _back_up(paths)
     print(f"Loading and scoring {first} to {last} in one Dagster run ...")
     progress = StepProgress(step_count(paths, HISTORY_JOB))
     outcome = run_job(paths, HISTORY_JOB, first, last, on_step=progress.step_done,
@@ -171,6 +176,8 @@ def cmd_demo(args, paths: RuntimePaths) -> int:
     start = Period.parse(args.start) if args.start else end.shift(-35)
     if start > end:
         raise UsageError(f"--start {start} is after --end {end}")
+    if not args.exports_only:
+        _back_up(paths)  # a warehouse that does not read whole stops it before anything
     print(
         f"Writing the demo exports for {start} to {end} (scale {args.scale}, seed {args.seed}) ..."
     )
@@ -183,6 +190,17 @@ def cmd_demo(args, paths: RuntimePaths) -> int:
         return 1
     args.period = end.key
     return cmd_run(args, paths)
+
+
+def _back_up(paths: RuntimePaths) -> None:
+    """Before a command writes: check the warehouse reads whole (WarehouseDamagedError when
+    not) and back it up, keeping the newest $SCORECARD_BACKUPS_KEEP."""
+    from pipelines.warehouse.backup import take_backup
+
+    backup = take_backup(paths.warehouse)
+    if backup is not None:
+        size = backup.path.stat().st_size / 2**20
+        print(f"Backed up the warehouse to {backup.path} ({size:.1f} MiB).")
 
 
 def preflight(paths: RuntimePaths, *, verbose: bool = False) -> int:
@@ -215,13 +233,13 @@ def cmd_check(args, paths: RuntimePaths) -> int:
 def cmd_status(args, paths: RuntimePaths) -> int:
     """Print what is loaded, computed, scored, rendered and sent per month."""
     from pipelines.status import month_statuses, status_lines
-    from pipelines.warehouse.connection import connect
+    from pipelines.warehouse.integrity import open_verified
 
     last = _period_in_range(args.end, paths)
     first = _period_in_range(args.start, paths) if args.start else last.shift(-11)
     if not paths.warehouse.exists():
         raise UsageError(f"there is no warehouse at {paths.warehouse} yet; run a month first")
-    con = connect(paths.warehouse, read_only=True)
+    con = open_verified(paths.warehouse)
     try:
         rows = month_statuses(con, first, last)
     finally:
@@ -235,12 +253,12 @@ def cmd_report(args, paths: RuntimePaths) -> int:
     import hashlib
 
     from pipelines.report.versions import sent_version
-    from pipelines.warehouse.connection import connect
+    from pipelines.warehouse.integrity import open_verified
 
     period = _period_in_range(args.period, paths)
     if not paths.warehouse.exists():
         raise UsageError(f"there is no warehouse at {paths.warehouse} yet; run a month first")
-    con = connect(paths.warehouse, read_only=True)
+    con = open_verified(paths.warehouse)
     try:
         sent = sent_version(con, period)
     finally:
@@ -255,6 +273,14 @@ def cmd_report(args, paths: RuntimePaths) -> int:
     print(f"The report sent for {period} (rendered {sent['rendered_at']:%Y-%m-%d %H:%M}, "
           f"sha256 {sent['pdf_sha256'][:12]}…):")
     print(f"PDF:  {archived}")
+    return 0
+
+
+def cmd_restore(args, paths: RuntimePaths) -> int:
+    """Put back the newest backup that reads whole (or --from), keeping the file it replaces."""
+    from pipelines.warehouse.backup import restore
+
+    print("\n".join(restore(paths.warehouse, args.source).lines()))
     return 0
 
 
@@ -313,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--from", dest="start", help="first month (default: 11 before --to)")
     status.add_argument("--to", dest="end", help="last month (default: the last complete month)")
     status.set_defaults(func=cmd_status)
+    restore = commands.add_parser("restore", help="put back a backup of the warehouse")
+    restore.add_argument("--from", dest="source", metavar="BACKUP",
+                         help="a backup's path or file name (default: the newest that reads)")
+    restore.set_defaults(func=cmd_restore)
     new = commands.add_parser("new", help="write the templates of a new source or KPI")
     new_kinds = new.add_subparsers(dest="what", required=True)
     new_kpi = new_kinds.add_parser("kpi", help="definitions/kpis/ID.yaml and sql/kpis/ID.sql")
@@ -339,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, CatalogError) as exc:
         print(f"scorecard {args.command}: {exc}", file=sys.stderr)
         return 2
+    except (WarehouseDamagedError, WarehouseLockedError, BackupError) as exc:
+        print(f"scorecard {args.command}: {exc}", file=sys.stderr)  # one line, no traceback
+        return 1
 
 
 def run() -> NoReturn:

@@ -22,7 +22,11 @@ from pipelines.defs.quality import QualityChecks, quality_check_specs
 from pipelines.ingest.load_failures import record_failures
 from pipelines.ingest.raw_tables import SourceLoadError, qualified_name
 from pipelines.periods import Period
-from pipelines.warehouse.connection import WarehouseFullError, WarehouseLockedError
+from pipelines.warehouse.connection import (
+    WarehouseDamagedError,
+    WarehouseFullError,
+    WarehouseLockedError,
+)
 
 
 def raw_asset_key(table: SourceTable) -> AssetKey:
@@ -128,7 +132,7 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
                 try:
                     result = load_source_table(context, con, table, periods[0], periods[-1],
                                                scorecard.paths())
-                except (WarehouseFullError, WarehouseLockedError):
+                except (WarehouseFullError, WarehouseLockedError, WarehouseDamagedError):
                     raise  # the warehouse's problem, not the source's: the run stops
                 except Exception as exc:  # noqa: BLE001 - any cause is this table's failure
                     failure = _failure(context, table, periods, exc)

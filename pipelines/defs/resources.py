@@ -8,12 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource, EnvVar
-from pydantic import Field
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
+from pydantic import Field, PrivateAttr
 
 from pipelines.catalog import Catalog, load_catalog
 from pipelines.delivery.transport import SMTP_ENVIRONMENT, SmtpSettings
 from pipelines.settings import RuntimePaths
+from pipelines.warehouse.backup import take_backup
 from pipelines.warehouse.connection import (
     connect,
     ensure_tables,
@@ -23,15 +24,30 @@ from pipelines.warehouse.connection import (
 
 
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB warehouse file; one writer at a time."""
+    """The DuckDB warehouse file; one writer at a time. In a run, the first connection checks
+    that the file reads whole and backs it up (pipelines/warehouse/backup.py)."""
 
     path: str
     lock_wait_seconds: float = 30.0
+    _run_id: str | None = PrivateAttr(default=None)
+    _checked: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """Remember the run this resource serves (None outside a run: sensors, tests)."""
+        self._run_id = context.run_id
+
+    def _check_once_per_run(self) -> None:
+        """Before a run's first write: the integrity check and the backup (skipped when the
+        newest backup already holds the file as it is, e.g. the CLI's, taken just before)."""
+        if self._run_id is not None and not self._checked:
+            take_backup(Path(self.path), wait_seconds=self.lock_wait_seconds)
+            self._checked = True
 
     @contextmanager
     def connection(self, sandboxed: bool = False) -> Iterator:
         """A read-write connection with the warehouse tables in place, checkpointed and closed
         after use; `sandboxed` ones (for catalog SQL) cannot touch anything but the warehouse."""
+        self._check_once_per_run()
         con = connect(Path(self.path), wait_seconds=self.lock_wait_seconds, sandboxed=sandboxed)
         try:
             ensure_tables(con)

@@ -25,8 +25,23 @@ class WarehouseFullError(RuntimeError):
     """The disk holding the warehouse had no room for a write; the message says what survived."""
 
 
+class WarehouseDamagedError(RuntimeError):
+    """The warehouse file does not read whole (truncated, overwritten, a foreign write-ahead log);
+    the message names the file, the newest backup and how to restore it."""
+
+
 # ENOSPC, EFBIG (a file-size limit) and EDQUOT, as DuckDB reports them.
 _DISK_FULL = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+# What DuckDB says of a file whose blocks or log do not read back.
+_DAMAGE = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database",
+           "does not match stored checksum", "WAL does not match", "Failure while replaying WAL")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a DuckDB error says the warehouse file itself is damaged."""
+    return isinstance(exc, duckdb.Error) and any(words in str(exc) for words in _DAMAGE)
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -67,6 +82,10 @@ def transaction(con, what: str) -> Iterator[None]:
             # carries DuckDB's own, so the CLI (which prints the innermost cause) shows it whole
             raise warehouse_full_error(database_path(con), exc, f"{what} was not committed") \
                 from None
+        path = database_path(con)
+        if path is not None and is_damage(exc):  # the warehouse's fault, never a source's
+            from pipelines.warehouse.integrity import damaged_error
+            raise damaged_error(path, exc, nothing_written=False) from None
         raise
 
 
@@ -103,15 +122,23 @@ SANDBOX = {
 
 def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 30.0,
             sandboxed: bool = False):
-    """Open the warehouse, waiting up to `wait_seconds` for another writer to finish."""
+    """Open the warehouse, waiting up to `wait_seconds` for another writer to finish.
+
+    A file DuckDB cannot open (not a database, truncated, a write-ahead log of another file)
+    raises WarehouseDamagedError before anything is written to it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
     config = dict(SANDBOX) if sandboxed else {}
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only, config=config)
-        except duckdb.IOException as exc:
-            if not any(word in str(exc) for word in _LOCK_WORDS):
+        except duckdb.Error as exc:
+            locked = isinstance(exc, duckdb.IOException) and not is_damage(exc) and any(
+                word in str(exc) for word in _LOCK_WORDS)  # "block" holds "lock" too
+            if not locked:
+                if path.exists() and (is_damage(exc) or isinstance(exc, duckdb.IOException)):
+                    from pipelines.warehouse.integrity import damaged_error
+                    raise damaged_error(path, exc) from None
                 raise
             if time.monotonic() >= deadline:
                 holder = re.search(r"PID (\d+)", str(exc))
