@@ -34,7 +34,7 @@ class WarehouseResource(ConfigurableResource):
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Remember the run this resource serves (None outside a run: sensors, tests)."""
-        self._run_id = context.run_id
+        self._run_id = context.run.run_id if context.run is not None else None
 
     def _check_once_per_run(self) -> None:
         """Before a run's first write: the integrity check and the backup (skipped when the

@@ -192,8 +192,7 @@ def restore(warehouse: Path, source: str | None = None) -> Restored:
     if not candidates:
         raise BackupError(f"there is no backup in {folder}: nothing to restore")
     backup, tables, skipped = _first_good(candidates)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    aside = warehouse.with_name(f"{warehouse.stem}.before-restore-{stamp}{warehouse.suffix}")
+    aside = _aside_name(warehouse)
     moved = []
     with _unused(warehouse):
         for path, target in ((warehouse, aside), (wal_of(warehouse), wal_of(aside))):
@@ -204,6 +203,18 @@ def restore(warehouse: Path, source: str | None = None) -> Restored:
         shutil.copy2(backup.path, restoring)
         restoring.replace(warehouse)
     return Restored(warehouse, backup, tables, tuple(moved), tuple(skipped))
+
+
+def _aside_name(warehouse: Path) -> Path:
+    """warehouse.before-restore-<UTC time>[-n].duckdb: a name no file has (nothing overwritten)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        suffix = "" if n == 1 else f"-{n}"
+        aside = warehouse.with_name(f"{warehouse.stem}.before-restore-{stamp}{suffix}"
+                                    f"{warehouse.suffix}")
+        if not aside.exists() and not wal_of(aside).exists():
+            return aside
+    raise BackupError(f"too many files named {warehouse.stem}.before-restore-{stamp}*")
 
 
 @contextmanager
