@@ -4,7 +4,9 @@ WeasyPrint cannot be interrupted from inside: a hostile or pathological document
 busy or make it eat memory. So the parent runs `python -m pipelines.report.pdf`, hands it the
 HTML on standard input and waits for it with a timeout; the child lowers its own CPU and memory
 limits before it renders. On a timeout or a failure the child is killed and the half-written PDF
-removed: the target either is a whole PDF or does not exist.
+removed: the target either is a whole PDF or does not exist. A child whose parent is gone (killed
+mid-render) stops at once and writes nothing. Its scratch folder lies beside the target, locked
+while in use, so a later render sweeps what a killed one left (render.sweep_stale).
 
 The child prints what its URL fetcher served and refused as one JSON line, so callers (and
 tests) can see that nothing outside the report assets was read. The fetcher and `write_pdf` live
@@ -23,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +34,8 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 MEMORY_LIMIT_BYTES = 4 * 1024**3
+SCRATCH_PREFIX = ".scorecard-pdf-"  # the child's scratch folder, beside the PDF it writes
+TIMEOUT_SETTING = "report.render_timeout_seconds in definitions/scorecard.yaml"
 MAX_ASSET_BYTES = 20 * 1024 * 1024
 PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -133,14 +138,20 @@ def make_url_fetcher(assets_dir: Path) -> Any:
 
 
 def write_pdf(
-    html: str, assets_dir: Path, target: Path, *, title: str, url_fetcher: Any = None
+    html: str, assets_dir: Path, target: Path, *, title: str, url_fetcher: Any = None,
+    before_write: Callable[[], None] | None = None,
 ) -> None:
-    """Render an HTML string to a PDF file through the asset-only URL fetcher."""
+    """Render an HTML string to a PDF file through the asset-only URL fetcher.
+
+    `before_write` is called once the document is laid out, just before the file is written.
+    """
     weasyprint = _import_weasyprint()
     fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher(assets_dir)
     base_url = assets_dir.resolve().as_uri() + "/"
     document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
     document.metadata.title = title
+    if before_write is not None:
+        before_write()
     document.write_pdf(str(target))
 
 
@@ -154,7 +165,7 @@ def _child_env(scratch: str) -> dict[str, str]:
 def _start(assets_dir: Path, target: Path, title: str, timeout: float,
            scratch: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "pipelines.report.pdf", str(Path(assets_dir).resolve()),
-               str(Path(target).resolve()), title, str(int(timeout) + 5)]
+               str(Path(target).resolve()), title, str(int(timeout) + 5), str(os.getpid())]
     return subprocess.Popen(  # noqa: S603 - our own module, arguments are paths
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env=_child_env(scratch), cwd=scratch, start_new_session=True)
@@ -177,8 +188,26 @@ def render_pdf(html: str | Callable[[], str], assets_dir: Path, target: Path, *,
     """
     # The child's temporary files (WeasyPrint's, for web fonts) go in a folder removed here:
     # the child is killed on a timeout and skips its own clean-up when it ends (main, below).
-    with tempfile.TemporaryDirectory(prefix="scorecard-pdf-") as scratch:
-        return _render(html, assets_dir, target, title, timeout, scratch)
+    # The folder is locked while in use: if this process is killed, a later render sweeps it.
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=Path(target).parent) as scratch:
+        held = hold(Path(scratch))
+        try:
+            return _render(html, assets_dir, target, title, timeout, scratch)
+        finally:
+            os.close(held)
+
+
+def hold(path: Path) -> int:
+    """Open `path` (a file or a folder) and take an exclusive lock on it: a sign to other
+    renders that it is in use. The lock ends when the returned descriptor is closed or the
+    process dies, however it dies. Where there are no such locks, the descriptor only."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        return fd
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
 
 
 def _render(html: str | Callable[[], str], assets_dir: Path, target: Path, title: str,
@@ -189,11 +218,14 @@ def _render(html: str | Callable[[], str], assets_dir: Path, target: Path, title
         text = html() if callable(html) else html
         remaining = max(0.1, timeout - (time.monotonic() - started))
         out, err = child.communicate(text.encode("utf-8"), timeout=remaining)
-    except subprocess.TimeoutExpired as exc:
+    except subprocess.TimeoutExpired:
         _stop(child)
         Path(target).unlink(missing_ok=True)
-        raise RenderTimeout(f"the PDF render took longer than {timeout:g} s and was stopped; "
-                            "no PDF was written") from exc
+        # from None: the subprocess error only repeats the child's whole command line
+        raise RenderTimeout(
+            f"the PDF render took longer than {timeout:g} s and was stopped, so no PDF was "
+            f"written; if the report is that large, raise {TIMEOUT_SETTING} "
+            "(up to 600 s)") from None
     except BaseException:
         _stop(child)
         Path(target).unlink(missing_ok=True)
@@ -222,18 +254,36 @@ def _limit_resources(cpu_seconds: int) -> None:
             continue
 
 
+ORPHANED = 3  # the child's exit status when its parent died before the PDF was written
+
+
+def _leave_if_orphaned(parent: int, every: float = 0.0) -> None:
+    """Exit at once, writing nothing, if the parent that started this child is gone; with
+    `every`, keep checking that often (a daemon thread's loop)."""
+    while True:
+        if os.getppid() != parent:
+            os._exit(ORPHANED)
+        if not every:
+            return
+        time.sleep(every)
+
+
 def main(argv: list[str]) -> int:
-    """Child entry point: assets folder, target pdf, title, CPU seconds; the HTML on stdin."""
+    """Child entry point: assets folder, target pdf, title, CPU seconds, the parent's pid;
+    the HTML on stdin."""
     # A short-lived process under a memory cap: the cyclic garbage collector only costs time
     # here (about a fifth of the render, and of WeasyPrint's import), it frees next to nothing
     # before the process exits.
     gc.disable()
+    assets, target, title, cpu, parent = argv
+    threading.Thread(target=_leave_if_orphaned, args=(int(parent), 0.2), daemon=True).start()
     _import_weasyprint()  # while the parent renders the HTML
-    assets, target, title, cpu = argv
     html = sys.stdin.buffer.read().decode("utf-8")
+    _leave_if_orphaned(int(parent))  # a parent killed while sending sent half the HTML
     _limit_resources(int(cpu))
     fetcher = make_url_fetcher(Path(assets))
-    write_pdf(html, Path(assets), Path(target), title=title, url_fetcher=fetcher)
+    write_pdf(html, Path(assets), Path(target), title=title, url_fetcher=fetcher,
+              before_write=lambda: _leave_if_orphaned(int(parent)))
     print(json.dumps({"served": fetcher.served, "refused": fetcher.refused}))
     return 0
 

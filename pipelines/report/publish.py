@@ -34,7 +34,9 @@ def publish_report(con, catalog: Catalog, period: Period, run_id: str,
 
     report = build_report(con, catalog, period, run_id)
     report = replace(report, restatement=restatement(con, report))
-    html, pdf = write_report(report, paths.report_assets, paths.report_dir(period.key))
+    # the sweep: what renders killed mid-way left anywhere under reports/ (other months too)
+    html, pdf = write_report(report, paths.report_assets, paths.report_dir(period.key),
+                             sweep=paths.reports)
     digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
     with transaction(con, "the report's record"):
         archived = record_version(con, report, pdf, digest, run_id, catalog.version)

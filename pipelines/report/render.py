@@ -4,14 +4,19 @@ The HTML inlines its CSS, so it opens anywhere. WeasyPrint renders the PDF from 
 with a URL fetcher that serves only regular files under the report assets folder: no network,
 no other file of the machine. Both outputs are written to temporary names and renamed into place
 only once both have been rendered, so a failed run never leaves half a report behind. The PDF
-is rendered in a child process under a wall-clock cap (pipelines.report.pdf).
+is rendered in a child process under a wall-clock cap (pipelines.report.pdf). A render that was
+killed (its process, not the render, failed) leaves its temporary files and scratch folder; each
+is locked while in use, and the next render sweeps the stale ones (`sweep_stale`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
+import time
+from contextlib import suppress
 from pathlib import Path
 
 import jinja2
@@ -21,9 +26,11 @@ from pipelines.report.model import ScorecardReport
 from pipelines.report.pdf import (  # noqa: F401 - re-exported: the fetcher lives with the child
     MAX_ASSET_BYTES,
     PANGO_PACKAGES,
+    SCRATCH_PREFIX,
     AssetAccessError,
     RenderError,
     RenderTimeout,
+    hold,
     make_url_fetcher,
     render_pdf,
     resolve_asset_url,
@@ -34,6 +41,7 @@ from pipelines.report.view import template_context
 TEMPLATE = "scorecard.html"
 HTML_NAME = "scorecard.html"
 PDF_NAME = "scorecard.pdf"
+TEMP_PATTERN = ".scorecard.*.tmp"  # what _temp_file makes: .scorecard.html.<random>.tmp
 _BETWEEN_TAGS = re.compile(r">\s{2,}<")
 
 
@@ -66,29 +74,72 @@ def render_html(report: ScorecardReport, assets_dir: Path, *, locale: str | None
     return _BETWEEN_TAGS.sub("> <", html)
 
 
-def _temp_file(out_dir: Path, name: str) -> Path:
+def _temp_file(out_dir: Path, name: str, held: list[int]) -> Path:
+    """A new temporary file for `name`, locked (its descriptor appended to `held`)."""
     handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
     os.close(handle)
     os.chmod(temp, 0o644)
+    held.append(hold(Path(temp)))
     return Path(temp)
+
+
+def _stale(path: Path, before: float) -> bool:
+    """Whether `path` is older than `before` and no living render holds its lock."""
+    try:
+        if path.lstat().st_mtime >= before or path.is_symlink():
+            return False
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        import fcntl
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except ImportError:  # pragma: no cover - not on POSIX: the age alone
+        return True
+    except OSError:
+        return False  # in use by a render that is still running
+    finally:
+        os.close(fd)
+    return True
+
+
+def sweep_stale(root: Path, before: float | None = None) -> list[Path]:
+    """Remove what killed renders left under `root`: temporary report files and PDF scratch
+    folders older than `before` (now by default) that no running render holds. Returns them."""
+    before = time.time() if before is None else before
+    if not root.is_dir():
+        return []
+    found = [*root.rglob(TEMP_PATTERN), *root.rglob(f"{SCRATCH_PREFIX}*")]
+    swept = [path for path in found if _stale(path, before)]
+    for path in swept:
+        with suppress(OSError):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    return swept
 
 
 def write_report(
     report: ScorecardReport, assets_dir: Path, out_dir: Path, *, locale: str | None = None,
-    timeout: float | None = None,
+    timeout: float | None = None, sweep: Path | None = None,
 ) -> tuple[Path, Path]:
     """Write out_dir/scorecard.html and out_dir/scorecard.pdf; both or neither replace old ones.
 
     The PDF is rendered in a child process capped at `timeout` seconds (the report's
-    render_timeout_seconds by default); past it, or on any failure, nothing is written.
+    render_timeout_seconds by default); past it, or on any failure, nothing is written. First,
+    what killed renders left under `sweep` (out_dir by default) is removed.
     """
+    started = time.time()
     out_dir.mkdir(parents=True, exist_ok=True)
+    sweep_stale(sweep or out_dir, before=started)
     html_path, pdf_path = out_dir / HTML_NAME, out_dir / PDF_NAME
     temps: list[Path] = []
+    held: list[int] = []
     try:
-        html_temp = _temp_file(out_dir, HTML_NAME)
+        html_temp = _temp_file(out_dir, HTML_NAME, held)
         temps.append(html_temp)
-        pdf_temp = _temp_file(out_dir, PDF_NAME)
+        pdf_temp = _temp_file(out_dir, PDF_NAME, held)
         temps.append(pdf_temp)
 
         def html_source() -> str:
@@ -104,4 +155,7 @@ def write_report(
         for temp in temps:
             temp.unlink(missing_ok=True)
         raise
+    finally:
+        for fd in held:
+            os.close(fd)
     return html_path, pdf_path
