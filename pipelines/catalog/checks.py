@@ -18,6 +18,7 @@ from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.connectors import connector_problems
 from pipelines.catalog.expectations import total_problems
 from pipelines.catalog.models import Kpi, TargetVersion
+from pipelines.catalog.references import one_line
 from pipelines.ingest.raw_tables import create_raw_table
 from pipelines.kpis.evaluate import single_select, window_params
 from pipelines.periods import Period, Window
@@ -50,12 +51,13 @@ def _bind_file(con, catalog: Catalog, file: str, where: str, window: Period,
                report: CheckReport) -> None:
     sql = (catalog.sql_root / file).read_text(encoding="utf-8")
     if problem := single_select(con, sql):
-        report.errors.append(f"{where}: {problem}")
+        report.errors.append(f"{where}: {one_line(problem)}")
         return
     try:
         cursor = con.execute(sql, window_params(sql, Window("month", window, window)))
-    except duckdb.Error as exc:
-        report.errors.append(f"{where}: does not bind against the declared tables: {exc}")
+    except duckdb.Error as exc:  # unknown columns or functions: one line, no traceback
+        report.errors.append(
+            f"{where}: does not bind against the declared tables: {one_line(str(exc))}")
         return
     columns = [d[0] for d in cursor.description]
     if columns != ["value"]:

@@ -27,6 +27,12 @@ def _duplicates(kind: str, where: str, ids: list[str]) -> list[str]:
     ]
 
 
+def one_line(message: str) -> str:
+    """A DuckDB error on one line: its lines joined, the caret line under the SQL dropped."""
+    lines = (line.strip() for line in message.splitlines())
+    return " ".join(line for line in lines if line and set(line) != {"^"})
+
+
 def tables_in_sql(sql: str) -> set[str]:
     """The qualified table names a query reads (CTE names excluded), e.g.
     {'raw.finance_gl_entries'}."""
@@ -89,9 +95,12 @@ def _sql_file_problems(parser, sql_root, file: str, where: str, by_raw: set[str]
     text = path.read_text(encoding="utf-8")
     problem = single_select(parser, text)
     if problem:
-        return [f"sql/{file}: the SQL {problem}"]
+        return [f"sql/{file}: the SQL {one_line(problem)}"]
     problems = []
-    read = tables_in_sql(text)
+    try:
+        read = tables_in_sql(text)
+    except duckdb.Error as exc:  # an unknown function, say: the KPI and file, on one line
+        return [f"sql/{file}: {where}: the SQL does not bind: {one_line(str(exc))}"]
     unknown = sorted(read - by_raw)
     if unknown:
         problems.append(
