@@ -30,7 +30,7 @@ class WarehouseResource(ConfigurableResource):
     path: str
     lock_wait_seconds: float = 30.0
     _run_id: str | None = PrivateAttr(default=None)
-    _checked: bool = PrivateAttr(default=False)
+    _checked_run: str | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Remember the run this resource serves (None outside a run: sensors, tests)."""
@@ -39,9 +39,9 @@ class WarehouseResource(ConfigurableResource):
     def _check_once_per_run(self) -> None:
         """Before a run's first write: the integrity check and the backup (skipped when the
         newest backup already holds the file as it is, e.g. the CLI's, taken just before)."""
-        if self._run_id is not None and not self._checked:
+        if self._run_id is not None and self._checked_run != self._run_id:
             take_backup(Path(self.path), wait_seconds=self.lock_wait_seconds)
-            self._checked = True
+            self._checked_run = self._run_id
 
     @contextmanager
     def connection(self, sandboxed: bool = False) -> Iterator:
