@@ -161,7 +161,8 @@ def _nps_path(root: Path, path: str) -> None:
 
 
 def _check_errors(root: Path) -> list[str]:
-    return check_catalog(load_catalog(root / "definitions", root / "sql"), date(2026, 11, 28)).errors
+    catalog = load_catalog(root / "definitions", root / "sql")
+    return check_catalog(catalog, date(2026, 11, 28)).errors
 
 
 def _path_errors(errors: list[str]) -> list[str]:

@@ -31,6 +31,12 @@ def _load(root):
     return load_catalog(root / "definitions", root / "sql")
 
 
+@pytest.fixture(scope="module")
+def warm():
+    """The shipped catalog loaded once, so that timings leave out importing its libraries."""
+    return _load(PROJECT_ROOT)
+
+
 def _edit(path, change):
     data = yaml.safe_load(path.read_text())
     change(data)
@@ -39,10 +45,13 @@ def _edit(path, change):
 
 def _load_in_child(root, timeout: float = 60) -> dict:
     """load_catalog in a fresh process: its seconds and its problems (the child is killed past
-    `timeout`: before the bound, the bomb's aliases were walked for hours)."""
+    `timeout`: before the bound, the bomb's aliases were walked for hours). The shipped catalog
+    is loaded first, so the seconds are not those of importing Great Expectations."""
     script = (
         "import json, time, pathlib\n"
         "from pipelines.catalog import CatalogError, load_catalog\n"
+        "from pipelines.settings import PROJECT_ROOT\n"
+        "load_catalog(PROJECT_ROOT / 'definitions', PROJECT_ROOT / 'sql')\n"
         f"root = pathlib.Path({str(root)!r})\n"
         "started = time.perf_counter()\n"
         "try:\n"
@@ -62,11 +71,11 @@ def test_a_yaml_bomb_is_refused_within_two_seconds(copied_catalog):
     assert result["seconds"] < 2, result
     assert len(result["problems"]) == 1, result
     problem = result["problems"][0]
-    assert problem.startswith("scorecard.yaml: ") and "aliases" in problem, problem
+    assert problem.startswith("scorecard.yaml:") and "aliases" in problem, problem
     assert "\n" not in problem
 
 
-def test_a_file_over_the_size_limit_is_refused_at_once(copied_catalog):
+def test_a_file_over_the_size_limit_is_refused_at_once(copied_catalog, warm):
     kpis = copied_catalog / "definitions/kpis/customer.yaml"
     kpis.write_text(kpis.read_text() + ("# padding " + "x" * 1000 + "\n") * 2000)  # 2 MB
     started = time.perf_counter()
@@ -89,7 +98,8 @@ def test_a_long_description_is_refused_before_any_run(copied_catalog):
         "at most 2000 are allowed here" in problem and "ddd" not in problem, problem
 
 
-def test_a_ten_thousand_character_name_is_refused_by_check(copied_catalog, monkeypatch, capsys):
+def test_a_ten_thousand_character_name_is_refused_by_check(copied_catalog, monkeypatch, capsys,
+                                                         warm):
     _edit(copied_catalog / "definitions/scorecard.yaml",
           lambda d: d["perspectives"][0]["objectives"][0].__setitem__("name", "N" * 10_000))
     monkeypatch.setenv("SCORECARD_DEFINITIONS", str(copied_catalog / "definitions"))

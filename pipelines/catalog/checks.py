@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 import yaml
 
+from pipelines.catalog.boundaries import boundary_problems
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.connectors import connector_problems
 from pipelines.catalog.expectations import total_problems
@@ -22,6 +23,7 @@ from pipelines.catalog.references import one_line
 from pipelines.ingest.raw_tables import create_raw_table
 from pipelines.kpis.evaluate import single_select, window_params
 from pipelines.periods import Period, Window
+from pipelines.settings import runtime_paths
 from pipelines.warehouse.connection import SANDBOX
 
 WEIGHT_TOLERANCE = 1e-6
@@ -184,5 +186,7 @@ def check_catalog(catalog: Catalog, today: date) -> CheckReport:
     _expectations(catalog, report)
     errors, warnings = connector_problems(catalog.sources, catalog.sql_root, os.environ)
     report.errors.extend(errors)
+    report.errors.extend(boundary_problems(catalog.sources, runtime_paths().home,
+                                           catalog.sql_root))
     report.warnings.extend(warnings)
     return report

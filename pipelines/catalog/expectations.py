@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pipelines.catalog.limits import Description
 from pipelines.periods import Period
 from pipelines.quality.ge_import import import_great_expectations
 
@@ -106,7 +107,7 @@ class ExpectationEntry(_Strict):
     kwargs: dict[str, Any] = Field(default_factory=dict, description="Its arguments.")
     severity: Literal["error", "warning"] = Field(
         description="error: a failure withholds the KPIs reading the table; warning: listed only.")
-    description: str = ""
+    description: Description = ""
 
     @model_validator(mode="after")
     def _one_kind(self) -> ExpectationEntry:

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pipelines.catalog.catalog import Catalog
+from pipelines.catalog.limits import CatalogFileError, compose_bounded, read_bounded
 from pipelines.catalog.models import (
     CommentaryFile,
     InitiativesFile,
@@ -72,23 +73,21 @@ _PATTERN_HINTS = {
 }
 
 
+def _short(value, limit: int = 60) -> str:
+    """A value as a message quotes it: repr, at most `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 1]}\u2026"
+
+
 def _pattern_message(err: dict) -> str:
     pattern = err.get("ctx", {}).get("pattern", "")
     hint = _PATTERN_HINTS.get(pattern, f"text matching {pattern}")
-    return f"{err.get('input')!r} is not valid here; expected {hint}"
+    return f"{_short(err.get('input'))} is not valid here; expected {hint}"
 
 
-# libyaml's parser where PyYAML was built with it (several times faster), the same node tree
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _compose(text: str) -> yaml.Node | None:
-    """The document's node tree (kept for line numbers), parsed once."""
-    loader = _SafeLoader(text)
-    try:
-        return loader.get_single_node()
-    finally:
-        loader.dispose()
+def _compose(path: Path) -> yaml.Node | None:
+    """The file's node tree (kept for line numbers), read and parsed within the bounds."""
+    return compose_bounded(read_bounded(path))
 
 
 def _construct(tree: yaml.Node | None):
@@ -102,22 +101,30 @@ def _construct(tree: yaml.Node | None):
         loader.dispose()
 
 
-def _duplicate_keys(node: yaml.Node | None) -> list[tuple[str, int, int]]:
-    """Keys given twice in one mapping, anywhere in the document: (key, first line, line)."""
+def _duplicate_keys(root: yaml.Node | None) -> list[tuple[str, int, int]]:
+    """Keys given twice in one mapping, anywhere in the document: (key, first line, line).
+
+    Each mapping is looked at once, however many aliases repeat it."""
     found: list[tuple[str, int, int]] = []
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                line = key.start_mark.line + 1
-                if key.value in seen:
-                    found.append((key.value, seen[key.value], line))
-                seen.setdefault(key.value, line)
-            found += _duplicate_keys(value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            found += _duplicate_keys(item)
-    return found
+    seen_nodes: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    line = key.start_mark.line + 1
+                    if key.value in seen:
+                        found.append((key.value, seen[key.value], line))
+                    seen.setdefault(key.value, line)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(found, key=lambda item: item[2])
 
 
 def _kpi_id_problems(paths: list[Path], files: list[KpiFile | None], root: Path) -> list[str]:
@@ -130,7 +137,7 @@ def _kpi_id_problems(paths: list[Path], files: list[KpiFile | None], root: Path)
     for ident, where in places.items():
         if len(where) > 1:
             lines = [f"{path.relative_to(root).as_posix()}:"
-                     f"{_line(yaml.compose(path.read_text(encoding='utf-8')), ('kpis', i, 'id'))}"
+                     f"{_line(_compose(path), ('kpis', i, 'id'))}"
                      for path, i in where]
             problems.append(f"{lines[-1]}: KPI id {ident!r} is defined {len(where)} times "
                             f"({', '.join(lines)}); ids must be unique")
@@ -140,13 +147,19 @@ def _kpi_id_problems(paths: list[Path], files: list[KpiFile | None], root: Path)
 def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | None:
     name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
-        tree = _compose(path.read_text(encoding="utf-8"))
+        tree = _compose(path)
         data = _construct(tree)
     except FileNotFoundError:
         problems.append(f"{name}: the file is missing")
         return None
-    except yaml.YAMLError as exc:
-        problems.append(f"{name}: not valid YAML: {exc}")
+    except CatalogFileError as exc:
+        problems.append(f"{name}:{exc.line}: {exc}" if exc.line else f"{name}: {exc}")
+        return None
+    except UnicodeDecodeError as exc:
+        problems.append(f"{name}: not UTF-8 text (byte {exc.start + 1})")
+        return None
+    except (yaml.YAMLError, RecursionError) as exc:
+        problems.append(f"{name}: not valid YAML: {' '.join(str(exc).split())}")
         return None
     if not isinstance(data, dict):
         problems.append(f"{name}: expected a mapping of keys at the top level")
@@ -167,6 +180,9 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
                 message = "required field is missing"
             elif err["type"] == "string_pattern_mismatch":
                 message = _pattern_message(err)
+            elif err["type"] == "string_too_long":
+                message = (f"{len(err['input'])} characters; at most "
+                           f"{err['ctx']['max_length']} are allowed here")
             line = _line(tree, err["loc"])
             where = f"{name}:{line}" if line else name
             problems.append(f"{where}: {_location(err['loc'])}: {message}")
@@ -182,7 +198,7 @@ def _revision_sql_problems(path: Path, kpi_file: KpiFile | None, root: Path,
     for i, kpi in enumerate(kpi_file.kpis):
         for j, revision in enumerate(kpi.revisions):
             if revision.sql and not (sql_root / revision.sql).is_file():
-                tree = tree or yaml.compose(path.read_text(encoding="utf-8"))
+                tree = tree or _compose(path)
                 loc = ("kpis", i, "revisions", j, "sql")
                 problems.append(
                     f"{path.relative_to(root).as_posix()}:{_line(tree, loc)}: {_location(loc)}: "

@@ -24,6 +24,7 @@ from pipelines.catalog.connectors import (
 )
 from pipelines.catalog.expectations import ExpectationEntry, expectation_problems
 from pipelines.catalog.file_formats import canonical_encoding
+from pipelines.catalog.limits import Description, Name
 from pipelines.periods import Period
 
 Identifier = Annotated[
@@ -72,11 +73,11 @@ def weight_at(weight: float | list[WeightVersion], period: Period) -> float:
 class Organization(Strict):
     """Who the scorecard is for."""
 
-    name: str
-    vision: str
-    mission: str
-    currency: str = "USD"
-    locale: str = "en_US"
+    name: Name
+    vision: Description
+    mission: Description
+    currency: Name = "USD"
+    locale: Name = "en_US"
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     first_period: PeriodKey = Field(description="The first month the pipeline has partitions for.")
 
@@ -85,17 +86,17 @@ class Objective(Strict):
     """A strategic objective inside a perspective."""
 
     id: Identifier
-    name: str
-    owner: str
+    name: Name
+    owner: Name
     weight: Weight = 1.0
-    description: str = ""
+    description: Description = ""
 
 
 class Perspective(Strict):
     """One of the Balanced Scorecard's perspectives, bottom (learning) to top (financial)."""
 
     id: Identifier
-    name: str
+    name: Name
     weight: Weight = 1.0
     objectives: list[Objective] = Field(min_length=1)
 
@@ -112,7 +113,7 @@ class ScheduleSettings(Strict):
 
     days_after_month_end: int = Field(default=4, ge=1, le=28)
     time: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    timezone: str = "UTC"
+    timezone: Name = "UTC"
 
     @field_validator("timezone")
     def _known_timezone(cls, value: str) -> str:  # noqa: N805
@@ -130,7 +131,7 @@ class ReportSettings(Strict):
     """How the leadership report is laid out: paper size, number locale, KPI detail pages."""
 
     page_size: Literal["A4", "Letter"] = "A4"
-    locale: str | None = Field(
+    locale: Name | None = Field(
         default=None,
         description="How numbers and dates are written (en_US, en_GB, de_DE, fr_FR); "
         "the organization's locale when left out.",
@@ -176,7 +177,7 @@ class Table(Strict):
 
     name: Identifier
     kind: Literal["events", "snapshot"] = "events"
-    description: str = ""
+    description: Description = ""
     path: str | None = Field(
         default=None,
         description="File sources: file path or glob, relative to $SCORECARD_HOME unless absolute.",
@@ -184,11 +185,11 @@ class Table(Strict):
     format: Literal["csv", "parquet", "jsonl", "xlsx"] = Field(
         default="csv", description="File sources: csv, parquet, jsonl (JSON lines) or xlsx."
     )
-    sheet: str | None = Field(
+    sheet: Name | None = Field(
         default=None, description="xlsx: the worksheet to read; the first one when left out."
     )
     delimiter: str = Field(default=",", description="csv: the field separator.")
-    encoding: str = Field(
+    encoding: Name = Field(
         default="utf-8", description="csv: the files' text encoding (utf-8, latin-1, cp1252, ...)."
     )
     decimal_separator: Literal[".", ","] = Field(
@@ -285,7 +286,7 @@ class SourceFile(Strict):
     """definitions/sources/<source>.yaml: one source system and its tables."""
 
     source: Identifier
-    description: str = ""
+    description: Description = ""
     system: Literal["finance", "crm", "hr", "operations", "other"] = "other"
     connector: Connector = Field(default_factory=FileConnector)
     tables: list[Table] = Field(min_length=1)
@@ -310,7 +311,7 @@ class KpiRevision(Strict):
     """A change of a KPI's definition, in force from a period on (its id stays the same)."""
 
     effective: PeriodKey = Field(description="The first month computed under this definition.")
-    note: str = Field(
+    note: Description = Field(
         min_length=1, description="What changed, in a sentence the report can show."
     )
     sql: str | None = Field(
@@ -331,10 +332,10 @@ class Kpi(Strict):
     """A KPI: one SQL file evaluated over a date window, scored against its targets."""
 
     id: Identifier
-    name: str
-    description: str
+    name: Name
+    description: Description
     objective: Identifier
-    owner: str
+    owner: Name
     unit: Unit
     direction: Direction
     sql: str | None = Field(
@@ -492,8 +493,8 @@ class Initiative(Strict):
     """An action plan of the strategy."""
 
     id: Identifier
-    name: str
-    owner: str
+    name: Name
+    owner: Name
     objectives: list[Identifier] = Field(min_length=1)
     start: PeriodKey | None = None
     deadline: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
@@ -510,7 +511,7 @@ class InitiativesFile(Strict):
 class Recipient(Strict):
     """A reader of the monthly email."""
 
-    name: str
+    name: Name
     email: str = Field(pattern=r"^[^@\s<>,;\r\n]+@[^@\s<>,;\r\n]+\.[^@\s<>,;\r\n]+$")
 
 
@@ -518,7 +519,7 @@ class RecipientList(Strict):
     """A named list of recipients."""
 
     id: Identifier
-    description: str = ""
+    description: Description = ""
     recipients: list[Recipient] = Field(min_length=1)
     receives: Literal["scorecard", "notices"] = Field(
         default="scorecard",
@@ -547,8 +548,8 @@ class Comment(Strict):
     """A KPI owner's commentary on a KPI for a period."""
 
     kpi: Identifier
-    author: str
-    text: str = Field(min_length=1)
+    author: Name
+    text: Description = Field(min_length=1)
 
 
 class CommentaryFile(Strict):

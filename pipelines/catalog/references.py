@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from pipelines.catalog.boundaries import sql_file_outside
+from pipelines.catalog.sql_sandbox import refused_table_functions, sandbox
 from pipelines.kpis import formula
 from pipelines.kpis.evaluate import single_select
 
@@ -33,21 +35,22 @@ def one_line(message: str) -> str:
     return " ".join(line for line in lines if line and set(line) != {"^"})
 
 
-def tables_in_sql(sql: str) -> set[str]:
+def tables_in_sql(sql: str, con=None) -> set[str]:
     """The qualified table names a query reads (CTE names excluded), e.g.
-    {'raw.finance_gl_entries'}."""
-    names = duckdb.get_table_names(_PARAMETER.sub("NULL", sql), qualified=True)
+    {'raw.finance_gl_entries'}; bound on `con`, a sandboxed connection (a new one by default),
+    so a table function in it opens nothing."""
+    names = (con or sandbox()).get_table_names(_PARAMETER.sub("NULL", sql), qualified=True)
     return {name.split(" AS ")[0].strip().strip('"').lower() for name in names}
 
 
 def kpi_tables(catalog: Catalog) -> dict[str, tuple[str, ...]]:
     """For each KPI, the 'source.table' keys its SQL reads, in catalog order."""
     by_raw = {f"{RAW_SCHEMA}.{t.raw_name}": t.key for t in catalog.tables}
-    result = {}
+    result, con = {}, sandbox()
     for kpi in (k for k in catalog.kpis if not k.calculated):
         # every revision's SQL: the asset's lineage and the quality gate cover them all
-        read = {name for path in kpi.sql_files
-                for name in tables_in_sql((catalog.sql_root / path).read_text(encoding="utf-8"))}
+        read = {name for path in kpi.sql_files for name in
+                tables_in_sql((catalog.sql_root / path).read_text(encoding="utf-8"), con)}
         result[kpi.id] = tuple(key for raw, key in by_raw.items() if raw in read)
     for kpi in (k for k in catalog.kpis if k.calculated):
         read = [t for name in formula.inputs(kpi.formula) for t in result[name]]
@@ -80,7 +83,7 @@ def _formula_problems(catalog: Catalog) -> list[str]:
 def _sql_problems(catalog: Catalog) -> list[str]:
     problems = []
     by_raw = {f"{RAW_SCHEMA}.{t.raw_name}" for t in catalog.tables}
-    parser = duckdb.connect()
+    parser = sandbox()
     for kpi in (k for k in catalog.kpis if not k.calculated):
         for index, file in enumerate(kpi.sql_files):
             where = f"kpis ({kpi.id}).{'sql' if index == 0 else 'revisions'}"
@@ -92,13 +95,19 @@ def _sql_file_problems(parser, sql_root, file: str, where: str, by_raw: set[str]
     path = sql_root / file
     if not path.is_file():
         return [f"{where}: the SQL file sql/{file} does not exist"]
+    if sql_file_outside(sql_root, file):
+        return [f"sql/{file}: is a link leading outside sql/; KPI SQL files live under sql/"]
     text = path.read_text(encoding="utf-8")
     problem = single_select(parser, text)
     if problem:
         return [f"sql/{file}: the SQL {one_line(problem)}"]
+    if called := refused_table_functions(parser, text):
+        return [f"sql/{file}: calls the table function {', '.join(called)}; KPI SQL reads only "
+                "raw.<source>_<table> tables from definitions/sources/ (no files, no queries "
+                "in strings)"]
     problems = []
     try:
-        read = tables_in_sql(text)
+        read = tables_in_sql(text, parser)
     except duckdb.Error as exc:  # an unknown function, say: the KPI and file, on one line
         return [f"sql/{file}: {where}: the SQL does not bind: {one_line(str(exc))}"]
     unknown = sorted(read - by_raw)

@@ -21,6 +21,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.catalog.boundaries import (
+    export_roots,
+    files_outside,
+    full_pattern,
+    outside_problem,
+)
 from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.csv_inspect import csv_months, matching_files
 from pipelines.ingest.csv_rejects import MAX_EXAMPLES, blocked_months, by_period
@@ -50,8 +56,23 @@ Problem = tuple[type, str]  # the error class a month's problem raises as, and i
 
 def resolve_path(table: SourceTable, home: Path) -> str:
     """The table's file path or glob, relative paths taken from the runtime folder."""
-    path = Path(table.table.path)
-    return str(path if path.is_absolute() else home / path)
+    return str(full_pattern(table.table.path, home))
+
+
+def export_files(table: SourceTable, home: Path) -> list[str]:
+    """The files the table's path or glob matches, every one under the exports roots
+    (catalog/boundaries.py); SourceLoadError naming why not, before anything is opened."""
+    where = where_of(table)
+    try:
+        roots = export_roots(home)
+    except ValueError as exc:
+        raise SourceLoadError(f"{where}: {exc}") from None
+    if problem := outside_problem(table.table.path, home, roots):
+        raise SourceLoadError(f"{where}: path {problem}")
+    files = matching_files(where, resolve_path(table, home))
+    if problem := files_outside(files, home, roots):  # a link put there since
+        raise SourceLoadError(f"{where}: {problem}")
+    return files
 
 
 def _one_line(text: str) -> str:
@@ -186,7 +207,7 @@ def load_file_table(con, table: SourceTable, first: Period, last: Period, home: 
     """
     path = resolve_path(table, home)
     where = where_of(table)
-    files = matching_files(where, path)
+    files = export_files(table, home)
     create_raw_table(con, table)
     months = [p.key for p in months_between(first, last)]
     try:

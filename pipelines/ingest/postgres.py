@@ -20,6 +20,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 
+from pipelines.catalog.boundaries import sql_file_outside
 from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.drift import changed_types, extra_columns
 from pipelines.ingest.raw_tables import LoadResult, SourceLoadError
@@ -144,6 +145,9 @@ def source_relation(table: SourceTable, sql_root: Path) -> tuple[sql.Composable,
         parts = [sql.Identifier(p) for p in table.table.relation.split(".")]
         return sql.SQL("select * from {}").format(sql.SQL(".").join(parts)), \
             f"table {table.table.relation}"
+    if sql_file_outside(sql_root, table.table.query):  # caught as an unreadable query file
+        raise PermissionError(f"sql/{table.table.query} is a link leading outside sql/; query "
+                              "files live under sql/")
     text = (sql_root / table.table.query).read_text(encoding="utf-8").strip().rstrip(";")
     # The file is a query, not a template: a literal % must not read as a placeholder.
     return sql.SQL(text.replace("%", "%%")), f"query sql/{table.table.query}"

@@ -43,10 +43,17 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
 
 
 def _cut(word: str, width: float, size: float, bold: bool) -> str:
-    """The longest head of `word` that fits `width` with an ellipsis."""
-    while word and text_width(word + ELLIPSIS, size, bold) > width:
-        word = word[:-1]
-    return word + ELLIPSIS
+    """The longest head of `word` that fits `width` with an ellipsis (widths add up, so one pass
+    over the characters finds it: linear in the length, however long the text)."""
+    room = width - text_width(ELLIPSIS, size, bold)
+    used, end = 0.0, 0
+    for end, char in enumerate(word):  # noqa: B007 - `end` is the cut when the loop breaks
+        used += text_width(char, size, bold)
+        if used > room - 1e-9:  # never past the width, whatever the rounding
+            break
+    else:
+        end = len(word)
+    return word[:end] + ELLIPSIS
 
 
 def wrap(text: str, width: float, size: float, max_lines: int, bold: bool = False) -> list[str]:
