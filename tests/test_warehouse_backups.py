@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from demo_homes import LAST, home_on
+from demo_homes import LAST
 
 from pipelines import cli
 from pipelines.defs.jobs import HISTORY_JOB, MONTHLY_JOB
@@ -33,7 +33,10 @@ KEPT_TABLES = ("delivery.ledger", "meta.report_versions")  # what no export can 
 @pytest.fixture(scope="module")
 def ran_home(tmp_path_factory, quarter_exports) -> RuntimePaths:
     """A runtime folder where March 2026 ran end to end: report, versions, ledger, outbox."""
-    paths = home_on(tmp_path_factory.mktemp("ran"), quarter_exports, "home")
+    home = tmp_path_factory.mktemp("ran") / "home"
+    shutil.copytree(quarter_exports, home / "demo")  # a copy: each test copies the whole folder
+    paths = RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
+                         sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
     outcome = run_job(paths, MONTHLY_JOB, LAST, LAST)
     assert outcome.success, outcome.errors
     return paths
