@@ -16,6 +16,7 @@ from typing import NoReturn
 from pipelines.catalog import CatalogError, load_catalog
 from pipelines.catalog.checks import check_catalog
 from pipelines.demo.commands import add_demo_source_commands
+from pipelines.instance_full import InstanceFullError
 from pipelines.periods import Period, PeriodError, last_complete_period
 from pipelines.settings import PROJECT_ROOT, RuntimePaths, runtime_paths
 from pipelines.warehouse.backup import BackupError
@@ -369,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, CatalogError) as exc:
         print(f"scorecard {args.command}: {exc}", file=sys.stderr)
         return 2
-    except (WarehouseDamagedError, WarehouseLockedError, BackupError) as exc:
+    except (WarehouseDamagedError, WarehouseLockedError, BackupError, InstanceFullError) as exc:
         print(f"scorecard {args.command}: {exc}", file=sys.stderr)  # one line, no traceback
         return 1
 

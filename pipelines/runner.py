@@ -14,7 +14,7 @@ import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, redirect_stderr, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -23,6 +23,7 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, Execute
 from dagster._core.storage.dagster_run import RunsFilter
 
 from pipelines.definitions import build_definitions
+from pipelines.instance_full import HeldStorageNotes, instance_full_error
 from pipelines.periods import Period
 from pipelines.settings import RuntimePaths
 
@@ -59,7 +60,18 @@ def instance_for(paths: RuntimePaths) -> DagsterInstance:
 
     Its dagster.yaml is written from pipelines/instance.yaml, and written again when the file
     scorecard wrote differs (an older scorecard, a runtime folder moved elsewhere); a file
-    without the template's first line is the user's own and left alone."""
+    without the template's first line is the user's own and left alone. A disk too full to
+    open it raises InstanceFullError."""
+    try:
+        return _open_instance(paths)
+    except Exception as exc:
+        full = instance_full_error(paths.dagster_home, exc)
+        if full is None:
+            raise
+        raise full from None
+
+
+def _open_instance(paths: RuntimePaths) -> DagsterInstance:
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     config = paths.dagster_home / "dagster.yaml"
     wanted = instance_config(paths.dagster_home)
@@ -198,19 +210,35 @@ def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
             on_step: StepCallback | None = None, tags: dict | None = None) -> RunOutcome:
     """Execute a partitioned job over the months first..last in one run.
 
-    `on_step` is called as each step finishes, from a watcher of the run's event log.
+    `on_step` is called as each step finishes, from a watcher of the run's event log. A disk
+    too full for the instance to record the run raises InstanceFullError (one line).
     """
     warnings.filterwarnings("ignore", category=Warning, module="dagster")
-    defs = build_definitions(paths)
-    job = defs.resolve_job_def(job_name)
+    job = build_definitions(paths).resolve_job_def(job_name)
     run_tags = dict(tags or {})
     if first == last:
         kwargs = {"partition_key": first.key}
     else:
         run_tags |= {RANGE_START_TAG: first.key, RANGE_END_TAG: last.key}
         kwargs = {}
-    run_id = str(uuid.uuid4())
     run_tags[PID_TAG] = process_identity(os.getpid())
+    notes = HeldStorageNotes(sys.stderr)
+    try:
+        with redirect_stderr(notes):
+            result = _execute(paths, job, run_tags, kwargs, on_step)
+    except Exception as exc:
+        full = instance_full_error(paths.dagster_home, exc)
+        if full is None:
+            notes.replay()
+            raise
+        raise full from None
+    notes.replay()  # storage trouble that did not end the run stays visible
+    return _outcome(result)
+
+
+def _execute(paths: RuntimePaths, job, run_tags: dict, kwargs: dict,
+             on_step: StepCallback | None) -> ExecuteInProcessResult:
+    run_id = str(uuid.uuid4())
     with instance_for(paths) as instance, _event_log_kept_open(instance, run_id):
         for dead in release_dead_runs(instance):
             print(f"Run {dead} had stopped without finishing (its process is gone): marked "
@@ -222,7 +250,7 @@ def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
                                        daemon=True)
             watcher.start()
         try:
-            result = job.execute_in_process(
+            return job.execute_in_process(
                 instance=instance, raise_on_error=False, run_config=QUIET, run_id=run_id,
                 tags=run_tags, **kwargs,
             )
@@ -230,4 +258,3 @@ def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
             done.set()
             if watcher is not None:
                 watcher.join()
-    return _outcome(result)

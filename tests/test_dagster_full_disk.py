@@ -1,0 +1,83 @@
+"""A full disk under the Dagster instance ($SCORECARD_HOME/dagster, SQLite): one line naming the
+folder, no traceback; with room again, the instance opens and the run cut short is released.
+
+The instance lives on a small tmpfs mounted for the test (root only; CI runs as root, elsewhere
+the test is skipped), filled until a run cannot record itself: once half way through a run,
+once when the instance is opened. `scorecard run` runs in a process of its own, as a user runs
+it, so a run it could not finish is released by the next one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster import DagsterRunStatus
+from delivery_support import fill_missing_exports
+
+from pipelines.delivery.transport import SMTP_ENVIRONMENT
+from pipelines.runner import instance_for, release_dead_runs
+from pipelines.settings import PROJECT_ROOT
+
+PERIOD = "2026-02"
+
+
+@pytest.fixture
+def instance_disk(paths) -> Path:
+    """A 16 MiB tmpfs mounted at $SCORECARD_HOME/dagster, unmounted afterwards."""
+    mount_point = paths.dagster_home
+    mount_point.mkdir(parents=True)
+    mounted = os.geteuid() == 0 and not subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(mount_point)],
+        capture_output=True, check=False).returncode
+    if not mounted:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root and must be able to mount a tmpfs")
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def _fill(disk: Path, leave_bytes: int) -> Path:
+    stat = os.statvfs(disk)
+    filler = disk / "filler"
+    filler.write_bytes(b"\0" * max(stat.f_bavail * stat.f_frsize - leave_bytes, 0))
+    return filler
+
+
+def _scorecard(paths, *args: str) -> tuple[int, str]:
+    """`scorecard ARGS` in a process of its own (the outbox, no SMTP); its code and stderr."""
+    env = {k: v for k, v in os.environ.items() if k not in SMTP_ENVIRONMENT.values()}
+    env["SCORECARD_HOME"] = str(paths.home)
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env,
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+                          check=False)
+    return done.returncode, done.stderr
+
+
+def test_a_full_disk_under_the_dagster_instance_is_one_line(paths, catalog, tiny_exports,
+                                                            instance_disk):
+    fill_missing_exports(catalog, paths.home)
+    with instance_for(paths):  # the instance's databases exist, as after earlier runs
+        pass
+    filler = _fill(instance_disk, leave_bytes=400 * 1024)
+    expected = (f"scorecard run: the disk holding the Dagster instance {instance_disk} is full "
+                "(0.0 MiB free), so Dagster could not record the run; free space on that disk, "
+                "then run again")
+    for when in ("half way through the run", "when the instance is opened"):
+        code, err = _scorecard(paths, "run", "--period", PERIOD)
+        assert code == 1, (when, err)
+        assert expected in err.splitlines(), (when, err)
+        for noise in ("Traceback", "sqlite", "OperationalError", "Exception while"):
+            assert noise not in err, (when, err)
+
+    filler.unlink()  # room again: the instance opens, and the run cut short is released
+    with instance_for(paths) as instance:
+        released = release_dead_runs(instance)
+        assert [run.status for run in instance.get_runs()] == [DagsterRunStatus.FAILURE]
+    assert len(released) == 1  # the first attempt had started its run
