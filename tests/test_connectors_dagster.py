@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from connector_fixtures import READER, READER_PASSWORD
 from dagster import DagsterInstance, materialize
+from demo_homes import allow_exports
 from pg_cluster import free_port
 
 from pipelines.catalog import load_catalog
@@ -40,7 +41,7 @@ SWITCHED = ("crm", "hr")
 def exports(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("exports")
     generate_demo(folder, start="2024-01", end="2024-03", scale=0.02, seed=11)
-    return folder
+    return allow_exports(folder)  # runtime folders link to it
 
 
 @pytest.fixture(scope="module")
