@@ -194,3 +194,15 @@ def test_every_command_and_the_backups_are_documented():
                  "$SCORECARD_HOME/backups/", "delivery ledger"):
         assert text in readme, text
     assert "warehouse-backups.md" in (PROJECT_ROOT / "docs" / "architecture.md").read_text()
+
+
+def test_the_failure_notice_goes_out_unrecorded_when_the_warehouse_does_not_open(paths):
+    from pipelines.delivery.console import notify_failure
+
+    paths.warehouse.write_bytes(b"not a database" * 100)
+    said = []
+    notify_failure(paths, "run-1", MONTHLY_JOB, LAST, ("raw_finance: the warehouse is damaged",),
+                   said.append)
+    assert any("was notified" in line for line in said), said
+    assert list((paths.outbox / LAST.key).glob("*failure_notice*.eml"))
+    assert paths.warehouse.read_bytes() == b"not a database" * 100

@@ -19,7 +19,7 @@ from pipelines.delivery.message import Notice, notice_message
 from pipelines.delivery.summary import Completeness
 from pipelines.periods import Period
 from pipelines.report.model import ScorecardReport
-from pipelines.warehouse.connection import WarehouseLockedError
+from pipelines.warehouse.connection import WarehouseDamagedError, WarehouseLockedError
 
 log = logging.getLogger(__name__)
 CAUSE_LIMIT = 1500
@@ -27,7 +27,7 @@ CAUSE_LIMIT = 1500
 
 def _notify(ctx: DeliveryContext, env: jinja2.Environment, notice: Notice, period: Period,
             kind: str, *, about_run: str | None = None, resend: bool = False,
-            record: bool = True) -> list[ListResult]:
+            record: bool = True, unconfirmed_only: bool = False) -> list[ListResult]:
     results = []
     for notice_list in (r for r in ctx.catalog.recipient_lists if r.receives == "notices"):
         scope = ledger.Scope(period, kind, notice_list.id, ctx.transport.name, run_id=about_run)
@@ -36,14 +36,15 @@ def _notify(ctx: DeliveryContext, env: jinja2.Environment, notice: Notice, perio
             return notice_message(notice, to, sender=ctx.sender, message_id=message_id, env=env)
 
         results.append(deliver(ctx, scope, list(notice_list.recipients), build, resend=resend,
-                               record=record))
+                               record=record, unconfirmed_only=unconfirmed_only))
     return results
 
 
 def notify_incomplete(ctx: DeliveryContext, env: jinja2.Environment, report: ScorecardReport,
                       completeness: Completeness, held: list[str], *,
-                      resend: bool = False) -> list[ListResult]:
-    """Tell the data team what is missing from the month, and which lists were held."""
+                      resend: bool = False, unconfirmed_only: bool = False) -> list[ListResult]:
+    """Tell the data team what is missing from the month, and which lists were held (with
+    `unconfirmed_only`, again to those whose earlier notice is unconfirmed, only them)."""
     details = list(completeness.reasons)
     details += [f"The scorecard email to list {list_id!r} was held (policy incomplete: hold); "
                 f"send it once the data is fixed with: scorecard send --period {report.period}"
@@ -58,7 +59,7 @@ def notify_incomplete(ctx: DeliveryContext, env: jinja2.Environment, report: Sco
         details=tuple(details),
     )
     return _notify(ctx, env, notice, Period.parse(report.period), ledger.DATA_NOTICE,
-                   resend=resend)
+                   resend=resend, unconfirmed_only=unconfirmed_only)
 
 
 def _details(failures: list[tuple[str, str]]) -> list[str]:
@@ -92,7 +93,7 @@ def notify_run_failure(ctx: DeliveryContext, *, failed_run_id: str, job_name: st
     env = ctx.templates()
     try:
         return _notify(ctx, env, notice, period, ledger.FAILURE_NOTICE, about_run=failed_run_id)
-    except (duckdb.Error, WarehouseLockedError) as exc:
+    except (duckdb.Error, WarehouseLockedError, WarehouseDamagedError) as exc:
         log.warning("the delivery ledger is unavailable (%s); sending the notice unrecorded", exc)
         return _notify(ctx, env, notice, period, ledger.FAILURE_NOTICE,
                        about_run=failed_run_id, record=False)
