@@ -128,7 +128,7 @@ def prune(folder: Path, keep: int) -> list[Path]:
     deleted = [backup.path for backup in list_backups(folder)[keep:]]
     cutoff = time.time() - _STALE_PARTIAL_SECONDS
     deleted += [path for path in folder.glob(".warehouse-*.partial*")
-                if path.stat().st_mtime < cutoff]
+                if path.stat().st_ctime < cutoff]  # ctime: copy2 gives the mtime of the source
     for path in deleted:
         path.unlink(missing_ok=True)
     return deleted
