@@ -143,10 +143,35 @@ def test_a_broken_file_of_another_month_is_not_judged(duck, tmp_path):
     assert result.failed_periods == {} and result.rejected_by_period == {}
 
 
-def test_a_broken_file_whose_months_nothing_tells_blocks_every_month(duck, tmp_path):
+def test_an_empty_file_blocks_only_the_months_no_other_file_holds(duck, tmp_path):
     table = _table("exports/energy_*.csv")
     _monthly_exports(tmp_path, {MAY: 3, JUN: 4, JUL: 5}, kwh=10.0)
     _load(duck, table, tmp_path, MAY, JUL, "first")
+    before = _raw(duck)
+    (tmp_path / "exports/energy_2026-06.csv").write_bytes(b"")
+    result = _load(duck, table, tmp_path, MAY, JUL, "second")
+    assert result.rows_by_period == {"2026-05": 3, "2026-07": 5}
+    assert result.failed_periods == {"2026-06": (
+        f"{WHERE}{tmp_path}/exports/energy_2026-06.csv is empty (0 rows, no header); the export "
+        "wrote nothing")}
+    assert _raw(duck)["2026-06"] == before["2026-06"]  # June keeps its earlier rows
+
+
+def test_an_empty_file_of_another_month_is_skipped_with_a_note(duck, tmp_path):
+    table = _table("exports/energy_*.csv")
+    _monthly_exports(tmp_path, {MAY: 3, JUN: 4, JUL: 5}, kwh=10.0)
+    (tmp_path / "exports/energy_2026-05.csv").write_text("meter_id,reading_date,kwh\n")
+    result = _load(duck, table, tmp_path, JUN, JUL)
+    assert result.rows_by_period == {"2026-06": 4, "2026-07": 5}
+    assert result.failed_periods == {}
+    assert result.notes == (f"{tmp_path}/exports/energy_2026-05.csv has a header but no data "
+                            "rows; skipped (every month loaded has rows from the other files)",)
+
+
+def test_a_lone_empty_file_fails_every_month(duck, tmp_path):
+    table = _table("exports/energy_*.csv")
+    _monthly_exports(tmp_path, {JUN: 4}, kwh=10.0)
+    _load(duck, table, tmp_path, JUN, JUN, "first")
     before = _raw(duck)
     (tmp_path / "exports/energy_2026-06.csv").write_bytes(b"")
     with pytest.raises(SourceLoadError) as caught:
@@ -258,7 +283,7 @@ def test_files_with_reordered_columns_load_by_name(duck, tmp_path):
          header=["kwh", "meter_id", "reading_date"])
     result = _load(duck, _table("exports/energy_*.csv"), tmp_path, MAY, JUN)
     assert result.rows_by_period == {"2026-05": 2, "2026-06": 2}
-    assert result.header_notes == ()
+    assert result.notes == ()
     assert _raw(duck)["2026-06"] == [("M-1", date(2026, 6, 1), Decimal("11.0000"), "run"),
                                      ("M-2", date(2026, 6, 2), Decimal("12.0000"), "run")]
 
@@ -283,7 +308,7 @@ def test_a_header_differing_in_case_or_spaces_is_matched_and_said(duck, tmp_path
         _xlsx(path, rows, header=LOOSE)
     result = _load(duck, _table(f"energy.{fmt}", format=fmt), tmp_path, JUN, JUN)
     assert result.rows_by_period == {"2026-06": 2} and result.extra_columns == ()
-    assert result.header_notes == (f"{path}: column ' Meter_ID ' read as meter_id",
+    assert result.notes == (f"{path}: column ' Meter_ID ' read as meter_id",
                                    f"{path}: column 'READING_DATE' read as reading_date",
                                    f"{path}: column 'kwh ' read as kwh")
     assert [r[:3] for r in _raw(duck)["2026-06"]] == [

@@ -103,8 +103,8 @@ def _loaded_metadata(con, table: SourceTable, periods: list[Period], result) -> 
         metadata["extra_columns_not_kept"] = MetadataValue.json(list(result.unkept_columns))
     if result.failed_periods:
         metadata["months_failed"] = MetadataValue.json(result.failed_periods)
-    if result.header_notes:
-        metadata["header_matched"] = MetadataValue.json(list(result.header_notes))
+    if result.notes:
+        metadata["file_notes"] = MetadataValue.json(list(result.notes))
     return metadata
 
 

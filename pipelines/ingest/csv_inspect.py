@@ -21,7 +21,7 @@ import io
 from pathlib import Path
 
 from pipelines.ingest.csv_rejects import month_of, month_of_value
-from pipelines.ingest.raw_tables import SourceLoadError
+from pipelines.ingest.raw_tables import EmptyExportError, SourceLoadError
 
 _HEAD_BYTES = 1 << 16
 _CHUNK = 1 << 22
@@ -94,7 +94,7 @@ def read_header(where: str, path: str, delimiter: str, encoding: str = "utf-8") 
     with open(path, "rb") as handle:
         head = handle.read(_HEAD_BYTES)
     if not head.strip():
-        raise SourceLoadError(f"{where}: {path} is empty (0 rows, no header); the export "
+        raise EmptyExportError(f"{where}: {path} is empty (0 rows, no header); the export "
                               "wrote nothing")
     text = _decode_head(where, path, head, encoding).removeprefix("\ufeff")
     lines = text.splitlines()
@@ -111,7 +111,7 @@ def read_header(where: str, path: str, delimiter: str, encoding: str = "utf-8") 
         raise SourceLoadError(f"{where}: {path} line 1 names column(s) {', '.join(doubled)} "
                               "more than once")
     if len(head) < _HEAD_BYTES and not any(line.strip() for line in lines[1:]):
-        raise SourceLoadError(f"{where}: {path} has a header but no data rows")
+        raise EmptyExportError(f"{where}: {path} has a header but no data rows")
     return header
 
 

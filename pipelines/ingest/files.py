@@ -34,6 +34,7 @@ from pipelines.ingest.csv_stage import stage_csv
 from pipelines.ingest.file_stage import FileStage, new_stage_name, stage_problems
 from pipelines.ingest.parquet_stage import parquet_months, stage_parquet
 from pipelines.ingest.raw_tables import (
+    EmptyExportError,
     LoadResult,
     SourceLoadError,
     create_raw_table,
@@ -152,6 +153,21 @@ def _months_of(con, table: SourceTable, path: str) -> set[str] | None:
     return text_months(path, table)
 
 
+def _empty_files(stage: FileStage, failures: dict[str, Problem],
+                 months: list[str]) -> tuple[dict[str, list[Problem]], list[str]]:
+    """What files without data rows block: nothing tells which month such a file was meant
+    for, so it blocks the months no other file holds rows of (every month when none does);
+    where it blocks none it is skipped, with a note."""
+    empty = [(path, problem) for path, problem in failures.items()
+             if issubclass(problem[0], EmptyExportError)]
+    held = {month for _, month in stage.loadable}
+    open_months = [m for m in months if m not in held]
+    blocked = {m: [problem for _, problem in empty] for m in open_months} if empty else {}
+    notes = [] if open_months else [f"{text}; skipped (every month loaded has rows from the "
+                                    "other files)" for _, (_, text) in empty]
+    return blocked, notes
+
+
 def _blocked(stage: FileStage, failures: dict[str, Problem],
              months: list[str]) -> dict[str, list[Problem]]:
     """The months of the load that must keep their earlier rows, each with its problems."""
@@ -215,7 +231,11 @@ def load_file_table(con, table: SourceTable, first: Period, last: Period, home: 
     except duckdb.Error as exc:
         raise _duck_error(con, table, path, exc, "read") from None
     try:
-        blocked = _blocked(stage, failures, months)
+        by_empty, skipped = _empty_files(stage, failures, months)
+        blocked = _blocked(stage, {p: f for p, f in failures.items()
+                                   if not issubclass(f[0], EmptyExportError)}, months)
+        for month, problems in by_empty.items():
+            blocked[month] = blocked.get(month, []) + problems
         if len(blocked) == len(months):
             _fail_all(where, blocked)
         rows: dict[str, int] = {}
@@ -233,4 +253,4 @@ def load_file_table(con, table: SourceTable, first: Period, last: Period, home: 
                       rejected_by_period=by_period(counted, first, last),
                       failed_periods={m: _message(where, blocked[m]) for m in months
                                       if m in blocked},
-                      header_notes=stage.notes)
+                      notes=(*stage.notes, *skipped))

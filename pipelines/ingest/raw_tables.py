@@ -44,6 +44,12 @@ class SourceLoadError(RuntimeError):
         self.periods = periods
 
 
+class EmptyExportError(SourceLoadError):
+    """An export file without data rows (empty, or a header only). Alone it fails the load; one
+    file of a glob whose other files hold rows is skipped with a note (its month, if any, is
+    caught by the table's row-count checks)."""
+
+
 @dataclass(frozen=True)
 class LoadResult:
     """Rows written per month for one table."""
@@ -56,9 +62,9 @@ class LoadResult:
     rejected_by_period: dict[str, int] = field(default_factory=dict)  # rows left out, per month
     # months of the range that were not replaced, with why (a broken file behind a glob)
     failed_periods: dict[str, str] = field(default_factory=dict)
-    # files' columns matched to declared ones only ignoring case or surrounding spaces, one note
-    # each: "<file>: column ' Order_ID' read as order_id"
-    header_notes: tuple[str, ...] = ()
+    # what the load noticed and accepted, one note each: a column matched only ignoring case or
+    # spaces ("<file>: column ' Order_ID' read as order_id"), a file of a glob with no rows skipped
+    notes: tuple[str, ...] = ()
 
     @property
     def total_rows(self) -> int:

@@ -17,7 +17,7 @@ import pyarrow as pa
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from pipelines.ingest.raw_tables import SourceLoadError
+from pipelines.ingest.raw_tables import EmptyExportError, SourceLoadError
 
 
 def cell_text(value) -> str | None:
@@ -87,7 +87,7 @@ def read_xlsx(where: str, path: str, sheet: str | None) -> tuple[list[str], dict
     finally:
         book.close()
     if not columns["_row"]:
-        raise SourceLoadError(f"{where}: {path} has a header but no data rows")
+        raise EmptyExportError(f"{where}: {path} has a header but no data rows")
     return header, columns
 
 
