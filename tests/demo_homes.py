@@ -32,9 +32,10 @@ def allow_exports(folder: Path) -> Path:
 
 
 def home_on(tmp_path: Path, exports: Path, name: str) -> RuntimePaths:
-    """A runtime folder `name` under tmp_path reading `exports` as its demo exports."""
+    """A runtime folder `name` under tmp_path reading `exports` (an exports root) as its demo
+    exports."""
     home = tmp_path / name
     home.mkdir(parents=True, exist_ok=True)
-    (home / "demo").symlink_to(exports, target_is_directory=True)
+    (home / "demo").symlink_to(allow_exports(exports), target_is_directory=True)
     return RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
                         sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
