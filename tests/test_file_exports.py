@@ -455,3 +455,18 @@ def test_a_shared_parquet_scan_that_fails_is_repeated_file_by_file(duck, tmp_pat
     assert result.rows_by_period == {"2026-05": 2, "2026-07": 4}
     assert result.failed_periods == {"2026-06": f"{WHERE}{folder}/energy_2026-06.parquet could "
                                                 "not be read: IO Error: cannot read the file"}
+
+
+@pytest.mark.parametrize("last_field", ["12.5", '"12.5"'])
+def test_a_crlf_export_with_one_bare_lf_line_loads_whole(duck, tmp_path, last_field):
+    """An export mixing CRLF and LF line endings (rows appended by another tool) loads every
+    row; DuckDB alone failed the file ("invalid state") or blamed a closed quote."""
+    rows = _rows(JUN, 6)
+    rows[3][2] = last_field
+    lines = [",".join(r) for r in [HEADER, *rows]]
+    body = "\r\n".join(lines[:4]) + "\r\n" + lines[4] + "\n" + "\r\n".join(lines[5:]) + "\r\n"
+    (tmp_path / "energy.csv").write_bytes(body.encode())
+    result = _load(duck, _table("energy.csv"), tmp_path, JUN, JUN)
+    assert result.rows_by_period == {"2026-06": 6} and result.failed_periods == {}
+    kwh = dict(duck.execute("select meter_id, kwh from raw.facilities_energy").fetchall())
+    assert kwh["M-4"] == Decimal("12.5")

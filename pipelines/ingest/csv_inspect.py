@@ -115,16 +115,22 @@ def read_header(where: str, path: str, delimiter: str, encoding: str = "utf-8") 
     return header
 
 
-def transcode(where: str, files: list[str], encoding: str, folder: Path) -> dict[str, str]:
+def transcode(where: str, files: list[str], encoding: str, folder: Path,
+              newlines: bool = False) -> dict[str, str]:
     """UTF-8 copies of files in an encoding DuckDB cannot read (cp1252, ...), in `folder`:
-    {copy: original}. A byte the encoding does not define fails with the file and line."""
+    {copy: original}; with `newlines`, every line ending made LF (a file mixing CRLF and LF,
+    which DuckDB's reader cannot follow). A byte the encoding does not define fails with the
+    file and line."""
     copies = {}
+    decoding = _python_encoding(encoding)
     for index, path in enumerate(files):
         copy = folder / f"{index}.csv"
         with open(path, "rb") as source, open(copy, "w", encoding="utf-8", newline="") as out:
             for number, line in enumerate(source, start=1):
+                if newlines and line.endswith(b"\r\n"):
+                    line = line[:-2] + b"\n"
                 try:
-                    out.write(line.decode(encoding))
+                    out.write(line.decode(decoding))
                 except UnicodeDecodeError as exc:
                     raise SourceLoadError(
                         f"{where}: {path} line {number} is not valid {encoding} (byte "
@@ -136,6 +142,19 @@ def transcode(where: str, files: list[str], encoding: str, folder: Path) -> dict
 
 def _python_encoding(encoding: str) -> str:
     return "utf-8-sig" if encoding == "utf-8" else encoding
+
+
+def mixed_newlines(path: str) -> bool:
+    """Whether the file ends some lines with CRLF and others with a bare LF (an export appended
+    to by another tool, or edited by hand)."""
+    crlf = lf = 0
+    last = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            lf += chunk.count(b"\n")
+            last = chunk[-1:]
+    return 0 < crlf < lf
 
 
 def has_quote(path: str) -> bool:

@@ -20,6 +20,7 @@ from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.file_formats import NATIVE_ENCODINGS
 from pipelines.ingest.csv_inspect import (
     has_quote,
+    mixed_newlines,
     read_header,
     records_problem,
     transcode,
@@ -143,10 +144,10 @@ def _read_group(stage: FileStage, paths: list[str], header: list[str], first: Pe
 
 
 def _transcoded(stage: FileStage, path: str, header: list[str], first: Period,
-                last: Period) -> dict[str, SourceLoadError]:
+                last: Period, newlines: bool = False) -> dict[str, SourceLoadError]:
     where = where_of(stage.table)
     with tempfile.TemporaryDirectory(prefix="scorecard-csv-") as folder:
-        shown = transcode(where, [path], stage.table.table.encoding, Path(folder))
+        shown = transcode(where, [path], stage.table.table.encoding, Path(folder), newlines)
         return _read_group(stage, list(shown), header, first, last, "utf-8", shown)
 
 
@@ -178,6 +179,12 @@ def stage_csv(stage: FileStage, files: list[str], first: Period,
             failures[path] = exc
     encoding = stage.table.table.encoding
     for header, paths in groups.items():
+        if encoding != "utf-16":  # a byte-wise line ending check; UTF-16 is read as it is
+            for path in [p for p in paths if mixed_newlines(p)]:
+                paths.remove(path)
+                failures |= _one(stage, path, list(header), first, last, newlines=True)
+        if not paths:
+            continue
         if encoding not in NATIVE_ENCODINGS or len(paths) == 1:
             for path in paths:
                 failures |= _one(stage, path, list(header), first, last)
@@ -194,12 +201,13 @@ def stage_csv(stage: FileStage, files: list[str], first: Period,
 
 
 def _one(stage: FileStage, path: str, header: list[str], first: Period,
-         last: Period) -> dict[str, SourceLoadError]:
-    """Read one file; {path: why} when it failed."""
+         last: Period, newlines: bool = False) -> dict[str, SourceLoadError]:
+    """Read one file (through a UTF-8 copy with LF line endings when `newlines`); {path: why}
+    when it failed."""
     encoding = stage.table.table.encoding
     try:
-        if encoding not in NATIVE_ENCODINGS:
-            return _transcoded(stage, path, header, first, last)
+        if encoding not in NATIVE_ENCODINGS or newlines:
+            return _transcoded(stage, path, header, first, last, newlines)
         return _read_group(stage, [path], header, first, last, encoding, {})
     except SourceLoadError as exc:
         return {path: exc}
