@@ -104,8 +104,9 @@ def test_a_missing_export_withholds_only_its_kpis_and_the_month_goes_out(
     broken, reference = _kpis(paths, LAST), _kpis(clean, LAST)
     withheld = {k for k, v in broken.items() if v[0] == "withheld"}
     assert withheld == _reading(paths, TICKETS) == {"csat_pct", "ticket_resolution_hours"}
-    assert broken["csat_pct"][4].startswith(
-        "source load failed: source operations, table support_tickets: no file matches")
+    assert broken["csat_pct"][4] == (
+        "source load failed: source operations, table support_tickets: no file matches "
+        "demo/operations/support_tickets.csv (is the export missing?)")  # as the catalog says
     assert {k: v for k, v in broken.items() if k not in withheld} == {
         k: v for k, v in reference.items() if k not in withheld}
 
@@ -114,6 +115,7 @@ def test_a_missing_export_withholds_only_its_kpis_and_the_month_goes_out(
     outbox = paths.home / "outbox" / LAST.key
     leadership = [email.message_from_bytes(p.read_bytes()) for p in outbox.glob("leadership-*")]
     assert len(leadership) == 1 and "Provisional" in leadership[0]["Subject"]
+    assert str(paths.home) not in (outbox / next(outbox.glob("leadership-*")).name).read_text()
     notices = [email.message_from_bytes(p.read_bytes()) for p in outbox.glob("data_team-*")]
     assert notices, "the data team is told"
 

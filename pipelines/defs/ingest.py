@@ -77,17 +77,25 @@ class _TableFailure:
         })
 
 
-def _failure(context, table: SourceTable, periods: list[Period], exc: Exception) -> _TableFailure:
+def _as_declared(message: str, home) -> str:
+    """One line, files under the runtime folder named as the catalog declares them (relative to
+    it): the message reaches the report and leadership's email, which need no server paths."""
+    return " ".join(message.split()).replace(f"{home}/", "")
+
+
+def _failure(context, table: SourceTable, periods: list[Period], exc: Exception,
+             home) -> _TableFailure:
     """What a table's failed load blocks, logged once (a traceback only for the unexpected)."""
     if isinstance(exc, SourceLoadError):
-        message = str(exc)
+        message = _as_declared(str(exc), home)
         context.log.error(message)
     else:
-        message = f"{table.key}: the load failed unexpectedly: {type(exc).__name__}: {exc}"
+        message = _as_declared(
+            f"{table.key}: the load failed unexpectedly: {type(exc).__name__}: {exc}", home)
         context.log.exception(message)
     blocked = getattr(exc, "periods", None)
     months = [p for p in periods if blocked is None or p.key in blocked] or periods
-    return _TableFailure(months, " ".join(message.split()))
+    return _TableFailure(months, message)
 
 
 def _loaded_metadata(con, table: SourceTable, periods: list[Period], result) -> dict:
@@ -135,7 +143,7 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
                 except (WarehouseFullError, WarehouseLockedError, WarehouseDamagedError):
                     raise  # the warehouse's problem, not the source's: the run stops
                 except Exception as exc:  # noqa: BLE001 - any cause is this table's failure
-                    failure = _failure(context, table, periods, exc)
+                    failure = _failure(context, table, periods, exc, scorecard.paths().home)
                     record_failures(con, table.key, failure.months, failure.message,
                                     context.run.run_id)
                     yield failure.materialization(key)
@@ -143,9 +151,10 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
                     continue
                 failed = [p for p in periods if p.key in result.failed_periods]
                 for period in failed:
-                    context.log.error(result.failed_periods[period.key])
-                    record_failures(con, table.key, [period], result.failed_periods[period.key],
-                                    context.run.run_id)
+                    message = _as_declared(result.failed_periods[period.key],
+                                           scorecard.paths().home)
+                    context.log.error(message)
+                    record_failures(con, table.key, [period], message, context.run.run_id)
                 yield MaterializeResult(asset_key=key, metadata=_loaded_metadata(
                     con, table, periods, result))
                 checks.after_load(con, key, table, periods, result)
