@@ -103,8 +103,9 @@ def _print_delivery(paths: RuntimePaths, outcome, job_name: str, period: Period)
 
 
 def cmd_send(args, paths: RuntimePaths) -> int:
-    """Email an already rendered month: to its lists, or only --to; --resend sends again."""
-    from pipelines.defs.delivery import RESEND_TAG, SEND_TAG, TO_TAG
+    """Email an already rendered month: to its lists, or only --to; --resend sends again;
+    --unconfirmed sends again to the recipients whose send is unconfirmed, only them."""
+    from pipelines.defs.delivery import RESEND_TAG, SEND_TAG, TO_TAG, UNCONFIRMED_TAG
     from pipelines.defs.jobs import DELIVERY_JOB
     from pipelines.delivery.message import MessageError, mailbox
     from pipelines.runner import run_job
@@ -120,11 +121,13 @@ def cmd_send(args, paths: RuntimePaths) -> int:
         raise UsageError(f"there is no report for {period} at {pdf}; "
                          f"run it first: scorecard run --period {period}")
     _back_up(paths)
-    tags = {SEND_TAG: "true", RESEND_TAG: "true" if args.resend else "false"}
+    tags = {SEND_TAG: "true", RESEND_TAG: "true" if args.resend else "false",
+            UNCONFIRMED_TAG: "true" if args.unconfirmed else "false"}
     if args.to:
         tags[TO_TAG] = args.to
-    what = "Resending" if args.resend else "Sending"
-    print(f"{what} the scorecard for {period.label} ({period}) ...")
+    what = "Resending" if args.resend or args.unconfirmed else "Sending"
+    whom = " to its unconfirmed recipients" if args.unconfirmed else ""
+    print(f"{what} the scorecard for {period.label} ({period}){whom} ...")
     outcome = run_job(paths, DELIVERY_JOB, period, period, tags=tags)
     status = _report(outcome, f"Sending {period}")
     _print_delivery(paths, outcome, DELIVERY_JOB, period)
@@ -328,8 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     send = commands.add_parser("send", help="email a rendered month (once; --resend again)")
     send.add_argument("--period", required=True, help="the month YYYY-MM")
     send.add_argument("--to", help="only this address (on its lists, or alone)")
-    send.add_argument("--resend", action="store_true",
-                      help="send even to recipients the ledger says already have it")
+    again = send.add_mutually_exclusive_group()
+    again.add_argument("--resend", action="store_true",
+                       help="send even to recipients the ledger says already have it")
+    again.add_argument("--unconfirmed", action="store_true",
+                       help="send again only to recipients whose send is unconfirmed")
     send.set_defaults(func=cmd_send)
     report = commands.add_parser("report", help="find the report exactly as it was sent")
     report.add_argument("--period", required=True, help="the month YYYY-MM")

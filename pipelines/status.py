@@ -1,5 +1,8 @@
 """What the warehouse holds per month: loaded, computed, scored, rendered and sent, and how
 the month came out: complete, provisional (KPIs withheld or without data) or with failed loads.
+Email per list by each recipient's latest ledger row: sent, failed or unconfirmed (claimed, never
+confirmed by the server); the lists with failed or unconfirmed recipients are listed below the
+table.
 
 Read-only: `scorecard status` opens the warehouse without taking the writer's lock. A warehouse
 made before meta.load_failures existed reads as having no failed loads.
@@ -26,6 +29,27 @@ WIDTH = 88  # the printed table's widest line
 
 
 @dataclass(frozen=True)
+class ListEmail:
+    """A month's email to one list, by each recipient's latest ledger row."""
+
+    period: str
+    kind: str  # scorecard or data_notice
+    list_id: str
+    sent: int
+    failed: tuple[str, ...] = ()
+    unconfirmed: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        """'2026-06 leadership: sent 5, unconfirmed 1 (alex@example.com)'."""
+        parts = [f"sent {self.sent}"]
+        for word, people in (("unconfirmed", self.unconfirmed), ("failed", self.failed)):
+            if people:
+                parts.append(f"{word} {len(people)} ({', '.join(people)})")
+        notice = " (data notice)" if self.kind != "scorecard" else ""
+        return f"{self.period} {self.list_id}{notice}: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class MonthStatus:
     """One month's progress through the pipeline."""
 
@@ -41,6 +65,7 @@ class MonthStatus:
     emails_sent: int
     kpis_no_data: int = 0
     failed_loads: tuple[LoadFailure, ...] = ()
+    email: tuple[ListEmail, ...] = ()  # per list; the scorecard's and the data team's notice
 
     @property
     def outcome(self) -> str:
@@ -69,6 +94,26 @@ def _by_period(con, present: set[str], table: str, sql: str, first: Period,
     return {r[0]: r[1:] for r in rows}
 
 
+def _email(con, present: set[str], first: Period, last: Period) -> dict[str, list[ListEmail]]:
+    """Per month, each list's recipients by their latest row (any transport)."""
+    if _TABLES["ledger"] not in present:
+        return {}
+    rows = con.execute(
+        "select strftime(period, '%Y-%m'), kind, list_id, state, recipient from delivery.ledger "
+        "where kind in ('scorecard', 'data_notice') and period between ? and ? qualify "
+        "row_number() over (partition by period, kind, list_id, recipient "
+        "order by claimed_at desc) = 1 order by 1, 2 desc, 3, 5",
+        [first.start, last.start]).fetchall()
+    lists: dict[tuple[str, str, str], dict[str, list[str]]] = {}
+    for period, kind, list_id, state, recipient in rows:
+        lists.setdefault((period, kind, list_id), defaultdict(list))[state].append(recipient)
+    result: dict[str, list[ListEmail]] = defaultdict(list)
+    for (period, kind, list_id), states in lists.items():
+        result[period].append(ListEmail(period, kind, list_id, len(states["sent"]),
+                                        tuple(states["failed"]), tuple(states["claimed"])))
+    return result
+
+
 def month_statuses(con, first: Period, last: Period) -> list[MonthStatus]:
     """The status of every month first..last."""
     present = _existing(con)
@@ -86,10 +131,7 @@ def month_statuses(con, first: Period, last: Period) -> list[MonthStatus]:
     reports = _by_period(con, present, "reports",
         "select strftime(period, '%Y-%m'), strftime(rendered_at, '%Y-%m-%d %H:%M') "
         "from meta.reports where period between ? and ?", first, last)
-    sent = _by_period(con, present, "ledger",
-        "select strftime(period, '%Y-%m'), count(*) filter (where state = 'sent') "
-        "from delivery.ledger where kind = 'scorecard' and period between ? and ? group by 1",
-        first, last)
+    email = _email(con, present, first, last)
     failures = defaultdict(list)
     if _TABLES["failures"] in present:
         for failure in failed_loads(con, first, last):
@@ -100,9 +142,11 @@ def month_statuses(con, first: Period, last: Period) -> list[MonthStatus]:
         tables, rows = loads.get(key, (0, 0))
         with_value, withheld, total, no_data = kpis.get(key, (0, 0, 0, 0))
         score, status = scores.get(key, (None, None))
+        lists = tuple(email.get(key, ()))
+        sent = sum(e.sent for e in lists if e.kind == "scorecard")
         result.append(MonthStatus(key, tables, int(rows or 0), with_value, withheld, total,
                                   score, status, reports.get(key, (None,))[0],
-                                  sent.get(key, (0,))[0], no_data, tuple(failures[key])))
+                                  sent, no_data, tuple(failures[key]), lists))
     return result
 
 
@@ -128,4 +172,20 @@ def status_lines(rows: list[MonthStatus]) -> list[str]:
         lines += ["", "Failed loads (the month keeps its earlier rows; the KPIs reading the "
                       "table are withheld)"]
         lines += [_fit(f"  {f.line()}", WIDTH) for f in failures]
+    return lines + _email_lines(rows)
+
+
+def _email_lines(rows: list[MonthStatus]) -> list[str]:
+    """The lists whose email failed or is unconfirmed, each with what to run."""
+    troubled = [e for r in rows for e in r.email if e.failed or e.unconfirmed]
+    if not troubled:
+        return []
+    lines = ["", "Email not delivered (unconfirmed: the server never confirmed it; it may not "
+                 "be there)"]
+    lines += [_fit(f"  {e.line()}", WIDTH) for e in troubled]
+    for period in dict.fromkeys(e.period for e in troubled if e.unconfirmed):
+        lines.append(f"  resend {period} to its unconfirmed: "
+                     f"scorecard send --period {period} --unconfirmed")
+    if any(e.failed for e in troubled):
+        lines.append("  failed recipients are retried by the next run or scorecard send")
     return lines

@@ -2,12 +2,13 @@
 
 `SmtpServer` records every accepted message (envelope and raw bytes). It can refuse chosen
 recipients, answer DATA with a temporary or permanent error a number of times, drop the
-connection after accepting a message (the reply is lost), require STARTTLS with a throwaway
-certificate (trustme) and require AUTH with one user and password.
+connection after accepting a message (the reply is lost), stall before replying to it, require
+STARTTLS with a throwaway certificate (trustme) and require AUTH with one user and password.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import threading
@@ -44,6 +45,7 @@ class Script:
     refuse: dict[str, str] = field(default_factory=dict)  # address -> reply
     data_replies: list[str] = field(default_factory=list)  # replies to the next DATAs
     drop_after_data: bool = False
+    stall_after_data: float = 0.0  # seconds to wait, the message taken, before any reply
 
 
 class Handler:
@@ -68,6 +70,8 @@ class Handler:
                                       envelope.content, bool(session.authenticated)))
         if self.script.drop_after_data:
             server.transport.close()  # accepted, but the client never hears so
+        if self.script.stall_after_data:
+            await asyncio.sleep(self.script.stall_after_data)  # the client times out first
         return "250 OK"
 
 

@@ -39,6 +39,7 @@ from pipelines.periods import Period, PeriodError, last_complete_period
 DELIVERY_KEY = AssetKey("delivery_email")
 SEND_TAG = "scorecard/send_email"
 RESEND_TAG = "scorecard/resend"
+UNCONFIRMED_TAG = "scorecard/unconfirmed"  # send again only where the outcome is unknown
 TO_TAG = "scorecard/to"
 BACKFILL_TAG = "dagster/backfill"
 PARTITION_TAG = "dagster/partition"
@@ -51,6 +52,7 @@ class DeliveryConfig(Config):
 
     send_email: bool = False  # send even in a backfill or a multi-month run
     resend: bool = False  # send again to recipients the ledger says already have it
+    unconfirmed: bool = False  # send again only to recipients whose send is unconfirmed
     to: str = ""  # only this address
 
 
@@ -98,6 +100,24 @@ def _metadata(outcomes: list[DeliveryOutcome], transport: str, where: str) -> di
     }
 
 
+def _failure_text(outcomes: list[DeliveryOutcome]) -> str | None:
+    """Why the delivery step fails: failed recipients, unconfirmed ones (and the command that
+    resends to them), or None when every email went out or was skipped on purpose."""
+    failures = [line for o in outcomes for line in o.failures]
+    parts = []
+    if failures:
+        parts.append("Email delivery failed (the report stays on disk; the ledger records who "
+                     "got it, and the next run retries only the failed recipients): "
+                     + " | ".join(failures))
+    for outcome in (o for o in outcomes if o.unconfirmed):
+        parts.append(f"Email for {outcome.period} unconfirmed: " + " | ".join(outcome.unconfirmed)
+                     + ". The server never confirmed these sends: they may or may not have "
+                     "arrived, and are not sent again on their own. Check the mail server's log, "
+                     "then send them again with: scorecard send --period "
+                     f"{outcome.period} --unconfirmed")
+    return "\n".join(parts) or None
+
+
 def build_delivery_assets(partitions: PartitionsDefinition) -> list:
     """The delivery_email asset."""
 
@@ -122,25 +142,16 @@ def build_delivery_assets(partitions: PartitionsDefinition) -> list:
             return MaterializeResult(metadata={"sent": False, "skipped": MetadataValue.text(skip)})
         ctx = _context(scorecard, warehouse, smtp, context.run.run_id)
         resend = config.resend or tags.get(RESEND_TAG, "").strip().lower() in _TRUE
+        unconfirmed = (config.unconfirmed
+                       or tags.get(UNCONFIRMED_TAG, "").strip().lower() in _TRUE)
         to = (config.to or tags.get(TO_TAG, "")).strip() or None
-        outcomes = [deliver_period(ctx, p, resend=resend, to=to) for p in periods]
-        for outcome in outcomes:
-            for result in outcome.lists:
-                if result.unconfirmed:
-                    context.log.warning(
-                        f"{outcome.period}, list {result.list_id}: a send to "
-                        f"{', '.join(result.unconfirmed)} was claimed but never confirmed; "
-                        "check the mail server's log, then resend with scorecard send --resend "
-                        "if it did not arrive.")
-        failures = [line for o in outcomes for line in o.failures]
+        outcomes = [deliver_period(ctx, p, resend=resend, to=to, unconfirmed=unconfirmed)
+                    for p in periods]
         metadata = _metadata(outcomes, ctx.transport.name, ctx.transport.where)
-        if failures:
-            raise Failure(
-                description="Email delivery failed (the report stays on disk; the ledger "
-                "records who got it, and the next run retries only the failed recipients): "
-                + " | ".join(failures),
-                metadata={"failures": MetadataValue.json(failures), **metadata},
-            )
+        if failure := _failure_text(outcomes):  # unconfirmed sends too: the run must say so
+            failures = [line for o in outcomes for line in o.failures + o.unconfirmed]
+            raise Failure(description=failure,
+                          metadata={"failures": MetadataValue.json(failures), **metadata})
         return MaterializeResult(metadata={"sent": True, **metadata})
 
     return [delivery_email]
@@ -182,7 +193,8 @@ def build_failure_sensor(monitored_job) -> object:
         results = notify_run_failure(
             ctx, failed_run_id=run.run_id, job_name=run.job_name,
             period=_period_of_run(run.tags), failures=_causes(context))
-        errors = [r.error for r in results if r.error]
+        errors = [r.error or f"unconfirmed ({r.unconfirmed_reason})" for r in results
+                  if r.error or r.unconfirmed]
         if errors:
             return SkipReason("the failure notice could not be sent: " + "; ".join(errors))
         return None

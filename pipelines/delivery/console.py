@@ -52,9 +52,9 @@ def delivery_lines(meta: dict | None, period: Period) -> list[str]:
         lines.append(f"Email: list {list_id} already has it ({len(people)} recipient(s)); "
                      f"to send again: scorecard send --period {period} --resend")
     for list_id, people in meta.get("unconfirmed", {}).items():
-        lines.append(f"Email: WARNING: the send to {', '.join(people)} (list {list_id}) was "
-                     "claimed but never confirmed; check the mail server's log, then "
-                     f"scorecard send --period {period} --to ADDRESS --resend if it is missing")
+        lines.append(f"Email: WARNING: the send to {', '.join(people)} (list {list_id}) is "
+                     "unconfirmed (claimed, never confirmed by the server); check the mail "
+                     f"server's log, then: scorecard send --period {period} --unconfirmed")
     for list_id in meta.get("held_lists", []):
         lines.append(f"Email: list {list_id} held: the month is incomplete (policy hold); "
                      "the data team was notified")
@@ -92,6 +92,9 @@ def notify_failure(paths: RuntimePaths, run_id: str, job_name: str, period: Peri
     for result in results:
         if result.error:
             say(f"The failure notice to list {result.list_id} failed: {result.error}")
+        elif result.unconfirmed:
+            say(f"The failure notice to list {result.list_id} is unconfirmed: "
+                f"{result.unconfirmed_reason or 'claimed, never confirmed by the server'}")
         elif result.sent:
             say(f"The data team (list {result.list_id}) was notified"
                 + (f": {result.where}" if result.where else "."))

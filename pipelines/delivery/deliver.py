@@ -78,6 +78,7 @@ class ListResult:
     unconfirmed: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    unconfirmed_reason: str | None = None  # why this run's send has no known outcome
     message_id: str | None = None
     where: str | None = None
     held: bool = False
@@ -104,6 +105,15 @@ class DeliveryOutcome:
                       for addr, reply in result.refused.items()]
         return lines
 
+    @property
+    def unconfirmed(self) -> list[str]:
+        """One line per list whose send to some recipients has no known outcome: claimed, but
+        the server never confirmed it (it may or may not have arrived)."""
+        return [f"{result.kind} to list {result.list_id} unconfirmed for "
+                f"{', '.join(result.unconfirmed)} ("
+                + (result.unconfirmed_reason or "an earlier send was claimed and never confirmed")
+                + ")" for result in self.lists + self.notices if result.unconfirmed]
+
 
 def delivery_context(catalog: Catalog, paths: RuntimePaths, settings: SmtpSettings,
                      connection: Callable[[], AbstractContextManager],
@@ -119,15 +129,17 @@ def delivery_context(catalog: Catalog, paths: RuntimePaths, settings: SmtpSettin
 def deliver(ctx: DeliveryContext, scope: ledger.Scope, recipients: list[Recipient],
             build: Callable[[str, list[Recipient]], EmailMessage], *,
             report_sha256: str | None = None, resend: bool = False,
-            record: bool = True) -> ListResult:
-    """Claim, send and record one message to the recipients of `scope` still pending."""
+            record: bool = True, unconfirmed_only: bool = False) -> ListResult:
+    """Claim, send and record one message to the recipients of `scope` still pending (with
+    `unconfirmed_only`: to those whose earlier send is unconfirmed, and no one else)."""
     result = ListResult(scope.list_id, scope.kind)
     message_id = new_message_id(ctx.sender, f"{scope.kind}.{scope.period}.{scope.list_id}")
     emails = [mailbox(r.name, r.email).addr_spec for r in recipients]  # invalid: before a claim
     if record:
         with ctx.connection() as con:
             plan = ledger.claim(con, scope, emails, message_id=message_id, run_id=ctx.run_id,
-                                report_sha256=report_sha256, resend=resend)
+                                report_sha256=report_sha256, resend=resend,
+                                unconfirmed_only=unconfirmed_only)
         result.already_sent, result.unconfirmed = plan.already_sent, plan.unconfirmed
         pending = plan.pending
     else:
@@ -145,7 +157,7 @@ def deliver(ctx: DeliveryContext, scope: ledger.Scope, recipients: list[Recipien
     try:
         sent = ctx.transport.send(message, pending, period=scope.period.key, stem=stem)
     except UnknownOutcome as exc:  # the claims stay: reported, never silently resent
-        result.error, result.unconfirmed = exc.reason, result.unconfirmed + pending
+        result.unconfirmed_reason, result.unconfirmed = exc.reason, result.unconfirmed + pending
         _record(ctx, record, ledger.annotate, message_id, exc.reason, exc.attempts)
         return result
     except DeliveryError as exc:
@@ -200,10 +212,12 @@ def _attachment(ctx: DeliveryContext, view: ScorecardReport,
 
 def _scorecard_to_list(ctx: DeliveryContext, env: jinja2.Environment, report: ScorecardReport,
                        completeness: Completeness, recipient_list: RecipientList,
-                       recipients: list[Recipient], period: Period, resend: bool) -> ListResult:
+                       recipients: list[Recipient], period: Period, resend: bool,
+                       unconfirmed_only: bool) -> ListResult:
     scope = ledger.Scope(period, ledger.SCORECARD, recipient_list.id, ctx.transport.name)
     with ctx.connection() as con:
-        before = ledger.plan(con, scope, [r.email for r in recipients], resend=resend)
+        before = ledger.plan(con, scope, [r.email for r in recipients], resend=resend,
+                             unconfirmed_only=unconfirmed_only)
     if not before.pending:  # nothing to send: do not render or read anything
         return ListResult(recipient_list.id, ledger.SCORECARD, already_sent=before.already_sent,
                           unconfirmed=before.unconfirmed)
@@ -215,13 +229,15 @@ def _scorecard_to_list(ctx: DeliveryContext, env: jinja2.Environment, report: Sc
                                  message_id=message_id, attachment=attachment, env=env)
 
     digest = hashlib.sha256(attachment.content).hexdigest()
-    return deliver(ctx, scope, recipients, build, report_sha256=digest, resend=resend)
+    return deliver(ctx, scope, recipients, build, report_sha256=digest, resend=resend,
+                   unconfirmed_only=unconfirmed_only)
 
 
 def deliver_period(ctx: DeliveryContext, period: Period, *, resend: bool = False,
-                   to: str | None = None) -> DeliveryOutcome:
+                   to: str | None = None, unconfirmed: bool = False) -> DeliveryOutcome:
     """Send the period's scorecard to every list (or only `to`), then notify the data team
-    of an incomplete month. Lists whose policy is 'hold' get nothing while data is missing."""
+    of an incomplete month. Lists whose policy is 'hold' get nothing while data is missing.
+    With `unconfirmed`, send again to the recipients whose send is unconfirmed, only them."""
     from pipelines.delivery.notices import notify_incomplete
 
     with ctx.connection() as con:
@@ -235,8 +251,9 @@ def deliver_period(ctx: DeliveryContext, period: Period, *, resend: bool = False
             outcome.lists.append(ListResult(recipient_list.id, ledger.SCORECARD, held=True))
             continue
         outcome.lists.append(_scorecard_to_list(ctx, env, report, completeness, recipient_list,
-                                                recipients, period, resend))
+                                                recipients, period, resend, unconfirmed))
     if completeness.incomplete and to is None:
         held = [r.list_id for r in outcome.lists if r.held]
-        outcome.notices = notify_incomplete(ctx, env, report, completeness, held, resend=resend)
+        outcome.notices = notify_incomplete(ctx, env, report, completeness, held, resend=resend,
+                                            unconfirmed_only=unconfirmed)
     return outcome

@@ -3,7 +3,8 @@
 Exactly once per period, list and recipient: a send is claimed (state 'claimed') in one
 transaction before the message goes to the server, then finished as 'sent' or 'failed'. The
 latest row of a recipient decides what happens next time: sent is skipped unless resent on
-purpose, failed is retried, and a claim that never finished is reported, not sent again.
+purpose, failed is retried, and a claim that never finished is reported as unconfirmed, not sent
+again unless asked (`unconfirmed_only`: to those recipients alone, recorded as resends).
 Outbox writes and SMTP sends are kept apart (transport), so configuring a server later still
 sends the month for real.
 """
@@ -59,15 +60,22 @@ def _latest(con, scope: Scope, recipients: list[str]) -> dict[str, tuple[str, in
     return {r: (state, attempts) for r, state, attempts in con.execute(sql, params).fetchall()}
 
 
-def plan(con, scope: Scope, recipients: list[str], *, resend: bool = False) -> Plan:
-    """Who of `recipients` to send to now, who already has it, whose send is unconfirmed."""
+def plan(con, scope: Scope, recipients: list[str], *, resend: bool = False,
+         unconfirmed_only: bool = False) -> Plan:
+    """Who of `recipients` to send to now, who already has it, whose send is unconfirmed.
+
+    With `unconfirmed_only`, only the recipients whose send is unconfirmed are pending.
+    """
     latest = _latest(con, scope, recipients)
     result = Plan()
     for recipient in recipients:
         state, attempts = latest.get(recipient, (None, 0))
-        if state == SENT and not resend:
+        if unconfirmed_only and state != CLAIMED:
+            if state == SENT:
+                result.already_sent.append(recipient)
+        elif state == SENT and not resend:
             result.already_sent.append(recipient)
-        elif state == CLAIMED and not resend:
+        elif state == CLAIMED and not (resend or unconfirmed_only):
             result.unconfirmed.append(recipient)
         else:
             result.pending.append(recipient)
@@ -79,13 +87,13 @@ def plan(con, scope: Scope, recipients: list[str], *, resend: bool = False) -> P
 
 
 def claim(con, scope: Scope, recipients: list[str], *, message_id: str, report_sha256: str | None,
-          run_id: str, resend: bool = False) -> Plan:
+          run_id: str, resend: bool = False, unconfirmed_only: bool = False) -> Plan:
     """Claim the send of one message to the recipients still pending, in one transaction.
 
     Returns the plan as it stood inside the transaction: only its `pending` are claimed.
     """
     with transaction(con, "the delivery claim"):
-        current = plan(con, scope, recipients, resend=resend)
+        current = plan(con, scope, recipients, resend=resend, unconfirmed_only=unconfirmed_only)
         now = datetime.now()
         for recipient in current.pending:
             con.execute(
