@@ -93,11 +93,10 @@ def _stale(path: Path, before: float) -> bool:
         return False
     try:
         import fcntl
+
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except ImportError:  # pragma: no cover - not on POSIX: the age alone
-        return True
-    except OSError:
-        return False  # in use by a render that is still running
+    except (ImportError, OSError):
+        return False  # in use by a running render (or no such locks here: left alone)
     finally:
         os.close(fd)
     return True
