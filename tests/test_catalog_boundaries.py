@@ -27,6 +27,7 @@ from pipelines.catalog import CatalogError, load_catalog
 from pipelines.catalog.checks import check_catalog
 from pipelines.cli import main
 from pipelines.ingest.files import load_file_table
+from pipelines.ingest.postgres import source_relation
 from pipelines.ingest.raw_tables import SourceLoadError
 from pipelines.periods import Period
 
@@ -249,3 +250,25 @@ def test_check_refuses_a_query_file_linked_out_of_sql(copied_catalog, home, outs
                             "sql/sources/crm_opportunities.sql") and "outside sql/" in e
                for e in errors), errors
     assert not any("SECRET" in e for e in errors)
+
+
+def test_a_load_never_reads_a_query_file_linked_out_of_sql(tmp_path, outside):
+    sql_root = tmp_path / "sql"
+    (sql_root / "sources").mkdir(parents=True)
+    (sql_root / "sources/orders.sql").symlink_to(outside / "secret.csv")
+    table = source_table({"source": "shop", "connector": {"kind": "postgres", "url_env": "DB"},
+                          "tables": [{"name": "orders", "query": "sources/orders.sql",
+                                      "date_column": "order_date",
+                                      "columns": [{"name": "order_date", "type": "date"}]}]})
+    with pytest.raises(PermissionError) as refused:
+        source_relation(table, sql_root)
+    assert "sql/sources/orders.sql is a link leading outside sql/" in str(refused.value)
+
+
+def test_a_kpi_sql_file_linked_out_of_sql_is_refused(copied_catalog, outside):
+    (outside / "nps.sql").write_text("select count(*)::double as value from raw.crm_nps_responses")
+    (copied_catalog / "sql/kpis/nps.sql").unlink()
+    (copied_catalog / "sql/kpis/nps.sql").symlink_to(outside / "nps.sql")
+    with pytest.raises(CatalogError) as problems:
+        load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
+    assert "sql/kpis/nps.sql: is a link leading outside sql/" in str(problems.value)
