@@ -30,6 +30,23 @@ class Completeness:
         return bool(self.reasons)
 
 
+def _withheld_lines(withheld: list, said_below: tuple[str, ...]) -> list[str]:
+    """One line per cause: the KPIs it withholds, then the cause, unless the report's own line
+    about the failed load (said_below) already gives it."""
+    by_reason: dict[str, list[str]] = {}
+    for kpi in withheld:
+        by_reason.setdefault(kpi.withheld_reason or "its data failed a quality check",
+                             []).append(kpi.name)
+    lines = []
+    for why, names in by_reason.items():
+        verb = "is" if len(names) == 1 else "are"
+        cause = why.removeprefix("source load failed: ")
+        if cause != why and any(cause in line for line in said_below):
+            why = "a table they read failed to load (below)"
+        lines.append(f"{', '.join(names)} {verb} withheld: {why}")
+    return lines
+
+
 def assess(report: ScorecardReport) -> Completeness:
     """The gaps of a report: withheld KPIs, KPIs without data, tables without rows, no data, and
     whatever else made the report call its month incomplete (not closed yet, unchecked tables)."""
@@ -41,9 +58,7 @@ def assess(report: ScorecardReport) -> Completeness:
     empty = not any(k.actual is not None for k in kpis)
     if empty:
         reasons.append("No KPI has a value: the scorecard was built from empty data.")
-    for kpi in withheld:
-        why = kpi.withheld_reason or "its data failed a quality check"
-        reasons.append(f"{kpi.name} is withheld: {why}")
+    reasons += _withheld_lines(withheld, report.incomplete_reasons)
     if no_data and not empty:
         reasons.append("No data this month for: " + ", ".join(k.name for k in no_data) + ".")
     if empty_tables:
