@@ -2,7 +2,8 @@
 
 Once per recipient, --resend, refused recipients retried alone, unconfirmed claims reported,
 the hold policy, a perspective list's own PDF; and through Dagster: backfills send nothing, a
-failed delivery fails the step, and the password appears nowhere.
+failed delivery fails the step, the password appears nowhere, and a send whose reply was lost
+fails every run until `scorecard send --unconfirmed` sends it to exactly its recipients.
 """
 
 from __future__ import annotations
@@ -259,3 +260,66 @@ def test_the_failure_sensor_emails_the_data_team(month, paths, monkeypatch):
     assert [m.rcpt_tos for m in notices] == [["data-team@example.com"]]
     text = notices[0].message.get_content()
     assert failed.run_id in text and "delivery_email" in text and "554" in text
+
+
+def _emails(server) -> list[tuple[str, list[str]]]:
+    """(list, envelope recipients) of each scorecard email and incomplete-data notice received."""
+    found = []
+    for received in server.received:
+        message = received.message
+        if message["X-Scorecard-List"]:
+            found.append((message["X-Scorecard-List"], received.rcpt_tos))
+        elif "incomplete" in message["Subject"]:
+            found.append(("data_team", received.rcpt_tos))
+    return found
+
+
+def test_a_dropped_reply_is_unconfirmed_until_send_unconfirmed_sends_it(month, paths,
+                                                                        monkeypatch, capsys):
+    """Against a real SMTP server that drops the connection once it has the message: every run
+    fails naming the recipients, status shows them, --unconfirmed sends to exactly them."""
+    from pipelines.cli import main
+    from pipelines.status import WIDTH
+
+    monkeypatch.setenv("SCORECARD_HOME", str(paths.home))
+    for variable in ("SCORECARD_DEFINITIONS", "SCORECARD_SQL"):
+        monkeypatch.delenv(variable, raising=False)
+    lists = {r.id: [p.email for p in r.recipients] for r in month["catalog"].recipient_lists}
+    send = ["send", "--period", FEB.key]
+    with SmtpServer() as server:
+        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port),
+                             security="none", sender="scorecard@northwind.example")
+        server.script.drop_after_data = True  # each message arrives, its 250 reply never does
+        assert main(send) == 1
+        assert f"unconfirmed for {', '.join(lists['leadership'])}" in capsys.readouterr().err
+        first = _emails(server)
+        assert sorted(first) == sorted(lists.items())  # every list got it once, unconfirmed
+        server.script.drop_after_data = False
+
+        assert main(send) == 1  # the rerun: nothing sent twice, and it says so
+        err = capsys.readouterr().err
+        for people in lists.values():
+            assert f"unconfirmed for {', '.join(people)}" in err, err
+        assert f"scorecard send --period {FEB} --unconfirmed" in err
+        assert _emails(server) == first
+
+        assert main(["status", "--from", FEB.key, "--to", FEB.key]) == 0
+        status = capsys.readouterr().out.splitlines()
+        assert max(len(line) for line in status) <= WIDTH
+        assert "  2026-02 quality_owners: sent 0, unconfirmed 1 (ahmed.karim@example.com)" in status
+        assert any(line.startswith("  2026-02 leadership: sent 0, unconfirmed 6 (alex.morgan@")
+                   for line in status), status
+        assert (f"  resend {FEB} to its unconfirmed: scorecard send --period {FEB} "
+                "--unconfirmed") in status
+
+        assert main([*send, "--unconfirmed"]) == 0
+        assert sorted(_emails(server)[len(first):]) == sorted(lists.items())  # exactly them
+        assert set(_ledger(paths, "select state, resend from delivery.ledger where kind in "
+                                  "('scorecard', 'data_notice') qualify row_number() over ("
+                                  "partition by kind, list_id, recipient order by claimed_at "
+                                  "desc) = 1")) == {("sent", True)}  # delivered, as resends
+
+        assert main(send) == 0  # now nothing is pending
+        assert len(_emails(server)) == 2 * len(first)
+        assert main(["status", "--from", FEB.key, "--to", FEB.key]) == 0
+        assert "Email not delivered" not in capsys.readouterr().out
