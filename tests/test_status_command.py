@@ -63,7 +63,8 @@ def test_scorecard_status_shows_failed_loads_withheld_kpis_and_the_outcome(tmp_p
         "\u2014              0",
         "2026-05      1     1,200     3/3        0 7.20 on_track  complete       \u2014         "
         "     0",
-        "2026-06      2     1,280     1/3        1 7.20 on_track  1 failed load  07-03 06:00"
+        # the failed table's kept rows are not counted: they are not this month's data
+        "2026-06      1     1,250     1/3        1 7.20 on_track  1 failed load  07-03 06:00"
         "    0",
         "",
         "Failed loads (the month keeps its earlier rows; the KPIs reading the table are "
@@ -100,4 +101,9 @@ def test_scorecard_status_stays_one_screen_wide(tmp_path):
     con.close()
     lines = status_lines(rows)
     assert max(len(line) for line in lines) == 88
-    assert lines[-1] == ("  2026-06 facilities.energy: " + "drifted column " * 4)[:87] + "\u2026"
+    cause = lines[lines.index("Failed loads (the month keeps its earlier rows; the KPIs reading "
+                              "the table are withheld)") + 1:]
+    assert cause[0].startswith("  2026-06 facilities.energy: drifted column")
+    assert all(line.startswith("    ") and len(line) <= 88 for line in cause[1:])
+    assert " ".join(line.strip() for line in cause) == (  # the whole cause, wrapped, never cut
+        "2026-06 facilities.energy: " + ("drifted column " * 20).strip())
