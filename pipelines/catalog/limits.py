@@ -49,12 +49,11 @@ def read_bounded(path: Path) -> str:
     return data.decode("utf-8")
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
+def _children(node: yaml.Node) -> list[tuple[yaml.Node, bool]]:
+    """A collection's nodes, each with whether it is a mapping's key."""
     if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
+        return [pair for key, value in node.value for pair in ((key, True), (value, False))]
+    return [(item, False) for item in node.value]
 
 
 def _scalar_problem(node: yaml.ScalarNode, is_key: bool) -> str | None:
@@ -63,34 +62,6 @@ def _scalar_problem(node: yaml.ScalarNode, is_key: bool) -> str | None:
         return None
     what = "a key" if is_key else "a value"
     return f"{what} of {len(node.value)} characters; at most {limit} are allowed"
-
-
-def check_bounds(root: yaml.Node | None) -> None:
-    """Raise CatalogFileError when the tree, aliases expanded, holds more than MAX_NODES values,
-    refers to itself, or has a key or value too long. Each distinct node is visited once, so a
-    bomb costs no more than its text."""
-    if root is None:
-        return
-    expanded: dict[int, int] = {}  # id(node) -> its values, aliases expanded
-    entered: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        if not finished and id(node) in expanded:
-            continue
-        if not finished and id(node) in entered:  # its own descendant: a recursive alias
-            raise CatalogFileError("an alias refers to the value that holds it (aliases may not "
-                                   "nest in themselves)", _line(node))
-        children = _children(node)
-        if not finished:
-            entered.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in children if id(child) not in expanded)
-            continue
-        expanded[id(node)] = 1 + sum(expanded[id(child)] for child in children)
-        if expanded[id(node)] > MAX_NODES:
-            raise CatalogFileError(_too_many(len(expanded)), _line(node))
-    _check_scalars(root)
 
 
 def _line(node: yaml.Node) -> int:
@@ -102,23 +73,34 @@ def _too_many(distinct: int) -> str:
     return f"{what} more than {MAX_NODES:,} values; a catalog file may hold at most that many"
 
 
-def _check_scalars(root: yaml.Node) -> None:
-    """Keys and values within their lengths (each distinct node once)."""
-    seen: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+def check_bounds(root: yaml.Node | None) -> None:
+    """Raise CatalogFileError when the tree, aliases expanded, holds more than MAX_NODES values,
+    refers to itself, or has a key or value too long. Each distinct node is visited once, so a
+    bomb costs no more than its text."""
+    expanded: dict[int, int] = {}  # id(node) -> its values, aliases expanded
+    entered: set[int] = set()
+    stack: list[tuple] = [(root, False, None)] if root is not None else []
     while stack:
-        node, is_key = stack.pop()
-        if id(node) in seen:
+        node, is_key, children = stack.pop()
+        if children is not None:  # its children are done
+            size = expanded[id(node)] = 1 + sum(expanded[id(child)] for child, _ in children)
+            if size > MAX_NODES:
+                raise CatalogFileError(_too_many(len(expanded)), _line(node))
+        elif id(node) in expanded:
             continue
-        seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
+        elif id(node) in entered:  # its own descendant: a recursive alias
+            raise CatalogFileError("an alias refers to the value that holds it (aliases may not "
+                                   "nest in themselves)", _line(node))
+        elif isinstance(node, yaml.ScalarNode):
             if problem := _scalar_problem(node, is_key):
                 raise CatalogFileError(problem, _line(node))
-        elif isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack += [(key, True), (value, False)]
+            expanded[id(node)] = 1
         else:
-            stack += [(item, False) for item in node.value]
+            entered.add(id(node))
+            children = _children(node)
+            stack.append((node, is_key, children))
+            stack.extend((child, key, None) for child, key in children
+                         if id(child) not in expanded)
 
 
 def compose_bounded(text: str) -> yaml.Node | None:

@@ -14,6 +14,8 @@ bound.
 from __future__ import annotations
 
 import json
+import os
+import threading
 
 import duckdb
 
@@ -22,9 +24,19 @@ from pipelines.warehouse.connection import SANDBOX
 COMPUTING_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 
 
+_shared: dict[int, duckdb.DuckDBPyConnection] = {}  # per process: one in-memory database
+_lock = threading.Lock()
+
+
 def sandbox() -> duckdb.DuckDBPyConnection:
-    """A new in-memory DuckDB connection that reaches no file, database or extension."""
-    return duckdb.connect(config=dict(SANDBOX))
+    """A new connection (for one thread) to an empty in-memory DuckDB that reaches no file,
+    database or extension; the database, opened with SANDBOX, is shared within the process
+    (opening one takes longer than a catalog's SQL takes to check)."""
+    with _lock:
+        base = _shared.get(os.getpid())
+        if base is None:
+            base = _shared[os.getpid()] = duckdb.connect(config=dict(SANDBOX))
+        return base.cursor()
 
 
 def _function_names(node) -> list[str]:
