@@ -73,9 +73,11 @@ def _why_outside(pattern: str, home: Path, roots: tuple[Path, ...]) -> str | Non
 
 
 def _roots_named(roots: tuple[Path, ...]) -> str:
+    """The roots in words, without server paths (the message may reach the report's readers)."""
     if len(roots) == 1:
-        return f"the exports root {roots[0]}"
-    return f"the exports roots ({', '.join(map(str, roots))})"
+        return "the exports root (the runtime folder, $SCORECARD_HOME)"
+    return (f"the exports roots (the runtime folder and {len(roots) - 1} folder(s) of "
+            f"{EXPORT_ROOTS_ENV})")
 
 
 def outside_problem(pattern: str, home: Path, roots: tuple[Path, ...]) -> str | None:
@@ -85,7 +87,7 @@ def outside_problem(pattern: str, home: Path, roots: tuple[Path, ...]) -> str | 
     if why is None:
         return None
     return (f"{pattern!r} is outside {_roots_named(roots)}: {why}. File sources are read only "
-            f"there; put the exports under it, or have the operator add their folder to "
+            f"there: move the exports there, or have the operator add their folder to "
             f"{EXPORT_ROOTS_ENV}")
 
 
