@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterRunStatus
 from delivery_support import fill_missing_exports
+from tmpfs import mounted_tmpfs
 
 from pipelines.delivery.transport import SMTP_ENVIRONMENT
 from pipelines.runner import instance_for, release_dead_runs
@@ -28,19 +29,8 @@ PERIOD = "2026-02"
 @pytest.fixture
 def instance_disk(paths) -> Path:
     """A 16 MiB tmpfs mounted at $SCORECARD_HOME/dagster, unmounted afterwards."""
-    mount_point = paths.dagster_home
-    mount_point.mkdir(parents=True)
-    mounted = os.geteuid() == 0 and not subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(mount_point)],
-        capture_output=True, check=False).returncode
-    if not mounted:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs as root and must be able to mount a tmpfs")
-        pytest.skip("mounting a tmpfs needs root")
-    try:
+    with mounted_tmpfs(paths.dagster_home, 16) as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def _fill(disk: Path, leave_bytes: int) -> Path:

@@ -9,10 +9,10 @@ does not.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from tmpfs import mounted_tmpfs
 
 from pipelines.defs.resources import WarehouseResource
 from pipelines.demo.generator import generate_demo
@@ -35,19 +35,8 @@ def home(tmp_path_factory) -> Path:
 @pytest.fixture
 def small_disk(tmp_path) -> Path:
     """An 8 MiB tmpfs, unmounted afterwards."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = os.geteuid() == 0 and not subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mount_point)],
-        capture_output=True, check=False).returncode
-    if not mounted:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs as root and must be able to mount a tmpfs")
-        pytest.skip("mounting a tmpfs needs root")
-    try:
+    with mounted_tmpfs(tmp_path / "disk", 8) as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def _load(warehouse: WarehouseResource, catalog, first, last, home, run_id) -> None:
