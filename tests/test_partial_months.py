@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import shutil
 from pathlib import Path
 
@@ -218,3 +219,45 @@ def test_a_broken_monthly_file_behind_a_glob_blocks_only_its_month(
         # month (no rows), so only the month values are compared there
         assert {k: v[:2] for k, v in _kpis(paths, period).items()} == {
             k: v[:2] for k, v in _kpis(clean, period).items()}
+
+
+def test_the_complete_scorecard_follows_a_provisional_one_once(quarter_exports, tmp_path):
+    """Leadership got March provisional; once the late export arrives and the month is run again,
+    they get the complete scorecard, once, saying what it replaces."""
+    exports = _exports_without(tmp_path, quarter_exports, "operations/support_tickets.csv")
+    root = tmp_path / "project"  # the small demo has no invoice falling due in March: retired
+    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    kpis = root / "definitions" / "kpis" / "financial.yaml"
+    kpis.write_text(kpis.read_text().replace(
+        "    sql: kpis/overdue_invoices_pct.sql\n",
+        "    sql: kpis/overdue_invoices_pct.sql\n    retired: 2026-03\n"))
+    home = home_on(tmp_path, exports, "home").home
+    paths = RuntimePaths(home=home, definitions=root / "definitions", sql=PROJECT_ROOT / "sql",
+                         report_assets=PROJECT_ROOT / "reports")
+    outbox = paths.home / "outbox" / LAST.key
+
+    def leadership() -> list[email.message.EmailMessage]:
+        return sorted((email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                       for p in outbox.glob("leadership-scorecard-*")),
+                      key=lambda m: email.utils.parsedate_to_datetime(m["Date"]))
+
+    assert not run_job(paths, MONTHLY_JOB, LAST, LAST).success
+    [first] = leadership()
+    assert first["Subject"].startswith("Provisional (")
+
+    shutil.copy(quarter_exports / "operations" / "support_tickets.csv",
+                exports / "operations" / "support_tickets.csv")
+    assert run_job(paths, MONTHLY_JOB, LAST, LAST).success
+    [_, complete] = leadership()
+    assert " ".join(complete["Subject"].split()).startswith(
+        "Complete: Northwind Instruments Balanced Scorecard")
+    assert "Provisional" not in complete["Subject"]
+    text = complete.get_body(("plain",)).get_content()
+    assert "This is the complete scorecard of March 2026: it replaces the provisional one " \
+        "sent on" in " ".join(text.split())
+
+    assert run_job(paths, MONTHLY_JOB, LAST, LAST).success
+    assert len(leadership()) == 2  # once: the complete one is not sent again
+    [(states,)] = _query(paths, "select list(distinct state) from delivery.ledger "
+                                "where list_id = 'leadership'")
+    assert states == ["sent"]

@@ -129,9 +129,11 @@ def delivery_context(catalog: Catalog, paths: RuntimePaths, settings: SmtpSettin
 def deliver(ctx: DeliveryContext, scope: ledger.Scope, recipients: list[Recipient],
             build: Callable[[str, list[Recipient]], EmailMessage], *,
             report_sha256: str | None = None, resend: bool = False,
-            record: bool = True, unconfirmed_only: bool = False) -> ListResult:
+            record: bool = True, unconfirmed_only: bool = False,
+            provisional: bool | None = None) -> ListResult:
     """Claim, send and record one message to the recipients of `scope` still pending (with
-    `unconfirmed_only`: to those whose earlier send is unconfirmed, and no one else)."""
+    `unconfirmed_only`: to those whose earlier send is unconfirmed, and no one else).
+    `provisional`: whether a scorecard's month is incomplete (ledger.claim)."""
     result = ListResult(scope.list_id, scope.kind)
     message_id = new_message_id(ctx.sender, f"{scope.kind}.{scope.period}.{scope.list_id}")
     emails = [mailbox(r.name, r.email).addr_spec for r in recipients]  # invalid: before a claim
@@ -139,7 +141,7 @@ def deliver(ctx: DeliveryContext, scope: ledger.Scope, recipients: list[Recipien
         with ctx.connection() as con:
             plan = ledger.claim(con, scope, emails, message_id=message_id, run_id=ctx.run_id,
                                 report_sha256=report_sha256, resend=resend,
-                                unconfirmed_only=unconfirmed_only)
+                                unconfirmed_only=unconfirmed_only, provisional=provisional)
         result.already_sent, result.unconfirmed = plan.already_sent, plan.unconfirmed
         pending = plan.pending
     else:
@@ -217,20 +219,24 @@ def _scorecard_to_list(ctx: DeliveryContext, env: jinja2.Environment, report: Sc
     scope = ledger.Scope(period, ledger.SCORECARD, recipient_list.id, ctx.transport.name)
     with ctx.connection() as con:
         before = ledger.plan(con, scope, [r.email for r in recipients], resend=resend,
-                             unconfirmed_only=unconfirmed_only)
+                             unconfirmed_only=unconfirmed_only,
+                             complete=not completeness.incomplete)
     if not before.pending:  # nothing to send: do not render or read anything
         return ListResult(recipient_list.id, ledger.SCORECARD, already_sent=before.already_sent,
                           unconfirmed=before.unconfirmed)
     view = for_list(report, recipient_list)
     attachment = _attachment(ctx, view, recipient_list)
+    # the complete scorecard after a provisional one: said in the subject and the body
+    replaces = min(before.updates.values()) if before.updates else None
 
     def build(message_id: str, to: list[Recipient]) -> EmailMessage:
         return scorecard_message(view, completeness, recipient_list, to, sender=ctx.sender,
-                                 message_id=message_id, attachment=attachment, env=env)
+                                 message_id=message_id, attachment=attachment, env=env,
+                                 replaces=replaces)
 
     digest = hashlib.sha256(attachment.content).hexdigest()
     return deliver(ctx, scope, recipients, build, report_sha256=digest, resend=resend,
-                   unconfirmed_only=unconfirmed_only)
+                   unconfirmed_only=unconfirmed_only, provisional=completeness.incomplete)
 
 
 def deliver_period(ctx: DeliveryContext, period: Period, *, resend: bool = False,

@@ -3,10 +3,11 @@
 Exactly once per period, list and recipient: a send is claimed (state 'claimed') in one
 transaction before the message goes to the server, then finished as 'sent' or 'failed'. The
 latest row of a recipient decides what happens next time: sent is skipped unless resent on
-purpose, failed is retried, and a claim that never finished is reported as unconfirmed, not sent
-again unless asked (`unconfirmed_only`: to those recipients alone, recorded as resends).
-Outbox writes and SMTP sends are kept apart (transport), so configuring a server later still
-sends the month for real.
+purpose, or unless it was a provisional scorecard and the month is now complete (the complete
+one goes out once, as an update), failed is retried, and a claim that never finished is
+reported as unconfirmed, not sent again unless asked (`unconfirmed_only`: to those recipients
+alone, recorded as resends). Outbox writes and SMTP sends are kept apart (transport), so
+configuring a server later still sends the month for real.
 """
 
 from __future__ import annotations
@@ -44,12 +45,15 @@ class Plan:
     unconfirmed: list[str] = field(default_factory=list)  # claimed, never finished
     resent: set[str] = field(default_factory=set)  # pending ones that had been delivered
     prior_attempts: dict[str, int] = field(default_factory=dict)
+    # pending ones who got a provisional scorecard of the month, when it was claimed
+    updates: dict[str, datetime] = field(default_factory=dict)
 
 
-def _latest(con, scope: Scope, recipients: list[str]) -> dict[str, tuple[str, int]]:
-    """recipient -> (state, attempts) of its latest row in the scope."""
+def _latest(con, scope: Scope, recipients: list[str]) -> dict[str, tuple]:
+    """recipient -> (state, attempts, provisional, claimed_at) of its latest row in the scope."""
     sql = (
-        "select recipient, state, attempts from delivery.ledger where period = ? and kind = ? "
+        "select recipient, state, attempts, provisional, claimed_at from delivery.ledger "
+        "where period = ? and kind = ? "
         "and list_id = ? and transport = ? and list_contains(?, recipient)"
     )
     params = [scope.period.start, scope.kind, scope.list_id, scope.transport, recipients]
@@ -57,22 +61,28 @@ def _latest(con, scope: Scope, recipients: list[str]) -> dict[str, tuple[str, in
         sql += " and run_id = ?"
         params.append(scope.run_id)
     sql += " qualify row_number() over (partition by recipient order by claimed_at desc) = 1"
-    return {r: (state, attempts) for r, state, attempts in con.execute(sql, params).fetchall()}
+    return {r: tuple(rest) for r, *rest in con.execute(sql, params).fetchall()}
 
 
 def plan(con, scope: Scope, recipients: list[str], *, resend: bool = False,
-         unconfirmed_only: bool = False) -> Plan:
+         unconfirmed_only: bool = False, complete: bool = False) -> Plan:
     """Who of `recipients` to send to now, who already has it, whose send is unconfirmed.
 
-    With `unconfirmed_only`, only the recipients whose send is unconfirmed are pending.
+    With `unconfirmed_only`, only the recipients whose send is unconfirmed are pending. With
+    `complete` (a scorecard of a month no longer provisional), those whose latest send was a
+    provisional scorecard are pending too, once: the complete one replaces it.
     """
     latest = _latest(con, scope, recipients)
     result = Plan()
     for recipient in recipients:
-        state, attempts = latest.get(recipient, (None, 0))
+        state, attempts, was_provisional, claimed_at = latest.get(recipient, (None, 0, None, None))
         if unconfirmed_only and state != CLAIMED:
             if state == SENT:
                 result.already_sent.append(recipient)
+        elif state == SENT and complete and was_provisional and not resend:
+            result.pending.append(recipient)
+            result.resent.add(recipient)
+            result.updates[recipient] = claimed_at
         elif state == SENT and not resend:
             result.already_sent.append(recipient)
         elif state == CLAIMED and not (resend or unconfirmed_only):
@@ -87,23 +97,26 @@ def plan(con, scope: Scope, recipients: list[str], *, resend: bool = False,
 
 
 def claim(con, scope: Scope, recipients: list[str], *, message_id: str, report_sha256: str | None,
-          run_id: str, resend: bool = False, unconfirmed_only: bool = False) -> Plan:
+          run_id: str, resend: bool = False, unconfirmed_only: bool = False,
+          provisional: bool | None = None) -> Plan:
     """Claim the send of one message to the recipients still pending, in one transaction.
 
-    Returns the plan as it stood inside the transaction: only its `pending` are claimed.
+    `provisional`: a scorecard of a month still incomplete (True) or complete (False); None for
+    notices. Returns the plan as it stood inside the transaction: only its `pending` are claimed.
     """
     with transaction(con, "the delivery claim"):
-        current = plan(con, scope, recipients, resend=resend, unconfirmed_only=unconfirmed_only)
+        current = plan(con, scope, recipients, resend=resend, unconfirmed_only=unconfirmed_only,
+                       complete=provisional is False)
         now = datetime.now()
         for recipient in current.pending:
             con.execute(
                 "insert into delivery.ledger (period, kind, list_id, recipient, message_id, "
-                "report_sha256, transport, state, attempts, resend, run_id, claimed_at) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "report_sha256, transport, state, attempts, resend, run_id, claimed_at, "
+                "provisional) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [scope.period.start, scope.kind, scope.list_id, recipient, message_id,
                  report_sha256, scope.transport, CLAIMED,
                  current.prior_attempts.get(recipient, 0), recipient in current.resent,
-                 scope.run_id or run_id, now],
+                 scope.run_id or run_id, now, provisional],
             )
     return current
 

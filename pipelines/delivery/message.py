@@ -80,10 +80,14 @@ def template_environment(templates_dir: Path, locale: str = "en_US") -> jinja2.E
     return env
 
 
-def scorecard_subject(report: ScorecardReport, completeness: Completeness) -> str:
+def scorecard_subject(report: ScorecardReport, completeness: Completeness,
+                      replaces: datetime | None = None) -> str:
     """'<organization> Balanced Scorecard — <period label>', marked when data is missing: a
-    provisional month starts 'Provisional (82 % scored): ' (the share of what the list sees)."""
+    provisional month starts 'Provisional (82 % scored): ' (the share of what the list sees);
+    the complete scorecard sent after a provisional one starts 'Complete: '."""
     subject = f"{report.organization} Balanced Scorecard \u2014 {report.period_label}"
+    if replaces is not None:
+        subject = f"Complete: {subject}"
     marker = provisional_marker(provisional(report), report.locale)
     if marker:
         subject = f"{marker}: {subject}"
@@ -131,9 +135,10 @@ class Attachment:
 def scorecard_message(report: ScorecardReport, completeness: Completeness,
                       recipient_list: RecipientList, recipients: list[Recipient], *,
                       sender: Address, message_id: str, attachment: Attachment,
-                      env: jinja2.Environment) -> EmailMessage:
-    """The monthly email to one list: plain text and HTML alternatives, the PDF attached."""
-    subject = scorecard_subject(report, completeness)
+                      env: jinja2.Environment, replaces: datetime | None = None) -> EmailMessage:
+    """The monthly email to one list: plain text and HTML alternatives, the PDF attached.
+    `replaces`: when the provisional scorecard this complete one replaces was sent."""
+    subject = scorecard_subject(report, completeness, replaces)
     flagged = off_track(report)
     shown = {k.id for k in flagged}
     context = {
@@ -142,6 +147,7 @@ def scorecard_message(report: ScorecardReport, completeness: Completeness,
         "highlights": [h for h in report.highlights if h.kpi.id not in shown][:HIGHLIGHT_LIMIT],
         "partial": bool(recipient_list.perspectives),
         "perspective_names": perspective_names(report), "attachment": attachment.filename,
+        "replaces": replaces,
     }
     message = _envelope(sender, [mailbox(r.name, r.email) for r in recipients], subject,
                         message_id, {"X-Scorecard-Period": report.period,

@@ -130,8 +130,12 @@ create table if not exists delivery.ledger (
     run_id varchar not null,        -- the delivering run (failure notices: the failed run)
     claimed_at timestamp not null,
     finished_at timestamp,
+    provisional boolean,            -- a scorecard sent while the month was incomplete
     primary key (message_id, recipient)
 );
+
+-- Ledgers made before provisional sends were told apart (their rows: not known, so not resent).
+alter table delivery.ledger add column if not exists provisional boolean;
 
 -- Data quality (issue 4): every expectation of every source table, per month and run. Runs are
 -- kept for audits; the latest check of a month and table is the one that counts (the views).
