@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from connector_fixtures import source_table
+from documentation import documentation
 from openpyxl import Workbook
 from pydantic import ValidationError
 
@@ -316,10 +317,10 @@ def test_the_source_template_documents_options_that_validate():
     assert source.tables[0].encoding == "cp1252" and source.tables[0].date_format == "%d.%m.%Y"
 
 
-def test_the_readme_documents_every_file_option():
-    """Each format option has a row in the README's options table, naming the formats the
-    catalog accepts it for (pipelines/catalog/file_formats.py)."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
+def test_the_docs_document_every_file_option():
+    """Each format option has a row in the documented options table (docs/sources.md), naming
+    the formats the catalog accepts it for (pipelines/catalog/file_formats.py)."""
+    readme = documentation()
     rows = {}
     for line in readme.splitlines():
         cells = [c.strip() for c in line.replace("\\|", "").strip().strip("|").split("|")]
@@ -327,6 +328,6 @@ def test_the_readme_documents_every_file_option():
             rows[cells[0].strip("`")] = cells[1]
     assert rows.get("format") == "all"
     for name, formats in FORMAT_SETTINGS.items():
-        assert name in rows, f"README: no row for the file option {name}"
+        assert name in rows, f"documentation: no row for the file option {name}"
         assert {f.strip() for f in rows[name].split(",")} == set(formats), name
     assert "`path`" in readme

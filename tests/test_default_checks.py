@@ -244,7 +244,7 @@ def test_check_warns_about_a_table_without_expectations(copied_catalog):
         "sources/operations.yaml: tables (defects): no expectations, so no month of it is "
         "checked before its KPIs read it; add at least the key not null and unique, "
         "row_count_vs_previous, freshness, numbers non-negative and total_vs_previous (the "
-        "defaults `scorecard new source` writes; README.md, \"Data quality\")"]
+        "defaults `scorecard new source` writes; docs/data-quality.md)"]
 
 
 def test_the_shipped_catalog_has_expectations_on_every_table(catalog):

@@ -1,4 +1,4 @@
-"""Follow the README's "Add a source" and "Add a KPI" literally, in a copy of the catalog.
+"""Follow docs/tutorial.md's "Add a source" and "Add a KPI" literally, in a copy of the catalog.
 
 Every fenced block of the two sections is used as written: `# file:` blocks replace a file,
 `# append to:` blocks extend one, and every `scorecard` line of the sh blocks is run.
@@ -22,8 +22,8 @@ TARGET = re.compile(r"^(?:#|--) (file|append to): (\S+)\n")
 
 
 def _tutorial_blocks() -> list[tuple[str, str]]:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme[readme.index("## Add a source"):]
+    tutorial = (PROJECT_ROOT / "docs" / "tutorial.md").read_text()
+    section = tutorial[tutorial.index("## Add a source"):]
     section = section[:section.index("\n## ", section.index("## Add a KPI"))]
     return [(lang, re.sub(r"(?m)^   ", "", body)) for lang, body in BLOCK.findall(section)]
 

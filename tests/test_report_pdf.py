@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from documentation import document
 from fresh_python import run_python
 from pypdf import PdfReader
 from report_factory import report_from_catalog
@@ -203,13 +204,12 @@ def test_catalog_report_settings_reach_the_model(copied_catalog):
         load_catalog(path.parent, Path(copied_catalog) / "sql")
 
 
-def test_readme_documents_every_report_setting():
+def test_the_docs_document_every_report_setting():
     from pipelines.catalog.models import ReportSettings
 
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## The report"):]
+    section = document("report.md")
     for name in ReportSettings.model_fields:
-        assert f"  {name}:" in section, f"report.{name} is not in the README"
+        assert f"  {name}:" in section, f"report.{name} is not in docs/report.md"
 
 
 def test_weasyprint_loads_its_libraries_through_the_linker_cache_then_lookup_is_restored():

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from demo_homes import LAST
+from documentation import documentation
 
 from pipelines import cli
 from pipelines.defs.jobs import HISTORY_JOB, MONTHLY_JOB
@@ -184,12 +185,12 @@ def test_a_write_ahead_log_is_backed_up_and_a_foreign_one_is_damage(tmp_path):
 
 
 def test_every_command_and_the_backups_are_documented():
-    readme = (PROJECT_ROOT / "README.md").read_text()
+    readme = documentation()
     usage = cli.build_parser().format_usage()  # "usage: scorecard [-h] {demo,run,...} ..."
     commands = re.search(r"\{([a-z,-]+)\}", usage).group(1).split(",")
     assert "restore" in commands
     for name in commands:
-        assert f"`scorecard {name}" in readme, f"scorecard {name} is not in the README"
+        assert f"`scorecard {name}" in readme, f"scorecard {name} is documented nowhere"
     for text in ("scorecard restore [--from BACKUP]", "SCORECARD_BACKUPS_KEEP",
                  "$SCORECARD_HOME/backups/", "delivery ledger"):
         assert text in readme, text

@@ -174,7 +174,7 @@ def _expectations(catalog: Catalog, report: CheckReport) -> None:
                 f"{where}: no expectations, so no month of it is checked before its KPIs read "
                 "it; add at least the key not null and unique, row_count_vs_previous, freshness, "
                 "numbers non-negative and total_vs_previous (the defaults `scorecard new source` "
-                "writes; README.md, \"Data quality\")")
+                "writes; docs/data-quality.md)")
 
 
 def check_catalog(catalog: Catalog, today: date) -> CheckReport:

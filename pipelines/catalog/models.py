@@ -234,7 +234,7 @@ class Table(Strict):
     expectations: list[ExpectationEntry] = Field(
         default_factory=list,
         description="Quality checks of each month's rows: Great Expectations expectations (or "
-        "project checks), each with a severity; see the README.",
+        "project checks), each with a severity; see docs/data-quality.md.",
     )
     max_reject_rate: float = Field(
         default=0.0, ge=0, le=1,

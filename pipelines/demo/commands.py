@@ -43,7 +43,7 @@ def cmd_demo_postgres(args, paths: RuntimePaths) -> int:
     for relation, rows in counts.items():
         print(f"  {relation}: {rows:,} rows")
     print("Switch the CRM source with: cp definitions/examples/crm_postgres.yaml "
-          "<your definitions>/sources/crm.yaml (see README)")
+          "<your definitions>/sources/crm.yaml (see docs/sources.md)")
     return 0
 
 
