@@ -24,7 +24,11 @@ from pipelines.catalog.models import (
     SourceFile,
     TargetsFile,
 )
-from pipelines.catalog.references import check_references, kpi_tables
+from pipelines.catalog.references import (
+    check_references,
+    empty_means_zero_problems,
+    kpi_tables,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -258,4 +262,8 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
     problems.extend(check_references(catalog))
     if problems:
         raise CatalogError(problems)
-    return Catalog(**{**catalog.__dict__, "kpi_tables": kpi_tables(catalog)})
+    tables = kpi_tables(catalog)  # every KPI's SQL read and parsed once
+    problems = empty_means_zero_problems(catalog, tables)
+    if problems:
+        raise CatalogError(problems)
+    return Catalog(**{**catalog.__dict__, "kpi_tables": tables})

@@ -171,13 +171,13 @@ def check_references(catalog: Catalog) -> list[str]:
         if not catalog.kpis_of(objective.id):
             problems.append(f"scorecard.yaml: objective {objective.id!r} has no KPI measuring it")
     problems += _recipient_problems(catalog)
-    sql = _sql_problems(catalog) + _formula_problems(catalog)
-    return problems + sql + ([] if sql else _empty_means_zero_problems(catalog))
+    return problems + _sql_problems(catalog) + _formula_problems(catalog)
 
 
-def _empty_means_zero_problems(catalog: Catalog) -> list[str]:
-    """Each table named in a KPI's empty_means_zero must be one its SQL reads."""
-    problems, tables = [], kpi_tables(catalog)
+def empty_means_zero_problems(catalog: Catalog, tables: dict[str, tuple[str, ...]]) -> list[str]:
+    """Each table named in a KPI's empty_means_zero must be one its SQL reads (`tables`:
+    kpi_tables of the catalog, once its SQL is known to bind)."""
+    problems = []
     for kpi in (k for k in catalog.kpis if k.empty_means_zero):
         read = set(tables.get(kpi.id, ()))
         problems += [f"kpis ({kpi.id}).empty_means_zero: {key!r} is not a table the KPI's SQL "

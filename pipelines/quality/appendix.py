@@ -62,7 +62,8 @@ def _reasons(report: ScorecardReport, lines: list[QualityLine], period: Period,
 
 def with_quality(con, catalog: Catalog, period: Period, report: ScorecardReport,
                  today: date | None = None) -> ScorecardReport:
-    """The report with its data-quality appendix, warnings and completeness filled in."""
+    """The report with its data-quality appendix, warnings, completeness and failed loads
+    filled in."""
     results = table_results(con, period)
     loaded = {s.table: s for s in report.sources}
     found = failures(con, period, severity=None)
@@ -75,8 +76,9 @@ def with_quality(con, catalog: Catalog, period: Period, report: ScorecardReport,
                            bool(table.table.expectations)))
     sources = tuple(replace(s, quality=_summary(results[s.table])) if s.table in results else s
                     for s in report.sources)
-    reasons = _reasons(report, lines, period, today or date.today(),
-                       failed_loads(con, period, period))
+    loads = failed_loads(con, period, period)
+    reasons = _reasons(report, lines, period, today or date.today(), loads)
     return replace(report, sources=sources, quality=tuple(lines),
                    quality_warnings=tuple(f.line() for f in found if f.severity == "warning"),
-                   data_complete=not reasons, incomplete_reasons=tuple(reasons))
+                   data_complete=not reasons, incomplete_reasons=tuple(reasons),
+                   load_failures=tuple(f.table_key for f in loads))

@@ -10,7 +10,6 @@ from datetime import datetime
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi, weight_at
-from pipelines.ingest.load_failures import failed_loads
 from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.quality.appendix import with_quality
 from pipelines.report.model import (
@@ -124,15 +123,6 @@ def _coverage(row: dict) -> Coverage:
                     row["total_weight"])
 
 
-def _failed_tables(con, period: Period) -> tuple[str, ...]:
-    """The source tables whose load failed for the period (none in a warehouse made before
-    meta.load_failures existed)."""
-    present = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'meta' and table_name = 'load_failures'").fetchone()[0]
-    return tuple(f.table_key for f in failed_loads(con, period, period)) if present else ()
-
-
 def build_report(con, catalog: Catalog, period: Period, run_id: str) -> ScorecardReport:
     """The scorecard of `period` as stored in the warehouse."""
     key = [period.start]
@@ -189,7 +179,6 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         previous_overall_score=previous.get(("overall", "overall")), coverage=_coverage(overall),
         perspectives=tuple(perspectives), run_id=run_id, generated_at=datetime.now(),
         catalog_version=catalog.version, sources=sources,
-        load_failures=_failed_tables(con, period),
     )
     kpis = report.kpis()
     return with_quality(con, catalog, period, ScorecardReport(**{
