@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from pipelines.catalog import CatalogError, load_catalog
-from pipelines.catalog.checks import check_catalog
+from pipelines.catalog_check import check_catalog
 from pipelines.demo.commands import add_demo_source_commands
 from pipelines.instance_full import InstanceFullError
 from pipelines.periods import Period, PeriodError, last_complete_period
@@ -92,8 +92,10 @@ def _report_rendered(paths: RuntimePaths, run_id: str) -> bool:
 def _print_delivery(paths: RuntimePaths, outcome, job_name: str, period: Period) -> None:
     """Where the run's email went; after a failed run, the data team's notice."""
     from pipelines.delivery.console import delivery_lines, delivery_metadata, notify_failure
+    from pipelines.runner import instance_for
 
-    meta = delivery_metadata(paths, outcome.run_id)
+    with instance_for(paths) as instance:
+        meta = delivery_metadata(instance, outcome.run_id)
     if meta is not None or outcome.success:
         for line in delivery_lines(meta, period):
             print(line)

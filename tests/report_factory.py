@@ -12,9 +12,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from pipelines.periods import Period
+from pipelines.report.highlights import highlights
 from pipelines.report.model import (
-    OFF_TRACK,
-    Coverage,
     InitiativeLine,
     KpiLine,
     ObjectiveLine,
@@ -26,7 +25,7 @@ from pipelines.report.model import (
 )
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
-from pipelines.strategy.highlights import highlights
+from pipelines.scoring.statuses import OFF_TRACK, Coverage
 
 PERIOD = Period(2026, 10)
 UNITS = {"usd": 2_400_000.0, "pct": 42.0, "days": 38.0, "hours": 6.5, "count": 180.0,

@@ -24,7 +24,7 @@ from connector_fixtures import source_table
 from fresh_python import run_python
 
 from pipelines.catalog import CatalogError, load_catalog
-from pipelines.catalog.checks import check_catalog
+from pipelines.catalog_check import check_catalog
 from pipelines.cli import main
 from pipelines.ingest.files import load_file_table
 from pipelines.ingest.postgres import source_relation

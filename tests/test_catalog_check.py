@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from pipelines.catalog import CatalogError, load_catalog
-from pipelines.catalog.checks import check_catalog
+from pipelines.catalog_check import check_catalog
 from pipelines.cli import main
 from pipelines.ingest.files import load_file_table
 from pipelines.kpis.evaluate import KpiQueryError, kpi_value

@@ -17,7 +17,7 @@ from fresh_python import run_python
 from report_factory import report_from_catalog
 
 from pipelines.catalog import CatalogError, load_catalog
-from pipelines.catalog.checks import check_catalog
+from pipelines.catalog_check import check_catalog
 from pipelines.cli import main
 from pipelines.report import render
 from pipelines.report.textfit import text_width, wrap

@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from tenacity import RetryCallState
 
 from pipelines.catalog import CatalogError, load_catalog
-from pipelines.catalog.checks import check_catalog
 from pipelines.catalog.connectors import (
     ApiKeyAuth,
     BasicAuth,
@@ -25,6 +24,7 @@ from pipelines.catalog.connectors import (
     Retries,
 )
 from pipelines.catalog.models import SourceFile
+from pipelines.catalog_check import check_catalog
 from pipelines.definitions import build_definitions
 from pipelines.ingest.http_api import RetryableStatus
 from pipelines.ingest.pagination import records_at, value_at

@@ -20,9 +20,9 @@ from openpyxl import Workbook
 from pydantic import ValidationError
 
 from pipelines.catalog import load_catalog
-from pipelines.catalog.checks import check_catalog
 from pipelines.catalog.file_formats import FORMAT_SETTINGS
 from pipelines.catalog.models import SourceFile
+from pipelines.catalog_check import check_catalog
 from pipelines.ingest.drift import SchemaDriftError
 from pipelines.ingest.files import load_file_table
 from pipelines.ingest.raw_tables import SourceLoadError

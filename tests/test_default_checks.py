@@ -13,8 +13,8 @@ import yaml
 
 from pipelines.catalog import CatalogError, load_catalog
 from pipelines.catalog.catalog import SourceTable
-from pipelines.catalog.checks import check_catalog
 from pipelines.catalog.expectations import ExpectationEntry
+from pipelines.catalog_check import check_catalog
 from pipelines.cli import main
 from pipelines.ingest.files import load_file_table
 from pipelines.kpis.evaluate import kpi_value

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from pipelines.catalog import CatalogError, load_catalog
-from pipelines.catalog.checks import check_catalog
 from pipelines.catalog.models import Kpi
+from pipelines.catalog_check import check_catalog
 from pipelines.ingest.files import load_file_table
 from pipelines.kpis.evaluate import period_values, write_kpi_values
 from pipelines.periods import Period

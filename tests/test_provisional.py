@@ -24,11 +24,11 @@ from pipelines.delivery.message import (
 from pipelines.delivery.summary import assess, for_list
 from pipelines.report import render
 from pipelines.report.formatting import STATUS_LABELS, format_score, status_label, status_symbol
-from pipelines.report.model import Coverage
 from pipelines.report.provisional import provisional, weight_share
 from pipelines.report.strategy_map import strategy_map_svg
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
+from pipelines.scoring.statuses import Coverage
 from pipelines.settings import PROJECT_ROOT
 
 ASSETS = PROJECT_ROOT / "reports"

@@ -557,7 +557,7 @@ def test_an_unclosed_month_or_one_without_data_is_incomplete(con, catalog):
 
     from report_factory import PERIOD, report_from_catalog
 
-    from pipelines.quality.appendix import with_quality
+    from pipelines.report.quality_appendix import with_quality
 
     report = report_from_catalog(catalog)
     closed = with_quality(con, catalog, PERIOD, report, today=PERIOD.end)

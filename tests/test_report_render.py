@@ -28,6 +28,14 @@ from pipelines.report.formatting import (
     status_symbol,
 )
 from pipelines.report.model import (
+    KpiLine,
+    ObjectiveLine,
+    PerspectiveLine,
+    ScorecardReport,
+    SourceLine,
+    TrendPoint,
+)
+from pipelines.scoring.statuses import (
     AT_RISK,
     NO_DATA,
     NO_TARGET,
@@ -35,12 +43,6 @@ from pipelines.report.model import (
     ON_TRACK,
     WITHHELD,
     Coverage,
-    KpiLine,
-    ObjectiveLine,
-    PerspectiveLine,
-    ScorecardReport,
-    SourceLine,
-    TrendPoint,
 )
 
 ASSETS = Path(__file__).resolve().parent.parent / "reports"

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK
 from pipelines.scoring.rollup import rollup
 from pipelines.scoring.score import GOAL_SCORE, RED_FLAG_SCORE, Goal, score, status, status_of_score
+from pipelines.scoring.statuses import AT_RISK, OFF_TRACK, ON_TRACK
 
 HIGHER = Goal("higher_is_better", goal=100, red_flag=90)
 LOWER = Goal("lower_is_better", goal=8, red_flag=12)

@@ -8,14 +8,14 @@ from datetime import date
 
 import pytest
 
+from pipelines.catalog import formula
 from pipelines.catalog.models import Initiative, Kpi, TargetVersion, WeightVersion, weight_at
-from pipelines.kpis import formula
 from pipelines.kpis.evaluate import NO_DATA, VALUE, WITHHELD, KpiValue, calculated_value
 from pipelines.periods import Period, windows_for
-from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK
+from pipelines.report.highlights import highlights
+from pipelines.report.initiatives import initiative_line
 from pipelines.scoring.scorecard import forecast, goal_for, kpi_score_row, rollup_rows, ytd_target
-from pipelines.strategy.highlights import highlights
-from pipelines.strategy.initiatives import initiative_line
+from pipelines.scoring.statuses import AT_RISK, OFF_TRACK, ON_TRACK
 
 
 def test_windows_for_a_fiscal_year_starting_in_april():

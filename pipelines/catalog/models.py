@@ -25,6 +25,7 @@ from pipelines.catalog.connectors import (
 from pipelines.catalog.expectations import ExpectationEntry, expectation_problems
 from pipelines.catalog.file_formats import canonical_encoding
 from pipelines.catalog.limits import Description, Name
+from pipelines.catalog.locales import locale_style
 from pipelines.periods import Period
 
 Identifier = Annotated[
@@ -147,8 +148,6 @@ class ReportSettings(Strict):
 
     @field_validator("locale")
     def _known_locale(cls, value: str | None) -> str | None:  # noqa: N805
-        from pipelines.report.formatting import locale_style  # pure, no WeasyPrint
-
         if value is not None:
             locale_style(value)
         return value

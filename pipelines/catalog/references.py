@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from pipelines.catalog import formula
 from pipelines.catalog.boundaries import sql_file_outside
+from pipelines.catalog.kpi_sql import single_select
 from pipelines.catalog.sql_sandbox import refused_table_functions, sandbox
-from pipelines.kpis import formula
-from pipelines.kpis.evaluate import single_select
 
 if TYPE_CHECKING:
     from pipelines.catalog.catalog import Catalog

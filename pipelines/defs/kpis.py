@@ -12,12 +12,12 @@ from dagster import (
 )
 
 from pipelines.catalog import Catalog
+from pipelines.catalog.formula import inputs
 from pipelines.catalog.models import Kpi
 from pipelines.defs.ingest import raw_asset_key
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
 from pipelines.kpis.evaluate import values_by_month, write_kpi_values
-from pipelines.kpis.formula import inputs
 
 
 def kpi_asset_key(kpi: Kpi) -> AssetKey:

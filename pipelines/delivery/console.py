@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import closing
 
-from dagster import AssetKey, DagsterEventType
+from dagster import AssetKey, DagsterEventType, DagsterInstance
 
+from pipelines.catalog import load_catalog
+from pipelines.delivery.deliver import delivery_context
+from pipelines.delivery.notices import notify_run_failure
+from pipelines.delivery.transport import settings_from_environ
 from pipelines.periods import Period
 from pipelines.settings import RuntimePaths
+from pipelines.warehouse.connection import connect, ensure_tables
 
 DELIVERY_ASSET = AssetKey("delivery_email")
 
 
-def delivery_metadata(paths: RuntimePaths, run_id: str) -> dict | None:
-    """The delivery asset's metadata from a run (plain values), or None if it did not run."""
-    from pipelines.runner import instance_for
-
-    with instance_for(paths) as instance:
-        records = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+def delivery_metadata(instance: DagsterInstance, run_id: str) -> dict | None:
+    """The delivery asset's metadata from a run on `instance` (plain values), or None if it
+    did not run."""
+    records = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
     for record in records:
         materialization = record.asset_materialization
         if materialization is not None and materialization.asset_key == DELIVERY_ASSET:
@@ -67,15 +71,8 @@ def delivery_lines(meta: dict | None, period: Period) -> list[str]:
 def notify_failure(paths: RuntimePaths, run_id: str, job_name: str, period: Period,
                    errors: tuple[str, ...], say: Callable[[str], None]) -> None:
     """Email the data team that a run failed (its steps and causes); never raises."""
-    from pipelines.catalog import load_catalog
-    from pipelines.delivery.deliver import delivery_context
-    from pipelines.delivery.notices import notify_run_failure
-    from pipelines.delivery.transport import settings_from_environ
-    from pipelines.warehouse.connection import connect, ensure_tables
 
     def connection():
-        from contextlib import closing
-
         con = connect(paths.warehouse, wait_seconds=10)
         ensure_tables(con)
         return closing(con)

@@ -23,8 +23,9 @@ import jinja2
 from pipelines.catalog.models import Recipient, RecipientList
 from pipelines.delivery.summary import Completeness, off_track, perspective_names
 from pipelines.report.formatting import register_filters
-from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK, ScorecardReport
+from pipelines.report.model import ScorecardReport
 from pipelines.report.provisional import provisional, provisional_marker
+from pipelines.scoring.statuses import AT_RISK, OFF_TRACK, ON_TRACK
 
 # A plain ASCII address; the domain may be dotless (scorecard@localhost, the outbox's sender).
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")

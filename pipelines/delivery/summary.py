@@ -8,13 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from pipelines.catalog.models import RecipientList
-from pipelines.report.model import (
-    NO_DATA,
-    OFF_TRACK,
-    WITHHELD,
-    KpiLine,
-    ScorecardReport,
-)
+from pipelines.report.model import KpiLine, ScorecardReport
+from pipelines.scoring.statuses import NO_DATA, OFF_TRACK, WITHHELD
 
 
 @dataclass(frozen=True)
@@ -63,8 +58,8 @@ def assess(report: ScorecardReport) -> Completeness:
         reasons.append("No data this month for: " + ", ".join(k.name for k in no_data) + ".")
     if empty_tables:
         reasons.append("Source tables without rows this month: " + ", ".join(empty_tables) + ".")
-    # The report's own verdict (pipelines/quality/appendix.py): a month not closed yet, a table
-    # loaded but never checked, a failed table. Said once, whichever side found it first.
+    # The report's own verdict (pipelines/report/quality_appendix.py): a month not closed yet,
+    # a table loaded but never checked, a failed table. Said once, whichever side found it first.
     reasons += [r for r in report.incomplete_reasons
                 if r not in reasons and not (empty and r.startswith("No KPI has a value"))]
     if not report.data_complete and not reasons:

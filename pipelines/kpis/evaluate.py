@@ -17,11 +17,14 @@ from datetime import datetime
 
 import duckdb
 
+from pipelines.catalog import formula
 from pipelines.catalog.catalog import Catalog
+from pipelines.catalog.kpi_sql import single_select
 from pipelines.catalog.models import Kpi
 from pipelines.ingest.load_failures import failed_loads
-from pipelines.kpis import formula
 from pipelines.periods import Period, Window, windows_for
+from pipelines.quality.gate import describe
+from pipelines.quality.store import failures
 from pipelines.warehouse.connection import quote_identifier, transaction
 
 NO_DATA = "no_data"
@@ -50,18 +53,6 @@ class KpiValue:
     ytd_value: float | None
     ttm_value: float | None
     withheld_reason: str | None = None
-
-
-def single_select(con, sql: str) -> str | None:
-    """A reason why `sql` is not exactly one SELECT statement, or None when it is."""
-    try:
-        statements = con.extract_statements(sql)
-    except duckdb.Error as exc:
-        return f"does not parse: {exc}"
-    kinds = [s.type.name for s in statements]
-    if kinds != ["SELECT"]:
-        return f"must be exactly one SELECT statement; found {', '.join(kinds) or 'none'}"
-    return None
 
 
 def window_params(sql: str, window: Window) -> dict:
@@ -114,8 +105,6 @@ class MonthInputs:
     @classmethod
     def read(cls, con, catalog: Catalog, period: Period) -> MonthInputs:
         """One query for the rows of every loaded source table, one for the failed checks."""
-        from pipelines.quality.store import failures  # here: the catalog imports this module
-
         loaded = {name for (name,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'raw'"
         ).fetchall()}
@@ -148,8 +137,6 @@ class MonthInputs:
         """Why the KPI is withheld this month: a table it reads failed to load (the month's
         earlier rows are not this run's data), or failed an error-level check
         (pipelines.quality.gate); None when neither."""
-        from pipelines.quality.gate import describe
-
         tables = catalog.kpi_tables.get(kpi.id, ())
         loads = [f"source load failed: {self.load_failed[key]}" for key in tables
                  if key in self.load_failed]

@@ -11,12 +11,9 @@ from datetime import datetime
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi, weight_at
 from pipelines.periods import Period, fiscal_year_start, months_between
-from pipelines.quality.appendix import with_quality
+from pipelines.report.highlights import highlights
+from pipelines.report.initiatives import initiative_lines
 from pipelines.report.model import (
-    NO_DATA,
-    OFF_TRACK,
-    WITHHELD,
-    Coverage,
     KpiLine,
     ObjectiveLine,
     PerspectiveLine,
@@ -25,9 +22,9 @@ from pipelines.report.model import (
     StrategyLink,
     TrendPoint,
 )
+from pipelines.report.quality_appendix import with_quality
 from pipelines.report.revisions import revision_fields
-from pipelines.strategy.highlights import highlights
-from pipelines.strategy.initiatives import initiative_lines
+from pipelines.scoring.statuses import NO_DATA, OFF_TRACK, WITHHELD, Coverage
 
 
 def _dicts(cursor) -> list[dict]:

@@ -10,19 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from pipelines.report.model import (
-    AT_RISK,
-    NO_DATA,
-    NO_TARGET,
-    OFF_TRACK,
-    ON_TRACK,
-    WITHHELD,
-)
+from pipelines.catalog.locales import locale_style
+from pipelines.scoring.statuses import AT_RISK, NO_DATA, NO_TARGET, OFF_TRACK, ON_TRACK, WITHHELD
 
 DASH = "\u2014"  # em dash: the value is missing
 MINUS = "\u2212"  # typographic minus sign
@@ -50,35 +43,6 @@ STATUS_SYMBOLS = {
     WITHHELD: "\u2298",  # ⊘ circled division slash
 }
 _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3", "JPY": "\u00a5", "CHF": "CHF"}
-
-
-@dataclass(frozen=True)
-class LocaleStyle:
-    """How one locale writes numbers."""
-
-    group: str
-    decimal: str
-    currency_after: bool
-    date_format: str
-
-
-_LOCALES = {
-    "en_US": LocaleStyle(",", ".", False, "%Y-%m-%d %H:%M"),
-    "en_GB": LocaleStyle(",", ".", False, "%d/%m/%Y %H:%M"),
-    "de_DE": LocaleStyle(".", ",", True, "%d.%m.%Y %H:%M"),
-    "fr_FR": LocaleStyle("\u202f", ",", True, "%d/%m/%Y %H:%M"),
-}
-
-
-def locale_style(locale: str) -> LocaleStyle:
-    """The style of a locale; 'de_AT' falls back to its language ('de_DE'), unknown ones raise."""
-    if locale in _LOCALES:
-        return _LOCALES[locale]
-    language = locale.replace("-", "_").split("_")[0].lower()
-    for name, style in _LOCALES.items():
-        if name.split("_")[0] == language:
-            return style
-    raise ValueError(f"unsupported locale {locale!r}; known: {', '.join(sorted(_LOCALES))}")
 
 
 def _missing(value: float | None) -> bool:

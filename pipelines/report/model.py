@@ -9,13 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-# Status codes, shared by KPIs and rolled-up scores.
-ON_TRACK = "on_track"
-AT_RISK = "at_risk"
-OFF_TRACK = "off_track"
-NO_DATA = "no_data"
-NO_TARGET = "no_target"
-WITHHELD = "withheld"
+from pipelines.scoring.statuses import WITHHELD, Coverage
 
 
 @dataclass(frozen=True)
@@ -101,16 +95,6 @@ class KpiLine:
         found = {r.number: r for r in
                  self.last_year_breaks + self.previous_breaks + self.ytd_breaks}
         return tuple(found[n] for n in sorted(found))
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """How much of a rolled-up score is backed by members that scored."""
-
-    scored: int
-    total: int
-    scored_weight: float
-    total_weight: float
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Status colours only reinforce a status: every graphic also writes the status as 
 
 from __future__ import annotations
 
-from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK
+from pipelines.scoring.statuses import AT_RISK, OFF_TRACK, ON_TRACK
 
 INK = "#1b2430"
 INK_SOFT = "#4a5566"

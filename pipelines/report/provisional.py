@@ -17,13 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipelines.report.formatting import format_number
-from pipelines.report.model import (
-    NO_DATA,
-    WITHHELD,
-    ObjectiveLine,
-    PerspectiveLine,
-    ScorecardReport,
-)
+from pipelines.report.model import ObjectiveLine, PerspectiveLine, ScorecardReport
+from pipelines.scoring.statuses import NO_DATA, WITHHELD
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from html import escape
 
 from pipelines.report import palette
 from pipelines.report.formatting import format_score, status_label, status_symbol
-from pipelines.report.model import WITHHELD, ObjectiveLine, PerspectiveLine, ScorecardReport
+from pipelines.report.model import ObjectiveLine, PerspectiveLine, ScorecardReport
 from pipelines.report.strategy_layout import Arrow, MapLayout, MapSettings, Rect, layout_map
 from pipelines.report.textfit import wrap
+from pipelines.scoring.statuses import WITHHELD
 
 FONT = 'font-family="DejaVu Sans, sans-serif"'
 NAME_SIZE = 7.2

@@ -16,7 +16,8 @@ from html import escape
 
 from pipelines.report import palette
 from pipelines.report.charts import break_indexes, break_title
-from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK, KpiLine, TrendPoint
+from pipelines.report.model import KpiLine, TrendPoint
+from pipelines.scoring.statuses import AT_RISK, OFF_TRACK, ON_TRACK
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ZONE_LABELS = {ON_TRACK: "On track", AT_RISK: "At risk", OFF_TRACK: "Off track"}

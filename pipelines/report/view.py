@@ -14,17 +14,10 @@ from typing import Any
 from markupsafe import Markup
 
 from pipelines.report.formatting import STATUS_LABELS
-from pipelines.report.model import (
-    AT_RISK,
-    NO_DATA,
-    OFF_TRACK,
-    ON_TRACK,
-    WITHHELD,
-    KpiLine,
-    ScorecardReport,
-)
+from pipelines.report.model import KpiLine, ScorecardReport
 from pipelines.report.provisional import provisional
 from pipelines.report.strategy_map import strategy_map_svg
+from pipelines.scoring.statuses import AT_RISK, NO_DATA, OFF_TRACK, ON_TRACK, WITHHELD
 
 # CSS page sizes by the catalog's report.page_size.
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}

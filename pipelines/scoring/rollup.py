@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipelines.report.model import Coverage
+from pipelines.scoring.statuses import Coverage
 
 
 def rollup(members: Sequence[tuple[float | None, float]]) -> tuple[float | None, Coverage]:

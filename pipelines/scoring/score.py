@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK
+from pipelines.scoring.statuses import AT_RISK, OFF_TRACK, ON_TRACK
 
 GOAL_SCORE = 20 / 3
 RED_FLAG_SCORE = 10 / 3

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi, TargetVersion, weight_at
 from pipelines.periods import Period, fiscal_year_start, months_between
-from pipelines.report.model import NO_DATA, NO_TARGET, WITHHELD
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
+from pipelines.scoring.statuses import NO_DATA, NO_TARGET, WITHHELD
 from pipelines.warehouse.connection import transaction
 
 

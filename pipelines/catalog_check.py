@@ -2,7 +2,9 @@
 
 They need no data: KPI SQL is bound against empty tables built from the declared columns, in a
 sandboxed in-memory DuckDB, so a wrong column name or a query not returning one `value` column is
-caught before a monthly run.
+caught before a monthly run. They build the raw tables (`pipelines.ingest`) and bind KPI SQL as
+a run does (`pipelines.kpis`), so they sit above the stages, beside the CLI, and the catalog
+itself imports neither.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from pipelines.catalog.boundaries import boundary_problems
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.connectors import connector_problems
 from pipelines.catalog.expectations import total_problems
+from pipelines.catalog.kpi_sql import single_select
 from pipelines.catalog.models import Kpi, TargetVersion
 from pipelines.catalog.references import one_line
 from pipelines.ingest.raw_tables import create_raw_table
-from pipelines.kpis.evaluate import single_select, window_params
+from pipelines.kpis.evaluate import window_params
 from pipelines.periods import Period, Window
 from pipelines.settings import runtime_paths
 from pipelines.warehouse.connection import SANDBOX

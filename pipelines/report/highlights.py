@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipelines.report.model import AT_RISK, OFF_TRACK, ON_TRACK, Highlight, KpiLine
+from pipelines.report.model import Highlight, KpiLine
+from pipelines.scoring.statuses import AT_RISK, OFF_TRACK, ON_TRACK
 
 SCORED = (ON_TRACK, AT_RISK, OFF_TRACK)
 LABELS = {ON_TRACK: "on track", AT_RISK: "at risk", OFF_TRACK: "off track"}

@@ -1,1 +1,0 @@
-"""Strategy-office content derived per period: initiatives' flags and the month's highlights."""
