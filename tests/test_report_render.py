@@ -42,6 +42,7 @@ from pipelines.report.model import (
     SourceLine,
     TrendPoint,
 )
+from pipelines.report.templating import template_environment
 
 ASSETS = Path(__file__).resolve().parent.parent / "reports"
 XSS_NAME = "<script>alert(1)</script>"
@@ -335,7 +336,7 @@ def test_sparkline_numbers_only():
 
 
 def test_environment_autoescapes_strings_and_is_strict():
-    env = render.build_environment(ASSETS / "templates")
+    env = template_environment(ASSETS / "templates")
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
     with pytest.raises(Exception, match="undefined"):
         env.from_string("{{ nope }}").render()
