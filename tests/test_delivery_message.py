@@ -17,9 +17,9 @@ from pipelines.delivery.message import (
     mailbox,
     parse_sender,
     scorecard_message,
-    template_environment,
 )
 from pipelines.delivery.summary import assess, for_list
+from pipelines.report.templating import template_environment
 from pipelines.settings import PROJECT_ROOT
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%\xe2\xe3\xcf\xd3 binary \x00\x01\x02\r\n\n%%EOF\n"
@@ -31,7 +31,7 @@ LEADERS = RecipientList(id="leadership", recipients=[
 
 @pytest.fixture
 def env():
-    return template_environment(PROJECT_ROOT / "reports" / "templates" / "email")
+    return template_environment(PROJECT_ROOT / "reports" / "templates")
 
 
 @pytest.fixture

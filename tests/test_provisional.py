@@ -19,13 +19,13 @@ from pipelines.delivery.message import (
     parse_sender,
     scorecard_message,
     scorecard_subject,
-    template_environment,
 )
 from pipelines.delivery.summary import assess, for_list
 from pipelines.report import render
 from pipelines.report.formatting import STATUS_LABELS, format_score, status_label, status_symbol
 from pipelines.report.provisional import provisional, weight_share
 from pipelines.report.strategy_map import strategy_map_svg
+from pipelines.report.templating import template_environment
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
 from pipelines.scoring.statuses import Coverage
@@ -162,7 +162,7 @@ def test_a_complete_month_reads_as_before(rendered):
 
 
 def _message(report, recipient_list=LEADERS):
-    env = template_environment(ASSETS / "templates" / "email")
+    env = template_environment(ASSETS / "templates")
     message = scorecard_message(
         report, assess(report), recipient_list, recipient_list.recipients,
         sender=parse_sender("Scorecard <scorecard@northwind.example>"),

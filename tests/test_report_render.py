@@ -35,6 +35,7 @@ from pipelines.report.model import (
     SourceLine,
     TrendPoint,
 )
+from pipelines.report.templating import template_environment
 from pipelines.scoring.statuses import (
     AT_RISK,
     NO_DATA,
@@ -337,7 +338,7 @@ def test_sparkline_numbers_only():
 
 
 def test_environment_autoescapes_strings_and_is_strict():
-    env = render.build_environment(ASSETS / "templates")
+    env = template_environment(ASSETS / "templates")
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
     with pytest.raises(Exception, match="undefined"):
         env.from_string("{{ nope }}").render()

@@ -17,6 +17,7 @@ from report_pages import page_problems
 from pipelines.catalog import load_catalog
 from pipelines.report import pdf, render
 from pipelines.report.model import SourceLine
+from pipelines.report.templating import template_environment
 from pipelines.settings import PROJECT_ROOT
 
 ASSETS = PROJECT_ROOT / "reports"
@@ -188,7 +189,7 @@ def test_pathological_report_holds_its_layout(tmp_path):
 
 
 def test_template_syntax_in_data_is_never_evaluated():
-    env = render.build_environment(ASSETS / "templates")
+    env = template_environment(ASSETS / "templates")
     assert env.from_string("{{ x }}").render(x="{{ 7*7 }}") == "{{ 7*7 }}"
     assert env.autoescape is not False
 

@@ -26,7 +26,6 @@ from pipelines.delivery.message import (
     new_message_id,
     parse_sender,
     scorecard_message,
-    template_environment,
 )
 from pipelines.delivery.summary import Completeness, assess, for_list
 from pipelines.delivery.transport import (
@@ -39,6 +38,7 @@ from pipelines.delivery.transport import (
 from pipelines.periods import Period
 from pipelines.report.context import build_report
 from pipelines.report.model import ScorecardReport
+from pipelines.report.templating import template_environment
 from pipelines.report.versions import restatement
 from pipelines.settings import RuntimePaths
 
@@ -62,8 +62,8 @@ class DeliveryContext:
     run_id: str
 
     def templates(self) -> jinja2.Environment:
-        """The email templates under reports/templates/email."""
-        return template_environment(self.paths.report_assets / "templates" / "email",
+        """The report's template environment; the emails' templates are under email/."""
+        return template_environment(self.paths.report_assets / "templates",
                                     self.catalog.organization.locale)
 
 

@@ -22,15 +22,11 @@ import jinja2
 
 from pipelines.catalog.models import Recipient, RecipientList
 from pipelines.delivery.summary import Completeness, off_track, perspective_names
-from pipelines.report.formatting import register_filters
 from pipelines.report.model import ScorecardReport
 from pipelines.report.provisional import provisional, provisional_marker
-from pipelines.scoring.statuses import AT_RISK, OFF_TRACK, ON_TRACK
 
 # A plain ASCII address; the domain may be dotless (scorecard@localhost, the outbox's sender).
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
-STATUS_COLORS = {ON_TRACK: "#1a7f37", AT_RISK: "#9a6700", OFF_TRACK: "#cf222e"}
-NEUTRAL_COLOR = "#57606a"
 HIGHLIGHT_LIMIT = 5
 MAX_HEADER_TEXT = 200
 
@@ -60,25 +56,6 @@ def parse_sender(text: str) -> Address:
         raise MessageError("SCORECARD_SMTP_FROM must be 'user@domain' or 'Name <user@domain>'")
     name, bracketed, bare = match.groups()
     return mailbox((name or "").strip('"'), (bracketed or bare).strip())
-
-
-def template_environment(templates_dir: Path, locale: str = "en_US") -> jinja2.Environment:
-    """The email templates' environment: autoescaped HTML, StrictUndefined, the report filters.
-
-    .txt templates are plain text, so they are not HTML-escaped.
-    """
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",),
-                                            disabled_extensions=("txt",), default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    register_filters(env, locale)
-    env.globals.update(status_colors=STATUS_COLORS, neutral_color=NEUTRAL_COLOR)
-    return env
 
 
 def scorecard_subject(report: ScorecardReport, completeness: Completeness,
@@ -153,10 +130,10 @@ def scorecard_message(report: ScorecardReport, completeness: Completeness,
     message = _envelope(sender, [mailbox(r.name, r.email) for r in recipients], subject,
                         message_id, {"X-Scorecard-Period": report.period,
                                      "X-Scorecard-List": recipient_list.id})
-    message.set_content(env.get_template("scorecard.txt").render(context),
+    message.set_content(env.get_template("email/scorecard.txt").render(context),
                         cte="quoted-printable")
-    message.add_alternative(env.get_template("scorecard.html").render(context), subtype="html",
-                            cte="quoted-printable")
+    message.add_alternative(env.get_template("email/scorecard.html").render(context),
+                            subtype="html", cte="quoted-printable")
     message.add_attachment(attachment.content, maintype="application", subtype="pdf",
                            filename=attachment.filename)
     return message
@@ -177,6 +154,6 @@ def notice_message(notice: Notice, recipients: list[Recipient], *, sender: Addre
     """A plain-text notice to the data team."""
     message = _envelope(sender, [mailbox(r.name, r.email) for r in recipients],
                         f"[{notice.organization} scorecard] {notice.title}", message_id, {})
-    message.set_content(env.get_template("notice.txt").render(notice=notice),
+    message.set_content(env.get_template("email/notice.txt").render(notice=notice),
                         cte="quoted-printable")
     return message

@@ -239,7 +239,7 @@ def register_filters(env: Any, locale: str = "en_US") -> None:
     """Register every report filter (and the chart helpers) on a Jinja environment."""
     from markupsafe import Markup
 
-    from pipelines.report import labels
+    from pipelines.report import labels, palette
     from pipelines.report.charts import progress_bar_svg, score_bar_svg, sparkline_svg
     from pipelines.report.provisional import provisional_note
     from pipelines.report.trend_chart import trend_chart_svg
@@ -264,6 +264,11 @@ def register_filters(env: Any, locale: str = "en_US") -> None:
             "initiative_symbol": labels.initiative_symbol,
             "initiative_state": labels.initiative_state,
             "month_label": labels.month_label,
+            "direction_label": labels.direction_label,
+            "direction_arrow": labels.direction_arrow,
+            "unit_label": labels.unit_label,
+            "perspective_band": palette.perspective_band,
+            "email_status_color": palette.email_text,
         }
     )
     env.globals["currency_symbol"] = currency_symbol

@@ -45,3 +45,31 @@ def initiative_state(initiative) -> str:
 def month_label(key: str | None) -> str:
     """'September 2026' for '2026-09' (an empty string for None)."""
     return Period.parse(key).label if key else ""
+
+
+DIRECTION_LABELS = {
+    "higher_is_better": "Higher is better",
+    "lower_is_better": "Lower is better",
+    "within_range": "Within a range",
+}
+DIRECTION_ARROWS = {"higher_is_better": "\u2191", "lower_is_better": "\u2193",
+                    "within_range": "\u2194"}  # ↑ ↓ ↔
+UNIT_LABELS = {"pct": "Percent", "days": "Days", "hours": "Hours", "count": "Count",
+               "score": "Score", "ratio": "Ratio"}
+
+
+def direction_label(direction: str) -> str:
+    """'Higher is better' for 'higher_is_better'; an unknown code reads as it is."""
+    return DIRECTION_LABELS.get(direction, direction)
+
+
+def direction_arrow(direction: str) -> str:
+    """The arrow beside a target: ↑ higher is better, ↓ lower, ↔ within a range."""
+    return DIRECTION_ARROWS.get(direction, "")
+
+
+def unit_label(unit: str, currency: str) -> str:
+    """'Percent' for 'pct', 'Currency (EUR)' for 'usd' in a euro report; others as they are."""
+    if unit == "usd":
+        return f"Currency ({currency})"
+    return UNIT_LABELS.get(unit, unit)

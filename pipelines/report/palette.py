@@ -30,6 +30,20 @@ ZONE_TINT = {ON_TRACK: "#e9f5ee", AT_RISK: "#fdf3e1", OFF_TRACK: "#fbe9e7"}
 PERSPECTIVE = ("#1f3b73", "#0f6e74", "#5b3a8c", "#334155")
 PERSPECTIVE_TINT = ("#f0f3f8", "#ecf5f5", "#f3f0f7", "#f0f2f4")
 
+# The email's status text colours (inline styles: mail clients ignore stylesheets).
+EMAIL_STATUS_TEXT = {ON_TRACK: "#1a7f37", AT_RISK: "#9a6700", OFF_TRACK: "#cf222e"}
+EMAIL_NEUTRAL_TEXT = "#57606a"
+
+
+def perspective_band(number: int) -> int:
+    """The colour band (1-4) of the perspective at this 1-based position: the fifth reuses 1."""
+    return (number - 1) % len(PERSPECTIVE) + 1
+
+
+def email_text(status: str) -> str:
+    """The email's text colour of a status (grey for no data, no target, withheld)."""
+    return EMAIL_STATUS_TEXT.get(status, EMAIL_NEUTRAL_TEXT)
+
 
 def mark(status: str) -> str:
     """The fill colour of a status mark (grey for no data, no target, withheld)."""

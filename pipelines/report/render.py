@@ -19,9 +19,6 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-import jinja2
-
-from pipelines.report.formatting import register_filters
 from pipelines.report.model import ScorecardReport
 from pipelines.report.pdf import (  # noqa: F401 - re-exported: the fetcher lives with the child
     MAX_ASSET_BYTES,
@@ -36,6 +33,7 @@ from pipelines.report.pdf import (  # noqa: F401 - re-exported: the fetcher live
     resolve_asset_url,
     write_pdf,
 )
+from pipelines.report.templating import template_environment
 from pipelines.report.view import template_context
 
 TEMPLATE = "scorecard.html"
@@ -43,19 +41,6 @@ HTML_NAME = "scorecard.html"
 PDF_NAME = "scorecard.pdf"
 TEMP_PATTERN = ".scorecard.*.tmp"  # what _temp_file makes: .scorecard.html.<random>.tmp
 _BETWEEN_TAGS = re.compile(r">\s{2,}<")
-
-
-def build_environment(templates_dir: Path, *, locale: str = "en_US") -> jinja2.Environment:
-    """The report's Jinja environment: autoescape everywhere, StrictUndefined, report filters."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
-        autoescape=jinja2.select_autoescape(default_for_string=True, default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    register_filters(env, locale)
-    return env
 
 
 def report_title(report: ScorecardReport) -> str:
@@ -66,7 +51,7 @@ def report_title(report: ScorecardReport) -> str:
 def render_html(report: ScorecardReport, assets_dir: Path, *, locale: str | None = None) -> str:
     """The report as one self-contained HTML document (CSS inlined), in the report's locale."""
     locale = locale or report.locale
-    env = build_environment(assets_dir / "templates", locale=locale)
+    env = template_environment(assets_dir / "templates", locale=locale)
     context = template_context(report, assets_dir, locale)
     html = env.get_template(TEMPLATE).render(title=report_title(report), **context)
     # Indentation between tags means nothing to a renderer but costs WeasyPrint parse time;

@@ -89,6 +89,9 @@ def template_context(report: ScorecardReport, assets_dir: Path, locale: str) -> 
     counts = Counter(k.status for k in kpis)
     details = detail_kpis(report)
     late = [i for i in report.initiatives if i.overdue]
+    has_forecast = any(k.forecast is not None for k in kpis)
+    kpi_columns = 10 if has_forecast else 9  # the KPI table's columns (_kpi_table.html)
+    has_quality = any(s.quality is not None for s in report.sources)
     return {
         "report": report,
         "lang": locale.replace("_", "-").split("-")[0],
@@ -110,7 +113,12 @@ def template_context(report: ScorecardReport, assets_dir: Path, locale: str) -> 
         "kpi_places": kpi_places(report),
         "contents": contents(report, details),
         "previous_label": report.previous_period_label or "previous period",
-        "has_forecast": any(k.forecast is not None for k in kpis),
+        "has_forecast": has_forecast,
+        "kpi_columns": kpi_columns,
+        "withheld_span": kpi_columns - 5,  # after name, reason (over 3 columns) and status
+        "overdue_initiatives": len(late),
+        "has_quality": has_quality,
+        "appendix_columns": 5 if has_quality else 4,
         "source_ages": {s.table: freshness(s.loaded_at, report.generated_at)
                         for s in report.sources},
     }

@@ -29,7 +29,8 @@ def _section(title: str) -> str:
 
 def test_the_two_commands_are_the_ones_ci_and_the_demo_run():
     demo, tests = (block.strip() for block in SH_BLOCKS[:2])
-    assert demo == "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/scorecard demo"
+    assert demo == ("python3 -m venv .venv && .venv/bin/pip install -q -e . "
+                    "&& .venv/bin/scorecard demo")
     ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert tests in ci.splitlines(), ".ci/run must run the README's test command as written"
     scripts = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
