@@ -1,4 +1,9 @@
-"""Shared fixtures: a runtime folder per test, the project's catalog, a warehouse file."""
+"""Shared fixtures: a runtime folder per test, the project's catalog, a warehouse file.
+
+Each test's tier is the folder it is in (tests/unit, tests/integration, tests/system): the
+marker of that name is added here, so `pytest -m "not system"` leaves out the slow end-to-end
+tier (docs/testing.md).
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,24 @@ from pipelines.settings import PROJECT_ROOT, RuntimePaths
 DATA = Path(__file__).parent / "data"
 
 # Property tests judge results, not speed: on 2 busy cores input generation can be slow.
-settings.register_profile("scorecard", deadline=None,
+# No example database: nothing is written into the working tree.
+settings.register_profile("scorecard", deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("scorecard")
+
+
+TIERS = ("unit", "integration", "system")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test with its tier, the folder under tests/ it is in; refuse one outside."""
+    root = Path(__file__).parent
+    for item in items:
+        tier = item.path.relative_to(root).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: a test belongs in tests/unit, "
+                                    "tests/integration or tests/system (docs/testing.md)")
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The HTML report in a real headless browser (Debian's chromium through Playwright).
 
 Skipped, with the reason, only where chromium or Playwright is missing; .ci/run installs both,
-so CI always runs it. The screenshot is kept under test-artifacts/ (git-ignored).
+so CI always runs it. The screenshot is kept in the test's temporary folder (pytest's
+`--basetemp DIR` puts it where you want it); nothing is written into the working tree.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pipelines.report.render import render_html
 from pipelines.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -60,8 +60,7 @@ def test_report_html_in_chromium(browser, tmp_path):
     for kpi in report.kpis():
         assert page.locator(f"#kpi-{kpi.id}").is_visible()
     page.click("a[href='#initiatives']")
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "report-chromium.png"
+    shot = tmp_path / "report-chromium.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     page.close()

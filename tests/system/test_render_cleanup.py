@@ -18,7 +18,7 @@ from pipelines.report import pdf, render
 from pipelines.settings import PROJECT_ROOT
 
 ASSETS = PROJECT_ROOT / "reports"
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parent.parent  # the helpers beside conftest.py
 # A render of the demo-sized report in a process of its own, to be killed half way.
 RENDER_SCRIPT = """
 import sys

@@ -1,6 +1,6 @@
 """A stall after the message data (the server takes it and never answers) is an unknown
 outcome, like a dropped connection: not retried, so the message is sent once and the ledger keeps
-the claim as unconfirmed (tests/test_delivery_ledger.py follows one through the CLI)."""
+the claim as unconfirmed (tests/system/test_delivery_ledger.py follows one through the CLI)."""
 
 from __future__ import annotations
 

@@ -45,8 +45,9 @@ from pipelines.scoring.statuses import (
     WITHHELD,
     Coverage,
 )
+from pipelines.settings import PROJECT_ROOT
 
-ASSETS = Path(__file__).resolve().parent.parent / "reports"
+ASSETS = PROJECT_ROOT / "reports"
 XSS_NAME = "<script>alert(1)</script>"
 TEMPLATE_INJECTION = "{{ 7*7 }}"
 
