@@ -22,9 +22,9 @@ planned events of a run, the materializations of a multi-partition step) when
 Creating the storage turns Dagster's batching on for the process (`DAGSTER_EVENT_BATCH_SIZE`,
 unless set). The tables, rows and what the UI reads are Dagster's own; other storages (the
 PostgreSQL instance of deploy/dagster.yaml) are not touched. This builds on private parts of
-Dagster's SQLite storage (`_connect`, `_store_asset_event`): `tests/system/test_event_log_storage.py`
-compares everything it writes with Dagster's storage, so an upgrade that changes them fails
-there (docs/decisions/deployment.md).
+Dagster's SQLite storage (`_connect`, `_store_asset_event`):
+`tests/system/test_event_log_storage.py` compares everything it writes with Dagster's storage,
+so an upgrade that changes them fails there (docs/decisions/deployment.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """A month with KPIs withheld or without data, or a failed load, is provisional: the cover, the
 email's subject and body say so with the share of the weight scored, before any status word; the
-strategy map shows withheld objectives (`scorecard status`: tests/integration/test_status_command.py)."""
+strategy map shows withheld objectives (`scorecard status`:
+tests/integration/test_status_command.py)."""
 
 from __future__ import annotations
 
