@@ -8,6 +8,7 @@ tier (docs/testing.md).
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,42 @@ def pytest_collection_modifyitems(config, items) -> None:
             raise pytest.UsageError(f"{item.nodeid}: a test belongs in tests/unit, "
                                     "tests/integration or tests/system (docs/testing.md)")
         item.add_marker(getattr(pytest.mark, tier))
+
+
+# What the tests may leave in a checkout: the venv, caches, the package's metadata.
+_ALLOWED_LEFTOVERS = (".venv/", ".pytest_cache/", ".ruff_cache/", ".hypothesis/")
+
+
+def _working_tree_changes() -> set[str] | None:
+    """Files changed or added in the checkout (git status, ignored files too); None outside one."""
+    try:
+        done = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {line[3:] for line in done.stdout.splitlines()
+            if not line[3:].startswith(_ALLOWED_LEFTOVERS) and "__pycache__" not in line
+            and not line[3:].rstrip("/").endswith(".egg-info")}
+
+
+def pytest_sessionstart(session) -> None:
+    """Note what the checkout holds before the tests run (on the controller only)."""
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[_BEFORE] = _working_tree_changes()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Fail the run when a test wrote into the working tree (docs/testing.md)."""
+    before = session.config.stash.get(_BEFORE, None)
+    after = _working_tree_changes() if before is not None else None
+    if before is None or after is None or not (new := sorted(after - before)):
+        return
+    session.config.get_terminal_writer().line(
+        f"tests wrote into the working tree: {', '.join(new)}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BEFORE = pytest.StashKey[set[str] | None]()
 
 
 @pytest.fixture
