@@ -25,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pipelines.catalog.limits import Description
 from pipelines.periods import Period
-from pipelines.quality.ge_import import import_great_expectations
 
 # Values GE fills in for {$PARAMETER: ...} when a table's month is validated.
 PARAMETERS = {
@@ -34,8 +33,6 @@ PARAMETERS = {
     "next_period_start": "the first day of the following month",
     "as_of": "when the validation runs (now): later dates are in the future",
 }
-# The PARAMETERS that change from month to month.
-MONTH_DATES = frozenset({"period_start", "period_end", "next_period_start"})
 COLUMN_ARGUMENTS = ("column", "column_A", "column_B")
 _NAME = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b(?!\s*[(=])")
 _GE_FUNCTIONS = {"now", "datetime", "timedelta", "abs", "trunc", "round", "sgn", "exp", "PI", "E"}
@@ -151,14 +148,14 @@ def referenced_columns(entry: ExpectationEntry) -> list[str]:
 
 
 def _ge_problem(entry: ExpectationEntry) -> str | None:
-    import_great_expectations()  # heavy: imported when needed
-    from great_expectations.expectations.registry import (
-        _registered_expectations,
+    from great_expectations.expectations.registry import (  # heavy: imported when needed
         get_expectation_impl,
+        list_registered_expectation_implementations,
     )
 
-    if entry.expectation not in _registered_expectations:
-        close = difflib.get_close_matches(entry.expectation, list(_registered_expectations), 1)
+    known = list_registered_expectation_implementations()
+    if entry.expectation not in known:
+        close = difflib.get_close_matches(entry.expectation, known, 1)
         hint = f"; did you mean {close[0]}?" if close else ""
         return (f"unknown expectation {entry.expectation!r}: Great Expectations has no "
                 f"expectation of that name{hint}")

@@ -134,7 +134,8 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
         warehouse, scorecard = context.resources.warehouse, context.resources.scorecard
         periods = periods_of(context)
         selected = [t for t in tables if raw_asset_key(t) in context.selected_asset_keys]
-        with warehouse.connection() as con, QualityChecks(context) as checks:
+        checks = QualityChecks(context)
+        with warehouse.connection() as con:
             for table in selected:
                 key = raw_asset_key(table)
                 try:

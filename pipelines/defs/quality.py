@@ -1,7 +1,7 @@
 """Data-quality wiring: an asset check per raw asset, and the quality gate on the scores.
 
 The raw assets' checks run inside the load step (check_specs of the source's multi-asset), each
-as soon as its table is loaded, on a worker thread while the step loads the next table. The KPI
+as soon as its table is loaded, before the step loads the next table. The KPI
 step depends on the raw assets, so it always sees the checks of the data it reads, and a KPI
 whose table failed an error-level check is withheld there (pipelines.quality.gate). The
 `quality_gate` check on scorecard_scores then fails its step when any table of the run's months
@@ -14,7 +14,6 @@ nothing downstream is skipped; see docs/decisions/partial-months.md.
 
 
 from collections.abc import Iterator
-from concurrent.futures import Future
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -32,9 +31,10 @@ from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.load_failures import failed_loads
 from pipelines.ingest.raw_tables import LoadResult
 from pipelines.periods import Period, months_between
+from pipelines.quality.ge_runner import GeValidator
 from pipelines.quality.outcomes import TableVerdict
 from pipelines.quality.store import failures
-from pipelines.quality.worker import Validated, ValidationWorker
+from pipelines.quality.validate import Validated, validate_and_record
 
 CHECK_NAME = "quality"
 GATE_NAME = "quality_gate"
@@ -107,37 +107,33 @@ def load_failed_result(key: AssetKey, message: str) -> AssetCheckResult:
 
 
 class QualityChecks:
-    """The quality checks of one load step: which are selected, and the worker that validates
-    each table while the step loads the next (pipelines.quality.worker). The results are
-    yielded once the loads are done, in load order, each after its table's materialization: the
-    same events in the same order whichever check finishes first. Use as a context manager
-    inside the step's connection: leaving it waits for the check still running."""
+    """The quality checks of one load step: which are selected, each table validated and its
+    verdicts recorded as soon as it is loaded (pipelines.quality.validate). The results are
+    yielded once the loads are done, in load order, each after its table's materialization.
+    One Great Expectations context serves every table of the step."""
 
     def __init__(self, context):
         self._context = context
         self._selected = context.selected_asset_check_keys
-        self._worker = ValidationWorker(context.run.run_id)
-        self._pending: list[tuple[AssetKey, Future[Validated]]] = []
-
-    def __enter__(self) -> "QualityChecks":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._worker.__exit__(*exc_info)
+        self._validator: GeValidator | None = None
+        self._done: list[tuple[AssetKey, Validated]] = []
 
     def _wanted(self, key: AssetKey) -> bool:
         return AssetCheckKey(key, CHECK_NAME) in self._selected
 
     def after_load(self, con, key: AssetKey, table: SourceTable, periods: list[Period],
                    loaded: LoadResult) -> None:
-        """Start the check of a table just loaded (none when its check is not selected)."""
+        """Check a table just loaded and record its verdicts (not when its check is not
+        selected); a check that could not record its verdicts raises."""
         if self._wanted(key):
-            self._pending.append((key, self._worker.submit(con, table, periods, loaded)))
+            self._validator = self._validator or GeValidator()
+            self._done.append((key, validate_and_record(con, table, periods,
+                                                        self._context.run.run_id,
+                                                        self._validator, loaded)))
 
     def results(self) -> Iterator[AssetCheckResult]:
-        """The checks started, each waited for, in load order."""
-        for key, future in self._pending:
-            validated = future.result()  # a check that could not record its verdicts raises
+        """The checks done, in load order."""
+        for key, validated in self._done:
             result = check_result(key, validated.verdicts, validated.seconds)
             if not result.passed:
                 log = self._context.log.error if result.severity == AssetCheckSeverity.ERROR \

@@ -1,19 +1,16 @@
-"""Validate a source table's months: every expectation of the catalog, one outcome per month.
+"""Validate a source table's months: every expectation of the catalog, one verdict per month.
 
-Great Expectations validates each month's rows as a DataFrame, and every month gets exactly the
-verdict it would get alone, however many months one call covers. Over several months (a
-backfill), the shortcuts (pipelines.quality.shortcuts) first show entries to pass in every month
-on far fewer rows: uniqueness on value hashes, text columns on their distinct values, bounds and
-nulls on each column's extremes, column comparisons on their closest rows, row counts in the
-smallest and largest months. Only what is left needs the rows, fetched in runs of at most
-ROWS_PER_PASS rows (none at all when nothing is left): the row-by-row expectations are validated
-once over a run's months and again only in the months holding their unexpected rows; bounds by
-a month's dates once over the run, as comparisons with each row's month dates; the rest (a
-month's row count against bounds with parameters, say) month by month.
+Month by month, the month's rows are fetched (pipelines.quality.frames) and Great Expectations
+judges every expectation of the catalog on them as one suite: a cheap pass/fail first, then the
+details (counts, a few offending rows) of those that failed. The project's own checks
+(pipelines.quality.project_checks) read the month's statistics from DuckDB. One month's rows are
+in memory at a time, whatever the range. `validate_and_record` is what a load step calls: the
+verdicts of the months just loaded, written to quality.*.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,25 +18,10 @@ import pandas as pd
 
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.expectations import ExpectationEntry, parameters, referenced_columns
+from pipelines.ingest.raw_tables import LoadResult
 from pipelines.periods import Period, months_between
-from pipelines.quality.frames import (
-    PERIOD,
-    fetch_frame,
-    month_key,
-    month_runs,
-    needed_columns,
-    reads_rows,
-    row_counts,
-    split_periods,
-)
-from pipelines.quality.ge_runner import (
-    BOOLEAN,
-    COMPLETE,
-    SAMPLE_SIZE,
-    SUMMARY,
-    GeResult,
-    GeValidator,
-)
+from pipelines.quality.frames import fetch_month, needed_columns
+from pipelines.quality.ge_runner import BOOLEAN, SAMPLE_SIZE, SUMMARY, GeResult, GeValidator
 from pipelines.quality.outcomes import (
     ERRORED,
     FAILED,
@@ -49,9 +31,7 @@ from pipelines.quality.outcomes import (
     json_safe,
 )
 from pipelines.quality.project_checks import month_stats, project_outcome, raw_column_types
-from pipelines.quality.shortcuts import pass_with_month_dates, passing, row_counts_between
-
-ROWS_PER_PASS = 1_500_000  # rows fetched together at most: bounds memory on long backfills
+from pipelines.quality.store import write_verdicts
 
 
 def _sample(table: SourceTable, entry: ExpectationEntry, part: pd.DataFrame,
@@ -83,142 +63,73 @@ def ge_outcome(table: SourceTable, position: int, entry: ExpectationEntry, perio
                         elements, _sample(table, entry, part, indexes), message)
 
 
-def _across_months(ge: GeValidator, frame: pd.DataFrame, rest: dict, parts: dict,
-                   params: dict) -> dict[str, set[int]]:
-    """Validate the row-by-row entries once over the months' rows; per month, the entries to
-    validate again on its own rows: one that fails, in the months holding its unexpected rows;
-    one that raised, in every month."""
-    again: dict[str, set[int]] = {key: set() for key in parts}
-    answers = ge.run(frame, rest, params, BOOLEAN)
-    failing = {p: rest[p] for p, a in answers.items() if not a.success and not a.error}
-    if failing:  # where are their unexpected rows?
-        answers |= ge.run(frame, failing, params, COMPLETE)
-    for position, answer in answers.items():
-        if answer.success:
-            continue
-        indexes = answer.result.get("unexpected_index_list")
-        months = ({month_key(c) for c in set(frame.loc[indexes, PERIOD])}
-                  if indexes is not None and not answer.error else set(parts))
-        for key in months & again.keys():
-            again[key].add(position)
-    return again
-
-
-def _in_month(ge: GeValidator, table: SourceTable, todo: dict, period: Period,
-              part: pd.DataFrame, as_of: datetime) -> dict[int, CheckOutcome]:
-    """Validate entries on one month: a cheap pass/fail first, details for the failures."""
-    if not todo:
+def _in_month(ge: GeValidator, table: SourceTable, entries: dict[int, ExpectationEntry],
+              period: Period, part: pd.DataFrame, as_of: datetime) -> dict[int, CheckOutcome]:
+    """GE's verdict on each entry for one month: pass/fail first, details for the failures."""
+    if not entries:
         return {}
-    answers = ge.run(part, todo, parameters(period, as_of), BOOLEAN)
-    failing = {p: todo[p] for p, a in answers.items() if not a.success}
+    params = parameters(period, as_of)
+    answers = ge.run(part, entries, params, BOOLEAN)
+    failing = {p: entries[p] for p, a in answers.items() if not a.success}
     if failing:
-        answers |= ge.run(part, failing, parameters(period, as_of), SUMMARY)
-    return {p: ge_outcome(table, p, todo[p], period.key, a, part) for p, a in answers.items()}
+        answers |= ge.run(part, failing, params, SUMMARY)
+    return {p: ge_outcome(table, p, entries[p], period.key, a, part) for p, a in answers.items()}
 
 
 def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: datetime,
                    ge: GeValidator, rejected: dict[str, int] | None = None) -> list[TableVerdict]:
-    """Run every expectation of `table` on each month first..last; one verdict per month.
-
-    The shortcuts and row counts are settled over the whole range at once. The rows, where
-    still needed, are fetched and validated in passes of at most ROWS_PER_PASS rows: each
-    month's verdict is the one it gets alone either way, and the rows held in memory stay
-    bounded, whatever the range (a 36-month backfill of the scale-10 demo peaked near 2 GB in
-    one pass)."""
-    months = months_between(first, last)
+    """Run every expectation of `table` on each month first..last; one verdict per month."""
     types = raw_column_types(con, table)
     stats = month_stats(con, table, first, last)
-    counts = {p.key: stats[p.key].rows if p.key in stats else 0 for p in months}
     entries = dict(enumerate(table.table.expectations))
     by_ge = {i: e for i, e in entries.items() if e.expectation}
-    whole = ({i: e for i, e in by_ge.items() if ge.decomposable(e)}
-             if sum(counts.values()) else {})
-    params = parameters(first, as_of)
-    passed = passing(con, ge, table, whole, months, counts, params, types) if whole else set()
-    counted = row_counts_between(ge, by_ge, row_counts(counts), params)
-    monthly = {i: e for i, e in by_ge.items() if i not in whole and i not in counted}
-    settled = Settled(whole, passed, counted, monthly)
+    columns = needed_columns(table)
     verdicts = []
-    for run in month_runs(months, counts, ROWS_PER_PASS):
-        rows = _rows(con, ge, table, run, counts, as_of, settled)
-        for period in run:
-            latest = stats[period.key].latest if period.key in stats else None
-            outcomes = _month(ge, table, period, rows, as_of, settled, stats, types, latest)
-            lag = (period.last_day - latest.date()).days if latest else None
-            verdicts.append(TableVerdict(
-                period.key, table.key, counts[period.key],
-                tuple(outcomes[i] for i in sorted(outcomes)),
-                (rejected or {}).get(period.key, 0), latest, lag))
+    for period in months_between(first, last):
+        part = fetch_month(con, table, columns, period)
+        latest = stats[period.key].latest if period.key in stats else None
+        outcomes = _in_month(ge, table, by_ge, period, part, as_of)
+        for position, entry in entries.items():
+            if entry.check:
+                column = entry.kwargs.get("column")
+                seen = (part[column].max() if len(part) else None) if column else latest
+                outcomes[position] = project_outcome(
+                    entry, position, table, period, stats, types,
+                    None if pd.isna(seen) else pd.Timestamp(seen).to_pydatetime())
+        lag = (period.last_day - latest.date()).days if latest else None
+        verdicts.append(TableVerdict(
+            period.key, table.key, stats[period.key].rows if period.key in stats else 0,
+            tuple(outcomes[i] for i in sorted(outcomes)),
+            (rejected or {}).get(period.key, 0), latest, lag))
     return verdicts
 
 
 @dataclass(frozen=True)
-class Settled:
-    """What the whole range settles: `whole`, the entries validated over many months at once;
-    `passed`, those of them a shortcut showed to pass; `counted`, the row counts shown to pass
-    in every month (pipelines.quality.shortcuts); `monthly`, the GE entries left to validate
-    month by month."""
+class Validated:
+    """A table's verdicts for the loaded months, as recorded, and the seconds it took."""
 
-    whole: dict[int, ExpectationEntry]
-    passed: set[int]
-    counted: set[int]
-    monthly: dict[int, ExpectationEntry]
+    table: SourceTable
+    verdicts: list[TableVerdict]
+    seconds: float
 
 
-@dataclass(frozen=True)
-class RunRows:
-    """A run of months' rows (`parts`, frames of their row counts when no entry needs them),
-    per month the entries of `whole` to validate again on its rows, and the month-by-month
-    entries shown to pass in every month of the run."""
+def validate_and_record(con, table: SourceTable, periods: list[Period], run_id: str,
+                        validator: GeValidator, loaded: LoadResult) -> Validated:
+    """Validate a freshly loaded table's months and record the verdicts under `run_id`.
 
-    parts: dict[str, pd.DataFrame]
-    again: dict[str, set[int]]
-    passed: set[int] = frozenset()
-
-
-def _rows(con, ge: GeValidator, table: SourceTable, run: list[Period], counts: dict[str, int],
-          as_of: datetime, settled: Settled) -> RunRows:
-    """The run's rows, fetched only if an entry still needs them, and what they settle."""
-    rest = {i: e for i, e in settled.whole.items() if i not in settled.passed}
-    freshness = any(e.check == "freshness" and e.kwargs.get("column")
-                    for e in table.table.expectations)
-    if not (rest or any(reads_rows(e) for e in settled.monthly.values()) or freshness):
-        return RunRows(row_counts({p.key: counts[p.key] for p in run}),
-                       {p.key: set() for p in run})
-    frame = fetch_frame(con, table,
-                        needed_columns(table, leave_out=settled.passed | settled.counted),
-                        run[0], run[-1])
-    parts = split_periods(frame)
-    parts = {p.key: parts.get(p.key, frame.iloc[0:0]) for p in run}
-    dated = pass_with_month_dates(ge, frame, settled.monthly, as_of)
-    if not rest or len(run) == 1:  # one month: validated on its own rows below
-        return RunRows(parts, {p.key: set(rest) for p in run}, dated)
-    return RunRows(parts, _across_months(ge, frame, rest, parts, parameters(run[0], as_of)),
-                   dated)
-
-
-def _month(ge: GeValidator, table: SourceTable, period: Period, rows: RunRows, as_of: datetime,
-           settled: Settled, stats: dict, types: dict[str, str],
-           latest: datetime | None) -> dict[int, CheckOutcome]:
-    """Every outcome of one month: those settled over the range or the run, the month-by-month
-    entries and those to validate again on its rows, and the project checks (`latest`: the
-    month's latest date)."""
-    entries = dict(enumerate(table.table.expectations))
-    part, again = rows.parts[period.key], rows.again[period.key]
-    outcomes = {p: CheckOutcome(period.key, p, entries[p], PASSED, None, 0, len(part))
-                for p in settled.whole if p not in again}
-    outcomes |= {p: CheckOutcome(period.key, p, entries[p], PASSED)
-                 for p in settled.counted | rows.passed}
-    todo = {i: e for i, e in settled.monthly.items() if i not in rows.passed}
-    outcomes |= _in_month(ge, table, todo | {i: entries[i] for i in again}, period, part, as_of)
-    for position, entry in entries.items():
-        if entry.check:
-            column = entry.kwargs.get("column")
-            seen = (part[column].max() if len(part) else None) if column else latest
-            outcomes[position] = project_outcome(
-                entry, position, table, period, stats, types,
-                None if pd.isna(seen) else pd.Timestamp(seen).to_pydatetime())
-    return outcomes
+    Should the validation itself break, every expectation of the table is recorded as errored,
+    so its KPIs are withheld rather than computed from unchecked data. A failure to record
+    raises.
+    """
+    started = time.perf_counter()
+    try:
+        verdicts = validate_table(con, table, periods[0], periods[-1], datetime.now(), validator,
+                                  loaded.rejected_by_period)
+    except Exception as exc:  # noqa: BLE001 - recorded as errored checks, never as a pass
+        verdicts = errored_verdicts(table, periods, loaded.rows_by_period,
+                                    f"the validation raised {type(exc).__name__}: {exc}")
+    write_verdicts(con, verdicts, run_id)
+    return Validated(table, verdicts, time.perf_counter() - started)
 
 
 def errored_verdicts(table: SourceTable, periods: list[Period], rows: dict[str, int],

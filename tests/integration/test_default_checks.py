@@ -21,8 +21,7 @@ from pipelines.kpis.evaluate import kpi_value
 from pipelines.periods import Period, months_between
 from pipelines.quality.ge_runner import GeValidator
 from pipelines.quality.outcomes import ERRORED, FAILED, PASSED
-from pipelines.quality.validate import validate_table
-from pipelines.quality.worker import validate_and_record
+from pipelines.quality.validate import validate_and_record, validate_table
 from pipelines.scaffold.write import new_source
 from pipelines.settings import PROJECT_ROOT, RuntimePaths
 from pipelines.warehouse.connection import connect, ensure_tables

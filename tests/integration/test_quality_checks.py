@@ -4,12 +4,9 @@ backfill gives every month the verdict it gets alone."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 
-import pandas as pd
 import pytest
-from fresh_python import run_python
 
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.expectations import ExpectationEntry
@@ -177,8 +174,7 @@ def test_an_expectation_that_raises_is_errored_and_counts_as_failed(con, paths, 
     assert (verdict.failed, verdict.status) == (1, "failed")
 
 
-def test_a_backfill_gives_each_month_the_verdict_it_gets_alone(con, paths, catalog, ge,
-                                                               monkeypatch):
+def test_a_backfill_gives_each_month_the_verdict_it_gets_alone(con, paths, catalog, ge):
     table = catalog.table("finance.gl_entries")
     rows = [*_gl_rows("2026-01", 150, 31), *_gl_rows("2026-02", 140, 28)]
     rows[3] = rows[3].replace(",sales,", ",marketing,")  # a January warning
@@ -194,143 +190,10 @@ def test_a_backfill_gives_each_month_the_verdict_it_gets_alone(con, paths, catal
                 for v in verdicts]
 
     assert shape(together) == shape(alone)
-    # a long range is validated in passes of ROWS_PER_PASS rows: the same verdicts
-    monkeypatch.setattr("pipelines.quality.validate.ROWS_PER_PASS", 1)
-    assert shape(validate_table(con, table, JAN, FEB, AS_OF, ge)) == shape(alone)
     assert [_failing(v) for v in together] == [
         {"expect_column_values_to_be_in_set(department)": (FAILED, "warning")},
         {"expect_column_values_to_be_between(amount_usd)": (FAILED, "error")},
     ]
-
-
-def test_a_backfill_checks_uniqueness_on_hashes_and_finds_a_duplicate_in_its_month(
-        con, paths, catalog, ge, monkeypatch):
-    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS", 0)
-    table = catalog.table("finance.gl_entries")
-    unique = next(i for i, e in enumerate(table.table.expectations)
-                  if e.expectation == "expect_column_values_to_be_unique")
-    validated = []  # (positions, dtype of entry_id) of every GE run
-    run = ge.run
-
-    def recording(frame, entries, parameters, detail="SUMMARY"):
-        if "entry_id" in frame.columns:
-            validated.append((set(entries), str(frame["entry_id"].dtype)))
-        return run(frame, entries, parameters, detail)
-
-    monkeypatch.setattr(ge, "run", recording)
-    clean = [*_gl_rows("2026-01", 150, 31), *_gl_rows("2026-02", 140, 28)]
-    _load(con, paths, table, [GL, *clean], JAN, FEB)
-    assert all(v.failed == 0 for v in validate_table(con, table, JAN, FEB, AS_OF, ge))
-    # the whole range's uniqueness was settled on int64 hashes, never on the strings
-    assert (({unique}, "int64") in validated
-            and not any(unique in positions and dtype != "int64" for positions, dtype in validated))
-
-    validated.clear()
-    rows = list(clean)
-    rows[210] = rows[210].replace("GL-2026-02-60,", "GL-2026-02-5,")  # twice in February
-    _load(con, paths, table, [GL, *rows], JAN, FEB)
-    together = validate_table(con, table, JAN, FEB, AS_OF, ge)
-    alone = [*validate_table(con, table, JAN, JAN, AS_OF, ge),
-             *validate_table(con, table, FEB, FEB, AS_OF, ge)]
-    assert [_failing(v) for v in together] == [_failing(v) for v in alone] == [
-        {}, {"expect_column_values_to_be_unique(entry_id)": (FAILED, "error")}]
-    [february] = [o for o in together[1].outcomes if o.position == unique]
-    assert february.unexpected_count == 2
-    assert {r["entry_id"] for r in february.sample} == {"GL-2026-02-5"}
-
-    # the hashes checked a month at a time: a key of January's seen again in February is no
-    # duplicate in either month, and settles there; the duplicate within February still fails
-    monkeypatch.setattr("pipelines.quality.shortcuts.HASHES_PER_RUN", 1)
-    rows[205] = rows[205].replace("GL-2026-02-55,", "GL-2026-01-7,")
-    _load(con, paths, table, [GL, *rows], JAN, FEB)
-    validated.clear()
-    together = validate_table(con, table, JAN, FEB, AS_OF, ge)
-    assert [len(p) for p, dtype in validated if unique in p and dtype == "int64"] == [1, 1]
-    assert [_failing(v) for v in together] == [
-        {}, {"expect_column_values_to_be_unique(entry_id)": (FAILED, "error")}]
-    [february] = [o for o in together[1].outcomes if o.position == unique]
-    assert february.unexpected_count == 2
-
-
-def test_a_backfill_settles_row_counts_in_its_smallest_and_largest_months(
-        con, paths, catalog, ge, monkeypatch):
-    """Plain row-count bounds are validated in the months with the fewest and the most rows
-    when those pass; a month outside the bounds sends them month by month, where it fails."""
-    table = catalog.table("finance.gl_entries")
-    count = next(i for i, e in enumerate(table.table.expectations)
-                 if e.expectation == "expect_table_row_count_to_be_between")
-    months = [Period(2026, m) for m in (1, 2, 3, 4, 5)]
-    counted = []  # the row count of every month GE validated the entry on
-    run = ge.run
-
-    def recording(frame, entries, parameters, detail="SUMMARY"):
-        if count in entries:
-            counted.append(len(frame))
-        return run(frame, entries, parameters, detail)
-
-    monkeypatch.setattr(ge, "run", recording)
-    sizes = (150, 140, 160, 155, 145)
-    _load(con, paths, table, [GL, *(row for m, n in zip(months, sizes, strict=True)
-                                    for row in _gl_rows(m.key, n))], months[0], months[-1])
-    verdicts = validate_table(con, table, months[0], months[-1], AS_OF, ge)
-    assert sorted(counted) == [140, 160]
-    assert all(o.outcome == "passed" for v in verdicts for o in v.outcomes if o.position == count)
-
-    counted.clear()
-    _load(con, paths, table, [GL, *(row for m, n in zip(months, sizes, strict=True)
-                                    if m != months[2] for row in _gl_rows(m.key, n))],
-          months[0], months[-1])  # March empty
-    together = validate_table(con, table, months[0], months[-1], AS_OF, ge)
-    alone = [v for m in months for v in validate_table(con, table, m, m, AS_OF, ge)]
-    assert [_failing(v) for v in together] == [_failing(v) for v in alone]
-    assert "expect_table_row_count_to_be_between" in _failing(together[2])
-    assert [v.period for v in together if _failing(v)] == ["2026-03"]
-
-
-def test_a_backfill_checks_text_columns_on_their_distinct_values(con, paths, catalog, ge,
-                                                                monkeypatch):
-    """Over many months, checks of a text column outside the key are validated on the column's
-    distinct values (nulls included), and the column is not fetched; a bad value sends them to
-    the rows, where its month, and only its month, fails as it does alone."""
-    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS", 0)
-    table = catalog.table("finance.gl_entries")
-    seen = []  # (rows, columns) of every frame GE validated
-    run = ge.run
-
-    def recording(frame, entries, parameters, detail="SUMMARY"):
-        seen.append((len(frame), set(frame.columns)))
-        return run(frame, entries, parameters, detail)
-
-    monkeypatch.setattr(ge, "run", recording)
-    clean = [*_gl_rows("2026-01", 150, 31), *_gl_rows("2026-02", 140, 28)]
-    clean[5] = clean[5].replace(",sales,", ",finance,")
-    _load(con, paths, table, [GL, *clean], JAN, FEB)
-    assert all(not _failing(v) for v in validate_table(con, table, JAN, FEB, AS_OF, ge))
-    text = {"account_code", "account_type", "department"}
-    assert (2, text) in seen  # two departments; one code, one type, repeated
-    assert not any(rows > 2 and columns & text for rows, columns in seen)
-
-    rows = list(clean)
-    rows[200] = rows[200].replace(",sales,", ",marketing,")  # a February warning
-    rows[210] = rows[210].replace(",revenue,", ",,")  # a February type missing: an error
-    _load(con, paths, table, [GL, *rows], JAN, FEB)
-    together = validate_table(con, table, JAN, FEB, AS_OF, ge)
-    alone = [*validate_table(con, table, JAN, JAN, AS_OF, ge),
-             *validate_table(con, table, FEB, FEB, AS_OF, ge)]
-    assert [_failing(v) for v in together] == [_failing(v) for v in alone] == [{}, {
-        "expect_column_values_to_be_in_set(department)": (FAILED, "warning"),
-        "expect_column_values_to_not_be_null(account_type)": (FAILED, "error")}]
-    [shown] = [o.sample for o in together[1].outcomes
-               if o.failing and o.entry.label().endswith("(department)")]
-    assert [r["department"] for r in shown] == ["marketing"]
-
-    # a raw table holding a text column as something else: that column goes the usual way
-    _load(con, paths, table, [GL, *clean], JAN, FEB)
-    con.execute("alter table raw.finance_gl_entries alter account_code type integer")
-    drifted = validate_table(con, table, JAN, FEB, AS_OF, ge)
-    assert [_failing(v) for v in drifted] == [{"column_types": (FAILED, "error")}] * 2
-    assert [_failing(v) for v in drifted] == [
-        _failing(v) for m in (JAN, FEB) for v in validate_table(con, table, m, m, AS_OF, ge)]
 
 
 INVOICES = "invoice_id,customer_id,issue_date,due_date,paid_date,amount_usd"
@@ -348,74 +211,9 @@ def _invoice_rows(month: Period, count: int) -> list[str]:
     return rows
 
 
-def test_a_backfill_checks_bounds_nulls_and_pairs_on_the_rows_that_stand_for_all(
-        con, paths, catalog, ge, monkeypatch):
-    """Over many months, bounds and null checks are validated on each column's smallest and
-    largest value and a null if it has one, a comparison of two columns on the row where they
-    are closest and a row of each pattern of nulls; with every entry so settled, no row is
-    fetched. A value out of bounds, a pair the wrong way round or a payment in the future sends
-    its check to the rows, where its month, and only its month, fails as it does alone."""
-    import pipelines.quality.validate as validate
-
-    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS", 0)
-    table = catalog.table("finance.invoices")
-    months = [JAN, FEB, Period(2026, 3)]
-    seen, fetched = [], []  # (rows, columns) of every frame GE validated; every fetch
-    run, fetch = ge.run, validate.fetch_frame
-
-    def recording(frame, entries, parameters, detail="SUMMARY"):
-        seen.append((len(frame), set(frame.columns)))
-        return run(frame, entries, parameters, detail)
-
-    def fetching(con, table, columns, first, last):
-        fetched.append((first.key, last.key))
-        return fetch(con, table, columns, first, last)
-
-    monkeypatch.setattr(ge, "run", recording)
-    monkeypatch.setattr(validate, "fetch_frame", fetching)
-    clean = [row for m, n in zip(months, (150, 140, 160), strict=True)
-             for row in _invoice_rows(m, n)]
-    _load(con, paths, table, [INVOICES, *clean], months[0], months[-1])
-    assert all(not _failing(v) for v in validate_table(con, table, JAN, months[-1], AS_OF, ge))
-    dates = {"due_date", "paid_date", "issue_date", "amount_usd"}
-    assert (3, {"amount_usd", "due_date", "invoice_id", "paid_date"}) in seen
-    assert not any(rows > 4 and columns & dates for rows, columns in seen)
-    assert fetched == []
-
-    def changed(row: str, field: int, value: str) -> str:
-        fields = row.split(",")
-        return ",".join([*fields[:field], value, *fields[field + 1:]])
-
-    rows = list(clean)
-    rows[11] = changed(rows[11], 4, "2026-07-01")  # January: paid after as_of, in the future
-    rows[160] = changed(rows[160], 5, "-5.00")  # February: a negative amount
-    rows[300] = changed(rows[300], 3, "2026-02-28")  # March: due before it was issued
-    _load(con, paths, table, [INVOICES, *rows], months[0], months[-1])
-    together = validate_table(con, table, JAN, months[-1], AS_OF, ge)
-    alone = [v for m in months for v in validate_table(con, table, m, m, AS_OF, ge)]
-    assert [_failing(v) for v in together] == [_failing(v) for v in alone] == [
-        {"expect_column_values_to_be_between(paid_date)": (FAILED, "error")},
-        {"expect_column_values_to_be_between(amount_usd)": (FAILED, "error")},
-        {"expect_column_pair_values_a_to_be_greater_than_b(due_date, issue_date)":
-         (FAILED, "error")}]
-    [shown] = [o.sample for o in together[2].outcomes if o.failing]
-    assert [(r["invoice_id"], r["due_date"]) for r in shown] == [
-        ("I-2026-03-10", "2026-02-28T00:00:00")]
-
-    # a raw table holding a column as something else: its checks go the usual way
-    _load(con, paths, table, [INVOICES, *clean], months[0], months[-1])
-    con.execute("alter table raw.finance_invoices alter amount_usd type varchar")
-    drifted = validate_table(con, table, JAN, months[-1], AS_OF, ge)
-    assert [_failing(v) for v in drifted] == [
-        _failing(v) for m in months for v in validate_table(con, table, m, m, AS_OF, ge)]
-    assert _failing(drifted[0])["column_types"] == (FAILED, "error")
-
-
-def test_a_backfill_counts_nan_as_no_value_and_infinity_as_out_of_bounds(
-        con, paths, catalog, ge, monkeypatch):
+def test_a_backfill_counts_nan_as_no_value_and_infinity_as_out_of_bounds(con, paths, catalog, ge):
     """On a column of doubles, a NaN in February fails the null check in February only, and an
     infinity in March the bounds in March only, over the months as alone."""
-    monkeypatch.setattr("pipelines.quality.shortcuts.MIN_ROWS", 0)
     table = _custom_gl(catalog.table("finance.gl_entries"), [{"name": "rate", "type": "double"}], [
         {"expectation": "expect_column_values_to_not_be_null", "kwargs": {"column": "rate"},
          "severity": "error"},
@@ -442,58 +240,6 @@ def _roster_rows(month: Period, count: int) -> list[str]:
     return [f"{month.last_day},E-{i},sales,manager,2020-01-01,"
             + (f"{month.start.replace(day=1 + i % 28)},voluntary" if i % 9 == 0 else ",")
             + ",1.0" for i in range(count)]
-
-
-def test_a_backfill_checks_bounds_by_the_months_dates_once_over_the_months(
-        con, paths, catalog, ge, monkeypatch):
-    """Bounds by a month's dates ({$PARAMETER: period_end}) are validated once over all the
-    months, as comparisons with each row's month dates; a roster taken before the month's end
-    in February and a leaver of an earlier month in March fail there, and only there, as alone;
-    a strict bound stays strict."""
-    table = catalog.table("hr.roster")
-    months = [JAN, FEB, Period(2026, 3)]
-    by_month_dates = []  # the rows of every GE run of an entry with a month's date as bound
-    run = ge.run
-
-    def recording(frame, entries, parameters, detail="SUMMARY"):
-        if any("$PARAMETER" in str(e.kwargs) and "as_of" not in str(e.kwargs)
-               for e in entries.values()):
-            by_month_dates.append(len(frame))
-        return run(frame, entries, parameters, detail)
-
-    monkeypatch.setattr(ge, "run", recording)
-    clean = [row for m in months for row in _roster_rows(m, 50)]
-    _load(con, paths, table, [ROSTER, *clean], months[0], months[-1])
-    assert all(not _failing(v) for v in validate_table(con, table, JAN, months[-1], AS_OF, ge))
-    assert by_month_dates == []  # none left as they are: all as comparisons, in one run
-
-    rows = list(clean)
-    rows[60] = rows[60].replace("2026-02-28,", "2026-02-27,", 1)
-    rows[110] = rows[110].replace(",,", ",2026-02-15,voluntary", 1)
-    _load(con, paths, table, [ROSTER, *rows], months[0], months[-1])
-    together = validate_table(con, table, JAN, months[-1], AS_OF, ge)
-    alone = [v for m in months for v in validate_table(con, table, m, m, AS_OF, ge)]
-    assert [_failing(v) for v in together] == [_failing(v) for v in alone] == [
-        {}, {"expect_column_values_to_be_between(snapshot_date)": (FAILED, "error")},
-        {"expect_column_values_to_be_between(termination_date)": (FAILED, "error")}]
-
-    def left_by(strict: bool) -> SourceTable:
-        return SourceTable(table.source, table.table.model_copy(update={"expectations": [
-            ExpectationEntry.model_validate({
-                "expectation": "expect_column_values_to_be_between", "severity": "error",
-                "kwargs": {"column": "termination_date",
-                           "min_value": {"$PARAMETER": "period_start"},
-                           "max_value": {"$PARAMETER": "next_period_start"},
-                           "strict_max": strict}})]}))
-
-    rows = list(clean)
-    rows[51] = rows[51].replace(",,", ",2026-03-01,voluntary", 1)  # February: the next month's
-    _load(con, paths, table, [ROSTER, *rows], months[0], months[-1])
-    for strict, failing in ((True, [{}, {"expect_column_values_to_be_between(termination_date)":
-                                         (FAILED, "error")}, {}]), (False, [{}, {}, {}])):
-        together = validate_table(con, left_by(strict), JAN, months[-1], AS_OF, ge)
-        alone = [v for m in months for v in validate_table(con, left_by(strict), m, m, AS_OF, ge)]
-        assert [_failing(v) for v in together] == [_failing(v) for v in alone] == failing
 
 
 def _custom_gl(base: SourceTable, columns: list, entries: list[dict]) -> SourceTable:
@@ -579,7 +325,7 @@ def test_a_validation_that_breaks_records_errored_checks_and_withholds(con, path
     from dagster import AssetCheckSeverity, AssetKey
 
     from pipelines.defs.quality import check_result
-    from pipelines.quality import worker
+    from pipelines.quality import validate
     from pipelines.quality.gate import withheld_reason
 
     table = catalog.table("finance.gl_entries")
@@ -588,8 +334,8 @@ def test_a_validation_that_breaks_records_errored_checks_and_withholds(con, path
     def broken(*args, **kwargs):
         raise RuntimeError("disk went away")
 
-    monkeypatch.setattr(worker, "validate_table", broken)
-    validated = worker.validate_and_record(con, table, [JAN], "run-1", ge, loaded)
+    monkeypatch.setattr(validate, "validate_table", broken)
+    validated = validate.validate_and_record(con, table, [JAN], "run-1", ge, loaded)
     result = check_result(AssetKey("raw_finance_gl_entries"), validated.verdicts,
                           validated.seconds)
     assert (result.passed, result.severity) == (False, AssetCheckSeverity.ERROR)
@@ -602,101 +348,3 @@ def test_a_validation_that_breaks_records_errored_checks_and_withholds(con, path
                              "errored: the validation raised RuntimeError: disk went away")
 
 
-def test_memoised_expectation_configurations_give_ges_own_results(catalog, ge, monkeypatch):
-    """GeValidator memoises Expectation.configuration during each suite run: every result,
-    failing rows and samples included, equals GE's own, run after run with other months'
-    parameters; outside a run the property is GE's."""
-    from great_expectations.expectations.expectation import Expectation
-
-    from pipelines.catalog.expectations import parameters
-    from pipelines.quality import ge_runner
-    from pipelines.quality.ge_runner import COMPLETE, SUMMARY
-
-    table = catalog.table("finance.gl_entries")
-    entries = {i: e for i, e in enumerate(table.table.expectations) if e.expectation}
-    between = 99  # a position after the table's own expectations
-    entries[between] = ExpectationEntry(
-        expectation="expect_column_values_to_be_between", severity="error",
-        kwargs={"column": "entry_date", "min_value": {"$PARAMETER": "period_start"},
-                "max_value": {"$PARAMETER": "period_end"}})
-    frame = pd.DataFrame({
-        "entry_id": ["GL-1", "GL-2", "GL-2", None, "GL-5", "GL-6"],
-        "entry_date": pd.to_datetime(["2026-01-03", "2026-01-04", "2026-01-05", "2026-01-06",
-                                      "2026-02-07", "2026-01-08"]),
-        "account_code": ["4000", "4000", "5000", "4000", "4000", "40x0"],
-        "account_name": ["Sale"] * 6,
-        "account_type": ["revenue", "revenue", "cogs", "revenue", "bogus", "revenue"],
-        "department": ["sales"] * 6,
-        "amount_usd": [10.0, float("nan"), 5.0, float("inf"), -3.0, 1e12],
-    })
-
-    def runs() -> str:
-        answers = [ge.run(frame, entries, parameters(month, AS_OF), detail)
-                   for month in (JAN, FEB, JAN) for detail in (SUMMARY, COMPLETE)]
-        return repr(answers)  # repr: nan != nan
-
-    memoised = runs()
-    assert isinstance(Expectation.__dict__["configuration"], property)
-    monkeypatch.setattr(ge_runner, "memoised_configurations", contextlib.nullcontext)
-    assert memoised == runs()
-    by_month = [ge.run(frame, entries, parameters(m, AS_OF), SUMMARY) for m in (JAN, FEB)]
-    failed = [{entries[p].expectation for p, a in answers.items() if not a.success}
-              for answers in by_month]
-    assert {"expect_column_values_to_be_unique", "expect_column_values_to_not_be_null",
-            "expect_column_values_to_be_in_set", "expect_column_values_to_be_between"} <= failed[0]
-    assert [answers[between].result["unexpected_count"] for answers in by_month] == [1, 5]
-
-
-def test_scipy_stats_waits_for_the_expectation_that_uses_it():
-    """Importing GE through import_great_expectations leaves scipy.stats unloaded (a fresh
-    process); a KL-divergence expectation then loads it and GE's verdicts are right."""
-    script = (
-        "import sys\n"  # a module's type is ModuleType once it has run
-        "from pipelines.quality.ge_import import import_great_expectations\n"
-        "import_great_expectations()\n"
-        "import pandas as pd\n"
-        "from pipelines.catalog.expectations import ExpectationEntry\n"
-        "from pipelines.quality.ge_runner import GeValidator\n"
-        "print(type(sys.modules['scipy.stats']) is type(sys))\n"
-        "entry = ExpectationEntry(expectation='expect_column_kl_divergence_to_be_less_than',\n"
-        "    severity='error', kwargs={'column': 'x', 'threshold': 0.1, 'partition_object':\n"
-        "    {'values': ['a', 'b'], 'weights': [0.5, 0.5]}})\n"
-        "ge = GeValidator()\n"
-        "for xs in (['a', 'b'] * 50, ['a'] * 95 + ['b'] * 5):\n"
-        "    answer = ge.run(pd.DataFrame({'x': xs}), {0: entry}, {})[0]\n"
-        "    print(answer.success, answer.error, round(answer.result['observed_value'], 3))\n"
-        "print(type(sys.modules['scipy.stats']) is type(sys))\n"
-    )
-    done = run_python(script)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n") == ["False", "True None 0.0", "False None 0.495", "True", ""]
-
-
-def test_validations_on_two_threads_leave_ges_configuration_property_in_place(catalog):
-    """Suite runs on several threads (a load step's worker, a benchmark's) take turns with the
-    configuration memo: each result is the one a lone run gives, and GE's property is back
-    afterwards."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from great_expectations.expectations.expectation import Expectation
-
-    from pipelines.catalog.expectations import parameters
-
-    original = Expectation.__dict__["configuration"]
-    table = catalog.table("finance.gl_entries")
-    entries = {i: e for i, e in enumerate(table.table.expectations) if e.expectation}
-    frame = pd.DataFrame({
-        "entry_id": [f"GL-{i}" for i in range(300)] + ["GL-1"],
-        "entry_date": pd.to_datetime(["2026-01-03"] * 301),
-        "account_code": ["4000"] * 301, "account_type": ["revenue"] * 301,
-        "department": ["sales"] * 301, "amount_usd": [10.0] * 300 + [-1.0]})
-    validators = [GeValidator(), GeValidator()]
-    alone = repr(validators[0].run(frame, entries, parameters(JAN, AS_OF)))
-
-    def runs(ge: GeValidator) -> list[str]:
-        return [repr(ge.run(frame, entries, parameters(JAN, AS_OF))) for _ in range(15)]
-
-    with ThreadPoolExecutor(2) as threads:
-        results = [r for done in threads.map(runs, validators) for r in done]
-    assert results == [alone] * 30
-    assert Expectation.__dict__["configuration"] is original

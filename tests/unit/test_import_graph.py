@@ -38,11 +38,7 @@ LAYERS: dict[str, int] = {
 
 # Imports allowed against the rules above, as (importing module, imported module). Each one
 # says why and when it goes.
-KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
-    # The catalog names GE's expectation registry through quality's GE import shim; removed by
-    # the quality renovation of issue 19, which replaces ge_import.py.
-    ("pipelines.catalog.expectations", "pipelines.quality.ge_import"),
-}
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)
