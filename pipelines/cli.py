@@ -6,8 +6,6 @@ Every command that computes anything runs the Dagster jobs of pipelines.definiti
 from __future__ import annotations
 
 import argparse
-import atexit
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -384,19 +382,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> NoReturn:
-    """The `scorecard` console script: `main()`, then leave at once.
-
-    Once a command is done, tearing the interpreter down (freeing Dagster's, Great Expectations'
-    and pandas' objects one by one) took 1.5 to 1.9 s of every command (docs/benchmarks.md).
-    Nothing is left to do by then: the warehouse, the instance and every file are committed and
-    closed. So the exit handlers run (logging's flush, temporary folders' clean-up), the output
-    is flushed, and the process exits without the teardown. An exception leaves the usual way.
-    """
-    code = main()
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(int(code or 0))
+    """The `scorecard` console script."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

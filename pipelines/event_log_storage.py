@@ -21,15 +21,20 @@ planned events of a run, the materializations of a multi-partition step) when
 
 Creating the storage turns Dagster's batching on for the process (`DAGSTER_EVENT_BATCH_SIZE`,
 unless set). The tables, rows and what the UI reads are Dagster's own; other storages (the
-PostgreSQL instance of deploy/dagster.yaml) are not touched. This builds on private parts of
-Dagster's SQLite storage (`_connect`, `_store_asset_event`):
-`tests/system/test_event_log_storage.py` compares everything it writes with Dagster's storage,
-so an upgrade that changes them fails there (docs/decisions/deployment.md).
+PostgreSQL instance of deploy/dagster.yaml) are not touched. A custom storage class in the
+instance's YAML is Dagster's documented extension point; what it overrides and calls are private
+parts of Dagster's SQLite storage. `MISSING` lists those this Dagster lacks, checked once at
+import: if an upgrade removed or reshaped one, the storage is Dagster's own (stock behaviour,
+slower) after one warning. `tests/unit/test_event_log_storage_internals.py` fails loudly on such
+an upgrade; `tests/system/test_event_log_storage.py` compares everything the storage writes with
+Dagster's own (docs/decisions/patched-internals.md has the figures that keep it).
 """
 
 from __future__ import annotations
 
+import inspect
 import os
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -47,15 +52,56 @@ BATCH_SIZE = "1000"  # events Dagster buffers before handing them over (a batch'
 _ENGINES_KEPT = 8  # database files with a kept engine: the index and the latest runs
 
 
+# What this storage relies on in Dagster's SqliteEventLogStorage: methods with their parameters,
+# and the attributes its constructor sets.
+_METHODS = {
+    "_connect": ["self", "shard"],
+    "_initdb": ["self", "engine"],
+    "conn_string_for_shard": ["self", "shard_name"],
+    "prepare_insert_event": ["self", "event"],
+    "run_connection": ["self", "run_id"],
+    "index_transaction": ["self"],
+    "store_event": ["self", "event"],
+    "store_event_batch": ["self", "events"],
+    "_store_asset_event": ["self", "conn", "event", "event_id"],
+    "_store_asset_event_tags": ["self", "conn", "events", "event_ids"],
+    "_has_asset_key_index_cols_on_connection": ["self", "conn"],
+    "has_table": ["self", "table_name"],
+}
+_ATTRIBUTES = ("_db_lock", "_initialized_dbs")
+
+
+def _missing_internals() -> list[str]:
+    """The parts of Dagster's SQLite event log storage this one needs and this Dagster lacks."""
+    missing = []
+    for name, parameters in _METHODS.items():
+        method = getattr(SqliteEventLogStorage, name, None)
+        if method is None or list(inspect.signature(method).parameters)[:len(parameters)] != (
+                parameters):
+            missing.append(name)
+    init_names = SqliteEventLogStorage.__init__.__code__.co_names
+    return missing + [name for name in _ATTRIBUTES if name not in init_names]
+
+
+MISSING = _missing_internals()
+if MISSING:
+    warnings.warn("Dagster's SQLite event log storage has changed (" + ", ".join(MISSING) + "): "
+                  "writing events the stock way (slower, same rows)", RuntimeWarning,
+                  stacklevel=1)
+
+
 class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
-    """SQLite event log storage that compiles once per file and writes a batch per transaction."""
+    """SQLite event log storage that compiles once per file and writes a batch per transaction
+    (Dagster's own storage, unchanged, when `MISSING` names anything)."""
 
     def __init__(self, base_dir: str, inst_data=None):
+        self._batching = not MISSING
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._asset_key_index_cols = False
         self._tables_seen: set[str] = set()
         super().__init__(base_dir, inst_data)
-        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
+        if self._batching:
+            os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
 
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> BatchingSqliteEventLogStorage:
@@ -76,6 +122,10 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
         # Dagster's own, with a kept engine instead of one per call.
+        if not self._batching:
+            with super()._connect(shard) as conn:
+                yield conn
+            return
         with self._db_lock:
             engine = self._engine(shard)
             if shard not in self._initialized_dbs:
@@ -86,6 +136,9 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         """Store a batch of events: asset events a transaction per file, others one by one."""
+        if not self._batching:
+            super().store_event_batch(events)
+            return
         group: list[EventLogEntry] = []
         for event in events:
             if group and event.run_id != group[0].run_id:
@@ -119,12 +172,16 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     def _has_asset_key_index_cols_on_connection(self, conn: Connection) -> bool:
         # Dagster reads the asset key table's columns for every event; a migration adds them
         # and nothing removes them, so a yes stays a yes.
+        if not self._batching:
+            return super()._has_asset_key_index_cols_on_connection(conn)
         if not self._asset_key_index_cols:
             self._asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
         return self._asset_key_index_cols
 
     def has_table(self, table_name: str) -> bool:
         """Whether the index has the table (Dagster asks for every event; a yes is kept)."""
+        if not self._batching:
+            return super().has_table(table_name)
         if table_name not in self._tables_seen and super().has_table(table_name):
             self._tables_seen.add(table_name)
         return table_name in self._tables_seen

@@ -8,9 +8,11 @@ fix proposed upstream (dagster-io/dagster#20367, closed unmerged) is the time le
 next claim, never negative; `apply()` installs it. The claims themselves and their back-off
 (1 s, growing to 15 s) are Dagster's own.
 
-This reaches into `dagster._core` (docs/decisions/deployment.md says why): `apply()` checks
-that the method and the state it reads are still there, and otherwise leaves Dagster as it is
-with a warning.
+Dagster has no extension point for this, so it reaches into `dagster._core`
+(docs/decisions/patched-internals.md). `PATCHABLE` says whether the method and the state it
+reads are still there, checked once at import: if an upgrade removed them, `apply()` leaves
+Dagster as it is (stock behaviour: a waiting run spins) after one warning.
+tests/unit/test_dagster_internals.py fails loudly on such an upgrade.
 """
 
 from __future__ import annotations
@@ -34,15 +36,23 @@ def interval_to_next_pending_claim_check(self) -> float:
     return max(0.0, min(due, default=now) - now)
 
 
-def apply() -> bool:
-    """Install the sleeping interval on Dagster's InstanceConcurrencyContext (idempotent);
-    False, with a warning, if this Dagster does not have the method or its state."""
+def _patchable() -> bool:
     context_class = _concurrency.InstanceConcurrencyContext
     init_names = context_class.__init__.__code__.co_names
-    if not hasattr(context_class, _METHOD) or not all(name in init_names for name in _STATE):
-        warnings.warn("pipelines.pool_wait: this Dagster's concurrency context has changed; "
-                      "a run waiting for the warehouse slot may keep a core busy",
-                      RuntimeWarning, stacklevel=2)
-        return False
-    setattr(context_class, _METHOD, interval_to_next_pending_claim_check)
-    return True
+    return hasattr(context_class, _METHOD) and all(name in init_names for name in _STATE)
+
+
+PATCHABLE = _patchable()
+if not PATCHABLE:
+    warnings.warn("pipelines.pool_wait: this Dagster's concurrency context has changed; "
+                  "a run waiting for the warehouse slot may keep a core busy",
+                  RuntimeWarning, stacklevel=1)
+
+
+def apply() -> bool:
+    """Install the sleeping interval on Dagster's InstanceConcurrencyContext (idempotent);
+    False if this Dagster does not have the method or its state (`PATCHABLE`)."""
+    if PATCHABLE:
+        setattr(_concurrency.InstanceConcurrencyContext, _METHOD,
+                interval_to_next_pending_claim_check)
+    return PATCHABLE

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
 import threading
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stderr, suppress
+from collections.abc import Callable
+from contextlib import redirect_stderr, suppress
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, ExecuteInProcessResult
@@ -124,40 +122,6 @@ def _watch_steps(instance: DagsterInstance, run_id: str, done: threading.Event,
         done.wait(0.5)
 
 
-def _sqlite_file(open_connection: Callable) -> str | None:
-    """The database file behind one of the event-log storage's connections, if it is SQLite."""
-    with open_connection() as conn:
-        engine = conn.engine
-        return engine.url.database if engine.dialect.name == "sqlite" else None
-
-
-@contextmanager
-def _event_log_kept_open(instance: DagsterInstance, run_id: str) -> Iterator[None]:
-    """Keep an idle connection on the run's and the index's SQLite event-log files while it runs.
-
-    Dagster's SQLite storage opens and closes a connection for every event it writes (a 36-month
-    backfill writes some 2,300, one per asset and month). Closing the last connection to a
-    WAL-mode database makes SQLite checkpoint it and delete its WAL, with fsyncs, every time; one
-    idle connection held open leaves that to SQLite's automatic checkpoints. Every commit is still
-    synced, so nothing is less durable (docs/benchmarks.md has the figures). Other storages
-    (PostgreSQL) have no such files: nothing is held.
-    """
-    storage = instance.event_log_storage
-    held = []
-    try:
-        for opener, args in (("index_connection", ()), ("run_connection", (run_id,))):
-            with suppress(Exception):  # an unusual storage: run without it
-                path = _sqlite_file(partial(getattr(storage, opener), *args))
-                if path:
-                    con = sqlite3.connect(path)
-                    con.execute("select count(*) from sqlite_master").fetchone()
-                    held.append(con)
-        yield
-    finally:
-        for con in held:
-            con.close()
-
-
 def step_count(paths: RuntimePaths, job_name: str) -> int:
     """How many steps a run of the job has (for progress bars)."""
     job = build_definitions(paths).resolve_job_def(job_name)
@@ -239,7 +203,7 @@ def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
 def _execute(paths: RuntimePaths, job, run_tags: dict, kwargs: dict,
              on_step: StepCallback | None) -> ExecuteInProcessResult:
     run_id = str(uuid.uuid4())
-    with instance_for(paths) as instance, _event_log_kept_open(instance, run_id):
+    with instance_for(paths) as instance:
         for dead in release_dead_runs(instance):
             print(f"Run {dead} had stopped without finishing (its process is gone): marked "
                   "failed and its hold on the warehouse released.", file=sys.stderr)

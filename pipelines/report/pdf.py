@@ -70,36 +70,10 @@ def resolve_asset_url(url: str, assets_dir: Path) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def _libraries_found_by_the_linker_cache() -> Any:
-    """While WeasyPrint loads its libraries, find them in the dynamic linker's cache only.
-
-    WeasyPrint tries several names per library ('libpango-1.0-0', 'pango-1.0-0', 'pango-1.0',
-    ...); for each one that does not load as it is, cffi asks `ctypes.util.find_library`, which
-    on Linux reads `ldconfig -p` and then tries to link a test program with gcc and with ld: 22
-    lookups and about 0.12 s of the child's 0.4 s WeasyPrint import. The linker cache is what
-    finds them on Linux, so during the import the lookup asks it alone (ctypes' own function
-    for that step); anywhere else nothing changes.
-    """
-    import ctypes.util
-
-    from_cache = getattr(ctypes.util, "_findSoname_ldconfig", None)
-    if not sys.platform.startswith("linux") or from_cache is None:
-        yield
-        return
-    original = ctypes.util.find_library
-    ctypes.util.find_library = from_cache
-    try:
-        yield
-    finally:
-        ctypes.util.find_library = original
-
-
 def _import_weasyprint() -> Any:
     """Import WeasyPrint, turning a missing Pango into a clear error."""
     try:
-        with _libraries_found_by_the_linker_cache():
-            import weasyprint
+        import weasyprint
     except OSError as exc:
         raise RuntimeError(
             "WeasyPrint cannot load Pango, which the PDF report needs. On Debian/Ubuntu install "

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from documentation import document
-from fresh_python import run_python
 from pypdf import PdfReader
 from report_factory import report_from_catalog
 from report_pages import page_problems
@@ -196,18 +195,3 @@ def test_the_docs_document_every_report_setting():
     section = document("report.md")
     for name in ReportSettings.model_fields:
         assert f"  {name}:" in section, f"report.{name} is not in docs/report.md"
-
-
-def test_weasyprint_loads_its_libraries_through_the_linker_cache_then_lookup_is_restored():
-    script = (
-        "import ctypes.util\n"
-        "original = ctypes.util.find_library\n"
-        "from pipelines.report.pdf import _import_weasyprint\n"
-        "weasyprint = _import_weasyprint()\n"
-        "from weasyprint.text.ffi import pango\n"
-        "assert ctypes.util.find_library is original\n"
-        "print(pango.pango_version())\n"
-    )
-    done = run_python(script, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout) >= 14400  # Pango 1.44 or later, loaded and called

@@ -1,4 +1,4 @@
-"""The `scorecard` console script leaves at once, but only after its exit handlers and output."""
+"""The `scorecard` console script: its exit code, its output and the exit handlers it runs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _scorecard(tmp_path, *args: str) -> subprocess.CompletedProcess:
     return run_python(script, env={**os.environ, "SCORECARD_HOME": str(tmp_path)})
 
 
-def test_the_exit_code_output_and_exit_handlers_survive_the_fast_exit(tmp_path):
+def test_the_exit_code_output_and_exit_handlers(tmp_path):
     refused = _scorecard(tmp_path, "run", "--period", "2099-01")
     assert refused.returncode == 2
     assert "period 2099-01 is outside the scorecard's months" in refused.stderr
