@@ -28,20 +28,34 @@ def _machine() -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     """The benchmark's arguments."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, action="append",
-                        help="demo data volume (1 is about a million rows); repeat for several "
-                        "scales in one run (default 1)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        action="append",
+        help="demo data volume (1 is about a million rows); repeat for several "
+        "scales in one run (default 1)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    parser.add_argument("--months", type=int, default=36,
-                        help="months of history, ending with the last complete month (36)")
+    parser.add_argument(
+        "--months",
+        type=int,
+        default=36,
+        help="months of history, ending with the last complete month (36)",
+    )
     parser.add_argument("--end", help="the last month YYYY-MM (default: the last complete month)")
     parser.add_argument("--seed", type=int, default=7, help="demo random seed (7)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="measure each thing this many times and keep the fastest (1)")
-    parser.add_argument("--tmp", type=Path,
-                        help="where the temporary SCORECARD_HOME goes (default: the system's)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure each thing this many times and keep the fastest (1)",
+    )
+    parser.add_argument(
+        "--tmp", type=Path, help="where the temporary SCORECARD_HOME goes (default: the system's)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary SCORECARD_HOME")
     return parser
 
@@ -50,9 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark at each scale, print the tables and targets, write the JSON."""
     args = build_parser().parse_args(argv)
     scales = args.scale or [1.0]
-    options = Options(months=args.months, seed=args.seed, rounds=max(1, args.rounds),
-                      temp_root=args.tmp, keep=args.keep,
-                      end=Period.parse(args.end) if args.end else None)
+    options = Options(
+        months=args.months,
+        seed=args.seed,
+        rounds=max(1, args.rounds),
+        temp_root=args.tmp,
+        keep=args.keep,
+        end=Period.parse(args.end) if args.end else None,
+    )
     started = datetime.now(UTC)
     load_before = os.getloadavg()
     results = []
@@ -73,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         report = {
             "date": started.isoformat(timespec="seconds"),
-            "command": "python -m benchmarks " + " ".join(argv if argv is not None
-                                                          else sys.argv[1:]),
-            "machine": _machine() | {"load_average_before": load_before,
-                                     "load_average_after": os.getloadavg()},
+            "command": "python -m benchmarks "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "machine": _machine()
+            | {"load_average_before": load_before, "load_average_after": os.getloadavg()},
             "scales": {f"{r['scale']:g}": r | {"ratios": ratios(r)} for r in results},
             "across_scales": cross,
             "targets": goals,

@@ -17,8 +17,13 @@ from pipelines.catalog import CatalogError, load_catalog
 from pipelines.report.textfit import wrap
 from pipelines.settings import PROJECT_ROOT
 
-BOMB = "\n".join(["bomb:", "  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
-    f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]) + "\n"
+BOMB = (
+    "\n".join(
+        ["bomb:", "  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        + [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    )
+    + "\n"
+)
 
 
 def _copy(root: Path) -> Path:
@@ -46,8 +51,10 @@ def main() -> int:
         big = _copy(Path(tmp) / "big")
         kpis = big / "definitions/kpis/customer.yaml"
         kpis.write_text(kpis.read_text() + ("# padding " + "x" * 1000 + "\n") * 2000)
-        rows = [("YAML bomb refused", _refused_in(bomb)),
-                ("2 MB catalog file refused", _refused_in(big))]
+        rows = [
+            ("YAML bomb refused", _refused_in(bomb)),
+            ("2 MB catalog file refused", _refused_in(big)),
+        ]
     for text in ("W" * 20_000, "word " * 4_000):
         started = time.perf_counter()
         wrap(text, 120, 7.6, 3, bold=True)

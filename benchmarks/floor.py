@@ -39,7 +39,8 @@ def load_tables(spec: dict) -> dict[str, int]:
                 {"path": table["path"], "delim": table["delimiter"]},
             )
             rows[table["name"]] = con.execute(
-                f"select count(*) from {_quote(table['name'])}").fetchone()[0]
+                f"select count(*) from {_quote(table['name'])}"
+            ).fetchone()[0]
         con.execute("checkpoint")
     finally:
         con.close()

@@ -23,7 +23,7 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     """Run argv after `--`, write its figures to the file named by argv[0]."""
     result = Path(argv[0])
-    command = argv[argv.index("--") + 1:]
+    command = argv[argv.index("--") + 1 :]
     started = time.time()
     t0 = time.perf_counter()
     proc = subprocess.Popen(command)  # noqa: S603 - the benchmark's own commands
@@ -31,14 +31,19 @@ def main(argv: list[str]) -> int:
     pid_file.write_text(str(proc.pid), encoding="utf-8")
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    result.write_text(json.dumps({
-        "started": started,
-        "ended": time.time(),
-        "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_kb": usage.ru_maxrss,  # KiB on Linux
-        "returncode": os.waitstatus_to_exitcode(status),
-    }), encoding="utf-8")
+    result.write_text(
+        json.dumps(
+            {
+                "started": started,
+                "ended": time.time(),
+                "wall_s": wall,
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+                "peak_rss_kb": usage.ru_maxrss,  # KiB on Linux
+                "returncode": os.waitstatus_to_exitcode(status),
+            }
+        ),
+        encoding="utf-8",
+    )
     proc.returncode = os.waitstatus_to_exitcode(status)
     return 0
 

@@ -41,15 +41,19 @@ def read_exports(exports: Path) -> dict[str, pd.DataFrame]:
     return {
         "gl": pd.read_csv(exports / "finance/gl_entries.csv", parse_dates=["entry_date"]),
         "nps": pd.read_csv(exports / "crm/nps_responses.csv", parse_dates=["response_date"]),
-        "orders": pd.read_csv(exports / "operations/orders.csv",
-                              parse_dates=["order_date", "promised_date", "delivered_date"]),
-        "engagement": pd.read_csv(exports / "hr/engagement_responses.csv",
-                                  parse_dates=["response_date"]),
+        "orders": pd.read_csv(
+            exports / "operations/orders.csv",
+            parse_dates=["order_date", "promised_date", "delivered_date"],
+        ),
+        "engagement": pd.read_csv(
+            exports / "hr/engagement_responses.csv", parse_dates=["response_date"]
+        ),
     }
 
 
-def _between(frame: pd.DataFrame, column: str, start: pd.Timestamp,
-             end: pd.Timestamp) -> pd.DataFrame:
+def _between(
+    frame: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
     return frame[(frame[column] >= start) & (frame[column] < end)]
 
 
@@ -57,8 +61,9 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole * 100 if whole else None
 
 
-def month_kpis(data: dict[str, pd.DataFrame], start: pd.Timestamp,
-               year_start: pd.Timestamp) -> dict[str, float | None]:
+def month_kpis(
+    data: dict[str, pd.DataFrame], start: pd.Timestamp, year_start: pd.Timestamp
+) -> dict[str, float | None]:
     """The five KPIs of the month beginning at `start` (fiscal year from `year_start`)."""
     end = start + pd.DateOffset(months=1)
     gl = _between(data["gl"], "entry_date", start, end)
@@ -70,8 +75,9 @@ def month_kpis(data: dict[str, pd.DataFrame], start: pd.Timestamp,
 
     orders = _between(data["orders"], "order_date", start, end)
     delivered = orders[orders["delivered_date"].notna()]
-    on_time = _share(int((delivered["delivered_date"] <= delivered["promised_date"]).sum()),
-                     len(delivered))
+    on_time = _share(
+        int((delivered["delivered_date"] <= delivered["promised_date"]).sum()), len(delivered)
+    )
 
     answers = _between(data["engagement"], "response_date", start, end)["score"]
     favourable = _share(int((answers >= 4).sum()), len(answers))
@@ -81,12 +87,18 @@ def month_kpis(data: dict[str, pd.DataFrame], start: pd.Timestamp,
     ytd_cost = year.loc[year["account_type"] == "cost_of_sales", "amount_usd"].sum()
     margin = (ytd_revenue - ytd_cost) / ytd_revenue * 100 if ytd_revenue else None
 
-    return {"revenue_usd": revenue, "nps": nps, "on_time_delivery_pct": on_time,
-            "engagement_favourable_pct": favourable, "gross_margin_pct": margin}
+    return {
+        "revenue_usd": revenue,
+        "nps": nps,
+        "on_time_delivery_pct": on_time,
+        "engagement_favourable_pct": favourable,
+        "gross_margin_pct": margin,
+    }
 
 
-def kpis(exports: Path, first: str, last: str,
-         fiscal_start_month: int = 1) -> dict[str, dict[str, float | None]]:
+def kpis(
+    exports: Path, first: str, last: str, fiscal_start_month: int = 1
+) -> dict[str, dict[str, float | None]]:
     """{kpi id: {'YYYY-MM': value}} for every month first..last ('YYYY-MM')."""
     data = read_exports(exports)
     values: dict[str, dict[str, float | None]] = {kpi: {} for kpi, _ in KPIS}
@@ -131,8 +143,13 @@ def compare(reference: dict, pipeline: dict, tolerance: float = TOLERANCE) -> di
             worst_rel = max(worst_rel, diff / max(1.0, abs(float(theirs))))
             if not math.isclose(ours, theirs, rel_tol=tolerance, abs_tol=tolerance):
                 mismatches.append((kpi, month, ours, theirs))
-    return {"compared": compared, "max_abs_diff": worst_abs, "max_rel_diff": worst_rel,
-            "tolerance": tolerance, "mismatches": mismatches}
+    return {
+        "compared": compared,
+        "max_abs_diff": worst_abs,
+        "max_rel_diff": worst_rel,
+        "tolerance": tolerance,
+        "mismatches": mismatches,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,17 +50,32 @@ from generate_series(0, %(rows)s - 1) as g;
 create index on bench.events (event_date);
 analyze bench.events;
 """
-COLUMNS = [("event_id", "bigint"), ("event_date", "date"), ("customer_id", "varchar"),
-           ("amount_usd", "decimal"), ("quantity", "integer"), ("status", "varchar"),
-           ("created_at", "timestamp")]
+COLUMNS = [
+    ("event_id", "bigint"),
+    ("event_date", "date"),
+    ("customer_id", "varchar"),
+    ("amount_usd", "decimal"),
+    ("quantity", "integer"),
+    ("status", "varchar"),
+    ("created_at", "timestamp"),
+]
 
 
 def _table() -> SourceTable:
-    source = SourceFile.model_validate({
-        "source": "bench", "connector": {"kind": "postgres", "url_env": "BENCH_DATABASE_URL"},
-        "tables": [{"name": "events", "table": "bench.events", "date_column": "event_date",
-                    "columns": [{"name": n, "type": t} for n, t in COLUMNS]}],
-    })
+    source = SourceFile.model_validate(
+        {
+            "source": "bench",
+            "connector": {"kind": "postgres", "url_env": "BENCH_DATABASE_URL"},
+            "tables": [
+                {
+                    "name": "events",
+                    "table": "bench.events",
+                    "date_column": "event_date",
+                    "columns": [{"name": n, "type": t} for n, t in COLUMNS],
+                }
+            ],
+        }
+    )
     return SourceTable(source, source.tables[0])
 
 
@@ -79,13 +94,22 @@ def run(url: str, rows: int, batch_rows: int) -> None:
         ensure_tables(con)
         before = _rss_mib()
         started = time.perf_counter()
-        result = load_postgres_table(con, _table(), MONTH, MONTH, "bench",
-                                     PostgresSettings(url=url, batch_rows=batch_rows), ROOT / "sql")
+        result = load_postgres_table(
+            con,
+            _table(),
+            MONTH,
+            MONTH,
+            "bench",
+            PostgresSettings(url=url, batch_rows=batch_rows),
+            ROOT / "sql",
+        )
         seconds = time.perf_counter() - started
         con.close()
     loaded = result.total_rows
-    print(f"loaded {MONTH}: {loaded:,} rows in {seconds:.1f} s = {loaded / seconds:,.0f} rows/s "
-          f"(batches of {batch_rows:,})")
+    print(
+        f"loaded {MONTH}: {loaded:,} rows in {seconds:.1f} s = {loaded / seconds:,.0f} rows/s "
+        f"(batches of {batch_rows:,})"
+    )
     print(f"peak RSS of the process: {_rss_mib():,.0f} MiB (before the load: {before:,.0f} MiB)")
 
 

@@ -51,8 +51,11 @@ class Measured:
 
     def cpu_at(self, t: float) -> float:
         """CPU seconds the child had used at epoch time t, interpolated between samples."""
-        points = [Sample(self.started, 0.0, 0.0), *self.samples,
-                  Sample(self.ended, self.cpu_s, 0.0)]
+        points = [
+            Sample(self.started, 0.0, 0.0),
+            *self.samples,
+            Sample(self.ended, self.cpu_s, 0.0),
+        ]
         times = [p.t for p in points]
         i = bisect_left(times, t)
         if i <= 0:
@@ -96,17 +99,22 @@ def _pid_of(pid_file: Path) -> int | None:
         return None
 
 
-def measure(label: str, command: list[str], *, env: dict[str, str], cwd: Path,
-            interval: float = 0.05) -> Measured:
+def measure(
+    label: str, command: list[str], *, env: dict[str, str], cwd: Path, interval: float = 0.05
+) -> Measured:
     """Run `command` to completion through the launcher, sampling it; raise MeasurementFailed on
     a non-zero exit."""
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch, \
-            tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch, tempfile.TemporaryFile() as out:
         result = Path(scratch) / "result.json"
         pid_file = Path(scratch) / "result.json.pid"
         launcher = [sys.executable, "-S", "-m", "benchmarks.launch", str(result), "--", *command]
-        proc = subprocess.Popen(launcher, env=env, cwd=cwd, stdout=out,  # noqa: S603
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(  # noqa: S603
+            launcher,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         samples, pid = [], None
         while proc.poll() is None:
             pid = pid or _pid_of(pid_file)
@@ -123,5 +131,13 @@ def measure(label: str, command: list[str], *, env: dict[str, str], cwd: Path,
         tail = "\n".join(text.splitlines()[-30:])
         code = figures["returncode"] if figures else proc.returncode
         raise MeasurementFailed(f"{label}: `{' '.join(command)}` exited with {code}:\n{tail}")
-    return Measured(label, figures["started"], figures["ended"], figures["wall_s"],
-                    figures["cpu_s"], figures["peak_rss_kb"] / 1024, text, samples)
+    return Measured(
+        label,
+        figures["started"],
+        figures["ended"],
+        figures["wall_s"],
+        figures["cpu_s"],
+        figures["peak_rss_kb"] / 1024,
+        text,
+        samples,
+    )

@@ -41,8 +41,16 @@ def _round(con, catalog, first, last, home: Path, validator) -> list[list]:
     rows = []
     for table in catalog.tables:
         result, load_s = _timed(load_file_table, con, table, first, last, home, "bench")
-        verdicts, check_s = _timed(validate_table, con, table, first, last, datetime.now(),
-                                   validator, result.rejected_by_period)
+        verdicts, check_s = _timed(
+            validate_table,
+            con,
+            table,
+            first,
+            last,
+            datetime.now(),
+            validator,
+            result.rejected_by_period,
+        )
         _, write_s = _timed(write_verdicts, con, verdicts, "bench")
         failing = sum(v.failed + v.warned for v in verdicts)
         rows.append([table.key, result.total_rows, load_s, check_s + write_s, failing])
@@ -64,9 +72,14 @@ def _print(title: str, rows: list[list], first_round: float) -> tuple[float, flo
     load, check = sum(r[2] for r in rows), sum(r[3] for r in rows)
     table = [[r[0], f"{r[1]:,}", f"{r[2]:.2f}", f"{r[3]:.2f}", r[4]] for r in rows]
     table.append(["total", f"{sum(r[1] for r in rows):,}", f"{load:.2f}", f"{check:.2f}", ""])
-    print(f"\n{title}\n" + tabulate(table, headers=["table", "rows", "load s", "checks s",
-                                                   "failing checks"],
-                                    colalign=("left", "right", "right", "right", "right")))
+    print(
+        f"\n{title}\n"
+        + tabulate(
+            table,
+            headers=["table", "rows", "load s", "checks s", "failing checks"],
+            colalign=("left", "right", "right", "right", "right"),
+        )
+    )
     print(f"validation / load = {check / load:.0%} (first round: {first_round:.0%})")
     return load, check
 
@@ -77,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--home", type=Path)
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="rounds of each measurement, the fastest kept (2)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="rounds of each measurement, the fastest kept (2)"
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -104,12 +118,18 @@ def main(argv: list[str] | None = None) -> int:
     ensure_tables(con)
     validator, context_s = _timed(GeValidator)
     print(f"scale {args.scale}, {first}..{last}, under {home}")
-    print(f"Great Expectations import {ge_import_s:.2f} s, context {context_s:.2f} s "
-          "(once per process)")
-    _print(f"History: {args.months} months in one run, fastest of {args.rounds} rounds",
-           *_rounds(con, catalog, first, last, home, validator, args.rounds))
-    _print(f"One month: {last}, fastest of {args.rounds} rounds",
-           *_rounds(con, catalog, last, last, home, validator, args.rounds))
+    print(
+        f"Great Expectations import {ge_import_s:.2f} s, context {context_s:.2f} s "
+        "(once per process)"
+    )
+    _print(
+        f"History: {args.months} months in one run, fastest of {args.rounds} rounds",
+        *_rounds(con, catalog, first, last, home, validator, args.rounds),
+    )
+    _print(
+        f"One month: {last}, fastest of {args.rounds} rounds",
+        *_rounds(con, catalog, last, last, home, validator, args.rounds),
+    )
     con.close()
     return 0
 

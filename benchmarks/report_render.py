@@ -28,8 +28,9 @@ TARGET_SECONDS, TARGET_BYTES = 3.0, 2 * 1024 * 1024
 
 
 def _cpu() -> float:
-    own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
-                                                     resource.RUSAGE_CHILDREN))
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
@@ -45,8 +46,12 @@ def _report(home: Path | None, period: str | None):
 
     con = connect(home / "warehouse.duckdb", read_only=True)
     try:
-        key = period or con.execute(
-            "select strftime(max(period), '%Y-%m') from score.kpi_scores").fetchone()[0]
+        key = (
+            period
+            or con.execute(
+                "select strftime(max(period), '%Y-%m') from score.kpi_scores"
+            ).fetchone()[0]
+        )
         return build_report(con, catalog, Period.parse(key), "benchmark"), f"{home} {key}"
     finally:
         con.close()
@@ -69,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             wall, used, size = time.perf_counter() - start, _cpu() - cpu, pdf.stat().st_size
         print(f"round {round_}: {wall:.2f} s wall, {used:.2f} s CPU, {size / 1024:.0f} KiB")
         walls.append(wall)
-    print(f"best: {min(walls):.2f} s, median {statistics.median(walls):.2f} s "
-          f"(target {TARGET_SECONDS:g} s), size {size / 1024:.0f} KiB "
-          f"(target {TARGET_BYTES // 1024} KiB)")
+    print(
+        f"best: {min(walls):.2f} s, median {statistics.median(walls):.2f} s "
+        f"(target {TARGET_SECONDS:g} s), size {size / 1024:.0f} KiB "
+        f"(target {TARGET_BYTES // 1024} KiB)"
+    )
     return 0
 
 

@@ -23,8 +23,13 @@ def _num(value, digits: int = 2) -> str:
 
 
 def _row(name: str, figures: dict) -> list[str]:
-    return [name, _num(figures["wall_s"]), _num(figures["cpu_s"]),
-            _num(figures["peak_rss_mb"], 0), _num(figures.get("rows_per_s"), 0)]
+    return [
+        name,
+        _num(figures["wall_s"]),
+        _num(figures["cpu_s"]),
+        _num(figures["peak_rss_mb"], 0),
+        _num(figures.get("rows_per_s"), 0),
+    ]
 
 
 def run_table(run: dict) -> str:
@@ -70,8 +75,9 @@ def cross_scale(results: list[dict]) -> dict[str, float]:
     out = {}
     for other in ordered[1:]:
         name = f"scale_{other['scale']:g}_over_{base['scale']:g}"
-        out[f"backfill_{name}"] = round(other["backfill"]["total"]["wall_s"]
-                                        / base["backfill"]["total"]["wall_s"], 2)
+        out[f"backfill_{name}"] = round(
+            other["backfill"]["total"]["wall_s"] / base["backfill"]["total"]["wall_s"], 2
+        )
         out[f"rows_{name}"] = round(other["source_rows"] / base["source_rows"], 2)
     return out
 
@@ -86,23 +92,39 @@ def targets(results: list[dict]) -> list[dict]:
     rows = []
 
     def add(target: str, figure: float | None, limit: str, met: bool | None) -> None:
-        rows.append({"target": target, "figure": figure, "limit": limit,
-                     "status": "not measured" if figure is None else
-                     ("met" if met else "not met")})
+        rows.append(
+            {
+                "target": target,
+                "figure": figure,
+                "limit": limit,
+                "status": "not measured" if figure is None else ("met" if met else "not met"),
+            }
+        )
 
     month = s1["month"]["total"]["wall_s"] if s1 else None
-    add("one month at scale 1, whole process (wall s)", month, "< 20",
-        month is not None and month < 20)
+    add(
+        "one month at scale 1, whole process (wall s)",
+        month,
+        "< 20",
+        month is not None and month < 20,
+    )
     ratio = ratios(s10)["backfill_over_floor"] if s10 else None
     add("backfill at scale 10 / DuckDB floor", ratio, "<= 4", ratio is not None and ratio <= 4)
     ratio = ratios(s10)["pandas_over_backfill"] if s10 else None
     add("pandas / backfill at scale 10", ratio, ">= 5", ratio is not None and ratio >= 5)
-    growth = (round(s10["backfill"]["total"]["wall_s"] / s1["backfill"]["total"]["wall_s"], 2)
-              if s1 and s10 else None)
+    growth = (
+        round(s10["backfill"]["total"]["wall_s"] / s1["backfill"]["total"]["wall_s"], 2)
+        if s1 and s10
+        else None
+    )
     add("backfill scale 10 / scale 1", growth, "<= 12", growth is not None and growth <= 12)
     rss = s10["backfill"]["total"]["peak_rss_mb"] if s10 else None
-    add("backfill peak RSS at scale 10 (MB)", rss, f"< {GIB_MB * 2:.0f}",
-        rss is not None and rss < GIB_MB * 2)
+    add(
+        "backfill peak RSS at scale 10 (MB)",
+        rss,
+        f"< {GIB_MB * 2:.0f}",
+        rss is not None and rss < GIB_MB * 2,
+    )
     ratio = ratios(s1)["backfill_over_month"] if s1 else None
     add("backfill / one month at scale 1", ratio, "<= 6", ratio is not None and ratio <= 6)
     return rows
@@ -110,8 +132,11 @@ def targets(results: list[dict]) -> list[dict]:
 
 def targets_table(rows: list[dict]) -> str:
     """The targets as a table."""
-    return tabulate([[r["target"], _num(r["figure"]), r["limit"], r["status"]] for r in rows],
-                    headers=("target", "figure", "limit", "status"), disable_numparse=True)
+    return tabulate(
+        [[r["target"], _num(r["figure"]), r["limit"], r["status"]] for r in rows],
+        headers=("target", "figure", "limit", "status"),
+        disable_numparse=True,
+    )
 
 
 def scale_report(result: dict) -> str:

@@ -32,8 +32,12 @@ from pipelines.periods import Period, last_complete_period
 from pipelines.settings import PROJECT_ROOT, RuntimePaths, runtime_paths
 from pipelines.warehouse.connection import connect
 
-PANDAS_FILES = ("finance/gl_entries", "crm/nps_responses", "operations/orders",
-                "hr/engagement_responses")
+PANDAS_FILES = (
+    "finance/gl_entries",
+    "crm/nps_responses",
+    "operations/orders",
+    "hr/engagement_responses",
+)
 
 
 class CheckFailed(AssertionError):
@@ -56,7 +60,8 @@ def _child_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCORECARD_SMTP_")}
     env["SCORECARD_HOME"] = str(home)
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+        [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
     return env
 
 
@@ -71,8 +76,14 @@ def _floor_spec(paths: RuntimePaths) -> dict:
         declared = {c.name: SQL_TYPES[c.type] for c in table.table.columns}
         with open(path, encoding="utf-8") as handle:
             header = handle.readline().strip().split(table.table.delimiter)
-        tables.append({"name": table.raw_name, "path": path, "delimiter": table.table.delimiter,
-                       "columns": [[name, declared.get(name, "varchar")] for name in header]})
+        tables.append(
+            {
+                "name": table.raw_name,
+                "path": path,
+                "delimiter": table.table.delimiter,
+                "columns": [[name, declared.get(name, "varchar")] for name in header],
+            }
+        )
     return {"database": str(paths.home / "floor.duckdb"), "tables": tables}
 
 
@@ -90,18 +101,23 @@ def _reset(home: Path) -> None:
 def _rows_loaded(paths: RuntimePaths, run_id: str) -> int:
     con = connect(paths.warehouse, read_only=True)
     try:
-        return con.execute("select coalesce(sum(rows_loaded), 0) from meta.loads "
-                           "where run_id = ?", [run_id]).fetchone()[0]
+        return con.execute(
+            "select coalesce(sum(rows_loaded), 0) from meta.loads where run_id = ?", [run_id]
+        ).fetchone()[0]
     finally:
         con.close()
 
 
 def _simple(measured: Measured, rows: int) -> dict:
-    return {"total": {
-        "wall_s": round(measured.wall_s, 3), "cpu_s": round(measured.cpu_s, 3),
-        "peak_rss_mb": round(measured.peak_rss_mb, 1), "rows": rows,
-        "rows_per_s": round(rows / measured.wall_s) if rows else None,
-    }}
+    return {
+        "total": {
+            "wall_s": round(measured.wall_s, 3),
+            "cpu_s": round(measured.cpu_s, 3),
+            "peak_rss_mb": round(measured.peak_rss_mb, 1),
+            "rows": rows,
+            "rows_per_s": round(rows / measured.wall_s) if rows else None,
+        }
+    }
 
 
 def _pipeline(paths: RuntimePaths, measured: Measured, job: str) -> dict:
@@ -131,24 +147,45 @@ class Round:
         home, first, last = self.paths.home, self.first.key, self.last.key
         results = {}
         startup, load = self._measure("start-up", "-m", "benchmarks.startup")
-        results["startup"] = _simple(startup, 0) | {"parts": json.loads(startup.stdout.strip()
-                                                                         .splitlines()[-1])}
+        results["startup"] = _simple(startup, 0) | {
+            "parts": json.loads(startup.stdout.strip().splitlines()[-1])
+        }
         results["startup"]["load_before"] = load
-        floor, load = self._measure("floor (DuckDB only)", "-m", "benchmarks.floor",
-                                    str(home / "floor-spec.json"))
+        floor, load = self._measure(
+            "floor (DuckDB only)", "-m", "benchmarks.floor", str(home / "floor-spec.json")
+        )
         results["floor"] = _simple(floor, sum(self.rows.values())) | {"load_before": load}
         out = home / "pandas-kpis.json"
-        pandas, load = self._measure("pandas script", "-m", "benchmarks.pandas_reference",
-                                     "--exports", str(self.paths.demo), "--from", first,
-                                     "--to", last, "--out", str(out))
+        pandas, load = self._measure(
+            "pandas script",
+            "-m",
+            "benchmarks.pandas_reference",
+            "--exports",
+            str(self.paths.demo),
+            "--from",
+            first,
+            "--to",
+            last,
+            "--out",
+            str(out),
+        )
         pandas_rows = sum(self.rows[f] for f in PANDAS_FILES)
         results["pandas"] = _simple(pandas, pandas_rows) | {"load_before": load}
-        backfill, load = self._measure(f"backfill {first}..{last}", "-m", "pipelines.cli",
-                                       "backfill", "--from", first, "--to", last)
+        backfill, load = self._measure(
+            f"backfill {first}..{last}",
+            "-m",
+            "pipelines.cli",
+            "backfill",
+            "--from",
+            first,
+            "--to",
+            last,
+        )
         results["backfill"] = _pipeline(self.paths, backfill, HISTORY_JOB) | {"load_before": load}
         results["check"] = self._check(json.loads(out.read_text(encoding="utf-8")))
-        month, load = self._measure(f"one month {last}", "-m", "pipelines.cli", "run",
-                                    "--period", last)
+        month, load = self._measure(
+            f"one month {last}", "-m", "pipelines.cli", "run", "--period", last
+        )
         results["month"] = _pipeline(self.paths, month, MONTHLY_JOB) | {"load_before": load}
         results["month"]["outbox_messages"] = len(list(self.paths.outbox.rglob("*.eml")))
         results["month"]["pdf"] = (self.paths.report_dir(last) / "scorecard.pdf").is_file()
@@ -162,12 +199,17 @@ class Round:
             con.close()
         check = compare(reference, pipeline, TOLERANCE)
         if check["mismatches"]:
-            lines = [f"  {kpi} {month}: pandas {ours!r}, pipeline {theirs!r}"
-                     for kpi, month, ours, theirs in check["mismatches"][:20]]
+            lines = [
+                f"  {kpi} {month}: pandas {ours!r}, pipeline {theirs!r}"
+                for kpi, month, ours, theirs in check["mismatches"][:20]
+            ]
             raise CheckFailed("the pandas script and the pipeline disagree:\n" + "\n".join(lines))
-        print(f"  check: pandas = pipeline for {check['compared']} values "
-              f"(5 KPIs x {check['compared'] // 5} months) within {TOLERANCE:g}; "
-              f"largest difference {check['max_abs_diff']:.2g}", flush=True)
+        print(
+            f"  check: pandas = pipeline for {check['compared']} values "
+            f"(5 KPIs x {check['compared'] // 5} months) within {TOLERANCE:g}; "
+            f"largest difference {check['max_abs_diff']:.2g}",
+            flush=True,
+        )
         return check
 
 
@@ -186,20 +228,25 @@ def bench_scale(scale: float, options: Options) -> dict:
     paths = replace(base, home=home)
     last = options.end or last_complete_period(date.today())
     first = last.shift(-(options.months - 1))
-    catalog_first = Period.parse(load_catalog(paths.definitions, paths.sql)
-                                 .organization.first_period)
+    catalog_first = Period.parse(
+        load_catalog(paths.definitions, paths.sql).organization.first_period
+    )
     if first < catalog_first:
-        raise ValueError(f"{options.months} months back from {last} starts before the catalog's "
-                         f"first_period {catalog_first}")
+        raise ValueError(
+            f"{options.months} months back from {last} starts before the catalog's "
+            f"first_period {catalog_first}"
+        )
     try:
-        print(f"Scale {scale:g}: writing the demo exports {first}..{last} under {home} ...",
-              flush=True)
+        print(
+            f"Scale {scale:g}: writing the demo exports {first}..{last} under {home} ...",
+            flush=True,
+        )
         t0 = time.perf_counter()
-        rows = generate_demo(paths.demo, start=first.key, end=last.key, scale=scale,
-                             seed=options.seed)
+        rows = generate_demo(
+            paths.demo, start=first.key, end=last.key, scale=scale, seed=options.seed
+        )
         generate_s = time.perf_counter() - t0
-        print(f"  {sum(rows.values()):,} rows in {len(rows)} files, {generate_s:.1f} s",
-              flush=True)
+        print(f"  {sum(rows.values()):,} rows in {len(rows)} files, {generate_s:.1f} s", flush=True)
         (home / "floor-spec.json").write_text(json.dumps(_floor_spec(paths)), encoding="utf-8")
         rounds = []
         for number in range(options.rounds):
@@ -208,12 +255,18 @@ def bench_scale(scale: float, options: Options) -> dict:
             _reset(home)
             rounds.append(Round(paths, first, last, rows).run())
         result = _fastest(rounds)
-        result |= {"scale": scale, "first": first.key, "last": last.key,
-                   "months": options.months, "seed": options.seed, "rounds": options.rounds,
-                   "source_rows": sum(rows.values()), "rows_by_file": rows,
-                   "generate_s": round(generate_s, 2),
-                   "export_mb": round(sum(f.stat().st_size for f in paths.demo.rglob("*.csv"))
-                                      / 2**20, 1)}
+        result |= {
+            "scale": scale,
+            "first": first.key,
+            "last": last.key,
+            "months": options.months,
+            "seed": options.seed,
+            "rounds": options.rounds,
+            "source_rows": sum(rows.values()),
+            "rows_by_file": rows,
+            "generate_s": round(generate_s, 2),
+            "export_mb": round(sum(f.stat().st_size for f in paths.demo.rglob("*.csv")) / 2**20, 1),
+        }
         result["check"] = {k: v for k, v in result["check"].items() if k != "mismatches"}
         return result
     finally:

@@ -92,8 +92,9 @@ def _checks(records, types) -> list[Interval]:
         elif event.event_type == types.ASSET_CHECK_EVALUATION:
             asset = event.event_specific_data.asset_key
             if (record.step_key, asset) in materialized:
-                out.append(Interval(record.step_key, "quality", latest[record.step_key],
-                                    record.timestamp))
+                out.append(
+                    Interval(record.step_key, "quality", latest[record.step_key], record.timestamp)
+                )
     return out
 
 
@@ -123,11 +124,14 @@ def read_timeline(dagster_home: Path, job_name: str) -> RunTimeline:
         kind = record.dagster_event.event_type
         if kind == types.STEP_START:
             starts[record.step_key] = record.timestamp
-        elif kind in (types.STEP_SUCCESS, types.STEP_FAILURE, types.STEP_SKIPPED) \
-                and record.step_key in starts:
+        elif (
+            kind in (types.STEP_SUCCESS, types.STEP_FAILURE, types.STEP_SKIPPED)
+            and record.step_key in starts
+        ):
             start = starts.pop(record.step_key)
-            steps.append(Interval(record.step_key, stage_of(record.step_key), start,
-                                  record.timestamp))
+            steps.append(
+                Interval(record.step_key, stage_of(record.step_key), start, record.timestamp)
+            )
     carved = _bursts(records, types.ASSET_MATERIALIZATION_PLANNED, EVENTS, lambda r: SETUP)
     carved += _bursts(records, types.ASSET_MATERIALIZATION, EVENTS, lambda r: r.step_key)
     carved += _checks(records, types)
@@ -191,8 +195,9 @@ def run_figures(measured: Measured, timeline: RunTimeline, rows: int) -> dict:
             continue
         stages[stage] = _figures(measured, mine, rows)
         names = list(dict.fromkeys(p.name for p in mine))
-        by_stage[stage] = {n: _figures(measured, [p for p in mine if p.name == n], rows)
-                           for n in names}
+        by_stage[stage] = {
+            n: _figures(measured, [p for p in mine if p.name == n], rows) for n in names
+        }
     total = {
         "wall_s": round(measured.wall_s, 3),
         "cpu_s": round(measured.cpu_s, 3),
@@ -200,5 +205,9 @@ def run_figures(measured: Measured, timeline: RunTimeline, rows: int) -> dict:
         "rows": rows,
         "rows_per_s": round(rows / measured.wall_s) if rows else None,
     }
-    return {"total": total, "stages": stages, "stage_parts": by_stage,
-            "steps": {s.name: _figures(measured, [s], rows) for s in timeline.steps}}
+    return {
+        "total": total,
+        "stages": stages,
+        "stage_parts": by_stage,
+        "steps": {s.name: _figures(measured, [s], rows) for s in timeline.steps},
+    }

@@ -28,8 +28,15 @@ def main() -> int:
     with instance_for(paths):
         pass
     t3 = time.perf_counter()
-    print(json.dumps({"import_s": round(t1 - t0, 3), "definitions_s": round(t2 - t1, 3),
-                      "instance_s": round(t3 - t2, 3)}))
+    print(
+        json.dumps(
+            {
+                "import_s": round(t1 - t0, 3),
+                "definitions_s": round(t2 - t1, 3),
+                "instance_s": round(t3 - t2, 3),
+            }
+        )
+    )
     return 0
 
 

@@ -52,8 +52,9 @@ def _bind_sql(catalog: Catalog, report: CheckReport) -> None:
     con.close()
 
 
-def _bind_file(con, catalog: Catalog, file: str, where: str, window: Period,
-               report: CheckReport) -> None:
+def _bind_file(
+    con, catalog: Catalog, file: str, where: str, window: Period, report: CheckReport
+) -> None:
     sql = (catalog.sql_root / file).read_text(encoding="utf-8")
     if problem := single_select(con, sql):
         report.errors.append(f"{where}: {one_line(problem)}")
@@ -62,7 +63,8 @@ def _bind_file(con, catalog: Catalog, file: str, where: str, window: Period,
         cursor = con.execute(sql, window_params(sql, Window("month", window, window)))
     except duckdb.Error as exc:  # unknown columns or functions: one line, no traceback
         report.errors.append(
-            f"{where}: does not bind against the declared tables: {one_line(str(exc))}")
+            f"{where}: does not bind against the declared tables: {one_line(str(exc))}"
+        )
         return
     columns = [d[0] for d in cursor.description]
     if columns != ["value"]:
@@ -115,11 +117,13 @@ def _ratio_problem(kpi: Kpi, versions: tuple[TargetVersion, ...]) -> str | None:
             continue
         negative = f" of the negative goal {goal:g}" if goal < 0 else " of the goal"
         example = ("below 1 (e.g. 0.9", "above 1 (e.g. 1.1")[higher != (goal > 0)]
-        return (f"{ratio:g} puts the red flag {'above' if above else 'below'} "
-                f"the goal ({ratio:.0%}{negative}), but {kpi.id} is {kpi.direction}: it would "
-                f"score 10 while off track. Use a ratio {example}: the red flag 10 % "
-                f"{'short of' if higher else 'past'} the goal), or give each target a red_flag "
-                "in targets.yaml instead")
+        return (
+            f"{ratio:g} puts the red flag {'above' if above else 'below'} "
+            f"the goal ({ratio:.0%}{negative}), but {kpi.id} is {kpi.direction}: it would "
+            f"score 10 while off track. Use a ratio {example}: the red flag 10 % "
+            f"{'short of' if higher else 'past'} the goal), or give each target a red_flag "
+            "in targets.yaml instead"
+        )
     return None
 
 
@@ -127,20 +131,24 @@ def _targets(catalog: Catalog, coming: Period, report: CheckReport) -> None:
     for kpi in catalog.kpis:
         if problem := _ratio_problem(kpi, catalog.targets.get(kpi.id, ())):
             report.errors.append(
-                f"{_kpi_file(catalog, kpi.id)}: kpis ({kpi.id}).red_flag_ratio: {problem}")
+                f"{_kpi_file(catalog, kpi.id)}: kpis ({kpi.id}).red_flag_ratio: {problem}"
+            )
         if kpi.direction == "within_range" and kpi.red_flag_ratio is not None:
             report.warnings.append(
                 f"{_kpi_file(catalog, kpi.id)}: kpis ({kpi.id}).red_flag_ratio: has no effect "
                 "on a within_range KPI (its red flags are the targets' red_flag_lower and "
-                "red_flag_upper, or half the band's width outside it); remove it")
+                "red_flag_upper, or half the band's width outside it); remove it"
+            )
         for version in catalog.targets.get(kpi.id, ()):
             if problem := _threshold_problem(kpi.direction, version):
                 report.errors.append(
-                    f"targets.yaml: targets.{kpi.id} (from {version.from_}): {problem}")
+                    f"targets.yaml: targets.{kpi.id} (from {version.from_}): {problem}"
+                )
         if kpi.in_force(coming) and catalog.target_for(kpi.id, coming) is None:
             report.warnings.append(
                 f"targets.yaml: targets.{kpi.id}: no target for the coming period {coming}; "
-                "it will show as no target")
+                "it will show as no target"
+            )
 
 
 def _fractions(where: str, weights: list) -> str | None:
@@ -154,11 +162,13 @@ def _fractions(where: str, weights: list) -> str | None:
 
 
 def _weights(catalog: Catalog, report: CheckReport) -> None:
-    problems = [_fractions("scorecard.yaml: perspectives",
-                           [p.weight for p in catalog.perspectives])]
+    problems = [
+        _fractions("scorecard.yaml: perspectives", [p.weight for p in catalog.perspectives])
+    ]
     problems += [
-        _fractions(f"scorecard.yaml: perspective {p.id} objectives",
-                   [o.weight for o in p.objectives])
+        _fractions(
+            f"scorecard.yaml: perspective {p.id} objectives", [o.weight for o in p.objectives]
+        )
         for p in catalog.perspectives
     ]
     report.errors.extend(p for p in problems if p)
@@ -170,14 +180,16 @@ def _expectations(catalog: Catalog, report: CheckReport) -> None:
     for table in catalog.tables:
         where = f"sources/{table.source.source}.yaml: tables ({table.table.name})"
         types = {c.name: c.type for c in table.table.columns}
-        report.errors.extend(f"{where}: {problem}"
-                             for problem in total_problems(table.table.expectations, types))
+        report.errors.extend(
+            f"{where}: {problem}" for problem in total_problems(table.table.expectations, types)
+        )
         if not table.table.expectations:
             report.warnings.append(
                 f"{where}: no expectations, so no month of it is checked before its KPIs read "
                 "it; add at least the key not null and unique, row_count_vs_previous, freshness, "
                 "numbers non-negative and total_vs_previous (the defaults `scorecard new source` "
-                "writes; docs/data-quality.md)")
+                "writes; docs/data-quality.md)"
+            )
 
 
 def check_catalog(catalog: Catalog, today: date) -> CheckReport:
@@ -189,7 +201,6 @@ def check_catalog(catalog: Catalog, today: date) -> CheckReport:
     _expectations(catalog, report)
     errors, warnings = connector_problems(catalog.sources, catalog.sql_root, os.environ)
     report.errors.extend(errors)
-    report.errors.extend(boundary_problems(catalog.sources, runtime_paths().home,
-                                           catalog.sql_root))
+    report.errors.extend(boundary_problems(catalog.sources, runtime_paths().home, catalog.sql_root))
     report.warnings.extend(warnings)
     return report

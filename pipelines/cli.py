@@ -83,8 +83,10 @@ def _report_rendered(paths: RuntimePaths, run_id: str) -> bool:
 
     with instance_for(paths) as instance:
         records = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
-    return any(r.asset_materialization is not None
-               and r.asset_materialization.asset_key == REPORT_KEY for r in records)
+    return any(
+        r.asset_materialization is not None and r.asset_materialization.asset_key == REPORT_KEY
+        for r in records
+    )
 
 
 def _print_delivery(paths: RuntimePaths, outcome, job_name: str, period: Period) -> None:
@@ -98,8 +100,14 @@ def _print_delivery(paths: RuntimePaths, outcome, job_name: str, period: Period)
         for line in delivery_lines(meta, period):
             print(line)
     if not outcome.success:
-        notify_failure(paths, outcome.run_id, job_name, period, outcome.errors,
-                       lambda line: print(line, file=sys.stderr))
+        notify_failure(
+            paths,
+            outcome.run_id,
+            job_name,
+            period,
+            outcome.errors,
+            lambda line: print(line, file=sys.stderr),
+        )
 
 
 def cmd_send(args, paths: RuntimePaths) -> int:
@@ -118,11 +126,16 @@ def cmd_send(args, paths: RuntimePaths) -> int:
             raise UsageError(f"--to: {exc}") from None
     pdf = paths.report_dir(period.key) / "scorecard.pdf"
     if not pdf.is_file():
-        raise UsageError(f"there is no report for {period} at {pdf}; "
-                         f"run it first: scorecard run --period {period}")
+        raise UsageError(
+            f"there is no report for {period} at {pdf}; "
+            f"run it first: scorecard run --period {period}"
+        )
     _back_up(paths)
-    tags = {SEND_TAG: "true", RESEND_TAG: "true" if args.resend else "false",
-            UNCONFIRMED_TAG: "true" if args.unconfirmed else "false"}
+    tags = {
+        SEND_TAG: "true",
+        RESEND_TAG: "true" if args.resend else "false",
+        UNCONFIRMED_TAG: "true" if args.unconfirmed else "false",
+    }
     if args.to:
         tags[TO_TAG] = args.to
     what = "Resending" if args.resend or args.unconfirmed else "Sending"
@@ -150,8 +163,14 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
     _back_up(paths)
     print(f"Loading and scoring {first} to {last} in one Dagster run ...")
     progress = StepProgress(step_count(paths, HISTORY_JOB))
-    outcome = run_job(paths, HISTORY_JOB, first, last, on_step=progress.step_done,
-                      tags={"scorecard/backfill": f"{first}..{last}"})
+    outcome = run_job(
+        paths,
+        HISTORY_JOB,
+        first,
+        last,
+        on_step=progress.step_done,
+        tags={"scorecard/backfill": f"{first}..{last}"},
+    )
     progress.close()
     print_backfill_summary(paths, first, last)
     return _report(outcome, f"The backfill {first}..{last}")
@@ -163,12 +182,19 @@ def _submit_backfill(args, first: Period, last: Period) -> int:
     from pipelines.submit import SubmitError, submit_range
 
     try:
-        run_id = submit_range(HISTORY_JOB, first, last, workspace=Path(args.workspace).resolve(),
-                              tags={"scorecard/backfill": f"{first}..{last}"})
+        run_id = submit_range(
+            HISTORY_JOB,
+            first,
+            last,
+            workspace=Path(args.workspace).resolve(),
+            tags={"scorecard/backfill": f"{first}..{last}"},
+        )
     except SubmitError as exc:
         raise UsageError(str(exc)) from None
-    print(f"Queued Dagster run {run_id} ({HISTORY_JOB}, {first} to {last}); the instance's "
-          "daemon (dagster-daemon run) launches it. Follow it in the UI.")
+    print(
+        f"Queued Dagster run {run_id} ({HISTORY_JOB}, {first} to {last}); the instance's "
+        "daemon (dagster-daemon run) launches it. Follow it in the UI."
+    )
     return 0
 
 
@@ -216,8 +242,10 @@ def preflight(paths: RuntimePaths, *, verbose: bool = False) -> int:
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     if report.errors:
-        print(f"The catalog has {len(report.errors)} error(s); fix them and run again.",
-              file=sys.stderr)
+        print(
+            f"The catalog has {len(report.errors)} error(s); fix them and run again.",
+            file=sys.stderr,
+        )
         return 1
     if verbose:
         print(
@@ -268,14 +296,18 @@ def cmd_report(args, paths: RuntimePaths) -> int:
     finally:
         con.close()
     if sent is None:
-        raise UsageError(f"no report for {period} has been sent; "
-                         f"the current one is {paths.report_dir(period.key) / 'scorecard.pdf'}")
+        raise UsageError(
+            f"no report for {period} has been sent; "
+            f"the current one is {paths.report_dir(period.key) / 'scorecard.pdf'}"
+        )
     archived = Path(sent["archived_pdf"])
     if hashlib.sha256(archived.read_bytes()).hexdigest() != sent["pdf_sha256"]:
         print(f"error: {archived} no longer matches the hash of the sent report", file=sys.stderr)
         return 1
-    print(f"The report sent for {period} (rendered {sent['rendered_at']:%Y-%m-%d %H:%M}, "
-          f"sha256 {sent['pdf_sha256'][:12]}…):")
+    print(
+        f"The report sent for {period} (rendered {sent['rendered_at']:%Y-%m-%d %H:%M}, "
+        f"sha256 {sent['pdf_sha256'][:12]}…):"
+    )
     print(f"PDF:  {archived}")
     return 0
 
@@ -322,33 +354,53 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = commands.add_parser("backfill", help="load and score a range of past months")
     backfill.add_argument("--from", dest="start", required=True, help="first month YYYY-MM")
     backfill.add_argument("--to", dest="end", required=True, help="last month YYYY-MM")
-    backfill.add_argument("--submit", action="store_true",
-                          help="queue the run on the instance at $DAGSTER_HOME for its daemon")
-    backfill.add_argument("--workspace", metavar="FILE",
-                          default=str(PROJECT_ROOT / "workspace.yaml"),
-                          help="with --submit: the daemon's workspace file (default: ours)")
+    backfill.add_argument(
+        "--submit",
+        action="store_true",
+        help="queue the run on the instance at $DAGSTER_HOME for its daemon",
+    )
+    backfill.add_argument(
+        "--workspace",
+        metavar="FILE",
+        default=str(PROJECT_ROOT / "workspace.yaml"),
+        help="with --submit: the daemon's workspace file (default: ours)",
+    )
     backfill.set_defaults(func=cmd_backfill)
     send = commands.add_parser("send", help="email a rendered month (once; --resend again)")
     send.add_argument("--period", required=True, help="the month YYYY-MM")
     send.add_argument("--to", help="only this address (on its lists, or alone)")
     again = send.add_mutually_exclusive_group()
-    again.add_argument("--resend", action="store_true",
-                       help="send even to recipients the ledger says already have it")
-    again.add_argument("--unconfirmed", action="store_true",
-                       help="send again only to recipients whose send is unconfirmed")
+    again.add_argument(
+        "--resend",
+        action="store_true",
+        help="send even to recipients the ledger says already have it",
+    )
+    again.add_argument(
+        "--unconfirmed",
+        action="store_true",
+        help="send again only to recipients whose send is unconfirmed",
+    )
     send.set_defaults(func=cmd_send)
     report = commands.add_parser("report", help="find the report exactly as it was sent")
     report.add_argument("--period", required=True, help="the month YYYY-MM")
-    report.add_argument("--as-sent", action="store_true", required=True,
-                        help="the archived PDF that was emailed, its hash checked")
+    report.add_argument(
+        "--as-sent",
+        action="store_true",
+        required=True,
+        help="the archived PDF that was emailed, its hash checked",
+    )
     report.set_defaults(func=cmd_report)
     status = commands.add_parser("status", help="what each month has: loaded, scored, sent")
     status.add_argument("--from", dest="start", help="first month (default: 11 before --to)")
     status.add_argument("--to", dest="end", help="last month (default: the last complete month)")
     status.set_defaults(func=cmd_status)
     restore = commands.add_parser("restore", help="put back a backup of the warehouse")
-    restore.add_argument("--from", dest="source", metavar="BACKUP",
-                         help="a backup's path or file name (default: the newest that reads)")
+    restore.add_argument(
+        "--from",
+        dest="source",
+        metavar="BACKUP",
+        help="a backup's path or file name (default: the newest that reads)",
+    )
     restore.set_defaults(func=cmd_restore)
     new = commands.add_parser("new", help="write the templates of a new source or KPI")
     new_kinds = new.add_subparsers(dest="what", required=True)
@@ -357,10 +409,13 @@ def build_parser() -> argparse.ArgumentParser:
     new_kpi.set_defaults(func=cmd_new)
     new_source = new_kinds.add_parser("source", help="definitions/sources/NAME.yaml")
     new_source.add_argument("name", metavar="NAME")
-    new_source.add_argument("--kind", choices=["file", "sql", "postgres", "api", "http_api"],
-                            default="file", type=str.lower,
-                            help="the connector kind: file (default), sql or postgres, api or "
-                                 "http_api")
+    new_source.add_argument(
+        "--kind",
+        choices=["file", "sql", "postgres", "api", "http_api"],
+        default="file",
+        type=str.lower,
+        help="the connector kind: file (default), sql or postgres, api or http_api",
+    )
     new_source.set_defaults(func=cmd_new)
     check = commands.add_parser("check", help="validate the catalog under definitions/")
     check.set_defaults(func=cmd_check)

@@ -76,8 +76,9 @@ def _missing_internals() -> list[str]:
     missing = []
     for name, parameters in _METHODS.items():
         method = getattr(SqliteEventLogStorage, name, None)
-        if method is None or list(inspect.signature(method).parameters)[:len(parameters)] != (
-                parameters):
+        if method is None or list(inspect.signature(method).parameters)[: len(parameters)] != (
+            parameters
+        ):
             missing.append(name)
     init_names = SqliteEventLogStorage.__init__.__code__.co_names
     return missing + [name for name in _ATTRIBUTES if name not in init_names]
@@ -85,9 +86,12 @@ def _missing_internals() -> list[str]:
 
 MISSING = _missing_internals()
 if MISSING:
-    warnings.warn("Dagster's SQLite event log storage has changed (" + ", ".join(MISSING) + "): "
-                  "writing events the stock way (slower, same rows)", RuntimeWarning,
-                  stacklevel=1)
+    warnings.warn(
+        "Dagster's SQLite event log storage has changed (" + ", ".join(MISSING) + "): "
+        "writing events the stock way (slower, same rows)",
+        RuntimeWarning,
+        stacklevel=1,
+    )
 
 
 class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
@@ -112,8 +116,11 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         """The kept engine of one database file (the caller holds `_db_lock`)."""
         engine = self._engines.pop(shard, None)
         if engine is None:
-            engine = create_engine(self.conn_string_for_shard(shard), poolclass=NullPool,
-                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                poolclass=NullPool,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
         self._engines[shard] = engine
         while len(self._engines) > _ENGINES_KEPT:
             self._engines.popitem(last=False)[1].dispose()
@@ -144,8 +151,11 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
             if group and event.run_id != group[0].run_id:
                 self._store_asset_events(group)
                 group = []
-            if event.run_id and event.is_dagster_event and (
-                    event.dagster_event_type in ASSET_EVENTS):
+            if (
+                event.run_id
+                and event.is_dagster_event
+                and (event.dagster_event_type in ASSET_EVENTS)
+            ):
                 group.append(event)
             else:
                 self._store_asset_events(group)

@@ -21,8 +21,11 @@ from typing import Any, TextIO
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 LOW_SPACE_BYTES = 16 * 2**20  # an SQLite I/O error with less room than this: the disk is full
 # What Dagster writes to stderr itself when it cannot store a run's events.
-_STORAGE_NOTES = ("Exception while storing event batch", "Falling back to storing multiple",
-                  "Exception while writing logger call to event log")
+_STORAGE_NOTES = (
+    "Exception while storing event batch",
+    "Falling back to storing multiple",
+    "Exception while writing logger call to event log",
+)
 
 
 class InstanceFullError(RuntimeError):
@@ -70,7 +73,8 @@ def instance_full_error(folder: Path, exc: BaseException) -> InstanceFullError |
     room = f" ({free / 2**20:.1f} MiB free)" if free is not None else ""
     return InstanceFullError(
         f"the disk holding the Dagster instance {folder} is full{room}, so Dagster could not "
-        "record the run; free space on that disk, then run again")
+        "record the run; free space on that disk, then run again"
+    )
 
 
 class HeldStorageNotes:

@@ -31,8 +31,11 @@ def interval_to_next_pending_claim_check(self) -> float:
     if not self._pending_claims:
         return 0.0
     now = time.time()
-    due = [self._pending_timeouts[step] for step in self._pending_claims
-           if step in self._pending_timeouts]
+    due = [
+        self._pending_timeouts[step]
+        for step in self._pending_claims
+        if step in self._pending_timeouts
+    ]
     return max(0.0, min(due, default=now) - now)
 
 
@@ -44,15 +47,19 @@ def _patchable() -> bool:
 
 PATCHABLE = _patchable()
 if not PATCHABLE:
-    warnings.warn("pipelines.pool_wait: this Dagster's concurrency context has changed; "
-                  "a run waiting for the warehouse slot may keep a core busy",
-                  RuntimeWarning, stacklevel=1)
+    warnings.warn(
+        "pipelines.pool_wait: this Dagster's concurrency context has changed; "
+        "a run waiting for the warehouse slot may keep a core busy",
+        RuntimeWarning,
+        stacklevel=1,
+    )
 
 
 def apply() -> bool:
     """Install the sleeping interval on Dagster's InstanceConcurrencyContext (idempotent);
     False if this Dagster does not have the method or its state (`PATCHABLE`)."""
     if PATCHABLE:
-        setattr(_concurrency.InstanceConcurrencyContext, _METHOD,
-                interval_to_next_pending_claim_check)
+        setattr(
+            _concurrency.InstanceConcurrencyContext, _METHOD, interval_to_next_pending_claim_check
+        )
     return PATCHABLE

@@ -59,11 +59,15 @@ def print_backfill_summary(paths: RuntimePaths, first: Period, last: Period) -> 
             f"{r.overall_score:.2f} {r.overall_status}" if r.overall_score is not None else "—"
         )
         kpis = f"{r.kpis_with_value}/{r.kpis_total}" if r.kpis_total else "—"
-        print(f"{r.period:<8} {r.rows_loaded:>12,} {kpis:>7} {r.kpis_withheld:>8} {overall:>14}"
-              f"  {r.outcome}")
-    print(f"{len(done)} month(s) done, {len(failed)} failed"
-          + (f" ({', '.join(failed)})" if failed else "")
-          + (f", {len(partial)} with failed loads ({', '.join(partial)})" if partial else "")
-          + f", {withheld} KPI value(s) withheld.")
+        print(
+            f"{r.period:<8} {r.rows_loaded:>12,} {kpis:>7} {r.kpis_withheld:>8} {overall:>14}"
+            f"  {r.outcome}"
+        )
+    print(
+        f"{len(done)} month(s) done, {len(failed)} failed"
+        + (f" ({', '.join(failed)})" if failed else "")
+        + (f", {len(partial)} with failed loads ({', '.join(partial)})" if partial else "")
+        + f", {withheld} KPI value(s) withheld."
+    )
     for failure in (f for r in rows for f in r.failed_loads):
         print(f"  load failed: {failure.line()}")

@@ -28,8 +28,12 @@ from pipelines.settings import RuntimePaths
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 PID_TAG = "scorecard/process"  # the process executing a run in process: pid:start time
-_UNFINISHED = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
-               DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+_UNFINISHED = [
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
 # The first line of every dagster.yaml scorecard wrote (pipelines/instance.yaml, then and now).
 _WRITTEN_BY_SCORECARD = "# The local Dagster instance under $SCORECARD_HOME/dagster"
 # The CLI prints its own summary; the full event log stays in the instance and the UI.
@@ -49,8 +53,7 @@ def instance_config(dagster_home: Path) -> str:
     """pipelines/instance.yaml for the instance in `dagster_home` (its event log's folder)."""
     template = Path(__file__).with_name("instance.yaml").read_text(encoding="utf-8")
     # A JSON string is a YAML string: any path, quoted and escaped.
-    return template.replace("${event_log_dir}",
-                            json.dumps(str(dagster_home / "history" / "runs")))
+    return template.replace("${event_log_dir}", json.dumps(str(dagster_home / "history" / "runs")))
 
 
 def instance_for(paths: RuntimePaths) -> DagsterInstance:
@@ -92,8 +95,11 @@ def _outcome(result: ExecuteInProcessResult) -> RunOutcome:
             qualified, _, rest = message.partition(": ")
             # Raised on purpose (a Dagster Failure, the project's own errors): the text says it
             # all. Anything else keeps its exception class, the first clue to what went wrong.
-            if rest and qualified.endswith(error.cls_name) and (
-                    error.cls_name == "Failure" or qualified.startswith("pipelines.")):
+            if (
+                rest
+                and qualified.endswith(error.cls_name)
+                and (error.cls_name == "Failure" or qualified.startswith("pipelines."))
+            ):
                 message = rest
             errors.append(f"{event.step_key}: {message}")
     return RunOutcome(result.run_id, result.success, tuple(errors))
@@ -107,8 +113,9 @@ _STEP_EVENTS = {
 }
 
 
-def _watch_steps(instance: DagsterInstance, run_id: str, done: threading.Event,
-                 on_step: StepCallback) -> None:
+def _watch_steps(
+    instance: DagsterInstance, run_id: str, done: threading.Event, on_step: StepCallback
+) -> None:
     cursor = None  # only the events after the last seen: a backfill logs thousands
     while True:
         finished = done.is_set()
@@ -164,14 +171,21 @@ def release_dead_runs(instance: DagsterInstance) -> list[str]:
             continue
         pid = identity.partition(":")[0]
         instance.report_run_failed(
-            run, message=f"its process ({pid}) is gone: killed or crashed before it finished")
+            run, message=f"its process ({pid}) is gone: killed or crashed before it finished"
+        )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         released.append(run.run_id)
     return released
 
 
-def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
-            on_step: StepCallback | None = None, tags: dict | None = None) -> RunOutcome:
+def run_job(
+    paths: RuntimePaths,
+    job_name: str,
+    first: Period,
+    last: Period,
+    on_step: StepCallback | None = None,
+    tags: dict | None = None,
+) -> RunOutcome:
     """Execute a partitioned job over the months first..last in one run.
 
     `on_step` is called as each step finishes, from a watcher of the run's event log. A disk
@@ -200,23 +214,32 @@ def run_job(paths: RuntimePaths, job_name: str, first: Period, last: Period,
     return _outcome(result)
 
 
-def _execute(paths: RuntimePaths, job, run_tags: dict, kwargs: dict,
-             on_step: StepCallback | None) -> ExecuteInProcessResult:
+def _execute(
+    paths: RuntimePaths, job, run_tags: dict, kwargs: dict, on_step: StepCallback | None
+) -> ExecuteInProcessResult:
     run_id = str(uuid.uuid4())
     with instance_for(paths) as instance:
         for dead in release_dead_runs(instance):
-            print(f"Run {dead} had stopped without finishing (its process is gone): marked "
-                  "failed and its hold on the warehouse released.", file=sys.stderr)
+            print(
+                f"Run {dead} had stopped without finishing (its process is gone): marked "
+                "failed and its hold on the warehouse released.",
+                file=sys.stderr,
+            )
         done = threading.Event()
         watcher = None
         if on_step is not None:
-            watcher = threading.Thread(target=_watch_steps, args=(instance, run_id, done, on_step),
-                                       daemon=True)
+            watcher = threading.Thread(
+                target=_watch_steps, args=(instance, run_id, done, on_step), daemon=True
+            )
             watcher.start()
         try:
             return job.execute_in_process(
-                instance=instance, raise_on_error=False, run_config=QUIET, run_id=run_id,
-                tags=run_tags, **kwargs,
+                instance=instance,
+                raise_on_error=False,
+                run_config=QUIET,
+                run_id=run_id,
+                tags=run_tags,
+                **kwargs,
             )
         finally:
             done.set()

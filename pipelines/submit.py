@@ -33,14 +33,17 @@ def _queued_instance_home() -> str:
 
     home = os.environ.get("DAGSTER_HOME", "")
     if not home:
-        raise SubmitError("--submit queues the run on the Dagster instance in $DAGSTER_HOME; set "
-                          "DAGSTER_HOME to the folder holding deploy/dagster.yaml")
+        raise SubmitError(
+            "--submit queues the run on the Dagster instance in $DAGSTER_HOME; set "
+            "DAGSTER_HOME to the folder holding deploy/dagster.yaml"
+        )
     with DagsterInstance.get() as instance:
         if not isinstance(instance.run_coordinator, QueuedRunCoordinator):
             raise SubmitError(
                 f"the Dagster instance in {home} does not queue runs (its dagster.yaml sets a "
                 "run coordinator other than QueuedRunCoordinator), so no daemon would pick this "
-                "run up; use deploy/dagster.yaml, or run the backfill here without --submit")
+                "run up; use deploy/dagster.yaml, or run the backfill here without --submit"
+            )
     return home
 
 
@@ -51,23 +54,51 @@ def range_tags(first: Period, last: Period) -> dict[str, str]:
     return {RANGE_START_TAG: first.key, RANGE_END_TAG: last.key}
 
 
-def submit_range(job_name: str, first: Period, last: Period, *, workspace: Path = DEFAULT_WORKSPACE,
-                 tags: dict | None = None) -> str:
+def submit_range(
+    job_name: str,
+    first: Period,
+    last: Period,
+    *,
+    workspace: Path = DEFAULT_WORKSPACE,
+    tags: dict | None = None,
+) -> str:
     """Queue one run of `job_name` over first..last on the instance at $DAGSTER_HOME; its run id."""
     _queued_instance_home()
     if not workspace.is_file():
-        raise SubmitError(f"no workspace file at {workspace}; pass --workspace, the file the "
-                          "daemon was started with")
+        raise SubmitError(
+            f"no workspace file at {workspace}; pass --workspace, the file the "
+            "daemon was started with"
+        )
     run_id = str(uuid.uuid4())
-    command = [sys.executable, "-m", "dagster", "job", "launch", "-w", str(workspace),
-               "-j", job_name, "--run-id", run_id,
-               "--tags", json.dumps({**(tags or {}), **range_tags(first, last)})]
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "job",
+        "launch",
+        "-w",
+        str(workspace),
+        "-j",
+        job_name,
+        "--run-id",
+        run_id,
+        "--tags",
+        json.dumps({**(tags or {}), **range_tags(first, last)}),
+    ]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False,  # noqa: S603
-                              timeout=SUBMIT_TIMEOUT_SECONDS, cwd=workspace.parent)
+        done = subprocess.run(  # noqa: S603
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=SUBMIT_TIMEOUT_SECONDS,
+            cwd=workspace.parent,
+        )
     except subprocess.TimeoutExpired:
-        raise SubmitError(f"`dagster job launch` did not answer in {SUBMIT_TIMEOUT_SECONDS} s; "
-                          "is the instance's PostgreSQL reachable?") from None
+        raise SubmitError(
+            f"`dagster job launch` did not answer in {SUBMIT_TIMEOUT_SECONDS} s; "
+            "is the instance's PostgreSQL reachable?"
+        ) from None
     if done.returncode:
         # the instance's PostgreSQL password must not reach the terminal, even if Dagster says it
         redact = Redactor([os.environ.get("DAGSTER_PG_PASSWORD")])

@@ -86,8 +86,9 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         with self.state.lock:
-            self.state.requests.append({"path": url.path, "query": query,
-                                        "headers": dict(self.headers)})
+            self.state.requests.append(
+                {"path": url.path, "query": query, "headers": dict(self.headers)}
+            )
         if self._fault():
             return
         if not self.state.authorized(self.headers, query):
@@ -99,8 +100,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         style, name = parts
         rows, date_field = self.state.datasets[name]
-        rows = [r for r in rows if query.get("from", "") <= str(r.get(date_field, ""))
-                and ("to" not in query or str(r.get(date_field, "")) < query["to"])]
+        rows = [
+            r
+            for r in rows
+            if query.get("from", "") <= str(r.get(date_field, ""))
+            and ("to" not in query or str(r.get(date_field, "")) < query["to"])
+        ]
         self._page(style, rows, query, url.path)
 
     def _page(self, style: str, rows: list[dict], query: dict, path: str) -> None:
@@ -109,23 +114,23 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, rows)
         elif style == "page":
             page = int(query.get("page", 1))
-            chunk = rows[(page - 1) * size: page * size]
+            chunk = rows[(page - 1) * size : page * size]
             self._send(200, {"data": chunk, "meta": {"page": page}})
         elif style == "offset":
             offset, limit = int(query.get("offset", 0)), int(query.get("limit", size))
-            self._send(200, {"items": rows[offset: offset + min(limit, size)], "total": len(rows)})
+            self._send(200, {"items": rows[offset : offset + min(limit, size)], "total": len(rows)})
         elif style == "cursor":
             start = int(query.get("cursor", "0"))
             nxt = str(start + size) if start + size < len(rows) else None
-            self._send(200, {"results": rows[start: start + size], "next_cursor": nxt})
+            self._send(200, {"results": rows[start : start + size], "next_cursor": nxt})
         else:  # link, linkheader
             start = int(query.get("start", "0"))
             link = None
             if start + size < len(rows):
                 link = f"{path}?{urlencode({**query, 'start': start + size})}"
-            body = {"records": rows[start: start + size], "links": {"next": link}}
+            body = {"records": rows[start : start + size], "links": {"next": link}}
             headers = {"Link": f'<{link}>; rel="next"'} if link and style == "linkheader" else {}
-            self._send(200, body if style == "link" else rows[start: start + size], headers)
+            self._send(200, body if style == "link" else rows[start : start + size], headers)
 
 
 class ApiServer:

@@ -22,8 +22,9 @@ DATA = Path(__file__).parent / "data"
 
 # Property tests judge results, not speed: on 2 busy cores input generation can be slow.
 # No example database: nothing is written into the working tree.
-settings.register_profile("scorecard", deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "scorecard", deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("scorecard")
 
 
@@ -36,8 +37,10 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         tier = item.path.relative_to(root).parts[0]
         if tier not in TIERS:
-            raise pytest.UsageError(f"{item.nodeid}: a test belongs in tests/unit, "
-                                    "tests/integration or tests/system (docs/testing.md)")
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test belongs in tests/unit, "
+                "tests/integration or tests/system (docs/testing.md)"
+            )
         item.add_marker(getattr(pytest.mark, tier))
 
 
@@ -48,13 +51,23 @@ _ALLOWED_LEFTOVERS = (".venv/", ".pytest_cache/", ".ruff_cache/", ".hypothesis/"
 def _working_tree_changes() -> set[str] | None:
     """Files changed or added in the checkout (git status, ignored files too); None outside one."""
     try:
-        done = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=60, check=True)
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
-    return {line[3:] for line in done.stdout.splitlines()
-            if not line[3:].startswith(_ALLOWED_LEFTOVERS) and "__pycache__" not in line
-            and not line[3:].rstrip("/").endswith(".egg-info")}
+    return {
+        line[3:]
+        for line in done.stdout.splitlines()
+        if not line[3:].startswith(_ALLOWED_LEFTOVERS)
+        and "__pycache__" not in line
+        and not line[3:].rstrip("/").endswith(".egg-info")
+    }
 
 
 def pytest_sessionstart(session) -> None:
@@ -70,7 +83,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     if before is None or after is None or not (new := sorted(after - before)):
         return
     session.config.get_terminal_writer().line(
-        f"tests wrote into the working tree: {', '.join(new)}", red=True)
+        f"tests wrote into the working tree: {', '.join(new)}", red=True
+    )
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

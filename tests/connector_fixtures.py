@@ -43,8 +43,9 @@ def postgres():
 @pytest.fixture
 def crm_db(postgres):
     """A superuser connection to the `crm` database, schema `sales` emptied for the test."""
-    with psycopg.connect(postgres.url_for("scorecard_admin", "admin-Pw-7c1d", "crm"),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        postgres.url_for("scorecard_admin", "admin-Pw-7c1d", "crm"), autocommit=True
+    ) as conn:
         conn.execute("drop schema if exists sales cascade")
         conn.execute("create schema sales")
         conn.execute(f"grant usage on schema sales to {READER}")

@@ -10,8 +10,16 @@ FAST = {"backoff_seconds": 0.01, "backoff_max_seconds": 0.05, "timeout_seconds":
 
 
 # One typed value per column type, dated long before the months the tests run.
-_OLD_ROW = {"varchar": "x", "integer": "0", "bigint": "0", "double": "0", "decimal": "0",
-            "date": "2023-06-15", "timestamp": "2023-06-15 00:00:00", "boolean": "false"}
+_OLD_ROW = {
+    "varchar": "x",
+    "integer": "0",
+    "bigint": "0",
+    "double": "0",
+    "decimal": "0",
+    "date": "2023-06-15",
+    "timestamp": "2023-06-15 00:00:00",
+    "boolean": "false",
+}
 
 
 def fill_missing_exports(catalog, home: Path) -> None:
@@ -22,8 +30,12 @@ def fill_missing_exports(catalog, home: Path) -> None:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             columns = table.table.columns
-            path.write_text(",".join(c.name for c in columns) + "\n"
-                            + ",".join(_OLD_ROW[c.type] for c in columns) + "\n")
+            path.write_text(
+                ",".join(c.name for c in columns)
+                + "\n"
+                + ",".join(_OLD_ROW[c.type] for c in columns)
+                + "\n"
+            )
 
 
 def clear_smtp_environment(monkeypatch) -> None:

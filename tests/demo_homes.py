@@ -37,5 +37,9 @@ def home_on(tmp_path: Path, exports: Path, name: str) -> RuntimePaths:
     home = tmp_path / name
     home.mkdir(parents=True, exist_ok=True)
     (home / "demo").symlink_to(allow_exports(exports), target_is_directory=True)
-    return RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
-                        sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+    return RuntimePaths(
+        home=home,
+        definitions=PROJECT_ROOT / "definitions",
+        sql=PROJECT_ROOT / "sql",
+        report_assets=PROJECT_ROOT / "reports",
+    )

@@ -11,5 +11,11 @@ from pipelines.settings import PROJECT_ROOT
 
 def run_python(script: str, timeout: float = 120, env: dict | None = None):
     """`python -c script`; its CompletedProcess, output as text."""
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=PROJECT_ROOT, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=timeout,
+    )

@@ -71,9 +71,19 @@ class TemporaryPostgres:
     def stop(self) -> None:
         """Stop the server and delete its folder."""
         subprocess.run(
-            _as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"),
-                       "-m", "immediate", "stop"], self.owner),
-            capture_output=True, check=False,
+            _as_owner(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.folder / "data"),
+                    "-m",
+                    "immediate",
+                    "stop",
+                ],
+                self.owner,
+            ),
+            capture_output=True,
+            check=False,
         )
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -88,16 +98,48 @@ def start_postgres(bindir: Path) -> TemporaryPostgres:
         shutil.chown(folder / "pwfile", owner)
     data, port = folder / "data", free_port()
     subprocess.run(
-        _as_owner([str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=scram-sha-256",
-                   f"--pwfile={folder / 'pwfile'}", "-E", "UTF8", "--locale=C.UTF-8"], owner),
-        capture_output=True, check=True,
+        _as_owner(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                f"--pwfile={folder / 'pwfile'}",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            owner,
+        ),
+        capture_output=True,
+        check=True,
     )
-    options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+    options = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
     started = subprocess.run(
-        _as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
-                   "-o", options, "-w", "-t", "60", "start"], owner),
-        capture_output=True, text=True, check=False,
+        _as_owner(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "server.log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            owner,
+        ),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     cluster = TemporaryPostgres(bindir, folder, port, owner)
     if started.returncode:

@@ -28,21 +28,41 @@ from pipelines.scoring.rollup import rollup
 from pipelines.scoring.statuses import OFF_TRACK, Coverage
 
 PERIOD = Period(2026, 10)
-UNITS = {"usd": 2_400_000.0, "pct": 42.0, "days": 38.0, "hours": 6.5, "count": 180.0,
-         "score": 7.4, "ratio": 1.6}
+UNITS = {
+    "usd": 2_400_000.0,
+    "pct": 42.0,
+    "days": 38.0,
+    "hours": 6.5,
+    "count": 180.0,
+    "score": 7.4,
+    "ratio": 1.6,
+}
 INITIATIVE_STATUSES = ("on_schedule", "behind", "not_started", "completed", "on_schedule")
 
 
 def _goal(direction: str, target: float) -> scoring.Goal:
     if direction == "within_range":
-        return scoring.Goal(direction, lower=target * 0.9, upper=target * 1.1,
-                            red_flag_lower=target * 0.8, red_flag_upper=target * 1.2)
-    return scoring.Goal(direction, goal=target,
-                        red_flag=scoring.default_red_flag(target, direction, None))
+        return scoring.Goal(
+            direction,
+            lower=target * 0.9,
+            upper=target * 1.1,
+            red_flag_lower=target * 0.8,
+            red_flag_upper=target * 1.2,
+        )
+    return scoring.Goal(
+        direction, goal=target, red_flag=scoring.default_red_flag(target, direction, None)
+    )
 
 
-def make_kpi(rng: random.Random, kpi_id: str, name: str, unit: str, direction: str,
-             period: Period = PERIOD, **extra) -> KpiLine:
+def make_kpi(
+    rng: random.Random,
+    kpi_id: str,
+    name: str,
+    unit: str,
+    direction: str,
+    period: Period = PERIOD,
+    **extra,
+) -> KpiLine:
     """A KPI with twelve months of history, scored like the pipeline scores it."""
     target = UNITS[unit] * rng.uniform(0.8, 1.2)
     goal = _goal(direction, target)
@@ -50,35 +70,61 @@ def make_kpi(rng: random.Random, kpi_id: str, name: str, unit: str, direction: s
     actual = values[-1]
     within = direction == "within_range"
     trend = tuple(
-        TrendPoint(period.shift(i - 11).key, values[i + 1], None if within else target,
-                   goal.red_flag, goal.lower, goal.upper)
+        TrendPoint(
+            period.shift(i - 11).key,
+            values[i + 1],
+            None if within else target,
+            goal.red_flag,
+            goal.lower,
+            goal.upper,
+        )
         for i in range(12)
     )
     status, previous = scoring.status(actual, goal), values[-2]
     fields = dict(
-        id=kpi_id, name=name, description=f"How {name.lower()} develops, measured monthly.",
-        owner=extra.pop("owner", "Dana Whitfield, CFO"), unit=unit, direction=direction,
-        actual=actual, target=None if within else target, target_lower=goal.lower,
-        target_upper=goal.upper, red_flag=goal.red_flag,
+        id=kpi_id,
+        name=name,
+        description=f"How {name.lower()} develops, measured monthly.",
+        owner=extra.pop("owner", "Dana Whitfield, CFO"),
+        unit=unit,
+        direction=direction,
+        actual=actual,
+        target=None if within else target,
+        target_lower=goal.lower,
+        target_upper=goal.upper,
+        red_flag=goal.red_flag,
         variance=None if within else actual - target,
         variance_pct=None if within else (actual - target) / abs(target) * 100,
-        status=status, score=scoring.score(actual, goal), previous=previous,
-        last_year=values[0], ytd_actual=sum(values[3:]) if unit == "usd" else actual * 0.98,
-        ytd_target=target * 10 if unit == "usd" else target, sql_file=f"sql/kpis/{kpi_id}.sql",
-        definition=f"sql/kpis/{kpi_id}.sql", tables=("finance.gl_entries", "crm.accounts"),
-        trend=trend, previous_status=scoring.status(previous, goal),
+        status=status,
+        score=scoring.score(actual, goal),
+        previous=previous,
+        last_year=values[0],
+        ytd_actual=sum(values[3:]) if unit == "usd" else actual * 0.98,
+        ytd_target=target * 10 if unit == "usd" else target,
+        sql_file=f"sql/kpis/{kpi_id}.sql",
+        definition=f"sql/kpis/{kpi_id}.sql",
+        tables=("finance.gl_entries", "crm.accounts"),
+        trend=trend,
+        previous_status=scoring.status(previous, goal),
         previous_score=scoring.score(previous, goal),
     )
     if unit == "usd":
-        fields.update(forecast=actual * 12.1, forecast_target=target * 12,
-                      forecast_method="run rate", forecast_meets=actual * 12.1 >= target * 12)
+        fields.update(
+            forecast=actual * 12.1,
+            forecast_target=target * 12,
+            forecast_method="run rate",
+            forecast_meets=actual * 12.1 >= target * 12,
+        )
     if status == OFF_TRACK and rng.random() < 0.5:
         fields["commentary_missing"] = True
     elif rng.random() < 0.6:
         carried = rng.random() < 0.3
-        fields.update(commentary=f"{name} moved with the season; actions are in place.",
-                      commentary_author=fields["owner"], commentary_carried_over=carried,
-                      commentary_period=period.shift(-1 if carried else 0).key)
+        fields.update(
+            commentary=f"{name} moved with the season; actions are in place.",
+            commentary_author=fields["owner"],
+            commentary_carried_over=carried,
+            commentary_period=period.shift(-1 if carried else 0).key,
+        )
     fields.update(extra)
     return KpiLine(**fields)
 
@@ -93,8 +139,9 @@ def _objective(oid: str, name: str, owner: str, kpis: tuple[KpiLine, ...]) -> Ob
     return ObjectiveLine(oid, name, owner, value, status, coverage, kpis)
 
 
-def _perspective(pid: str, name: str, objectives: tuple[ObjectiveLine, ...],
-                 rng: random.Random) -> PerspectiveLine:
+def _perspective(
+    pid: str, name: str, objectives: tuple[ObjectiveLine, ...], rng: random.Random
+) -> PerspectiveLine:
     value, coverage = _cov([o.score for o in objectives])
     status = scoring.status_of_score(value) if value is not None else "no_data"
     previous = None if value is None else max(0.0, min(10.0, value + rng.uniform(-1, 1)))
@@ -109,16 +156,32 @@ def _initiatives(rng: random.Random, objectives: list[ObjectiveLine], count: int
         deadline = as_of + timedelta(days=rng.randint(-60, 240))
         overdue = deadline < as_of and status not in ("completed", "cancelled")
         linked = tuple(o.name for o in rng.sample(objectives, min(2, len(objectives))))
-        lines.append(InitiativeLine(
-            f"init_{i}", f"Initiative {i + 1}: improve the way we work", "Lena Sørensen, COO",
-            linked, "2026-01", deadline, status,
-            100 if status == "completed" else rng.randint(0, 95), overdue,
-            not overdue and status == "behind", (as_of - deadline).days if overdue else 0))
+        lines.append(
+            InitiativeLine(
+                f"init_{i}",
+                f"Initiative {i + 1}: improve the way we work",
+                "Lena Sørensen, COO",
+                linked,
+                "2026-01",
+                deadline,
+                status,
+                100 if status == "completed" else rng.randint(0, 95),
+                overdue,
+                not overdue and status == "behind",
+                (as_of - deadline).days if overdue else 0,
+            )
+        )
     return tuple(sorted(lines, key=lambda i: (not i.overdue, not i.at_risk, i.deadline)))
 
 
-def assemble(perspectives: tuple[PerspectiveLine, ...], links, rng: random.Random,
-             initiatives: int = 6, sources: int = 11, **fields) -> ScorecardReport:
+def assemble(
+    perspectives: tuple[PerspectiveLine, ...],
+    links,
+    rng: random.Random,
+    initiatives: int = 6,
+    sources: int = 11,
+    **fields,
+) -> ScorecardReport:
     """A whole report around the given perspectives."""
     value, coverage = _cov([p.score for p in perspectives])
     objectives = [o for p in perspectives for o in p.objectives]
@@ -126,21 +189,34 @@ def assemble(perspectives: tuple[PerspectiveLine, ...], links, rng: random.Rando
         organization="Northwind Instruments",
         vision="Every laboratory runs on instruments it never has to think about.",
         mission="We design, deliver and service precision laboratory instruments.",
-        currency="USD", period=PERIOD.key, period_label=PERIOD.label,
-        period_end=PERIOD.last_day, overall_score=value,
+        currency="USD",
+        period=PERIOD.key,
+        period_label=PERIOD.label,
+        period_end=PERIOD.last_day,
+        overall_score=value,
         overall_status=scoring.status_of_score(value) if value is not None else "no_data",
-        previous_overall_score=value - 0.3 if value is not None else None, coverage=coverage,
-        perspectives=perspectives, run_id="3f2c9a7e-0d1b-4c55-9e07-5a1d2b8c6f10",
-        generated_at=datetime(2026, 11, 4, 6, 0, 12, tzinfo=UTC), catalog_version="a1b2c3d4e5f6",
-        sources=tuple(SourceLine(f"system_{i % 4}.table_{i}", 1000 + 37 * i,
-                                 datetime(2026, 11, 4, 5, 58, tzinfo=UTC)) for i in range(sources)),
+        previous_overall_score=value - 0.3 if value is not None else None,
+        coverage=coverage,
+        perspectives=perspectives,
+        run_id="3f2c9a7e-0d1b-4c55-9e07-5a1d2b8c6f10",
+        generated_at=datetime(2026, 11, 4, 6, 0, 12, tzinfo=UTC),
+        catalog_version="a1b2c3d4e5f6",
+        sources=tuple(
+            SourceLine(
+                f"system_{i % 4}.table_{i}", 1000 + 37 * i, datetime(2026, 11, 4, 5, 58, tzinfo=UTC)
+            )
+            for i in range(sources)
+        ),
         initiatives=_initiatives(rng, objectives, initiatives),
         links=tuple(StrategyLink(a, b) for a, b in links),
         previous_period_label=PERIOD.shift(-1).label,
     )
     kpis = report.kpis()
-    report = replace(report, highlights=highlights(kpis),
-                     withheld=tuple(k for k in kpis if k.status == "withheld"))
+    report = replace(
+        report,
+        highlights=highlights(kpis),
+        withheld=tuple(k for k in kpis if k.status == "withheld"),
+    )
     return replace(report, **fields)
 
 
@@ -150,22 +226,43 @@ def report_from_catalog(catalog, seed: int = 7, **fields) -> ScorecardReport:
     perspectives = []
     for p in catalog.perspectives:
         objectives = tuple(
-            _objective(o.id, o.name, o.owner, tuple(
-                make_kpi(rng, k.id, k.name, k.unit, k.direction, owner=k.owner,
-                         description=k.description,
-                         definition=f"= {k.formula}" if k.calculated else f"sql/{k.sql}",
-                         sql_file=f"sql/{k.sql}" if k.sql else "",
-                         tables=catalog.kpi_tables.get(k.id, ()))
-                for k in catalog.kpis_of(o.id)))
-            for o in p.objectives)
+            _objective(
+                o.id,
+                o.name,
+                o.owner,
+                tuple(
+                    make_kpi(
+                        rng,
+                        k.id,
+                        k.name,
+                        k.unit,
+                        k.direction,
+                        owner=k.owner,
+                        description=k.description,
+                        definition=f"= {k.formula}" if k.calculated else f"sql/{k.sql}",
+                        sql_file=f"sql/{k.sql}" if k.sql else "",
+                        tables=catalog.kpi_tables.get(k.id, ()),
+                    )
+                    for k in catalog.kpis_of(o.id)
+                ),
+            )
+            for o in p.objectives
+        )
         perspectives.append(_perspective(p.id, p.name, objectives, rng))
     links = [(link.from_, link.to) for link in catalog.links]
-    return assemble(tuple(perspectives), links, rng, initiatives=len(catalog.initiatives) or 6,
-                    sources=len(catalog.tables), **fields)
+    return assemble(
+        tuple(perspectives),
+        links,
+        rng,
+        initiatives=len(catalog.initiatives) or 6,
+        sources=len(catalog.tables),
+        **fields,
+    )
 
 
-def generated_report(objectives: int = 40, kpis: int = 100, links: int = 60, seed: int = 3,
-                     **fields) -> ScorecardReport:
+def generated_report(
+    objectives: int = 40, kpis: int = 100, links: int = 60, seed: int = 3, **fields
+) -> ScorecardReport:
     """A synthetic catalog's report: objectives spread over four perspectives, random links."""
     rng = random.Random(seed)
     names = ("Financial", "Customer", "Internal Process", "Learning & Growth")
@@ -179,10 +276,23 @@ def generated_report(objectives: int = 40, kpis: int = 100, links: int = 60, see
         for oid in members:
             index = ids.index(oid)
             count = kpis // objectives + (1 if index < kpis % objectives else 0)
-            built.append(_objective(oid, f"Objective {index + 1}: make {name.lower()} better",
-                                    "Grace Okafor, CHRO", tuple(
-                make_kpi(rng, f"kpi_{index}_{j}", f"KPI {index + 1}.{j + 1}",
-                         rng.choice(units), rng.choice(directions)) for j in range(count))))
+            built.append(
+                _objective(
+                    oid,
+                    f"Objective {index + 1}: make {name.lower()} better",
+                    "Grace Okafor, CHRO",
+                    tuple(
+                        make_kpi(
+                            rng,
+                            f"kpi_{index}_{j}",
+                            f"KPI {index + 1}.{j + 1}",
+                            rng.choice(units),
+                            rng.choice(directions),
+                        )
+                        for j in range(count)
+                    ),
+                )
+            )
         perspectives.append(_perspective(f"p{band}", name, tuple(built), rng))
     pairs: set[tuple[str, str]] = set()
     while len(pairs) < links:

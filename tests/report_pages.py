@@ -20,8 +20,12 @@ def rasterize(pdf: Path, folder: Path) -> list[Path]:
     if tool is None:
         raise RuntimeError("pdftoppm is missing: apt-get install poppler-utils")
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run([tool, "-gray", "-png", "-r", str(DPI), str(pdf), str(folder / "page")],
-                   check=True, timeout=120, capture_output=True)
+    subprocess.run(
+        [tool, "-gray", "-png", "-r", str(DPI), str(pdf), str(folder / "page")],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     return sorted(folder.glob("page-*.png"))
 
 
@@ -40,10 +44,12 @@ def page_problems(pdf: Path, folder: Path) -> list[str]:
             body = (side, top, width - side, height - bottom)
             if _ink(image, body) < width * height * 0.002:
                 problems.append(f"{path.name}: blank")
-            for name, box in (("left", (0, 0, side, height)),
-                              ("right", (width - side, 0, width, height)),
-                              ("top", (0, 0, width, top)),
-                              ("bottom", (0, height - bottom, width, height))):
+            for name, box in (
+                ("left", (0, 0, side, height)),
+                ("right", (width - side, 0, width, height)),
+                ("top", (0, 0, width, top)),
+                ("bottom", (0, height - bottom, width, height)),
+            ):
                 if _ink(image, box):
                     problems.append(f"{path.name}: ink in the {name} margin")
     return problems

@@ -66,8 +66,14 @@ class Handler:
         self.data_commands += 1
         if self.script.data_replies:
             return self.script.data_replies.pop(0)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                      envelope.content, bool(session.authenticated)))
+        self.received.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.content,
+                bool(session.authenticated),
+            )
+        )
         if self.script.drop_after_data:
             server.transport.close()  # accepted, but the client never hears so
         if self.script.stall_after_data:
@@ -76,8 +82,11 @@ class Handler:
 
 
 def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
-    ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER
-          and auth_data.password.decode() == PASSWORD)
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login.decode() == USER
+        and auth_data.password.decode() == PASSWORD
+    )
     return AuthResult(success=ok, handled=False)
 
 
@@ -91,8 +100,14 @@ def free_port() -> int:
 class SmtpServer:
     """An aiosmtpd server in a thread: STARTTLS or implicit TLS (a throwaway CA), AUTH."""
 
-    def __init__(self, *, starttls: bool = False, implicit_tls: bool = False,
-                 auth: bool = False, ca: trustme.CA | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        starttls: bool = False,
+        implicit_tls: bool = False,
+        auth: bool = False,
+        ca: trustme.CA | None = None,
+    ) -> None:
         self.handler = Handler()
         self.port = free_port()
         kwargs = {}
@@ -106,10 +121,10 @@ class SmtpServer:
                 kwargs.update(tls_context=server_context, require_starttls=True)
         if auth:
             # aiosmtpd only counts STARTTLS as TLS; an implicit-TLS session is encrypted anyway
-            kwargs.update(authenticator=_authenticate, auth_required=True,
-                          auth_require_tls=starttls)
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     **kwargs)
+            kwargs.update(
+                authenticator=_authenticate, auth_required=True, auth_require_tls=starttls
+            )
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

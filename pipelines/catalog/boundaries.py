@@ -27,8 +27,10 @@ def export_roots(home: Path, environ: Mapping[str, str] | None = None) -> tuple[
     roots = [home]
     for entry in (e.strip() for e in listed.split(os.pathsep)):
         if entry and not os.path.isabs(entry):
-            raise ValueError(f"{EXPORT_ROOTS_ENV}: {entry!r} is not an absolute path; list "
-                             f"absolute folders separated by {os.pathsep!r}")
+            raise ValueError(
+                f"{EXPORT_ROOTS_ENV}: {entry!r} is not an absolute path; list "
+                f"absolute folders separated by {os.pathsep!r}"
+            )
         if entry:
             roots.append(Path(entry))
     return tuple(dict.fromkeys(root.resolve() for root in roots))
@@ -47,8 +49,9 @@ def _within(path: Path, roots: Iterable[Path]) -> bool:
 def _fixed_folder(path: Path) -> Path:
     """The folders of a path or glob before its file name or first wildcard."""
     parts = path.parts
-    cut = next((i for i, part in enumerate(parts) if any(c in part for c in _MAGIC)),
-               len(parts) - 1)
+    cut = next(
+        (i for i, part in enumerate(parts) if any(c in part for c in _MAGIC)), len(parts) - 1
+    )
     return Path(*parts[:cut]) if cut > 0 else Path(path.anchor or ".")
 
 
@@ -64,8 +67,11 @@ def _why_outside(pattern: str, home: Path, roots: tuple[Path, ...]) -> str | Non
         return "it climbs out with '..'"
     full = full_pattern(pattern, home)
     if not _within(_fixed_folder(full).resolve(), roots):
-        return ("it is an absolute path elsewhere" if Path(pattern).is_absolute()
-                else "a folder on its way is a link leading out of it")
+        return (
+            "it is an absolute path elsewhere"
+            if Path(pattern).is_absolute()
+            else "a folder on its way is a link leading out of it"
+        )
     for file in sorted(glob.glob(str(full))):
         if not _within(Path(file).resolve(), roots):
             return f"{_shown(file, home)} is a link leading out of it"
@@ -76,8 +82,10 @@ def _roots_named(roots: tuple[Path, ...]) -> str:
     """The roots in words, without server paths (the message may reach the report's readers)."""
     if len(roots) == 1:
         return "the exports root (the runtime folder, $SCORECARD_HOME)"
-    return (f"the exports roots (the runtime folder and {len(roots) - 1} folder(s) of "
-            f"{EXPORT_ROOTS_ENV})")
+    return (
+        f"the exports roots (the runtime folder and {len(roots) - 1} folder(s) of "
+        f"{EXPORT_ROOTS_ENV})"
+    )
 
 
 def outside_problem(pattern: str, home: Path, roots: tuple[Path, ...]) -> str | None:
@@ -86,17 +94,21 @@ def outside_problem(pattern: str, home: Path, roots: tuple[Path, ...]) -> str | 
     why = _why_outside(pattern, home, roots)
     if why is None:
         return None
-    return (f"{pattern!r} is outside {_roots_named(roots)}: {why}. File sources are read only "
-            f"there: move the exports there, or have the operator add their folder to "
-            f"{EXPORT_ROOTS_ENV}")
+    return (
+        f"{pattern!r} is outside {_roots_named(roots)}: {why}. File sources are read only "
+        f"there: move the exports there, or have the operator add their folder to "
+        f"{EXPORT_ROOTS_ENV}"
+    )
 
 
 def files_outside(files: Iterable[str], home: Path, roots: tuple[Path, ...]) -> str | None:
     """One line on the first of `files` that resolves outside the roots (a link), or None."""
     for file in files:
         if not _within(Path(file).resolve(), roots):
-            return (f"{_shown(file, home)} is outside {_roots_named(roots)}: it is a link "
-                    f"leading out of it. File sources are read only there")
+            return (
+                f"{_shown(file, home)} is outside {_roots_named(roots)}: it is a link "
+                f"leading out of it. File sources are read only there"
+            )
     return None
 
 
@@ -120,6 +132,8 @@ def boundary_problems(sources, home: Path, sql_root: Path) -> list[str]:
                 if problem := outside_problem(table.path, home, roots):
                     problems.append(f"{where}.path: {problem}")
             if table.query is not None and sql_file_outside(sql_root, table.query):
-                problems.append(f"{where}.query: sql/{table.query} is a link leading outside "
-                                "sql/; query files live under sql/")
+                problems.append(
+                    f"{where}.query: sql/{table.query} is a link leading outside "
+                    "sql/; query files live under sql/"
+                )
     return problems

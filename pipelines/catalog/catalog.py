@@ -82,8 +82,11 @@ class Catalog:
 
     def kpis_of(self, objective_id: str, period: Period | None = None) -> list[Kpi]:
         """The KPIs measuring an objective (given a period: those not retired by then)."""
-        return [k for k in self.kpis if k.objective == objective_id
-                and (period is None or k.in_force(period))]
+        return [
+            k
+            for k in self.kpis
+            if k.objective == objective_id and (period is None or k.in_force(period))
+        ]
 
     def kpi(self, kpi_id: str) -> Kpi:
         """A KPI by id."""

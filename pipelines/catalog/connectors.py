@@ -53,10 +53,13 @@ class PostgresConnector(_Strict):
     password_env: EnvName | None = Field(
         default=None, description="Environment variable holding the password."
     )
-    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca",
-                     "verify-full"] | None = None
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = (
+        None
+    )
     batch_rows: int = Field(
-        default=50_000, ge=100, le=1_000_000,
+        default=50_000,
+        ge=100,
+        le=1_000_000,
         description="Rows fetched per round trip of the server-side cursor.",
     )
     connect_timeout_seconds: int = Field(default=10, ge=1, le=600)
@@ -110,10 +113,10 @@ class _Budgeted(_Strict):
     """The budget of one load's pagination: it stops (and fails) at the first limit reached."""
 
     max_pages: int = Field(default=10_000, ge=1, description="Most pages one load fetches.")
-    max_records: int = Field(default=1_000_000, ge=1,
-                             description="Most records one load fetches.")
+    max_records: int = Field(default=1_000_000, ge=1, description="Most records one load fetches.")
     max_seconds: float = Field(
-        default=300, gt=0,
+        default=300,
+        gt=0,
         description="Most seconds one load spends paging (checked before each further page).",
     )
 
@@ -208,12 +211,17 @@ class HttpApiConnector(_Strict):
 
 # The connection resource's field, the connector's setting naming its variable, what it holds.
 _SECRET_FIELDS = {
-    "postgres": [("url", "url_env", "the connection URL"),
-                 ("password", "password_env", "the password")],
-    "http_api": [("base_url", "base_url_env", "the base URL"), ("token", "token_env", "the token"),
-                 ("api_key", "key_env", "the API key"),
-                 ("username", "username_env", "the user name"),
-                 ("password", "password_env", "the password")],
+    "postgres": [
+        ("url", "url_env", "the connection URL"),
+        ("password", "password_env", "the password"),
+    ],
+    "http_api": [
+        ("base_url", "base_url_env", "the base URL"),
+        ("token", "token_env", "the token"),
+        ("api_key", "key_env", "the API key"),
+        ("username", "username_env", "the user name"),
+        ("password", "password_env", "the password"),
+    ],
 }
 
 
@@ -247,7 +255,8 @@ def table_settings_problem(kind: str, table) -> str | None:
     own = _TABLE_SETTINGS[kind]
     foreign = sorted(
         _SETTING_NAMES.get(name, name)
-        for names in _TABLE_SETTINGS.values() for name in names
+        for names in _TABLE_SETTINGS.values()
+        for name in names
         if name not in own and name in table.model_fields_set
     )
     if foreign:
@@ -281,6 +290,8 @@ def connector_problems(sources, sql_root, environ) -> tuple[list[str], list[str]
                 errors.append(f"{where}: tables ({table.name}).query: sql/{table.query} is missing")
         for name in secret_env_names(source.connector):
             if not environ.get(name):
-                warnings.append(f"{where}: connector: the environment variable {name} is not set; "
-                                "this source's tables will fail to load until it is")
+                warnings.append(
+                    f"{where}: connector: the environment variable {name} is not set; "
+                    "this source's tables will fail to load until it is"
+                )
     return errors, warnings

@@ -40,10 +40,12 @@ _GE_FUNCTIONS = {"now", "datetime", "timedelta", "abs", "trunc", "round", "sgn",
 
 def parameters(period: Period, as_of: datetime) -> dict:
     """The value of each of PARAMETERS when `period` is validated at `as_of`."""
-    return {"period_start": datetime.combine(period.start, datetime.min.time()),
-            "period_end": datetime.combine(period.last_day, datetime.min.time()),
-            "next_period_start": datetime.combine(period.end, datetime.min.time()),
-            "as_of": as_of}
+    return {
+        "period_start": datetime.combine(period.start, datetime.min.time()),
+        "period_end": datetime.combine(period.last_day, datetime.min.time()),
+        "next_period_start": datetime.combine(period.end, datetime.min.time()),
+        "as_of": as_of,
+    }
 
 
 class _Strict(BaseModel):
@@ -55,8 +57,10 @@ class RowCountVsPrevious(_Strict):
 
     min_ratio: float = Field(default=0.5, gt=0, le=1)
     min_previous_rows: int = Field(
-        default=0, ge=0,
-        description="Judge only when the previous month had at least this many rows.")
+        default=0,
+        ge=0,
+        description="Judge only when the previous month had at least this many rows.",
+    )
 
 
 class Freshness(_Strict):
@@ -78,8 +82,12 @@ class TotalVsPrevious(_Strict):
     columns: list[str] = Field(min_length=1, description="Numeric columns, each totalled.")
     max_ratio: float = Field(default=10.0, gt=1)
     min_ratio: float = Field(default=0.1, gt=0, lt=1)
-    months: int = Field(default=3, ge=1, le=12,
-                        description="How many earlier months' totals the median is taken of.")
+    months: int = Field(
+        default=3,
+        ge=1,
+        le=12,
+        description="How many earlier months' totals the median is taken of.",
+    )
 
 
 LOOKBACK_MONTHS = 12  # total_vs_previous compares with months at most this far back
@@ -97,20 +105,24 @@ class ExpectationEntry(_Strict):
     """One expectation guarding a source table."""
 
     expectation: str | None = Field(
-        default=None, description="A Great Expectations expectation, by its snake_case name.")
-    check: Literal["column_types", "row_count_vs_previous", "freshness",
-                   "total_vs_previous"] | None = Field(
-        default=None, description="A project check (for what GE has no expectation for).")
+        default=None, description="A Great Expectations expectation, by its snake_case name."
+    )
+    check: (
+        Literal["column_types", "row_count_vs_previous", "freshness", "total_vs_previous"] | None
+    ) = Field(default=None, description="A project check (for what GE has no expectation for).")
     kwargs: dict[str, Any] = Field(default_factory=dict, description="Its arguments.")
     severity: Literal["error", "warning"] = Field(
-        description="error: a failure withholds the KPIs reading the table; warning: listed only.")
+        description="error: a failure withholds the KPIs reading the table; warning: listed only."
+    )
     description: Description = ""
 
     @model_validator(mode="after")
     def _one_kind(self) -> ExpectationEntry:
         if (self.expectation is None) == (self.check is None):
-            raise ValueError("give exactly one of expectation (a Great Expectations name) or "
-                             f"check (one of {', '.join(PROJECT_CHECKS)})")
+            raise ValueError(
+                "give exactly one of expectation (a Great Expectations name) or "
+                f"check (one of {', '.join(PROJECT_CHECKS)})"
+            )
         return self
 
     @property
@@ -157,8 +169,10 @@ def _ge_problem(entry: ExpectationEntry) -> str | None:
     if entry.expectation not in known:
         close = difflib.get_close_matches(entry.expectation, known, 1)
         hint = f"; did you mean {close[0]}?" if close else ""
-        return (f"unknown expectation {entry.expectation!r}: Great Expectations has no "
-                f"expectation of that name{hint}")
+        return (
+            f"unknown expectation {entry.expectation!r}: Great Expectations has no "
+            f"expectation of that name{hint}"
+        )
     try:
         get_expectation_impl(entry.expectation)(**entry.kwargs)
     except Exception as exc:  # GE raises pydantic (v1) errors and its own
@@ -177,7 +191,8 @@ def _project_problem(entry: ExpectationEntry) -> str | None:
         PROJECT_CHECKS[entry.check].model_validate(entry.kwargs)
     except ValidationError as exc:
         return "bad kwargs: " + "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '(kwargs)'}: {e['msg']}" for e in exc.errors())
+            f"{'.'.join(map(str, e['loc'])) or '(kwargs)'}: {e['msg']}" for e in exc.errors()
+        )
     return None
 
 
@@ -200,17 +215,25 @@ def entry_problems(entry: ExpectationEntry, columns: list[str]) -> list[str]:
 def total_problems(entries: list[ExpectationEntry], types: dict[str, str]) -> list[str]:
     """The columns a total_vs_previous entry names that are not declared numeric (`types`:
     each declared column's type)."""
-    return [f"expectations[{i}] (total_vs_previous): column {c!r} is {types[c]}; only "
-            f"{', '.join(sorted(NUMERIC_TYPES))} columns have a total"
-            for i, entry in enumerate(entries) if entry.check == "total_vs_previous"
-            for c in entry.kwargs.get("columns", ()) if types.get(c, "double") not in NUMERIC_TYPES]
+    return [
+        f"expectations[{i}] (total_vs_previous): column {c!r} is {types[c]}; only "
+        f"{', '.join(sorted(NUMERIC_TYPES))} columns have a total"
+        for i, entry in enumerate(entries)
+        if entry.check == "total_vs_previous"
+        for c in entry.kwargs.get("columns", ())
+        if types.get(c, "double") not in NUMERIC_TYPES
+    ]
 
 
-def expectation_problems(table_name: str, entries: list[ExpectationEntry],
-                         columns: list[str]) -> str | None:
+def expectation_problems(
+    table_name: str, entries: list[ExpectationEntry], columns: list[str]
+) -> str | None:
     """One message listing every problem of a table's expectations, or None."""
-    lines = [f"expectations[{i}] ({entry.name}): {problem}"
-             for i, entry in enumerate(entries) for problem in entry_problems(entry, columns)]
+    lines = [
+        f"expectations[{i}] ({entry.name}): {problem}"
+        for i, entry in enumerate(entries)
+        for problem in entry_problems(entry, columns)
+    ]
     if not lines:
         return None
     return f"table {table_name}: " + " | ".join(lines)

@@ -41,18 +41,25 @@ def _format_problem(name: str, value: str) -> str | None:
 
 def file_settings_problem(table) -> str | None:
     """What is wrong with a file table's format settings, or None."""
-    wrong = sorted(name for name, formats in FORMAT_SETTINGS.items()
-                   if name in table.model_fields_set and table.format not in formats)
+    wrong = sorted(
+        name
+        for name, formats in FORMAT_SETTINGS.items()
+        if name in table.model_fields_set and table.format not in formats
+    )
     if wrong:
         return f"{', '.join(wrong)} do(es) not apply to format {table.format}"
     if table.format == "csv":
         if len(table.delimiter) != 1:
             return f"delimiter must be one character, not {table.delimiter!r}"
         if table.decimal_separator == table.delimiter:
-            return (f"decimal_separator {table.decimal_separator!r} is also the delimiter; "
-                    "a file with decimal commas is usually delimiter ';'")
-        if table.thousands is not None and table.thousands in (table.decimal_separator,
-                                                               table.delimiter):
+            return (
+                f"decimal_separator {table.decimal_separator!r} is also the delimiter; "
+                "a file with decimal commas is usually delimiter ';'"
+            )
+        if table.thousands is not None and table.thousands in (
+            table.decimal_separator,
+            table.delimiter,
+        ):
             return f"thousands {table.thousands!r} is also the decimal separator or delimiter"
     for name in ("date_format", "timestamp_format"):
         value = getattr(table, name)

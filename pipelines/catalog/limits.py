@@ -44,8 +44,10 @@ def read_bounded(path: Path) -> str:
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         size = max(path.stat().st_size, len(data)) / 1_000_000
-        raise CatalogFileError(f"the file is {size:.1f} MB; a catalog file may be at most "
-                               f"{MAX_FILE_BYTES // 1_000_000} MB")
+        raise CatalogFileError(
+            f"the file is {size:.1f} MB; a catalog file may be at most "
+            f"{MAX_FILE_BYTES // 1_000_000} MB"
+        )
     return data.decode("utf-8")
 
 
@@ -89,8 +91,10 @@ def check_bounds(root: yaml.Node | None) -> None:
         elif id(node) in expanded:
             continue
         elif id(node) in entered:  # its own descendant: a recursive alias
-            raise CatalogFileError("an alias refers to the value that holds it (aliases may not "
-                                   "nest in themselves)", _line(node))
+            raise CatalogFileError(
+                "an alias refers to the value that holds it (aliases may not nest in themselves)",
+                _line(node),
+            )
         elif isinstance(node, yaml.ScalarNode):
             if problem := _scalar_problem(node, is_key):
                 raise CatalogFileError(problem, _line(node))
@@ -99,8 +103,7 @@ def check_bounds(root: yaml.Node | None) -> None:
             entered.add(id(node))
             children = _children(node)
             stack.append((node, is_key, children))
-            stack.extend((child, key, None) for child, key in children
-                         if id(child) not in expanded)
+            stack.extend((child, key, None) for child, key in children if id(child) not in expanded)
 
 
 def compose_bounded(text: str) -> yaml.Node | None:

@@ -73,14 +73,14 @@ def _line(node: yaml.Node | None, loc: tuple) -> int | None:
 _PATTERN_HINTS = {
     "^[a-z][a-z0-9_]{0,62}$": "an id: lowercase letters, digits and underscores, starting with "
     "a letter",
-    r"^\d{4}-(0[1-9]|1[0-2])$": "a month written YYYY-MM, in quotes (e.g. \"2026-01\")",
+    r"^\d{4}-(0[1-9]|1[0-2])$": 'a month written YYYY-MM, in quotes (e.g. "2026-01")',
 }
 
 
 def _short(value, limit: int = 60) -> str:
     """A value as a message quotes it: repr, at most `limit` characters."""
     text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit - 1]}\u2026"
+    return text if len(text) <= limit else f"{text[: limit - 1]}\u2026"
 
 
 def _pattern_message(err: dict) -> str:
@@ -140,11 +140,14 @@ def _kpi_id_problems(paths: list[Path], files: list[KpiFile | None], root: Path)
     problems = []
     for ident, where in places.items():
         if len(where) > 1:
-            lines = [f"{path.relative_to(root).as_posix()}:"
-                     f"{_line(_compose(path), ('kpis', i, 'id'))}"
-                     for path, i in where]
-            problems.append(f"{lines[-1]}: KPI id {ident!r} is defined {len(where)} times "
-                            f"({', '.join(lines)}); ids must be unique")
+            lines = [
+                f"{path.relative_to(root).as_posix()}:{_line(_compose(path), ('kpis', i, 'id'))}"
+                for path, i in where
+            ]
+            problems.append(
+                f"{lines[-1]}: KPI id {ident!r} is defined {len(where)} times "
+                f"({', '.join(lines)}); ids must be unique"
+            )
     return problems
 
 
@@ -170,8 +173,11 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
         return None
     duplicated = _duplicate_keys(tree)
     if duplicated:
-        problems += [f"{name}:{line}: {key!r} is given twice (first on line {first}); YAML would "
-                     "keep only the last one, so merge the two" for key, first, line in duplicated]
+        problems += [
+            f"{name}:{line}: {key!r} is given twice (first on line {first}); YAML would "
+            "keep only the last one, so merge the two"
+            for key, first, line in duplicated
+        ]
         return None
     try:
         return model.model_validate(data)
@@ -185,16 +191,19 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
             elif err["type"] == "string_pattern_mismatch":
                 message = _pattern_message(err)
             elif err["type"] == "string_too_long":
-                message = (f"{len(err['input'])} characters; at most "
-                           f"{err['ctx']['max_length']} are allowed here")
+                message = (
+                    f"{len(err['input'])} characters; at most "
+                    f"{err['ctx']['max_length']} are allowed here"
+                )
             line = _line(tree, err["loc"])
             where = f"{name}:{line}" if line else name
             problems.append(f"{where}: {_location(err['loc'])}: {message}")
         return None
 
 
-def _revision_sql_problems(path: Path, kpi_file: KpiFile | None, root: Path,
-                           sql_root: Path) -> list[str]:
+def _revision_sql_problems(
+    path: Path, kpi_file: KpiFile | None, root: Path, sql_root: Path
+) -> list[str]:
     """A revision's SQL file that does not exist, with the file and line that name it."""
     if kpi_file is None:
         return []

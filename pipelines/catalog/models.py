@@ -123,8 +123,9 @@ class ScheduleSettings(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
-                             "Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)"
+            ) from None
         return value
 
 
@@ -142,7 +143,9 @@ class ReportSettings(Strict):
         description="A detail page for every KPI, or only for the KPIs off track.",
     )
     render_timeout_seconds: int = Field(
-        default=60, ge=5, le=600,
+        default=60,
+        ge=5,
+        le=600,
         description="Wall-clock cap on rendering the PDF; past it the run fails, no PDF is kept.",
     )
 
@@ -218,7 +221,8 @@ class Table(Strict):
         description="Database sources: path of a SELECT under sql/ to read instead of a table.",
     )
     endpoint: str | None = Field(
-        default=None, pattern=r"^/?[^\s?#]*$",
+        default=None,
+        pattern=r"^/?[^\s?#]*$",
         description="HTTP API sources: the path under the connector's base_url.",
     )
     records_path: str | None = Field(
@@ -236,7 +240,9 @@ class Table(Strict):
         "project checks), each with a severity; see docs/data-quality.md.",
     )
     max_reject_rate: float = Field(
-        default=0.0, ge=0, le=1,
+        default=0.0,
+        ge=0,
+        le=1,
         description="File sources: the share of a load's rows that may be rejected (values that "
         "do not parse, duplicated rows) before the load fails; 0: any rejected row fails it.",
     )

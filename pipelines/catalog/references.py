@@ -49,8 +49,11 @@ def kpi_tables(catalog: Catalog) -> dict[str, tuple[str, ...]]:
     result, con = {}, sandbox()
     for kpi in (k for k in catalog.kpis if not k.calculated):
         # every revision's SQL: the asset's lineage and the quality gate cover them all
-        read = {name for path in kpi.sql_files for name in
-                tables_in_sql((catalog.sql_root / path).read_text(encoding="utf-8"), con)}
+        read = {
+            name
+            for path in kpi.sql_files
+            for name in tables_in_sql((catalog.sql_root / path).read_text(encoding="utf-8"), con)
+        }
         result[kpi.id] = tuple(key for raw, key in by_raw.items() if raw in read)
     for kpi in (k for k in catalog.kpis if k.calculated):
         read = [t for name in formula.inputs(kpi.formula) for t in result[name]]
@@ -102,9 +105,11 @@ def _sql_file_problems(parser, sql_root, file: str, where: str, by_raw: set[str]
     if problem:
         return [f"sql/{file}: the SQL {one_line(problem)}"]
     if called := refused_table_functions(parser, text):
-        return [f"sql/{file}: calls the table function {', '.join(called)}; KPI SQL reads only "
-                "raw.<source>_<table> tables from definitions/sources/ (no files, no queries "
-                "in strings)"]
+        return [
+            f"sql/{file}: calls the table function {', '.join(called)}; KPI SQL reads only "
+            "raw.<source>_<table> tables from definitions/sources/ (no files, no queries "
+            "in strings)"
+        ]
     problems = []
     try:
         read = tables_in_sql(text, parser)
@@ -180,9 +185,12 @@ def empty_means_zero_problems(catalog: Catalog, tables: dict[str, tuple[str, ...
     problems = []
     for kpi in (k for k in catalog.kpis if k.empty_means_zero):
         read = set(tables.get(kpi.id, ()))
-        problems += [f"kpis ({kpi.id}).empty_means_zero: {key!r} is not a table the KPI's SQL "
-                     f"reads ({', '.join(sorted(read)) or 'none'}); name one of those"
-                     for key in kpi.empty_means_zero if key not in read]
+        problems += [
+            f"kpis ({kpi.id}).empty_means_zero: {key!r} is not a table the KPI's SQL "
+            f"reads ({', '.join(sorted(read)) or 'none'}); name one of those"
+            for key in kpi.empty_means_zero
+            if key not in read
+        ]
     return problems
 
 

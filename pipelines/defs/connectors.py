@@ -53,10 +53,16 @@ class PostgresResource(ConfigurableResource):
     def settings(self, origin: str = "the connection URL") -> PostgresSettings:
         """The connector's settings; `origin` says where the URL came from, for messages."""
         return PostgresSettings(
-            url=self.url, host=self.host, port=self.port, database=self.database,
-            user=self.user, password=self.password, sslmode=self.sslmode,
+            url=self.url,
+            host=self.host,
+            port=self.port,
+            database=self.database,
+            user=self.user,
+            password=self.password,
+            sslmode=self.sslmode,
             connect_timeout_seconds=self.connect_timeout_seconds,
-            statement_timeout_seconds=self.statement_timeout_seconds, batch_rows=self.batch_rows,
+            statement_timeout_seconds=self.statement_timeout_seconds,
+            batch_rows=self.batch_rows,
             retry=RetryPolicy(self.attempts, self.backoff_seconds, self.max_backoff_seconds),
             origin=origin,
         )
@@ -79,10 +85,18 @@ class HttpApiResource(ConfigurableResource):
     def settings(self, origin: str = "base_url") -> ApiSettings:
         """The connector's settings; `origin` says where the base URL came from, for messages."""
         return ApiSettings(
-            base_url=self.base_url, token=self.token, api_key=self.api_key,
-            username=self.username, password=self.password, timeout_seconds=self.timeout_seconds,
-            retry=RetryPolicy(self.attempts, self.backoff_seconds, self.max_backoff_seconds,
-                              self.max_retry_after_seconds),
+            base_url=self.base_url,
+            token=self.token,
+            api_key=self.api_key,
+            username=self.username,
+            password=self.password,
+            timeout_seconds=self.timeout_seconds,
+            retry=RetryPolicy(
+                self.attempts,
+                self.backoff_seconds,
+                self.max_backoff_seconds,
+                self.max_retry_after_seconds,
+            ),
             origin=origin,
         )
 
@@ -94,18 +108,26 @@ def resource_key(source: SourceFile) -> str:
 
 def _secrets(connector, environ: Mapping[str, str]) -> dict:
     """Each secret field of the connector's resource: an EnvVar when its variable is set."""
-    return {field: EnvVar(name) if environ.get(name) else None
-            for field, (name, _) in secret_fields(connector).items()}
+    return {
+        field: EnvVar(name) if environ.get(name) else None
+        for field, (name, _) in secret_fields(connector).items()
+    }
 
 
 def _postgres(c: PostgresConnector, environ: Mapping[str, str]) -> PostgresResource:
     r = c.retries
     return PostgresResource(
-        **_secrets(c, environ), host=c.host, port=c.port, database=c.database, user=c.user,
+        **_secrets(c, environ),
+        host=c.host,
+        port=c.port,
+        database=c.database,
+        user=c.user,
         sslmode=c.sslmode,
         connect_timeout_seconds=c.connect_timeout_seconds,
-        statement_timeout_seconds=c.statement_timeout_seconds, batch_rows=c.batch_rows,
-        attempts=r.attempts, backoff_seconds=r.backoff_seconds,
+        statement_timeout_seconds=c.statement_timeout_seconds,
+        batch_rows=c.batch_rows,
+        attempts=r.attempts,
+        backoff_seconds=r.backoff_seconds,
         max_backoff_seconds=r.max_backoff_seconds,
     )
 
@@ -113,15 +135,18 @@ def _postgres(c: PostgresConnector, environ: Mapping[str, str]) -> PostgresResou
 def _http_api(c: HttpApiConnector, environ: Mapping[str, str]) -> HttpApiResource:
     r = c.retries
     return HttpApiResource(
-        **{"base_url": c.base_url, **_secrets(c, environ)}, timeout_seconds=c.timeout_seconds,
-        attempts=r.attempts, backoff_seconds=r.backoff_seconds,
+        **{"base_url": c.base_url, **_secrets(c, environ)},
+        timeout_seconds=c.timeout_seconds,
+        attempts=r.attempts,
+        backoff_seconds=r.backoff_seconds,
         max_backoff_seconds=r.max_backoff_seconds,
         max_retry_after_seconds=r.max_retry_after_seconds,
     )
 
 
-def connector_resources(catalog: Catalog, environ: Mapping[str, str] | None = None
-                        ) -> dict[str, ConfigurableResource]:
+def connector_resources(
+    catalog: Catalog, environ: Mapping[str, str] | None = None
+) -> dict[str, ConfigurableResource]:
     """A connection resource per database or API source of the catalog; a secret is an EnvVar
     when its variable is set in `environ` (the process's environment by default)."""
     environ = os.environ if environ is None else environ
@@ -137,15 +162,19 @@ def connector_resources(catalog: Catalog, environ: Mapping[str, str] | None = No
 def check_secrets_set(table: SourceTable, resource: ConfigurableResource) -> None:
     """Raise a one-line SourceLoadError naming every variable of the table's source that is not
     set (its resource field is empty); never the value of one that is."""
-    unset = [f"{name} ({what})" for field, (name, what) in
-             secret_fields(table.source.connector).items() if not getattr(resource, field, None)]
+    unset = [
+        f"{name} ({what})"
+        for field, (name, what) in secret_fields(table.source.connector).items()
+        if not getattr(resource, field, None)
+    ]
     if unset:
         many = len(unset) > 1
         raise SourceLoadError(
             f"{where_of(table)}: the environment variable{'s' if many else ''} "
             f"{', '.join(unset)} {'are' if many else 'is'} not set where the pipeline runs; set "
             f"{'them' if many else 'it'} and run the month again (nothing of this table was "
-            "loaded)")
+            "loaded)"
+        )
 
 
 def required_resources(source: SourceFile) -> set[str]:
@@ -154,8 +183,14 @@ def required_resources(source: SourceFile) -> set[str]:
     return keys if source.connector.kind == "file" else keys | {resource_key(source)}
 
 
-def load_source_table(context: AssetExecutionContext, con, table: SourceTable, first: Period,
-                      last: Period, paths: RuntimePaths) -> LoadResult:
+def load_source_table(
+    context: AssetExecutionContext,
+    con,
+    table: SourceTable,
+    first: Period,
+    last: Period,
+    paths: RuntimePaths,
+) -> LoadResult:
     """Load months first..last of a table with its source's connector (retries are logged)."""
     connector, run_id = table.source.connector, context.run.run_id
     if connector.kind == "file":
@@ -164,8 +199,24 @@ def load_source_table(context: AssetExecutionContext, con, table: SourceTable, f
     check_secrets_set(table, resource)
     if isinstance(connector, PostgresConnector):
         origin = f"${connector.url_env}" if connector.url_env else "the connection settings"
-        return load_postgres_table(con, table, first, last, run_id, resource.settings(origin),
-                                   Path(paths.sql), log=context.log.warning)
+        return load_postgres_table(
+            con,
+            table,
+            first,
+            last,
+            run_id,
+            resource.settings(origin),
+            Path(paths.sql),
+            log=context.log.warning,
+        )
     origin = f"${connector.base_url_env}" if connector.base_url_env else "base_url"
-    return load_api_table(con, table, first, last, run_id, connector, resource.settings(origin),
-                          log=context.log.warning)
+    return load_api_table(
+        con,
+        table,
+        first,
+        last,
+        run_id,
+        connector,
+        resource.settings(origin),
+        log=context.log.warning,
+    )

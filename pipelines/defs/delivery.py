@@ -68,14 +68,24 @@ def send_decision(months: int, tags: Mapping[str, str], send_email: bool) -> str
     return None
 
 
-def _context(catalog_paths: ScorecardResource, warehouse: WarehouseResource,
-             smtp: SmtpResource, run_id: str, *, quick: bool = False) -> DeliveryContext:
+def _context(
+    catalog_paths: ScorecardResource,
+    warehouse: WarehouseResource,
+    smtp: SmtpResource,
+    run_id: str,
+    *,
+    quick: bool = False,
+) -> DeliveryContext:
     settings = smtp.settings()
     if quick:  # a sensor evaluation has a time limit: two short attempts
-        settings = replace(settings, max_attempts=min(settings.max_attempts, 2),
-                           timeout_seconds=min(settings.timeout_seconds, 15.0))
-    return delivery_context(catalog_paths.catalog(), catalog_paths.paths(), settings,
-                            warehouse.connection, run_id)
+        settings = replace(
+            settings,
+            max_attempts=min(settings.max_attempts, 2),
+            timeout_seconds=min(settings.timeout_seconds, 15.0),
+        )
+    return delivery_context(
+        catalog_paths.catalog(), catalog_paths.paths(), settings, warehouse.connection, run_id
+    )
 
 
 def _metadata(outcomes: list[DeliveryOutcome], transport: str, where: str) -> dict:
@@ -86,16 +96,18 @@ def _metadata(outcomes: list[DeliveryOutcome], transport: str, where: str) -> di
         "transport": MetadataValue.text(transport),
         "destination": MetadataValue.text(where),
         "recipients": MetadataValue.json({r.list_id: r.sent for r in lists}),
-        "message_ids": MetadataValue.json({r.list_id: r.message_id for r in lists
-                                           if r.message_id}),
+        "message_ids": MetadataValue.json({r.list_id: r.message_id for r in lists if r.message_id}),
         "outbox_paths": MetadataValue.json(paths),
-        "already_sent": MetadataValue.json({r.list_id: r.already_sent for r in lists
-                                            if r.already_sent}),
-        "unconfirmed": MetadataValue.json({r.list_id: r.unconfirmed for r in lists
-                                           if r.unconfirmed}),
+        "already_sent": MetadataValue.json(
+            {r.list_id: r.already_sent for r in lists if r.already_sent}
+        ),
+        "unconfirmed": MetadataValue.json(
+            {r.list_id: r.unconfirmed for r in lists if r.unconfirmed}
+        ),
         "held_lists": MetadataValue.json([r.list_id for r in lists if r.held]),
-        "incomplete": MetadataValue.json({o.period: list(o.completeness.reasons)
-                                          for o in outcomes if o.completeness.incomplete}),
+        "incomplete": MetadataValue.json(
+            {o.period: list(o.completeness.reasons) for o in outcomes if o.completeness.incomplete}
+        ),
         "notices": MetadataValue.json({r.list_id: r.sent for r in notices}),
     }
 
@@ -106,15 +118,19 @@ def _failure_text(outcomes: list[DeliveryOutcome]) -> str | None:
     failures = [line for o in outcomes for line in o.failures]
     parts = []
     if failures:
-        parts.append("Email delivery failed (the report stays on disk; the ledger records who "
-                     "got it, and the next run retries only the failed recipients): "
-                     + " | ".join(failures))
+        parts.append(
+            "Email delivery failed (the report stays on disk; the ledger records who "
+            "got it, and the next run retries only the failed recipients): " + " | ".join(failures)
+        )
     for outcome in (o for o in outcomes if o.unconfirmed):
-        parts.append(f"Email for {outcome.period} unconfirmed: " + " | ".join(outcome.unconfirmed)
-                     + ". The server never confirmed these sends: they may or may not have "
-                     "arrived, and are not sent again on their own. Check the mail server's log, "
-                     "then send them again with: scorecard send --period "
-                     f"{outcome.period} --unconfirmed")
+        parts.append(
+            f"Email for {outcome.period} unconfirmed: "
+            + " | ".join(outcome.unconfirmed)
+            + ". The server never confirmed these sends: they may or may not have "
+            "arrived, and are not sent again on their own. Check the mail server's log, "
+            "then send them again with: scorecard send --period "
+            f"{outcome.period} --unconfirmed"
+        )
     return "\n".join(parts) or None
 
 
@@ -130,9 +146,13 @@ def build_delivery_assets(partitions: PartitionsDefinition) -> list:
         kinds={"email"},
         pool="warehouse",
     )
-    def delivery_email(context: AssetExecutionContext, config: DeliveryConfig,
-                       warehouse: WarehouseResource, scorecard: ScorecardResource,
-                       smtp: SmtpResource) -> MaterializeResult:
+    def delivery_email(
+        context: AssetExecutionContext,
+        config: DeliveryConfig,
+        warehouse: WarehouseResource,
+        scorecard: ScorecardResource,
+        smtp: SmtpResource,
+    ) -> MaterializeResult:
         """The month's scorecard emailed to its recipient lists, once per recipient (ledger)."""
         periods = periods_of(context)
         tags = context.run.tags
@@ -142,16 +162,17 @@ def build_delivery_assets(partitions: PartitionsDefinition) -> list:
             return MaterializeResult(metadata={"sent": False, "skipped": MetadataValue.text(skip)})
         ctx = _context(scorecard, warehouse, smtp, context.run.run_id)
         resend = config.resend or tags.get(RESEND_TAG, "").strip().lower() in _TRUE
-        unconfirmed = (config.unconfirmed
-                       or tags.get(UNCONFIRMED_TAG, "").strip().lower() in _TRUE)
+        unconfirmed = config.unconfirmed or tags.get(UNCONFIRMED_TAG, "").strip().lower() in _TRUE
         to = (config.to or tags.get(TO_TAG, "")).strip() or None
-        outcomes = [deliver_period(ctx, p, resend=resend, to=to, unconfirmed=unconfirmed)
-                    for p in periods]
+        outcomes = [
+            deliver_period(ctx, p, resend=resend, to=to, unconfirmed=unconfirmed) for p in periods
+        ]
         metadata = _metadata(outcomes, ctx.transport.name, ctx.transport.where)
         if failure := _failure_text(outcomes):  # unconfirmed sends too: the run must say so
             failures = [line for o in outcomes for line in o.failures + o.unconfirmed]
-            raise Failure(description=failure,
-                          metadata={"failures": MetadataValue.json(failures), **metadata})
+            raise Failure(
+                description=failure, metadata={"failures": MetadataValue.json(failures), **metadata}
+            )
         return MaterializeResult(metadata={"sent": True, **metadata})
 
     return [delivery_email]
@@ -186,15 +207,26 @@ def build_failure_sensor(monitored_job) -> object:
         description="Emails the data team (lists with receives: notices) the run, the failed "
         "step and the cause when a monthly scorecard run fails.",
     )
-    def scorecard_failure_notice(context: RunFailureSensorContext, warehouse: WarehouseResource,
-                                 scorecard: ScorecardResource, smtp: SmtpResource):
+    def scorecard_failure_notice(
+        context: RunFailureSensorContext,
+        warehouse: WarehouseResource,
+        scorecard: ScorecardResource,
+        smtp: SmtpResource,
+    ):
         run = context.dagster_run
         ctx = _context(scorecard, warehouse, smtp, run.run_id, quick=True)
         results = notify_run_failure(
-            ctx, failed_run_id=run.run_id, job_name=run.job_name,
-            period=_period_of_run(run.tags), failures=_causes(context))
-        errors = [r.error or f"unconfirmed ({r.unconfirmed_reason})" for r in results
-                  if r.error or r.unconfirmed]
+            ctx,
+            failed_run_id=run.run_id,
+            job_name=run.job_name,
+            period=_period_of_run(run.tags),
+            failures=_causes(context),
+        )
+        errors = [
+            r.error or f"unconfirmed ({r.unconfirmed_reason})"
+            for r in results
+            if r.error or r.unconfirmed
+        ]
         if errors:
             return SkipReason("the failure notice could not be sent: " + "; ".join(errors))
         return None

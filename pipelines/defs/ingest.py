@@ -39,18 +39,27 @@ def _spec(table: SourceTable) -> AssetSpec:
         key=raw_asset_key(table),
         group_name="raw",
         description=table.table.description or f"Raw rows of {table.key}.",
-        kinds={"duckdb", table.table.format if table.source.connector.kind == "file"
-               else table.source.connector.kind},
-        metadata={"source": table.source.source, "table": table.key,
-                  "kind": table.table.kind, "date_column": table.table.date_column,
-                  "warehouse_table": f"raw.{table.raw_name}"},
+        kinds={
+            "duckdb",
+            table.table.format
+            if table.source.connector.kind == "file"
+            else table.source.connector.kind,
+        },
+        metadata={
+            "source": table.source.source,
+            "table": table.key,
+            "kind": table.table.kind,
+            "date_column": table.table.date_column,
+            "warehouse_table": f"raw.{table.raw_name}",
+        },
     )
 
 
 def _preview(con, table: SourceTable, period_start) -> str:
     frame = con.execute(
         f"select * exclude (_run_id, _loaded_at) from {qualified_name(table)} "
-        "where _period = ? limit 5", [period_start]
+        "where _period = ? limit 5",
+        [period_start],
     ).df()
     return frame.to_markdown(index=False) if not frame.empty else "(no rows)"
 
@@ -69,12 +78,15 @@ class _TableFailure:
         skips all of a step's downstream steps when one output is missing (docs/decisions/
         partial-months.md). The failing `quality` check and the run's failure carry the error.
         """
-        return MaterializeResult(asset_key=key, metadata={
-            "load_status": MetadataValue.text("failed"),
-            "load_error": MetadataValue.text(self.message),
-            "months_failed": MetadataValue.json([p.key for p in self.months]),
-            "rows_loaded": MetadataValue.int(0),
-        })
+        return MaterializeResult(
+            asset_key=key,
+            metadata={
+                "load_status": MetadataValue.text("failed"),
+                "load_error": MetadataValue.text(self.message),
+                "months_failed": MetadataValue.json([p.key for p in self.months]),
+                "rows_loaded": MetadataValue.int(0),
+            },
+        )
 
 
 def _as_declared(message: str, home) -> str:
@@ -83,15 +95,17 @@ def _as_declared(message: str, home) -> str:
     return " ".join(message.split()).replace(f"{home}/", "")
 
 
-def _failure(context, table: SourceTable, periods: list[Period], exc: Exception,
-             home) -> _TableFailure:
+def _failure(
+    context, table: SourceTable, periods: list[Period], exc: Exception, home
+) -> _TableFailure:
     """What a table's failed load blocks, logged once (a traceback only for the unexpected)."""
     if isinstance(exc, SourceLoadError):
         message = _as_declared(str(exc), home)
         context.log.error(message)
     else:
         message = _as_declared(
-            f"{table.key}: the load failed unexpectedly: {type(exc).__name__}: {exc}", home)
+            f"{table.key}: the load failed unexpectedly: {type(exc).__name__}: {exc}", home
+        )
         context.log.exception(message)
     blocked = getattr(exc, "periods", None)
     months = [p for p in periods if blocked is None or p.key in blocked] or periods
@@ -139,25 +153,29 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
             for table in selected:
                 key = raw_asset_key(table)
                 try:
-                    result = load_source_table(context, con, table, periods[0], periods[-1],
-                                               scorecard.paths())
+                    result = load_source_table(
+                        context, con, table, periods[0], periods[-1], scorecard.paths()
+                    )
                 except (WarehouseFullError, WarehouseLockedError, WarehouseDamagedError):
                     raise  # the warehouse's problem, not the source's: the run stops
                 except Exception as exc:  # noqa: BLE001 - any cause is this table's failure
                     failure = _failure(context, table, periods, exc, scorecard.paths().home)
-                    record_failures(con, table.key, failure.months, failure.message,
-                                    context.run.run_id)
+                    record_failures(
+                        con, table.key, failure.months, failure.message, context.run.run_id
+                    )
                     yield failure.materialization(key)
                     yield from checks.load_failed(key, failure.message)
                     continue
                 failed = [p for p in periods if p.key in result.failed_periods]
                 for period in failed:
-                    message = _as_declared(result.failed_periods[period.key],
-                                           scorecard.paths().home)
+                    message = _as_declared(
+                        result.failed_periods[period.key], scorecard.paths().home
+                    )
                     context.log.error(message)
                     record_failures(con, table.key, [period], message, context.run.run_id)
-                yield MaterializeResult(asset_key=key, metadata=_loaded_metadata(
-                    con, table, periods, result))
+                yield MaterializeResult(
+                    asset_key=key, metadata=_loaded_metadata(con, table, periods, result)
+                )
                 checks.after_load(con, key, table, periods, result)
             yield from checks.results()
 

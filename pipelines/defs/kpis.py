@@ -42,9 +42,13 @@ def _spec(catalog: Catalog, kpi: Kpi) -> AssetSpec:
 
 def _metadata(kpi: Kpi) -> dict:
     """The asset's static metadata: the catalog entry, the current definition, its revisions."""
-    metadata = {"objective": kpi.objective, "owner": kpi.owner, "unit": kpi.unit,
-                "direction": kpi.direction,
-                "definition": kpi.formula if kpi.calculated else f"sql/{kpi.sql_files[-1]}"}
+    metadata = {
+        "objective": kpi.objective,
+        "owner": kpi.owner,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "definition": kpi.formula if kpi.calculated else f"sql/{kpi.sql_files[-1]}",
+    }
     if kpi.revisions:
         metadata["revisions"] = [f"{r.effective}: {r.note}" for r in kpi.revisions]
     if kpi.retired:
@@ -63,8 +67,9 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
         can_subset=True,
         pool="warehouse",
     )
-    def kpi_values(context: AssetExecutionContext, warehouse: WarehouseResource,
-                   scorecard: ScorecardResource):
+    def kpi_values(
+        context: AssetExecutionContext, warehouse: WarehouseResource, scorecard: ScorecardResource
+    ):
         current = scorecard.catalog()
         # calculated KPIs come after the KPIs they read (Dagster wants outputs in dependency order)
         selected = sorted(
@@ -83,7 +88,8 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
             yield MaterializeResult(
                 asset_key=kpi_asset_key(kpi),
                 metadata={
-                    "value": MetadataValue.float(last) if isinstance(last, float)
+                    "value": MetadataValue.float(last)
+                    if isinstance(last, float)
                     else MetadataValue.text(str(last)),
                     "values_by_month": MetadataValue.json(months),
                     "tables_read": MetadataValue.json(list(current.kpi_tables[kpi.id])),

@@ -12,7 +12,6 @@ marked. A table whose load failed is still materialized (with `load_status: fail
 nothing downstream is skipped; see docs/decisions/partial-months.md.
 """
 
-
 from collections.abc import Iterator
 
 from dagster import (
@@ -47,18 +46,31 @@ def quality_check_specs(tables: list[tuple[AssetKey, SourceTable]]) -> list[Asse
     """The `quality` check of each raw asset whose table declares expectations."""
     return [
         AssetCheckSpec(
-            CHECK_NAME, asset=key,
+            CHECK_NAME,
+            asset=key,
             description=f"The {len(t.table.expectations)} expectations of {t.key} in the catalog "
-            "(Great Expectations), on each loaded month; ERROR when an error-level one fails.")
-        for key, t in tables if t.table.expectations
+            "(Great Expectations), on each loaded month; ERROR when an error-level one fails.",
+        )
+        for key, t in tables
+        if t.table.expectations
     ]
 
 
 def _failing(verdicts: list[TableVerdict]) -> list[dict]:
-    return [{"month": o.period, "expectation": o.entry.label(), "severity": o.entry.severity,
-             "outcome": o.outcome, "observed": o.observed, "unexpected_count": o.unexpected_count,
-             "message": o.message}
-            for v in verdicts for o in v.outcomes if o.failing][:MAX_LISTED]
+    return [
+        {
+            "month": o.period,
+            "expectation": o.entry.label(),
+            "severity": o.entry.severity,
+            "outcome": o.outcome,
+            "observed": o.observed,
+            "unexpected_count": o.unexpected_count,
+            "message": o.message,
+        }
+        for v in verdicts
+        for o in v.outcomes
+        if o.failing
+    ][:MAX_LISTED]
 
 
 def _samples_md(verdicts: list[TableVerdict]) -> str:
@@ -66,9 +78,13 @@ def _samples_md(verdicts: list[TableVerdict]) -> str:
     for outcome in [o for v in verdicts for o in v.outcomes if o.failing and o.sample][:5]:
         columns = list(outcome.sample[0])
         rows = ["| " + " | ".join(str(r.get(c)) for c in columns) + " |" for r in outcome.sample]
-        parts.append(f"**{outcome.period} · {outcome.entry.label()}** ({outcome.entry.severity}, "
-                     f"{outcome.outcome})\n\n| {' | '.join(columns)} |\n|"
-                     + "---|" * len(columns) + "\n" + "\n".join(rows))
+        parts.append(
+            f"**{outcome.period} · {outcome.entry.label()}** ({outcome.entry.severity}, "
+            f"{outcome.outcome})\n\n| {' | '.join(columns)} |\n|"
+            + "---|" * len(columns)
+            + "\n"
+            + "\n".join(rows)
+        )
     return "\n\n".join(parts) or "(no offending rows to show)"
 
 
@@ -79,7 +95,9 @@ def check_result(key: AssetKey, verdicts: list[TableVerdict], seconds: float) ->
     status = {v.period: v.status for v in verdicts}
     summary = ", ".join(f"{m}: {s}" for m, s in status.items() if s != "passed") or "all passed"
     return AssetCheckResult(
-        asset_key=key, check_name=CHECK_NAME, passed=not failing,
+        asset_key=key,
+        check_name=CHECK_NAME,
+        passed=not failing,
         severity=AssetCheckSeverity.WARN if failing and not blocking else AssetCheckSeverity.ERROR,
         description=summary,
         metadata={
@@ -101,9 +119,13 @@ def check_result(key: AssetKey, verdicts: list[TableVerdict], seconds: float) ->
 def load_failed_result(key: AssetKey, message: str) -> AssetCheckResult:
     """The check of a table whose load failed: nothing new was checked; the month kept its rows."""
     return AssetCheckResult(
-        asset_key=key, check_name=CHECK_NAME, passed=False, severity=AssetCheckSeverity.ERROR,
+        asset_key=key,
+        check_name=CHECK_NAME,
+        passed=False,
+        severity=AssetCheckSeverity.ERROR,
         description="the load failed; the months keep their earlier rows and checks",
-        metadata={"load_error": MetadataValue.text(message)})
+        metadata={"load_error": MetadataValue.text(message)},
+    )
 
 
 class QualityChecks:
@@ -121,23 +143,32 @@ class QualityChecks:
     def _wanted(self, key: AssetKey) -> bool:
         return AssetCheckKey(key, CHECK_NAME) in self._selected
 
-    def after_load(self, con, key: AssetKey, table: SourceTable, periods: list[Period],
-                   loaded: LoadResult) -> None:
+    def after_load(
+        self, con, key: AssetKey, table: SourceTable, periods: list[Period], loaded: LoadResult
+    ) -> None:
         """Check a table just loaded and record its verdicts (not when its check is not
         selected); a check that could not record its verdicts raises."""
         if self._wanted(key):
             self._validator = self._validator or GeValidator()
-            self._done.append((key, validate_and_record(con, table, periods,
-                                                        self._context.run.run_id,
-                                                        self._validator, loaded)))
+            self._done.append(
+                (
+                    key,
+                    validate_and_record(
+                        con, table, periods, self._context.run.run_id, self._validator, loaded
+                    ),
+                )
+            )
 
     def results(self) -> Iterator[AssetCheckResult]:
         """The checks done, in load order."""
         for key, validated in self._done:
             result = check_result(key, validated.verdicts, validated.seconds)
             if not result.passed:
-                log = self._context.log.error if result.severity == AssetCheckSeverity.ERROR \
+                log = (
+                    self._context.log.error
+                    if result.severity == AssetCheckSeverity.ERROR
                     else self._context.log.warning
+                )
                 log(f"{validated.table.key}: data-quality check {result.description}")
             yield result
 
@@ -150,8 +181,9 @@ class QualityChecks:
 def _run_periods(context: AssetCheckExecutionContext) -> list[Period]:
     tags = context.run.tags
     if RANGE_START_TAG in tags:
-        return months_between(Period.parse(tags[RANGE_START_TAG]),
-                              Period.parse(tags[RANGE_END_TAG]))
+        return months_between(
+            Period.parse(tags[RANGE_START_TAG]), Period.parse(tags[RANGE_END_TAG])
+        )
     keys = context.partition_key_range
     return months_between(Period.parse(keys.start), Period.parse(keys.end))
 
@@ -159,9 +191,9 @@ def _run_periods(context: AssetCheckExecutionContext) -> list[Period]:
 def _gate_summary(loads: int, checks: int, withheld: int) -> str:
     """'1 source load(s) failed and 2 error-level data-quality check(s) failed; 4 KPI ...'."""
     parts = ([f"{loads} source load(s) failed"] if loads else []) + (
-        [f"{checks} error-level data-quality check(s) failed"] if checks else [])
-    return (f"{' and '.join(parts)}; {withheld} KPI value(s) withheld (the report marks "
-            "them):")
+        [f"{checks} error-level data-quality check(s) failed"] if checks else []
+    )
+    return f"{' and '.join(parts)}; {withheld} KPI value(s) withheld (the report marks them):"
 
 
 def build_quality_gate(scores_key: AssetKey):
@@ -169,10 +201,13 @@ def build_quality_gate(scores_key: AssetKey):
     error-level check in one of the run's months."""
 
     @asset_check(
-        asset=scores_key, name=GATE_NAME, required_resource_keys={"warehouse"},
+        asset=scores_key,
+        name=GATE_NAME,
+        required_resource_keys={"warehouse"},
         description="Fails (and so fails the run, for the data team) when a source table of the "
         "run's months failed to load or failed an error-level data-quality check; the KPIs "
-        "reading it are withheld, everything else is computed, reported and sent.")
+        "reading it are withheld, everything else is computed, reported and sent.",
+    )
     def quality_gate(context: AssetCheckExecutionContext) -> AssetCheckResult:
         periods = _run_periods(context)
         with context.resources.warehouse.connection() as con:
@@ -181,20 +216,29 @@ def build_quality_gate(scores_key: AssetKey):
             withheld = con.execute(
                 "select strftime(period, '%Y-%m'), kpi_id from kpi.kpi_values where "
                 "state = 'withheld' and period >= ? and period <= ? order by all",
-                [periods[0].start, periods[-1].start]).fetchall()
+                [periods[0].start, periods[-1].start],
+            ).fetchall()
         failed_tables = {(f.period, f.table_key) for f in loads}
         lines = [f"{f.period}: load failed: {f.message}" for f in loads] + [
-            f"{month}: {f.line()}" for month, items in found.items() for f in items
-            if (month, f.table_key) not in failed_tables]
+            f"{month}: {f.line()}"
+            for month, items in found.items()
+            for f in items
+            if (month, f.table_key) not in failed_tables
+        ]
         if lines:
             raise Failure(
                 description=_gate_summary(len(loads), len(lines) - len(loads), len(withheld))
-                + "\n" + "\n".join(lines[:MAX_LISTED])
+                + "\n"
+                + "\n".join(lines[:MAX_LISTED])
                 + (f"\nand {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""),
-                metadata={"failed_loads": MetadataValue.json([f.line() for f in loads][:100]),
-                          "failed_checks": MetadataValue.json(lines[len(loads):][:100]),
-                          "withheld_kpis": MetadataValue.json([f"{m}: {k}" for m, k in withheld])})
-        return AssetCheckResult(passed=True, metadata={
-            "months": MetadataValue.json([p.key for p in periods])})
+                metadata={
+                    "failed_loads": MetadataValue.json([f.line() for f in loads][:100]),
+                    "failed_checks": MetadataValue.json(lines[len(loads) :][:100]),
+                    "withheld_kpis": MetadataValue.json([f"{m}: {k}" for m, k in withheld]),
+                },
+            )
+        return AssetCheckResult(
+            passed=True, metadata={"months": MetadataValue.json([p.key for p in periods])}
+        )
 
     return quality_gate

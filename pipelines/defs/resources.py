@@ -58,9 +58,12 @@ class WarehouseResource(ConfigurableResource):
                 if not is_disk_full(exc):
                     raise
                 raise warehouse_full_error(
-                    Path(self.path), exc, "this step's writes are committed in the write-ahead "
+                    Path(self.path),
+                    exc,
+                    "this step's writes are committed in the write-ahead "
                     "log (.wal) but could not be checkpointed into the file; they are replayed "
-                    "when the warehouse is next opened") from None
+                    "when the warehouse is next opened",
+                ) from None
         finally:
             con.close()
 
@@ -76,8 +79,10 @@ class ScorecardResource(ConfigurableResource):
     def paths(self) -> RuntimePaths:
         """The runtime paths this resource was configured with."""
         return RuntimePaths(
-            home=Path(self.home), definitions=Path(self.definitions_dir),
-            sql=Path(self.sql_dir), report_assets=Path(self.report_assets_dir),
+            home=Path(self.home),
+            definitions=Path(self.definitions_dir),
+            sql=Path(self.sql_dir),
+            report_assets=Path(self.report_assets_dir),
         )
 
     def catalog(self) -> Catalog:
@@ -90,8 +95,9 @@ class SmtpResource(ConfigurableResource):
 
     host: str = Field(default="", description="SCORECARD_SMTP_HOST; empty: write to the outbox")
     port: int = Field(default=0, description="SCORECARD_SMTP_PORT; 0: 587, 465 or 25 by security")
-    security: str = Field(default="starttls", description="SCORECARD_SMTP_SECURITY: "
-                          "starttls, ssl or none")
+    security: str = Field(
+        default="starttls", description="SCORECARD_SMTP_SECURITY: starttls, ssl or none"
+    )
     user: str = Field(default="", description="SCORECARD_SMTP_USER; empty: no login")
     password: str = Field(default="", repr=False, description="SCORECARD_SMTP_PASSWORD")
     sender: str = Field(default="", description="SCORECARD_SMTP_FROM: 'Name <user@domain>'")
@@ -103,10 +109,15 @@ class SmtpResource(ConfigurableResource):
     def settings(self) -> SmtpSettings:
         """The plain settings the transport uses (validated when the transport is built)."""
         return SmtpSettings(
-            host=self.host.strip(), port=self.port, security=self.security.strip().lower(),
-            user=self.user, password=self.password,
-            sender=self.sender or SmtpSettings.sender, ca_file=self.ca_file,
-            timeout_seconds=self.timeout_seconds, max_attempts=self.max_attempts,
+            host=self.host.strip(),
+            port=self.port,
+            security=self.security.strip().lower(),
+            user=self.user,
+            password=self.password,
+            sender=self.sender or SmtpSettings.sender,
+            ca_file=self.ca_file,
+            timeout_seconds=self.timeout_seconds,
+            max_attempts=self.max_attempts,
             backoff_seconds=self.backoff_seconds,
         )
 
@@ -117,8 +128,11 @@ def smtp_resource(environ: Mapping[str, str]) -> SmtpResource:
     Only variables that are set become EnvVars, so the code location loads (and writes to the
     outbox) when none of them is.
     """
-    values = {name: EnvVar.int(var) if name == "port" else EnvVar(var)
-              for name, var in SMTP_ENVIRONMENT.items() if environ.get(var)}
+    values = {
+        name: EnvVar.int(var) if name == "port" else EnvVar(var)
+        for name, var in SMTP_ENVIRONMENT.items()
+        if environ.get(var)
+    }
     return SmtpResource(**values)
 
 
@@ -127,8 +141,10 @@ def resources_for(paths: RuntimePaths) -> dict:
     return {
         "warehouse": WarehouseResource(path=str(paths.warehouse)),
         "scorecard": ScorecardResource(
-            home=str(paths.home), definitions_dir=str(paths.definitions),
-            sql_dir=str(paths.sql), report_assets_dir=str(paths.report_assets),
+            home=str(paths.home),
+            definitions_dir=str(paths.definitions),
+            sql_dir=str(paths.sql),
+            report_assets_dir=str(paths.report_assets),
         ),
         "smtp": smtp_resource(os.environ),
     }

@@ -43,8 +43,9 @@ def build_scorecard_assets(catalog: Catalog, partitions: PartitionsDefinition) -
         kinds={"duckdb"},
         pool="warehouse",
     )
-    def scorecard_scores(context: AssetExecutionContext, warehouse: WarehouseResource,
-                         scorecard: ScorecardResource) -> MaterializeResult:
+    def scorecard_scores(
+        context: AssetExecutionContext, warehouse: WarehouseResource, scorecard: ScorecardResource
+    ) -> MaterializeResult:
         """Scores and statuses per KPI, objective, perspective and overall for the month."""
         current = scorecard.catalog()
         overall = {}
@@ -54,15 +55,21 @@ def build_scorecard_assets(catalog: Catalog, partitions: PartitionsDefinition) -
             last = periods_of(context)[-1]
             table = _kpi_table(con, last.start)
         final = overall[last.key]
-        return MaterializeResult(metadata={
-            "overall_score": MetadataValue.float(final["score"]) if final["score"] is not None
-            else MetadataValue.text("no score"),
-            "overall_status": MetadataValue.text(final["status"]),
-            "kpi_table": MetadataValue.md(table),
-            "overall_by_month": MetadataValue.json(
-                {k: (round(v["score"], 2) if v["score"] is not None else None)
-                 for k, v in overall.items()}),
-        })
+        return MaterializeResult(
+            metadata={
+                "overall_score": MetadataValue.float(final["score"])
+                if final["score"] is not None
+                else MetadataValue.text("no score"),
+                "overall_status": MetadataValue.text(final["status"]),
+                "kpi_table": MetadataValue.md(table),
+                "overall_by_month": MetadataValue.json(
+                    {
+                        k: (round(v["score"], 2) if v["score"] is not None else None)
+                        for k, v in overall.items()
+                    }
+                ),
+            }
+        )
 
     @asset(
         key=REPORT_KEY,
@@ -73,24 +80,28 @@ def build_scorecard_assets(catalog: Catalog, partitions: PartitionsDefinition) -
         kinds={"html", "pdf"},
         pool="warehouse",
     )
-    def report_scorecard(context: AssetExecutionContext, warehouse: WarehouseResource,
-                         scorecard: ScorecardResource) -> MaterializeResult:
+    def report_scorecard(
+        context: AssetExecutionContext, warehouse: WarehouseResource, scorecard: ScorecardResource
+    ) -> MaterializeResult:
         """The month's Balanced Scorecard rendered as HTML and PDF."""
         current = scorecard.catalog()
         published = {}
         with warehouse.connection() as con:
             for period in periods_of(context):
-                published[period.key] = publish_report(con, current, period, context.run.run_id,
-                                                       scorecard.paths())
+                published[period.key] = publish_report(
+                    con, current, period, context.run.run_id, scorecard.paths()
+                )
         last = published[max(published)]
-        return MaterializeResult(metadata={
-            "html_path": MetadataValue.path(str(last.html)),
-            "pdf_path": MetadataValue.path(str(last.pdf)),
-            "pdf_sha256": MetadataValue.text(last.sha256),
-            "pdf_bytes": MetadataValue.int(last.pdf.stat().st_size),
-            "withheld_kpis": MetadataValue.int(last.withheld_kpis),
-            "restated_kpis": MetadataValue.int(last.restated_kpis),
-            "periods_rendered": MetadataValue.json(sorted(published)),
-        })
+        return MaterializeResult(
+            metadata={
+                "html_path": MetadataValue.path(str(last.html)),
+                "pdf_path": MetadataValue.path(str(last.pdf)),
+                "pdf_sha256": MetadataValue.text(last.sha256),
+                "pdf_bytes": MetadataValue.int(last.pdf.stat().st_size),
+                "withheld_kpis": MetadataValue.int(last.withheld_kpis),
+                "restated_kpis": MetadataValue.int(last.restated_kpis),
+                "periods_rendered": MetadataValue.json(sorted(published)),
+            }
+        )
 
     return [scorecard_scores, report_scorecard]

@@ -44,32 +44,47 @@ def delivery_lines(meta: dict | None, period: Period) -> list[str]:
     lines = []
     if meta["transport"] == "outbox":
         if meta.get("outbox_paths"):
-            lines.append("Email: no SMTP server is configured (SCORECARD_SMTP_HOST), so the "
-                         f"messages were written to the outbox {meta['destination']}:")
+            lines.append(
+                "Email: no SMTP server is configured (SCORECARD_SMTP_HOST), so the "
+                f"messages were written to the outbox {meta['destination']}:"
+            )
         lines += [f"  {path}" for path in meta.get("outbox_paths", [])]
     else:
         for list_id, people in meta.get("recipients", {}).items():
             if people:
-                lines.append(f"Email: sent via {meta['destination']} to list {list_id}: "
-                             + ", ".join(people))
+                lines.append(
+                    f"Email: sent via {meta['destination']} to list {list_id}: " + ", ".join(people)
+                )
     for list_id, people in meta.get("already_sent", {}).items():
-        lines.append(f"Email: list {list_id} already has it ({len(people)} recipient(s)); "
-                     f"to send again: scorecard send --period {period} --resend")
+        lines.append(
+            f"Email: list {list_id} already has it ({len(people)} recipient(s)); "
+            f"to send again: scorecard send --period {period} --resend"
+        )
     for list_id, people in meta.get("unconfirmed", {}).items():
-        lines.append(f"Email: WARNING: the send to {', '.join(people)} (list {list_id}) is "
-                     "unconfirmed (claimed, never confirmed by the server); check the mail "
-                     f"server's log, then: scorecard send --period {period} --unconfirmed")
+        lines.append(
+            f"Email: WARNING: the send to {', '.join(people)} (list {list_id}) is "
+            "unconfirmed (claimed, never confirmed by the server); check the mail "
+            f"server's log, then: scorecard send --period {period} --unconfirmed"
+        )
     for list_id in meta.get("held_lists", []):
-        lines.append(f"Email: list {list_id} held: the month is incomplete (policy hold); "
-                     "the data team was notified")
+        lines.append(
+            f"Email: list {list_id} held: the month is incomplete (policy hold); "
+            "the data team was notified"
+        )
     for list_id, people in meta.get("notices", {}).items():
         if people:
             lines.append(f"Email: incomplete-data notice to list {list_id}: {', '.join(people)}")
     return lines or ["Email: nothing to send (no recipient lists receive the scorecard)."]
 
 
-def notify_failure(paths: RuntimePaths, run_id: str, job_name: str, period: Period,
-                   errors: tuple[str, ...], say: Callable[[str], None]) -> None:
+def notify_failure(
+    paths: RuntimePaths,
+    run_id: str,
+    job_name: str,
+    period: Period,
+    errors: tuple[str, ...],
+    say: Callable[[str], None],
+) -> None:
     """Email the data team that a run failed (its steps and causes); never raises."""
 
     def connection():
@@ -79,10 +94,16 @@ def notify_failure(paths: RuntimePaths, run_id: str, job_name: str, period: Peri
 
     failures = [tuple(e.split(": ", 1)) if ": " in e else (e, e) for e in errors]
     try:
-        ctx = delivery_context(load_catalog(paths.definitions, paths.sql), paths,
-                               settings_from_environ(os.environ), connection, run_id)
-        results = notify_run_failure(ctx, failed_run_id=run_id, job_name=job_name,
-                                     period=period, failures=failures)
+        ctx = delivery_context(
+            load_catalog(paths.definitions, paths.sql),
+            paths,
+            settings_from_environ(os.environ),
+            connection,
+            run_id,
+        )
+        results = notify_run_failure(
+            ctx, failed_run_id=run_id, job_name=job_name, period=period, failures=failures
+        )
     except Exception as exc:  # noqa: BLE001 - a failed notice must not hide the failed run
         say(f"The data team could not be notified: {type(exc).__name__}: {exc}")
         return
@@ -90,8 +111,12 @@ def notify_failure(paths: RuntimePaths, run_id: str, job_name: str, period: Peri
         if result.error:
             say(f"The failure notice to list {result.list_id} failed: {result.error}")
         elif result.unconfirmed:
-            say(f"The failure notice to list {result.list_id} is unconfirmed: "
-                f"{result.unconfirmed_reason or 'claimed, never confirmed by the server'}")
+            say(
+                f"The failure notice to list {result.list_id} is unconfirmed: "
+                f"{result.unconfirmed_reason or 'claimed, never confirmed by the server'}"
+            )
         elif result.sent:
-            say(f"The data team (list {result.list_id}) was notified"
-                + (f": {result.where}" if result.where else "."))
+            say(
+                f"The data team (list {result.list_id}) was notified"
+                + (f": {result.where}" if result.where else ".")
+            )

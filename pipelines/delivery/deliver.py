@@ -63,8 +63,9 @@ class DeliveryContext:
 
     def templates(self) -> jinja2.Environment:
         """The report's template environment; the emails' templates are under email/."""
-        return template_environment(self.paths.report_assets / "templates",
-                                    self.catalog.organization.locale)
+        return template_environment(
+            self.paths.report_assets / "templates", self.catalog.organization.locale
+        )
 
 
 @dataclass
@@ -101,23 +102,33 @@ class DeliveryOutcome:
         for result in self.lists + self.notices:
             if result.error:
                 lines.append(f"{result.kind} to list {result.list_id}: {result.error}")
-            lines += [f"{result.kind} to {addr} (list {result.list_id}) refused: {reply}"
-                      for addr, reply in result.refused.items()]
+            lines += [
+                f"{result.kind} to {addr} (list {result.list_id}) refused: {reply}"
+                for addr, reply in result.refused.items()
+            ]
         return lines
 
     @property
     def unconfirmed(self) -> list[str]:
         """One line per list whose send to some recipients has no known outcome: claimed, but
         the server never confirmed it (it may or may not have arrived)."""
-        return [f"{result.kind} to list {result.list_id} unconfirmed for "
-                f"{', '.join(result.unconfirmed)} ("
-                + (result.unconfirmed_reason or "an earlier send was claimed and never confirmed")
-                + ")" for result in self.lists + self.notices if result.unconfirmed]
+        return [
+            f"{result.kind} to list {result.list_id} unconfirmed for "
+            f"{', '.join(result.unconfirmed)} ("
+            + (result.unconfirmed_reason or "an earlier send was claimed and never confirmed")
+            + ")"
+            for result in self.lists + self.notices
+            if result.unconfirmed
+        ]
 
 
-def delivery_context(catalog: Catalog, paths: RuntimePaths, settings: SmtpSettings,
-                     connection: Callable[[], AbstractContextManager],
-                     run_id: str) -> DeliveryContext:
+def delivery_context(
+    catalog: Catalog,
+    paths: RuntimePaths,
+    settings: SmtpSettings,
+    connection: Callable[[], AbstractContextManager],
+    run_id: str,
+) -> DeliveryContext:
     """The context of a delivery: SMTP when a host is configured, else the .eml outbox."""
     transport = SmtpTransport(settings) if settings.host else OutboxTransport(paths.outbox)
     sender = parse_sender(settings.sender)
@@ -126,11 +137,18 @@ def delivery_context(catalog: Catalog, paths: RuntimePaths, settings: SmtpSettin
     return DeliveryContext(catalog, paths, transport, sender, connection, run_id)
 
 
-def deliver(ctx: DeliveryContext, scope: ledger.Scope, recipients: list[Recipient],
-            build: Callable[[str, list[Recipient]], EmailMessage], *,
-            report_sha256: str | None = None, resend: bool = False,
-            record: bool = True, unconfirmed_only: bool = False,
-            provisional: bool | None = None) -> ListResult:
+def deliver(
+    ctx: DeliveryContext,
+    scope: ledger.Scope,
+    recipients: list[Recipient],
+    build: Callable[[str, list[Recipient]], EmailMessage],
+    *,
+    report_sha256: str | None = None,
+    resend: bool = False,
+    record: bool = True,
+    unconfirmed_only: bool = False,
+    provisional: bool | None = None,
+) -> ListResult:
     """Claim, send and record one message to the recipients of `scope` still pending (with
     `unconfirmed_only`: to those whose earlier send is unconfirmed, and no one else).
     `provisional`: whether a scorecard's month is incomplete (ledger.claim)."""
@@ -139,9 +157,17 @@ def deliver(ctx: DeliveryContext, scope: ledger.Scope, recipients: list[Recipien
     emails = [mailbox(r.name, r.email).addr_spec for r in recipients]  # invalid: before a claim
     if record:
         with ctx.connection() as con:
-            plan = ledger.claim(con, scope, emails, message_id=message_id, run_id=ctx.run_id,
-                                report_sha256=report_sha256, resend=resend,
-                                unconfirmed_only=unconfirmed_only, provisional=provisional)
+            plan = ledger.claim(
+                con,
+                scope,
+                emails,
+                message_id=message_id,
+                run_id=ctx.run_id,
+                report_sha256=report_sha256,
+                resend=resend,
+                unconfirmed_only=unconfirmed_only,
+                provisional=provisional,
+            )
         result.already_sent, result.unconfirmed = plan.already_sent, plan.unconfirmed
         pending = plan.pending
     else:
@@ -151,8 +177,15 @@ def deliver(ctx: DeliveryContext, scope: ledger.Scope, recipients: list[Recipien
     try:
         message = build(message_id, [r for r in recipients if r.email in pending])
     except Exception as exc:  # nothing was sent: close the claims as failed
-        _record(ctx, record, ledger.finish, message_id, sent=[], attempts=0,
-                failed=dict.fromkeys(pending, f"{type(exc).__name__}: {exc}"))
+        _record(
+            ctx,
+            record,
+            ledger.finish,
+            message_id,
+            sent=[],
+            attempts=0,
+            failed=dict.fromkeys(pending, f"{type(exc).__name__}: {exc}"),
+        )
         raise
     stem = f"{scope.list_id}-{scope.kind}-{hashlib.sha256(message_id.encode()).hexdigest()[:10]}"
     result.message_id = message_id
@@ -164,13 +197,27 @@ def deliver(ctx: DeliveryContext, scope: ledger.Scope, recipients: list[Recipien
         return result
     except DeliveryError as exc:
         result.error = exc.reason
-        _record(ctx, record, ledger.finish, message_id, sent=[], attempts=exc.attempts,
-                failed=dict.fromkeys(pending, exc.reason))
+        _record(
+            ctx,
+            record,
+            ledger.finish,
+            message_id,
+            sent=[],
+            attempts=exc.attempts,
+            failed=dict.fromkeys(pending, exc.reason),
+        )
         return result
     result.sent, result.refused, result.where = list(sent.accepted), sent.refused, sent.where
-    _record(ctx, record, ledger.finish, message_id, sent=result.sent, failed=sent.refused,
-            attempts=sent.attempts,
-            outbox_path=sent.where if ctx.transport.name == "outbox" else None)
+    _record(
+        ctx,
+        record,
+        ledger.finish,
+        message_id,
+        sent=result.sent,
+        failed=sent.refused,
+        attempts=sent.attempts,
+        outbox_path=sent.where if ctx.transport.name == "outbox" else None,
+    )
     return result
 
 
@@ -181,8 +228,9 @@ def _record(ctx: DeliveryContext, enabled: bool, write: Callable, *args, **kwarg
             write(con, *args, **kwargs)
 
 
-def scorecard_targets(catalog: Catalog, to: str | None) -> list[tuple[RecipientList,
-                                                                       list[Recipient]]]:
+def scorecard_targets(
+    catalog: Catalog, to: str | None
+) -> list[tuple[RecipientList, list[Recipient]]]:
     """The lists that get the scorecard and their recipients; with `to`, only that address
     (on the lists it belongs to, or alone on the 'direct' list)."""
     lists = [r for r in catalog.recipient_lists if r.receives == "scorecard"]
@@ -196,13 +244,15 @@ def scorecard_targets(catalog: Catalog, to: str | None) -> list[tuple[RecipientL
     return [(RecipientList(id=DIRECT_LIST, recipients=[direct]), [direct])]
 
 
-def _attachment(ctx: DeliveryContext, view: ScorecardReport,
-                recipient_list: RecipientList) -> Attachment:
+def _attachment(
+    ctx: DeliveryContext, view: ScorecardReport, recipient_list: RecipientList
+) -> Attachment:
     """The PDF a list gets: the period's report, or one rendered with only its perspectives."""
     full = ctx.paths.report_dir(view.period) / PDF_NAME
     if not full.is_file():
         raise MissingReportError(
-            f"there is no report at {full}; render it first (scorecard run --period {view.period})")
+            f"there is no report at {full}; render it first (scorecard run --period {view.period})"
+        )
     if not recipient_list.perspectives:
         return Attachment(full, full.read_bytes(), attachment_name(view))
     from pipelines.report.render import write_report  # WeasyPrint loads only when rendering
@@ -212,35 +262,73 @@ def _attachment(ctx: DeliveryContext, view: ScorecardReport,
     return Attachment(pdf, pdf.read_bytes(), attachment_name(view, recipient_list.id))
 
 
-def _scorecard_to_list(ctx: DeliveryContext, env: jinja2.Environment, report: ScorecardReport,
-                       completeness: Completeness, recipient_list: RecipientList,
-                       recipients: list[Recipient], period: Period, resend: bool,
-                       unconfirmed_only: bool) -> ListResult:
+def _scorecard_to_list(
+    ctx: DeliveryContext,
+    env: jinja2.Environment,
+    report: ScorecardReport,
+    completeness: Completeness,
+    recipient_list: RecipientList,
+    recipients: list[Recipient],
+    period: Period,
+    resend: bool,
+    unconfirmed_only: bool,
+) -> ListResult:
     scope = ledger.Scope(period, ledger.SCORECARD, recipient_list.id, ctx.transport.name)
     with ctx.connection() as con:
-        before = ledger.plan(con, scope, [r.email for r in recipients], resend=resend,
-                             unconfirmed_only=unconfirmed_only,
-                             complete=not completeness.incomplete)
+        before = ledger.plan(
+            con,
+            scope,
+            [r.email for r in recipients],
+            resend=resend,
+            unconfirmed_only=unconfirmed_only,
+            complete=not completeness.incomplete,
+        )
     if not before.pending:  # nothing to send: do not render or read anything
-        return ListResult(recipient_list.id, ledger.SCORECARD, already_sent=before.already_sent,
-                          unconfirmed=before.unconfirmed)
+        return ListResult(
+            recipient_list.id,
+            ledger.SCORECARD,
+            already_sent=before.already_sent,
+            unconfirmed=before.unconfirmed,
+        )
     view = for_list(report, recipient_list)
     attachment = _attachment(ctx, view, recipient_list)
     # the complete scorecard after a provisional one: said in the subject and the body
     replaces = min(before.updates.values()) if before.updates else None
 
     def build(message_id: str, to: list[Recipient]) -> EmailMessage:
-        return scorecard_message(view, completeness, recipient_list, to, sender=ctx.sender,
-                                 message_id=message_id, attachment=attachment, env=env,
-                                 replaces=replaces)
+        return scorecard_message(
+            view,
+            completeness,
+            recipient_list,
+            to,
+            sender=ctx.sender,
+            message_id=message_id,
+            attachment=attachment,
+            env=env,
+            replaces=replaces,
+        )
 
     digest = hashlib.sha256(attachment.content).hexdigest()
-    return deliver(ctx, scope, recipients, build, report_sha256=digest, resend=resend,
-                   unconfirmed_only=unconfirmed_only, provisional=completeness.incomplete)
+    return deliver(
+        ctx,
+        scope,
+        recipients,
+        build,
+        report_sha256=digest,
+        resend=resend,
+        unconfirmed_only=unconfirmed_only,
+        provisional=completeness.incomplete,
+    )
 
 
-def deliver_period(ctx: DeliveryContext, period: Period, *, resend: bool = False,
-                   to: str | None = None, unconfirmed: bool = False) -> DeliveryOutcome:
+def deliver_period(
+    ctx: DeliveryContext,
+    period: Period,
+    *,
+    resend: bool = False,
+    to: str | None = None,
+    unconfirmed: bool = False,
+) -> DeliveryOutcome:
     """Send the period's scorecard to every list (or only `to`), then notify the data team
     of an incomplete month. Lists whose policy is 'hold' get nothing while data is missing.
     With `unconfirmed`, send again to the recipients whose send is unconfirmed, only them."""
@@ -256,10 +344,22 @@ def deliver_period(ctx: DeliveryContext, period: Period, *, resend: bool = False
         if completeness.incomplete and recipient_list.incomplete == "hold":
             outcome.lists.append(ListResult(recipient_list.id, ledger.SCORECARD, held=True))
             continue
-        outcome.lists.append(_scorecard_to_list(ctx, env, report, completeness, recipient_list,
-                                                recipients, period, resend, unconfirmed))
+        outcome.lists.append(
+            _scorecard_to_list(
+                ctx,
+                env,
+                report,
+                completeness,
+                recipient_list,
+                recipients,
+                period,
+                resend,
+                unconfirmed,
+            )
+        )
     if completeness.incomplete and to is None:
         held = [r.list_id for r in outcome.lists if r.held]
-        outcome.notices = notify_incomplete(ctx, env, report, completeness, held, resend=resend,
-                                            unconfirmed_only=unconfirmed)
+        outcome.notices = notify_incomplete(
+            ctx, env, report, completeness, held, resend=resend, unconfirmed_only=unconfirmed
+        )
     return outcome

@@ -64,8 +64,15 @@ def _latest(con, scope: Scope, recipients: list[str]) -> dict[str, tuple]:
     return {r: tuple(rest) for r, *rest in con.execute(sql, params).fetchall()}
 
 
-def plan(con, scope: Scope, recipients: list[str], *, resend: bool = False,
-         unconfirmed_only: bool = False, complete: bool = False) -> Plan:
+def plan(
+    con,
+    scope: Scope,
+    recipients: list[str],
+    *,
+    resend: bool = False,
+    unconfirmed_only: bool = False,
+    complete: bool = False,
+) -> Plan:
     """Who of `recipients` to send to now, who already has it, whose send is unconfirmed.
 
     With `unconfirmed_only`, only the recipients whose send is unconfirmed are pending. With
@@ -96,33 +103,66 @@ def plan(con, scope: Scope, recipients: list[str], *, resend: bool = False,
     return result
 
 
-def claim(con, scope: Scope, recipients: list[str], *, message_id: str, report_sha256: str | None,
-          run_id: str, resend: bool = False, unconfirmed_only: bool = False,
-          provisional: bool | None = None) -> Plan:
+def claim(
+    con,
+    scope: Scope,
+    recipients: list[str],
+    *,
+    message_id: str,
+    report_sha256: str | None,
+    run_id: str,
+    resend: bool = False,
+    unconfirmed_only: bool = False,
+    provisional: bool | None = None,
+) -> Plan:
     """Claim the send of one message to the recipients still pending, in one transaction.
 
     `provisional`: a scorecard of a month still incomplete (True) or complete (False); None for
     notices. Returns the plan as it stood inside the transaction: only its `pending` are claimed.
     """
     with transaction(con, "the delivery claim"):
-        current = plan(con, scope, recipients, resend=resend, unconfirmed_only=unconfirmed_only,
-                       complete=provisional is False)
+        current = plan(
+            con,
+            scope,
+            recipients,
+            resend=resend,
+            unconfirmed_only=unconfirmed_only,
+            complete=provisional is False,
+        )
         now = datetime.now()
         for recipient in current.pending:
             con.execute(
                 "insert into delivery.ledger (period, kind, list_id, recipient, message_id, "
                 "report_sha256, transport, state, attempts, resend, run_id, claimed_at, "
                 "provisional) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [scope.period.start, scope.kind, scope.list_id, recipient, message_id,
-                 report_sha256, scope.transport, CLAIMED,
-                 current.prior_attempts.get(recipient, 0), recipient in current.resent,
-                 scope.run_id or run_id, now, provisional],
+                [
+                    scope.period.start,
+                    scope.kind,
+                    scope.list_id,
+                    recipient,
+                    message_id,
+                    report_sha256,
+                    scope.transport,
+                    CLAIMED,
+                    current.prior_attempts.get(recipient, 0),
+                    recipient in current.resent,
+                    scope.run_id or run_id,
+                    now,
+                    provisional,
+                ],
             )
     return current
 
 
-def finish(con, message_id: str, *, sent: list[str], failed: dict[str, str], attempts: int,
-           outbox_path: str | None = None) -> None:
+def finish(
+    con,
+    message_id: str,
+    *,
+    sent: list[str],
+    failed: dict[str, str],
+    attempts: int,
+    outbox_path: str | None = None,
+) -> None:
     """Record how a claimed message ended: delivered to `sent`, refused for `failed`."""
     now = datetime.now()
     for recipient in sent:
@@ -143,7 +183,9 @@ def annotate(con, message_id: str, error: str, attempts: int) -> None:
     """Note why a claimed send's outcome is unknown; the claim stays open, to be reported."""
     con.execute(
         "update delivery.ledger set error = ?, attempts = attempts + ? where message_id = ? "
-        "and state = ?", [error[:1000], attempts, message_id, CLAIMED])
+        "and state = ?",
+        [error[:1000], attempts, message_id, CLAIMED],
+    )
 
 
 @dataclass(frozen=True)
@@ -162,15 +204,18 @@ class LedgerRow:
     claimed_at: datetime
 
 
-_ROW_COLUMNS = ("kind, list_id, recipient, message_id, transport, state, resend, error, "
-                "outbox_path, claimed_at")
+_ROW_COLUMNS = (
+    "kind, list_id, recipient, message_id, transport, state, resend, error, outbox_path, claimed_at"
+)
 
 
 def rows_of_run(con, run_id: str) -> list[LedgerRow]:
     """What a run sent (or tried to), in claim order."""
     rows = con.execute(
         f"select {_ROW_COLUMNS} from delivery.ledger where run_id = ? "
-        "order by claimed_at, list_id, recipient", [run_id]).fetchall()
+        "order by claimed_at, list_id, recipient",
+        [run_id],
+    ).fetchall()
     return [LedgerRow(*row) for row in rows]
 
 
@@ -180,5 +225,6 @@ def latest_rows(con, period: Period, kind: str = SCORECARD) -> list[LedgerRow]:
         f"select {_ROW_COLUMNS} from delivery.ledger where period = ? and kind = ? "
         "qualify row_number() over (partition by list_id, recipient, transport "
         "order by claimed_at desc) = 1 order by list_id, recipient",
-        [period.start, kind]).fetchall()
+        [period.start, kind],
+    ).fetchall()
     return [LedgerRow(*row) for row in rows]

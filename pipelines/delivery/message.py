@@ -58,8 +58,9 @@ def parse_sender(text: str) -> Address:
     return mailbox((name or "").strip('"'), (bracketed or bare).strip())
 
 
-def scorecard_subject(report: ScorecardReport, completeness: Completeness,
-                      replaces: datetime | None = None) -> str:
+def scorecard_subject(
+    report: ScorecardReport, completeness: Completeness, replaces: datetime | None = None
+) -> str:
     """'<organization> Balanced Scorecard — <period label>', marked when data is missing: a
     provisional month starts 'Provisional (82 % scored): ' (the share of what the list sees);
     the complete scorecard sent after a provisional one starts 'Complete: '."""
@@ -87,8 +88,9 @@ def new_message_id(sender: Address, tag: str) -> str:
     return make_msgid(idstring=re.sub(r"[^A-Za-z0-9.-]", "-", tag), domain=sender.domain)
 
 
-def _envelope(sender: Address, to: list[Address], subject: str, message_id: str,
-              extra: dict[str, str]) -> EmailMessage:
+def _envelope(
+    sender: Address, to: list[Address], subject: str, message_id: str, extra: dict[str, str]
+) -> EmailMessage:
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
     message["To"] = to
@@ -110,32 +112,53 @@ class Attachment:
     filename: str
 
 
-def scorecard_message(report: ScorecardReport, completeness: Completeness,
-                      recipient_list: RecipientList, recipients: list[Recipient], *,
-                      sender: Address, message_id: str, attachment: Attachment,
-                      env: jinja2.Environment, replaces: datetime | None = None) -> EmailMessage:
+def scorecard_message(
+    report: ScorecardReport,
+    completeness: Completeness,
+    recipient_list: RecipientList,
+    recipients: list[Recipient],
+    *,
+    sender: Address,
+    message_id: str,
+    attachment: Attachment,
+    env: jinja2.Environment,
+    replaces: datetime | None = None,
+) -> EmailMessage:
     """The monthly email to one list: plain text and HTML alternatives, the PDF attached.
     `replaces`: when the provisional scorecard this complete one replaces was sent."""
     subject = scorecard_subject(report, completeness, replaces)
     flagged = off_track(report)
     shown = {k.id for k in flagged}
     context = {
-        "report": report, "subject": subject, "completeness": completeness,
-        "off_track": flagged, "provisional": provisional(report),
+        "report": report,
+        "subject": subject,
+        "completeness": completeness,
+        "off_track": flagged,
+        "provisional": provisional(report),
         "highlights": [h for h in report.highlights if h.kpi.id not in shown][:HIGHLIGHT_LIMIT],
         "partial": bool(recipient_list.perspectives),
-        "perspective_names": perspective_names(report), "attachment": attachment.filename,
+        "perspective_names": perspective_names(report),
+        "attachment": attachment.filename,
         "replaces": replaces,
     }
-    message = _envelope(sender, [mailbox(r.name, r.email) for r in recipients], subject,
-                        message_id, {"X-Scorecard-Period": report.period,
-                                     "X-Scorecard-List": recipient_list.id})
-    message.set_content(env.get_template("email/scorecard.txt").render(context),
-                        cte="quoted-printable")
-    message.add_alternative(env.get_template("email/scorecard.html").render(context),
-                            subtype="html", cte="quoted-printable")
-    message.add_attachment(attachment.content, maintype="application", subtype="pdf",
-                           filename=attachment.filename)
+    message = _envelope(
+        sender,
+        [mailbox(r.name, r.email) for r in recipients],
+        subject,
+        message_id,
+        {"X-Scorecard-Period": report.period, "X-Scorecard-List": recipient_list.id},
+    )
+    message.set_content(
+        env.get_template("email/scorecard.txt").render(context), cte="quoted-printable"
+    )
+    message.add_alternative(
+        env.get_template("email/scorecard.html").render(context),
+        subtype="html",
+        cte="quoted-printable",
+    )
+    message.add_attachment(
+        attachment.content, maintype="application", subtype="pdf", filename=attachment.filename
+    )
     return message
 
 
@@ -149,11 +172,23 @@ class Notice:
     details: tuple[str, ...]  # the causes, one per line
 
 
-def notice_message(notice: Notice, recipients: list[Recipient], *, sender: Address,
-                   message_id: str, env: jinja2.Environment) -> EmailMessage:
+def notice_message(
+    notice: Notice,
+    recipients: list[Recipient],
+    *,
+    sender: Address,
+    message_id: str,
+    env: jinja2.Environment,
+) -> EmailMessage:
     """A plain-text notice to the data team."""
-    message = _envelope(sender, [mailbox(r.name, r.email) for r in recipients],
-                        f"[{notice.organization} scorecard] {notice.title}", message_id, {})
-    message.set_content(env.get_template("email/notice.txt").render(notice=notice),
-                        cte="quoted-printable")
+    message = _envelope(
+        sender,
+        [mailbox(r.name, r.email) for r in recipients],
+        f"[{notice.organization} scorecard] {notice.title}",
+        message_id,
+        {},
+    )
+    message.set_content(
+        env.get_template("email/notice.txt").render(notice=notice), cte="quoted-printable"
+    )
     return message

@@ -30,8 +30,9 @@ def _withheld_lines(withheld: list, said_below: tuple[str, ...]) -> list[str]:
     about the failed load (said_below) already gives it."""
     by_reason: dict[str, list[str]] = {}
     for kpi in withheld:
-        by_reason.setdefault(kpi.withheld_reason or "its data failed a quality check",
-                             []).append(kpi.name)
+        by_reason.setdefault(kpi.withheld_reason or "its data failed a quality check", []).append(
+            kpi.name
+        )
     lines = []
     for why, names in by_reason.items():
         verb = "is" if len(names) == 1 else "are"
@@ -60,8 +61,11 @@ def assess(report: ScorecardReport) -> Completeness:
         reasons.append("Source tables without rows this month: " + ", ".join(empty_tables) + ".")
     # The report's own verdict (pipelines/report/quality_appendix.py): a month not closed yet,
     # a table loaded but never checked, a failed table. Said once, whichever side found it first.
-    reasons += [r for r in report.incomplete_reasons
-                if r not in reasons and not (empty and r.startswith("No KPI has a value"))]
+    reasons += [
+        r
+        for r in report.incomplete_reasons
+        if r not in reasons and not (empty and r.startswith("No KPI has a value"))
+    ]
     if not report.data_complete and not reasons:
         reasons.append("The report marks the month's data as incomplete.")
     return Completeness(tuple(reasons), empty)
@@ -84,8 +88,9 @@ def for_list(report: ScorecardReport, recipient_list: RecipientList | None) -> S
         withheld=tuple(k for k in report.withheld if k.id in ids),
         load_failures=tuple(t for t in report.load_failures if t in tables),
         highlights=tuple(h for h in report.highlights if h.kpi.id in ids),
-        initiatives=tuple(i for i in report.initiatives
-                          if any(name in objective_names for name in i.objectives)),
+        initiatives=tuple(
+            i for i in report.initiatives if any(name in objective_names for name in i.objectives)
+        ),
     )
 
 

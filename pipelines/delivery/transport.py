@@ -28,9 +28,12 @@ SECURITY_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 # Setting -> the environment variable it is read from (SmtpResource, and the CLI's notices).
 SMTP_ENVIRONMENT = {
-    "host": "SCORECARD_SMTP_HOST", "port": "SCORECARD_SMTP_PORT",
-    "security": "SCORECARD_SMTP_SECURITY", "user": "SCORECARD_SMTP_USER",
-    "password": "SCORECARD_SMTP_PASSWORD", "sender": "SCORECARD_SMTP_FROM",
+    "host": "SCORECARD_SMTP_HOST",
+    "port": "SCORECARD_SMTP_PORT",
+    "security": "SCORECARD_SMTP_SECURITY",
+    "user": "SCORECARD_SMTP_USER",
+    "password": "SCORECARD_SMTP_PASSWORD",
+    "sender": "SCORECARD_SMTP_FROM",
     "ca_file": "SCORECARD_SMTP_CA_FILE",
 }
 
@@ -72,11 +75,15 @@ class SmtpSettings:
     def checked(self) -> SmtpSettings:
         """These settings, or SmtpConfigError naming the setting to fix."""
         if self.security not in SECURITY_MODES:
-            raise SmtpConfigError(f"SCORECARD_SMTP_SECURITY is {self.security!r}; use one of "
-                                  f"{', '.join(SECURITY_MODES)}")
+            raise SmtpConfigError(
+                f"SCORECARD_SMTP_SECURITY is {self.security!r}; use one of "
+                f"{', '.join(SECURITY_MODES)}"
+            )
         if self.user and self.security == "none":
-            raise SmtpConfigError("SCORECARD_SMTP_USER is set but SCORECARD_SMTP_SECURITY is "
-                                  "none: refusing to send the password unencrypted")
+            raise SmtpConfigError(
+                "SCORECARD_SMTP_USER is set but SCORECARD_SMTP_SECURITY is "
+                "none: refusing to send the password unencrypted"
+            )
         if self.ca_file and not Path(self.ca_file).is_file():
             raise SmtpConfigError(f"SCORECARD_SMTP_CA_FILE {self.ca_file!r} is not a file")
         if self.timeout_seconds <= 0 or self.max_attempts < 1:
@@ -91,8 +98,9 @@ class SmtpSettings:
 
 def settings_from_environ(environ: Mapping[str, str]) -> SmtpSettings:
     """SMTP settings from the SCORECARD_SMTP_* variables that are set (the rest default)."""
-    values = {name: environ[var].strip() for name, var in SMTP_ENVIRONMENT.items()
-              if environ.get(var)}
+    values = {
+        name: environ[var].strip() for name, var in SMTP_ENVIRONMENT.items() if environ.get(var)
+    }
     if "password" in values:
         values["password"] = environ[SMTP_ENVIRONMENT["password"]]  # verbatim
     if "port" in values:
@@ -136,12 +144,15 @@ def describe(exc: BaseException) -> str:
     """A one-line reason for a failure, from the server's reply where there is one."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "every recipient was refused: " + "; ".join(
-            f"{addr}: {_reply(*reply)}" for addr, reply in exc.recipients.items())
+            f"{addr}: {_reply(*reply)}" for addr, reply in exc.recipients.items()
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"the server replied {_reply(exc.smtp_code, exc.smtp_error)}"
     if isinstance(exc, smtplib.SMTPNotSupportedError) and "STARTTLS" in str(exc):
-        return ("the SMTP server does not offer STARTTLS; use SCORECARD_SMTP_SECURITY=ssl for "
-                "implicit TLS, or =none for a server that has no TLS (without a password)")
+        return (
+            "the SMTP server does not offer STARTTLS; use SCORECARD_SMTP_SECURITY=ssl for "
+            "implicit TLS, or =none for a server that has no TLS (without a password)"
+        )
     if isinstance(exc, TimeoutError | socket.timeout):
         return "the SMTP server did not answer in time (timeout)"
     return f"{type(exc).__name__}: {exc}"
@@ -180,8 +191,9 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         s, context = self.settings, self.context
         if s.security == "ssl":
-            client = smtplib.SMTP_SSL(s.host, s.effective_port, timeout=s.timeout_seconds,
-                                      context=context)
+            client = smtplib.SMTP_SSL(
+                s.host, s.effective_port, timeout=s.timeout_seconds, context=context
+            )
         else:
             client = smtplib.SMTP(s.host, s.effective_port, timeout=s.timeout_seconds)
         try:
@@ -196,8 +208,9 @@ class SmtpTransport:
             raise
         return client
 
-    def _transact(self, client: smtplib.SMTP, sender: str, recipients: list[str],
-                  data: bytes) -> dict[str, str]:
+    def _transact(
+        self, client: smtplib.SMTP, sender: str, recipients: list[str], data: bytes
+    ) -> dict[str, str]:
         code, reply = client.mail(sender)
         if code != 250:
             raise smtplib.SMTPSenderRefused(code, reply, sender)
@@ -215,7 +228,9 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             raise UnknownOutcome(
                 f"the connection broke after the message was sent ({describe(exc)}); the server "
-                "may have accepted it", permanent=True) from None
+                "may have accepted it",
+                permanent=True,
+            ) from None
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)
         return {addr: _reply(*r) for addr, r in refused.items()}
@@ -232,11 +247,17 @@ class SmtpTransport:
 
     def _log_retry(self, state) -> None:
         reason = redact(describe(state.outcome.exception()), self.settings)
-        log.warning("SMTP attempt %d via %s failed temporarily (%s); retrying in %.2f s",
-                    state.attempt_number, self.where, reason, state.next_action.sleep)
+        log.warning(
+            "SMTP attempt %d via %s failed temporarily (%s); retrying in %.2f s",
+            state.attempt_number,
+            self.where,
+            reason,
+            state.next_action.sleep,
+        )
 
-    def send(self, message: EmailMessage, recipients: list[str], *, period: str = "",
-             stem: str = "") -> SendResult:
+    def send(
+        self, message: EmailMessage, recipients: list[str], *, period: str = "", stem: str = ""
+    ) -> SendResult:
         """Send to the envelope `recipients`, retrying temporary failures with backoff."""
         s = self.settings
         sender = message["From"].addresses[0].addr_spec
@@ -244,7 +265,9 @@ class SmtpTransport:
         retrying = Retrying(
             stop=stop_after_attempt(s.max_attempts),
             wait=wait_exponential(multiplier=s.backoff_seconds, max=s.backoff_max_seconds),
-            retry=retry_if_exception(is_temporary), reraise=True, before_sleep=self._log_retry,
+            retry=retry_if_exception(is_temporary),
+            reraise=True,
+            before_sleep=self._log_retry,
         )
         attempts = 0
         try:
@@ -257,11 +280,13 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as exc:
             kind = "temporary" if is_temporary(exc) else "permanent"
             reason = f"{kind} failure after {attempts} attempt(s) via {self.where}: {describe(exc)}"
-            raise DeliveryError(redact(reason, s), permanent=kind == "permanent",
-                                attempts=attempts) from None
+            raise DeliveryError(
+                redact(reason, s), permanent=kind == "permanent", attempts=attempts
+            ) from None
         accepted = tuple(r for r in recipients if r not in refused)
-        return SendResult(accepted, {k: redact(v, s) for k, v in refused.items()}, attempts,
-                          self.where)
+        return SendResult(
+            accepted, {k: redact(v, s) for k, v in refused.items()}, attempts, self.where
+        )
 
 
 class OutboxTransport:
@@ -277,8 +302,9 @@ class OutboxTransport:
         """The outbox folder."""
         return str(self.outbox)
 
-    def send(self, message: EmailMessage, recipients: list[str], *, period: str,
-             stem: str) -> SendResult:
+    def send(
+        self, message: EmailMessage, recipients: list[str], *, period: str, stem: str
+    ) -> SendResult:
         """Write the message to outbox/<period>/<stem>.eml, atomically."""
         folder = self.outbox / period
         folder.mkdir(parents=True, exist_ok=True)

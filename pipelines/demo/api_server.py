@@ -37,8 +37,10 @@ def read_export(path: Path, table: Table) -> list[dict]:
     """An export CSV as JSON-ready records, typed by the table's declared columns."""
     kinds = {c.name: c.type for c in table.columns}
     with path.open(newline="", encoding="utf-8") as handle:
-        return [{k: _typed(v, kinds.get(k, "varchar")) for k, v in row.items()}
-                for row in csv.DictReader(handle)]
+        return [
+            {k: _typed(v, kinds.get(k, "varchar")) for k, v in row.items()}
+            for row in csv.DictReader(handle)
+        ]
 
 
 class DemoApi:
@@ -55,8 +57,10 @@ class DemoApi:
         url = urlsplit(path)
         name = url.path.removeprefix("/v1/").strip("/")
         if name not in self.datasets:
-            return 404, {"error": f"unknown endpoint {url.path}",
-                         "endpoints": sorted(self.datasets)}
+            return 404, {
+                "error": f"unknown endpoint {url.path}",
+                "endpoints": sorted(self.datasets),
+            }
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         try:
             page = max(1, int(query.get("page", "1")))
@@ -65,11 +69,18 @@ class DemoApi:
             return 400, {"error": "page and page_size must be whole numbers"}
         records, date_column = self.datasets[name]
         low, high = query.get("from", ""), query.get("to")
-        rows = [r for r in records if (r[date_column] or "") >= low
-                and (high is None or (r[date_column] or "") < high)]
-        return 200, {"data": rows[(page - 1) * size: page * size], "page": page,
-                     "page_size": size, "total_pages": max(1, math.ceil(len(rows) / size)),
-                     "total": len(rows)}
+        rows = [
+            r
+            for r in records
+            if (r[date_column] or "") >= low and (high is None or (r[date_column] or "") < high)
+        ]
+        return 200, {
+            "data": rows[(page - 1) * size : page * size],
+            "page": page,
+            "page_size": size,
+            "total_pages": max(1, math.ceil(len(rows) / size)),
+            "total": len(rows),
+        }
 
 
 def _handler(api: DemoApi) -> type[BaseHTTPRequestHandler]:

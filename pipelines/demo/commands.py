@@ -30,8 +30,10 @@ def cmd_demo_postgres(args, paths: RuntimePaths) -> int:
 
     url = os.environ.get(args.url_env)
     if not url:
-        print(f"scorecard demo-postgres: set {args.url_env} to a postgresql:// URL first",
-              file=sys.stderr)
+        print(
+            f"scorecard demo-postgres: set {args.url_env} to a postgresql:// URL first",
+            file=sys.stderr,
+        )
         return 2
     try:
         counts = seed_postgres(url, example_source("crm_postgres.yaml"), paths.demo / "crm")
@@ -42,8 +44,10 @@ def cmd_demo_postgres(args, paths: RuntimePaths) -> int:
         return 1
     for relation, rows in counts.items():
         print(f"  {relation}: {rows:,} rows")
-    print("Switch the CRM source with: cp definitions/examples/crm_postgres.yaml "
-          "<your definitions>/sources/crm.yaml (see docs/sources.md)")
+    print(
+        "Switch the CRM source with: cp definitions/examples/crm_postgres.yaml "
+        "<your definitions>/sources/crm.yaml (see docs/sources.md)"
+    )
     return 0
 
 
@@ -53,8 +57,10 @@ def cmd_demo_api(args, paths: RuntimePaths) -> int:
 
     token = os.environ.get(args.token_env)
     if not token:
-        print(f"scorecard demo-api: set {args.token_env} to the token clients must send",
-              file=sys.stderr)
+        print(
+            f"scorecard demo-api: set {args.token_env} to the token clients must send",
+            file=sys.stderr,
+        )
         return 2
     try:
         api = demo_api(paths.demo / "hr", example_source("hr_api.yaml").tables, token)
@@ -62,8 +68,11 @@ def cmd_demo_api(args, paths: RuntimePaths) -> int:
         print(f"scorecard demo-api: {exc}", file=sys.stderr)
         return 1
     server = make_server(api, args.host, args.port)
-    print(f"Serving {', '.join(sorted(api.datasets))} at http://{args.host}:{args.port}/v1/ "
-          f"(bearer token from ${args.token_env}); Ctrl-C stops it.", flush=True)
+    print(
+        f"Serving {', '.join(sorted(api.datasets))} at http://{args.host}:{args.port}/v1/ "
+        f"(bearer token from ${args.token_env}); Ctrl-C stops it.",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -75,14 +84,21 @@ def cmd_demo_api(args, paths: RuntimePaths) -> int:
 
 def add_demo_source_commands(commands) -> None:
     """Register demo-postgres and demo-api on the `scorecard` sub-command parser."""
-    pg = commands.add_parser("demo-postgres",
-                             help="copy the demo CRM exports into a PostgreSQL database")
-    pg.add_argument("--url-env", default="CRM_DATABASE_URL",
-                    help="environment variable holding the database URL (default CRM_DATABASE_URL)")
+    pg = commands.add_parser(
+        "demo-postgres", help="copy the demo CRM exports into a PostgreSQL database"
+    )
+    pg.add_argument(
+        "--url-env",
+        default="CRM_DATABASE_URL",
+        help="environment variable holding the database URL (default CRM_DATABASE_URL)",
+    )
     pg.set_defaults(func=cmd_demo_postgres)
     api = commands.add_parser("demo-api", help="serve the demo HR exports as a paginated JSON API")
     api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     api.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    api.add_argument("--token-env", default="HR_API_TOKEN",
-                     help="environment variable holding the bearer token (default HR_API_TOKEN)")
+    api.add_argument(
+        "--token-env",
+        default="HR_API_TOKEN",
+        help="environment variable holding the bearer token (default HR_API_TOKEN)",
+    )
     api.set_defaults(func=cmd_demo_api)

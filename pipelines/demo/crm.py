@@ -51,7 +51,7 @@ class CustomerBase:
 
     def mrr(self, index: np.ndarray, month: Month) -> np.ndarray:
         """Monthly recurring revenue in a month (list prices rise about 5 % a year)."""
-        return np.round(self.base_mrr[index] * 1.004 ** month.t, 2)
+        return np.round(self.base_mrr[index] * 1.004**month.t, 2)
 
     def advance(self, month: Month, levels: Drivers) -> dict:
         """Churn and sign customers for the month; return its month-end snapshot rows."""
@@ -79,8 +79,9 @@ class CustomerBase:
         return float(self.mrr(self.current, month).sum())
 
 
-def opportunities(ctx: RowContext, month: Month, levels: Drivers, customers: CustomerBase,
-                  reps: pa.Array) -> dict:
+def opportunities(
+    ctx: RowContext, month: Month, levels: Drivers, customers: CustomerBase, reps: pa.Array
+) -> dict:
     """The opportunities closed in the month, won ones first landing the new customers."""
     rng = ctx.rng
     n = ctx.count(BASE_OPPORTUNITIES, levels.volume)
@@ -102,16 +103,16 @@ def opportunities(ctx: RowContext, month: Month, levels: Drivers, customers: Cus
     }
 
 
-def nps_responses(ctx: RowContext, month: Month, levels: Drivers,
-                  customers: CustomerBase) -> dict:
+def nps_responses(ctx: RowContext, month: Month, levels: Drivers, customers: CustomerBase) -> dict:
     """The month's NPS answers: promoter and detractor shares set by the month's NPS level."""
     rng = ctx.rng
     n = ctx.count(BASE_NPS, len(customers.current) / 1100)
     shift = (levels.nps - 40) / 200
     promoter, detractor = 0.52 + shift, max(0.01, 0.12 - shift)
     u = rng.random(n)
-    score = np.where(u < promoter, rng.choice([9, 10], n, p=[0.45, 0.55]),
-                     rng.choice([7, 8], n, p=[0.45, 0.55]))
+    score = np.where(
+        u < promoter, rng.choice([9, 10], n, p=[0.45, 0.55]), rng.choice([7, 8], n, p=[0.45, 0.55])
+    )
     score = np.where(u >= 1 - detractor, rng.choice(7, n, p=DETRACTOR_SCORES), score)
     return {
         "response_id": ids("NPS-", ctx.numbers("nps_responses", n)),

@@ -59,8 +59,9 @@ def _financial(t: int, moy: int, z: np.ndarray) -> dict:
         "revenue": trend * season * (1 + 0.02 * z[0]),
         "gross_margin_pct": 43.2 - 0.06 * min(t, 36) + 1.0 * q4 - 0.9 * summer + 0.6 * z[1],
         "opex": opex_ratio / 100 * trend * (1.03 if moy == 12 else 1.0),
-        "late_payment_share": float(np.clip(
-            0.095 + 0.028 * _wave(t, 7) + 0.012 * (moy in (12, 1)) + 0.01 * z[3], 0.02, 0.3)),
+        "late_payment_share": float(
+            np.clip(0.095 + 0.028 * _wave(t, 7) + 0.012 * (moy in (12, 1)) + 0.01 * z[3], 0.02, 0.3)
+        ),
         "collection_days": 40 + 2.5 * _wave(t, 12, 9) + 0.1 * (min(t, 36) - 20) + 0.8 * z[4],
     }
 
@@ -79,26 +80,36 @@ def _customer(t: int, moy: int, z: np.ndarray) -> dict:
 def _process(t: int, moy: int, z: np.ndarray) -> dict:
     peak = moy in (11, 12)
     return {
-        "csat": float(np.clip(
-            0.895 + 0.02 * _wave(t, 7, 1) - 0.015 * peak + 0.005 * z[9], 0.5, 0.99)),
+        "csat": float(
+            np.clip(0.895 + 0.02 * _wave(t, 7, 1) - 0.015 * peak + 0.005 * z[9], 0.5, 0.99)
+        ),
         # From June 2026 (t = 29) the support team is short of two engineers and a firmware
         # release floods it: resolution times climb until hiring catches up (capped).
         "resolution_hours": max(
-            6.0, 27 + 7 * _wave(t, 10, 4) + 4 * (moy in (11, 12, 1))
-            + 4.0 * max(0, min(t, 34) - 29) + 1.2 * z[10]),
-        "late_delivery_share": float(np.clip(
-            0.046 + 0.02 * _wave(t, 6) + 0.025 * peak + 0.005 * z[11], 0.005, 0.4)),
+            6.0,
+            27
+            + 7 * _wave(t, 10, 4)
+            + 4 * (moy in (11, 12, 1))
+            + 4.0 * max(0, min(t, 34) - 29)
+            + 1.2 * z[10],
+        ),
+        "late_delivery_share": float(
+            np.clip(0.046 + 0.02 * _wave(t, 6) + 0.025 * peak + 0.005 * z[11], 0.005, 0.4)
+        ),
         "cycle_days": max(2.5, 7.6 + 1.1 * _wave(t, 8, 2) + 1.0 * peak + 0.3 * z[12]),
-        "defects_per_1000": max(
-            1.0, 8.8 + 2.5 * _wave(t, 5, 1) + 5.0 * (t == 27) + 0.6 * z[13]),
+        "defects_per_1000": max(1.0, 8.8 + 2.5 * _wave(t, 5, 1) + 5.0 * (t == 27) + 0.6 * z[13]),
     }
 
 
 def _people(t: int, moy: int, z: np.ndarray) -> dict:
     return {
-        "engagement_favourable": float(np.clip(
-            0.785 + 0.035 * _wave(t, 9) - 0.004 * max(0, min(t, 36) - 14) + 0.01 * z[14],
-            0.3, 0.95)),
+        "engagement_favourable": float(
+            np.clip(
+                0.785 + 0.035 * _wave(t, 9) - 0.004 * max(0, min(t, 36) - 14) + 0.01 * z[14],
+                0.3,
+                0.95,
+            )
+        ),
         "training_hours_per_fte": 2.0 * TRAINING_SEASON[moy - 1] * (1 + 0.05 * z[15]),
         "voluntary_attrition": 0.0105 + 0.003 * (moy <= 3) - 0.002 * (moy >= 11),
         "involuntary_attrition": 0.003,
@@ -110,7 +121,15 @@ def monthly_drivers(seed: int, month: Month) -> Drivers:
     """The company's levels in a month, for a seed."""
     z = np.random.default_rng([seed, 7919, month.serial]).standard_normal(16)
     t, moy = month.t, month.moy
-    levels = {**_financial(t, moy, z), **_customer(t, moy, z), **_process(t, moy, z),
-              **_people(t, moy, z)}
-    return Drivers(**{key: float(value) if not isinstance(value, int) else value
-                      for key, value in levels.items()})
+    levels = {
+        **_financial(t, moy, z),
+        **_customer(t, moy, z),
+        **_process(t, moy, z),
+        **_people(t, moy, z),
+    }
+    return Drivers(
+        **{
+            key: float(value) if not isinstance(value, int) else value
+            for key, value in levels.items()
+        }
+    )

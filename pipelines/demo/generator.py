@@ -50,11 +50,13 @@ class _Company:
         out.write("finance/gl_entries", gl_entries(self.ctx, month, levels, totals))
         out.write("finance/invoices", invoices(self.ctx, month, levels, self.customers))
         placed, numbers, delivered = orders(
-            self.ctx, month, levels, self.customers, float(totals[INSTRUMENT]))
+            self.ctx, month, levels, self.customers, float(totals[INSTRUMENT])
+        )
         out.write("operations/orders", placed)
         self.deliveries.add(numbers, delivered)
-        out.write("operations/defects",
-                  defects(self.ctx, month, levels, self.deliveries, len(numbers)))
+        out.write(
+            "operations/defects", defects(self.ctx, month, levels, self.deliveries, len(numbers))
+        )
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:
@@ -71,8 +73,9 @@ def _swap_into_place(staging: Path, out_dir: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def generate_demo(out_dir: Path, *, start: str, end: str, scale: float = 1.0,
-                  seed: int = 7) -> dict[str, int]:
+def generate_demo(
+    out_dir: Path, *, start: str, end: str, scale: float = 1.0, seed: int = 7
+) -> dict[str, int]:
     """Write the demo exports for months start..end ('YYYY-MM', inclusive) under out_dir/<system>/<table>.csv; return rows written per 'system/table'."""  # noqa: E501
     months = month_range(start, end)
     if not scale > 0:

@@ -10,23 +10,41 @@ from pipelines.demo.drivers import Drivers
 from pipelines.demo.exports import FTE, HOURS, decimals, ids, labels
 from pipelines.demo.months import Month, random_days
 
-DEPARTMENTS = ("sales", "customer_success", "engineering", "manufacturing", "field_service",
-               "finance", "people")
+DEPARTMENTS = (
+    "sales",
+    "customer_success",
+    "engineering",
+    "manufacturing",
+    "field_service",
+    "finance",
+    "people",
+)
 DEPARTMENT_SHARE = np.array([0.16, 0.12, 0.20, 0.26, 0.14, 0.06, 0.06])
 LEVELS = ("individual_contributor", "manager", "director", "executive")
 LEVEL_SHARE = np.array([0.80, 0.14, 0.05, 0.01])
-COURSES = ("Safety induction", "Quality management basics", "Calibration procedures",
-           "Product update", "Customer conversations", "Data protection", "Leadership essentials",
-           "Lean manufacturing", "Field service certification", "Spreadsheet skills")
+COURSES = (
+    "Safety induction",
+    "Quality management basics",
+    "Calibration procedures",
+    "Product update",
+    "Customer conversations",
+    "Data protection",
+    "Leadership essentials",
+    "Lean manufacturing",
+    "Field service certification",
+    "Spreadsheet skills",
+)
 COURSE_LENGTH = np.array([1.0, 1.5, 2.5, 0.5, 1.0, 0.5, 3.0, 2.0, 4.0, 1.0])
-QUESTIONS = ("I know what is expected of me at work",
-             "I have the tools and resources to do my job well",
-             "My manager cares about me as a person",
-             "I see a clear path for my career here",
-             "I would recommend this company as a place to work",
-             "My workload is manageable",
-             "I receive recognition for good work",
-             "I believe in the direction of the company")
+QUESTIONS = (
+    "I know what is expected of me at work",
+    "I have the tools and resources to do my job well",
+    "My manager cares about me as a person",
+    "I see a clear path for my career here",
+    "I would recommend this company as a place to work",
+    "My workload is manageable",
+    "I receive recognition for good work",
+    "I believe in the direction of the company",
+)
 QUESTION_TILT = np.array([0.07, -0.03, 0.05, -0.08, 0.02, -0.06, -0.02, 0.05])
 BASE_TRAINING, BASE_ENGAGEMENT = 417, 694
 TERMINATION_TYPES = ("voluntary", "involuntary")
@@ -51,7 +69,8 @@ class Workforce:
         """Add employees hired on the given dates; return their indices."""
         n, first = len(dates), len(self.hired)
         self.department = np.concatenate(
-            [self.department, self.rng.choice(7, n, p=DEPARTMENT_SHARE)])
+            [self.department, self.rng.choice(7, n, p=DEPARTMENT_SHARE)]
+        )
         self.level = np.concatenate([self.level, self.rng.choice(4, n, p=LEVEL_SHARE)])
         self.hired = np.concatenate([self.hired, dates])
         self.fte = np.concatenate([self.fte, np.where(self.rng.random(n) < 0.07, 0.5, 1.0)])
@@ -73,8 +92,9 @@ class Workforce:
         """Hire and lose employees in the month; return its month-end roster rows."""
         leavers, kind = self._leavers(month, levels)
         gap = levels.headcount - (int(self.employed.sum()) - len(leavers))
-        self._hire(np.sort(random_days(
-            self.rng, month, max(0, gap + int(self.rng.integers(-2, 3))))))
+        self._hire(
+            np.sort(random_days(self.rng, month, max(0, gap + int(self.rng.integers(-2, 3)))))
+        )
         self.employed[leavers] = False
         rows = np.sort(np.concatenate([np.flatnonzero(self.employed), leavers]))
         left = np.isin(rows, leavers)
@@ -92,7 +112,8 @@ class Workforce:
             "hire_date": self.hired[rows],
             "termination_date": ended,
             "termination_type": pa.array(
-                np.array(TERMINATION_TYPES, dtype=object)[kinds], mask=~left, type=pa.string()),
+                np.array(TERMINATION_TYPES, dtype=object)[kinds], mask=~left, type=pa.string()
+            ),
             "fte": decimals(self.fte[rows], FTE),
         }
 
@@ -131,17 +152,20 @@ def training_records(ctx: RowContext, month: Month, levels: Drivers, staff: Work
     }
 
 
-def engagement_responses(ctx: RowContext, month: Month, levels: Drivers,
-                         staff: Workforce) -> dict:
+def engagement_responses(ctx: RowContext, month: Month, levels: Drivers, staff: Workforce) -> dict:
     """The month's pulse answers: the favourable share set by the month's engagement level."""
     rng = ctx.rng
     n = ctx.count(BASE_ENGAGEMENT)
     who = rng.choice(staff.current, n)
     question = rng.integers(0, len(QUESTIONS), n)
-    favourable = rng.random(n) < np.clip(levels.engagement_favourable + QUESTION_TILT[question],
-                                         0.02, 0.98)
-    score = np.where(favourable, rng.choice([4, 5], n, p=[0.6, 0.4]),
-                     rng.choice([1, 2, 3], n, p=[0.1, 0.25, 0.65]))
+    favourable = rng.random(n) < np.clip(
+        levels.engagement_favourable + QUESTION_TILT[question], 0.02, 0.98
+    )
+    score = np.where(
+        favourable,
+        rng.choice([4, 5], n, p=[0.6, 0.4]),
+        rng.choice([1, 2, 3], n, p=[0.1, 0.25, 0.65]),
+    )
     order = np.argsort(dates := _dates_after_hire(rng, month, who, staff), kind="stable")
     return {
         "response_id": ids("ENG-", ctx.numbers("engagement_responses", n)),

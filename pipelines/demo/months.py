@@ -71,8 +71,14 @@ def month_range(start: str, end: str) -> list[Month]:
     return [Month(first + i) for i in range(int((last - first).astype(int)) + 1)]
 
 
-def random_days(rng: np.random.Generator, month: Month, n: int, *, weekdays: bool = True,
-                weekend_weight: float = 0.0) -> np.ndarray:
+def random_days(
+    rng: np.random.Generator,
+    month: Month,
+    n: int,
+    *,
+    weekdays: bool = True,
+    weekend_weight: float = 0.0,
+) -> np.ndarray:
     """n random days of the month: weekdays only, or all days with weekends down-weighted."""
     if weekdays:
         pool = month.weekdays()

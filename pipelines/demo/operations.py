@@ -11,8 +11,14 @@ from pipelines.demo.exports import MONEY, decimals, ids, labels, nullable_ints
 from pipelines.demo.months import Month, random_days
 
 SEVERITIES, SEVERITY_SHARE = ("minor", "major", "critical"), np.array([0.62, 0.30, 0.08])
-CATEGORIES = ("calibration", "firmware", "hardware_fault", "packaging", "wrong_item",
-              "documentation")
+CATEGORIES = (
+    "calibration",
+    "firmware",
+    "hardware_fault",
+    "packaging",
+    "wrong_item",
+    "documentation",
+)
 CATEGORY_SHARE = np.array([0.26, 0.18, 0.22, 0.14, 0.12, 0.08])
 PRIORITIES, PRIORITY_SHARE = ("low", "normal", "high", "urgent"), np.array([0.27, 0.5, 0.17, 0.06])
 PRIORITY_PACE = np.array([1.5, 1.0, 0.6, 0.3])  # relative resolution time
@@ -39,8 +45,9 @@ class RecentDeliveries:
         order = np.argsort(delivered, kind="stable")
         self.numbers, self.delivered = numbers[order], delivered[order]
 
-    def pick(self, rng: np.random.Generator, reported: np.ndarray,
-             month: Month) -> tuple[np.ndarray, np.ndarray]:
+    def pick(
+        self, rng: np.random.Generator, reported: np.ndarray, month: Month
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per report date an order delivered shortly before (else by month end), and the date."""
         lo = np.searchsorted(self.delivered, reported - REPORT_WINDOW_DAYS * DAY, side="left")
         hi = np.searchsorted(self.delivered, reported, side="right")
@@ -65,8 +72,9 @@ def _delivery(ctx: RowContext, levels: Drivers, ordered: np.ndarray):
     return promised, ctx.censor(delivered)
 
 
-def orders(ctx: RowContext, month: Month, levels: Drivers, customers: CustomerBase,
-           product_revenue: float) -> tuple[dict, np.ndarray, np.ndarray]:
+def orders(
+    ctx: RowContext, month: Month, levels: Drivers, customers: CustomerBase, product_revenue: float
+) -> tuple[dict, np.ndarray, np.ndarray]:
     """The month's orders (amounts add up to instrument sales), their numbers and deliveries."""
     rng = ctx.rng
     n = ctx.count(BASE_ORDERS, levels.volume)
@@ -87,8 +95,9 @@ def orders(ctx: RowContext, month: Month, levels: Drivers, customers: CustomerBa
     return columns, numbers, delivered
 
 
-def defects(ctx: RowContext, month: Month, levels: Drivers, recent: RecentDeliveries,
-            n_orders: int) -> dict:
+def defects(
+    ctx: RowContext, month: Month, levels: Drivers, recent: RecentDeliveries, n_orders: int
+) -> dict:
     """Defects reported in the month against recently delivered orders."""
     rng = ctx.rng
     expected = levels.defects_per_1000 * n_orders / 1000
@@ -112,8 +121,9 @@ def _opened_at(ctx: RowContext, month: Month, n: int) -> np.ndarray:
     return np.sort(days.astype("datetime64[s]") + seconds.astype("timedelta64[s]"))
 
 
-def support_tickets(ctx: RowContext, month: Month, levels: Drivers,
-                    customers: CustomerBase) -> dict:
+def support_tickets(
+    ctx: RowContext, month: Month, levels: Drivers, customers: CustomerBase
+) -> dict:
     """The month's tickets: resolution hours and ratings around the month's service levels."""
     rng = ctx.rng
     busy = 1.12 if month.moy in (11, 12, 1) else 1.0
@@ -126,8 +136,9 @@ def support_tickets(ctx: RowContext, month: Month, levels: Drivers,
     resolved = ctx.censor(opened + np.rint(hours * 3600).astype("timedelta64[s]"))
     unanswered = np.isnat(resolved) | (rng.random(n) >= 0.38)
     favourable = rng.random(n) < levels.csat
-    score = np.where(favourable, rng.choice([4, 5], n, p=[0.4, 0.6]),
-                     rng.choice([1, 2, 3], n, p=[0.2, 0.3, 0.5]))
+    score = np.where(
+        favourable, rng.choice([4, 5], n, p=[0.4, 0.6]), rng.choice([1, 2, 3], n, p=[0.2, 0.3, 0.5])
+    )
     return {
         "ticket_id": ids("TCK-", ctx.numbers("support_tickets", n)),
         "customer_id": customer_ids(rng.choice(customers.current, n)),

@@ -16,8 +16,14 @@ from psycopg import sql
 from pipelines.catalog.models import SourceFile, Table
 
 PG_TYPES = {
-    "varchar": "text", "integer": "integer", "bigint": "bigint", "double": "double precision",
-    "decimal": "numeric(18, 4)", "date": "date", "timestamp": "timestamp", "boolean": "boolean",
+    "varchar": "text",
+    "integer": "integer",
+    "bigint": "bigint",
+    "double": "double precision",
+    "decimal": "numeric(18, 4)",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
 }
 
 
@@ -32,8 +38,11 @@ def _create(conn, table: Table, relation: str) -> None:
     schema, name = relation.split(".")
     target = sql.Identifier(schema, name)
     columns = sql.SQL(", ").join(
-        sql.SQL("{} {}{}").format(sql.Identifier(c.name), sql.SQL(PG_TYPES[c.type]),
-                                  sql.SQL("" if c.nullable else " not null"))
+        sql.SQL("{} {}{}").format(
+            sql.Identifier(c.name),
+            sql.SQL(PG_TYPES[c.type]),
+            sql.SQL("" if c.nullable else " not null"),
+        )
         for c in table.columns
     )
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
@@ -50,8 +59,11 @@ def _copy(conn, table: Table, relation: str, csv_path: Path) -> int:
         while chunk := handle.read(1 << 20):
             copy.write(chunk)
     index = sql.Identifier(re.sub(r"\W", "_", f"{relation}_{table.date_column}_idx"))
-    conn.execute(sql.SQL("create index {} on {} ({})").format(
-        index, target, sql.Identifier(table.date_column)))
+    conn.execute(
+        sql.SQL("create index {} on {} ({})").format(
+            index, target, sql.Identifier(table.date_column)
+        )
+    )
     return conn.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()[0]
 
 
@@ -62,8 +74,9 @@ def seed_postgres(url: str, source: SourceFile, exports: Path) -> dict[str, int]
         for table in source.tables:
             csv_path = exports / f"{table.name}.csv"
             if not csv_path.exists():
-                raise FileNotFoundError(f"{csv_path} is missing; run `scorecard demo "
-                                        "--exports-only` first")
+                raise FileNotFoundError(
+                    f"{csv_path} is missing; run `scorecard demo --exports-only` first"
+                )
             relation = relation_of(table)
             _create(conn, table, relation)
             counts[relation] = _copy(conn, table, relation, csv_path)

@@ -27,8 +27,10 @@ _HEAD_BYTES = 1 << 16
 _CHUNK = 1 << 22
 _OTHER_DELIMITERS = (";", "\t", "|", ",")
 _WIDE_BOMS = {
-    codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32",
-    codecs.BOM_UTF16_LE: "UTF-16", codecs.BOM_UTF16_BE: "UTF-16",
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
 }
 
 
@@ -48,8 +50,9 @@ def _decode_other(where: str, path: str, head: bytes, encoding: str) -> str:
     except UnicodeDecodeError as exc:
         raise SourceLoadError(
             f"{where}: {path} line 1 (the header) is not valid {encoding} (byte "
-            f"{first[exc.start:exc.start + 1]!r} at position {exc.start + 1}); check the "
-            "table's encoding in the catalog") from None
+            f"{first[exc.start : exc.start + 1]!r} at position {exc.start + 1}); check the "
+            "table's encoding in the catalog"
+        ) from None
     return codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
 
 
@@ -60,11 +63,13 @@ def _decode_head(where: str, path: str, head: bytes, encoding: str = "utf-8") ->
         if head.startswith(bom):
             raise SourceLoadError(
                 f"{where}: {path} is {wide}-encoded (it starts with a {wide} byte-order "
-                "mark); export it as UTF-8, or declare encoding utf-16 in the catalog")
+                "mark); export it as UTF-8, or declare encoding utf-16 in the catalog"
+            )
     if b"\x00" in head[:4096]:
         raise SourceLoadError(
             f"{where}: {path} contains NUL bytes: it is not a UTF-8 text file (UTF-16 without a "
-            "byte-order mark?); export it as UTF-8")
+            "byte-order mark?); export it as UTF-8"
+        )
     text = head.removeprefix(codecs.BOM_UTF8)
     first = text.split(b"\n", 1)[0]
     try:
@@ -72,9 +77,10 @@ def _decode_head(where: str, path: str, head: bytes, encoding: str = "utf-8") ->
     except UnicodeDecodeError as exc:
         raise SourceLoadError(
             f"{where}: {path} line 1 (the header) is not valid UTF-8 (byte "
-            f"{first[exc.start:exc.start + 1]!r} at position {exc.start + 1}); the file is "
+            f"{first[exc.start : exc.start + 1]!r} at position {exc.start + 1}); the file is "
             "probably Latin-1 or Windows-1252: export it as UTF-8, or declare the table's "
-            "encoding in the catalog") from None
+            "encoding in the catalog"
+        ) from None
     return text.decode("utf-8", errors="replace")
 
 
@@ -83,8 +89,10 @@ def _delimiter_hint(line: str, delimiter: str) -> str:
     best = max(counts, key=counts.get)
     if counts[best] and line.count(delimiter) == 0:
         shown = "tab" if best == "\t" else repr(best)
-        return (f"; the header has no {delimiter!r} but {counts[best]} {shown}: the file looks "
-                f"{shown}-delimited, while the catalog declares delimiter {delimiter!r}")
+        return (
+            f"; the header has no {delimiter!r} but {counts[best]} {shown}: the file looks "
+            f"{shown}-delimited, while the catalog declares delimiter {delimiter!r}"
+        )
     return ""
 
 
@@ -94,8 +102,9 @@ def read_header(where: str, path: str, delimiter: str, encoding: str = "utf-8") 
     with open(path, "rb") as handle:
         head = handle.read(_HEAD_BYTES)
     if not head.strip():
-        raise EmptyExportError(f"{where}: {path} is empty (0 rows, no header); the export "
-                              "wrote nothing")
+        raise EmptyExportError(
+            f"{where}: {path} is empty (0 rows, no header); the export wrote nothing"
+        )
     text = _decode_head(where, path, head, encoding).removeprefix("\ufeff")
     lines = text.splitlines()
     header_line = lines[0]
@@ -103,20 +112,24 @@ def read_header(where: str, path: str, delimiter: str, encoding: str = "utf-8") 
     if len(header) < 2:
         raise SourceLoadError(
             f"{where}: {path} line 1 has a single column {header_line[:80]!r}"
-            f"{_delimiter_hint(header_line, delimiter)}")
+            f"{_delimiter_hint(header_line, delimiter)}"
+        )
     folded = [name.strip().casefold() for name in header]
-    doubled = sorted({n.strip() for n, f in zip(header, folded, strict=True)
-                      if folded.count(f) > 1})
+    doubled = sorted(
+        {n.strip() for n, f in zip(header, folded, strict=True) if folded.count(f) > 1}
+    )
     if doubled:
-        raise SourceLoadError(f"{where}: {path} line 1 names column(s) {', '.join(doubled)} "
-                              "more than once")
+        raise SourceLoadError(
+            f"{where}: {path} line 1 names column(s) {', '.join(doubled)} more than once"
+        )
     if len(head) < _HEAD_BYTES and not any(line.strip() for line in lines[1:]):
         raise EmptyExportError(f"{where}: {path} has a header but no data rows")
     return header
 
 
-def transcode(where: str, files: list[str], encoding: str, folder: Path,
-              newlines: bool = False) -> dict[str, str]:
+def transcode(
+    where: str, files: list[str], encoding: str, folder: Path, newlines: bool = False
+) -> dict[str, str]:
     """UTF-8 copies of files in an encoding DuckDB cannot read (cp1252, ...), in `folder`:
     {copy: original}; with `newlines`, every line ending made LF (a file mixing CRLF and LF,
     which DuckDB's reader cannot follow). A byte the encoding does not define fails with the
@@ -134,8 +147,9 @@ def transcode(where: str, files: list[str], encoding: str, folder: Path,
                 except UnicodeDecodeError as exc:
                     raise SourceLoadError(
                         f"{where}: {path} line {number} is not valid {encoding} (byte "
-                        f"{line[exc.start:exc.start + 1]!r} at position {exc.start + 1}); "
-                        "check the table's encoding in the catalog") from None
+                        f"{line[exc.start : exc.start + 1]!r} at position {exc.start + 1}); "
+                        "check the table's encoding in the catalog"
+                    ) from None
         copies[str(copy)] = path
     return copies
 
@@ -167,17 +181,26 @@ def has_quote(path: str) -> bool:
     return False
 
 
-def _row_like(line: str, delimiter: str, width: int, date_index: int,
-              date_format: str | None) -> bool:
+def _row_like(
+    line: str, delimiter: str, width: int, date_index: int, date_format: str | None
+) -> bool:
     """Whether a line reads as a row of its own: as many fields as the header (split at the
     delimiter, quotes ignored) and a date in the date column."""
     fields = line.split(delimiter)
-    return len(fields) >= width and month_of_value(fields[date_index].strip().strip('"'),
-                                                   date_format) is not None
+    return (
+        len(fields) >= width
+        and month_of_value(fields[date_index].strip().strip('"'), date_format) is not None
+    )
 
 
-def _swallowed(record: list[str], start: int, delimiter: str, width: int, date_index: int,
-               date_format: str | None) -> str | None:
+def _swallowed(
+    record: list[str],
+    start: int,
+    delimiter: str,
+    width: int,
+    date_index: int,
+    date_format: str | None,
+) -> str | None:
     """Where a record's quoted value spanning lines went wrong, or None: the record has not the
     header's number of fields, a line inside the value reads as a row of its own, or both the
     line where it opens and the line where it closes do (a legitimate multi-line value, a
@@ -187,36 +210,47 @@ def _swallowed(record: list[str], start: int, delimiter: str, width: int, date_i
         if "\n" not in value:
             continue
         parts = value.replace("\r\n", "\n").split("\n")
-        rest = delimiter.join(record[index + 1:])
-        ends = [delimiter.join([*record[:index], f'"{parts[0]}']),
-                f'{parts[-1]}"{delimiter if rest else ""}{rest}']
+        rest = delimiter.join(record[index + 1 :])
+        ends = [
+            delimiter.join([*record[:index], f'"{parts[0]}']),
+            f'{parts[-1]}"{delimiter if rest else ""}{rest}',
+        ]
         rows = [p for p in parts[1:-1] if _row_like(p, delimiter, width, date_index, date_format)]
         if all(_row_like(end, delimiter, width, date_index, date_format) for end in ends):
             rows += ends
-        opened = (f"line {line}: a quoted value opened on this line is closed only on line "
-                  f"{line + len(parts) - 1}")
+        opened = (
+            f"line {line}: a quoted value opened on this line is closed only on line "
+            f"{line + len(parts) - 1}"
+        )
         if len(record) != width:
-            return (f"{opened}, making one record of {len(record)} fields (the header has "
-                    f"{width}) of the lines between: an unterminated or stray quote")
+            return (
+                f"{opened}, making one record of {len(record)} fields (the header has "
+                f"{width}) of the lines between: an unterminated or stray quote"
+            )
         if rows:
-            return (f"{opened}, swallowing {len(parts) - 1} line break(s) between lines that "
-                    "read as rows of their own (an unterminated or stray quote); DuckDB would "
-                    "read them as one value")
+            return (
+                f"{opened}, swallowing {len(parts) - 1} line break(s) between lines that "
+                "read as rows of their own (an unterminated or stray quote); DuckDB would "
+                "read them as one value"
+            )
         line += len(parts) - 1
     return None
 
 
 def _csv_error(exc: csv.Error) -> str:
     if "expected after" in str(exc):
-        return ("a quoted value goes on after its closing quote (a stray quote); quote the "
-                "whole value and double each quote inside it")
+        return (
+            "a quoted value goes on after its closing quote (a stray quote); quote the "
+            "whole value and double each quote inside it"
+        )
     if "end of data" in str(exc):
         return "a quoted value opened here is never closed (an unterminated quote)"
     return f"the line does not read as CSV ({exc})"
 
 
-def records_problem(path: str, shown: str, table, header: list[str], read: int,
-                    encoding: str) -> str | None:
+def records_problem(
+    path: str, shown: str, table, header: list[str], read: int, encoding: str
+) -> str | None:
     """Why DuckDB's `read` records (rows and rejected rows) of a CSV file are fewer than the file
     holds, read again by Python's csv module (RFC 4180, strict): '<file> line N: ...'; None when
     they agree. `header`: its column names as the load names them; `encoding`: of `path` (a
@@ -224,8 +258,7 @@ def records_problem(path: str, shown: str, table, header: list[str], read: int,
     settings = table.table
     width, date_index = len(header), header.index(settings.date_column)
     count, start, diverged = 0, 2, None
-    with open(path, encoding=_python_encoding(encoding), errors="replace",
-              newline="") as handle:
+    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=settings.delimiter, quotechar='"', strict=True)
         try:
             next(reader, None)
@@ -234,16 +267,19 @@ def records_problem(path: str, shown: str, table, header: list[str], read: int,
                 if record:
                     count += 1
                     diverged = diverged or (start if count > read else None)
-                    problem = _swallowed(record, start, settings.delimiter, width, date_index,
-                                         settings.date_format)
+                    problem = _swallowed(
+                        record, start, settings.delimiter, width, date_index, settings.date_format
+                    )
                     if problem:
                         return f"{shown} {problem}"
                 start = reader.line_num + 1
         except csv.Error as exc:
             return f"{shown} line {start}: {_csv_error(exc)}"
     if diverged:
-        return (f"{shown} line {diverged}: DuckDB read {read} records, Python's csv module "
-                f"{count}: the records from this line on would be lost")
+        return (
+            f"{shown} line {diverged}: DuckDB read {read} records, Python's csv module "
+            f"{count}: the records from this line on would be lost"
+        )
     return None
 
 
@@ -254,8 +290,9 @@ def csv_months(path: str, table) -> set[str] | None:
     wanted = settings.date_column.casefold()
     months = set()
     try:
-        with open(path, encoding=_python_encoding(settings.encoding), errors="replace",
-                  newline="") as handle:
+        with open(
+            path, encoding=_python_encoding(settings.encoding), errors="replace", newline=""
+        ) as handle:
             header = next(csv.reader([handle.readline()], delimiter=settings.delimiter))
             names = [name.strip().casefold() for name in header]
             if wanted not in names:

@@ -28,14 +28,21 @@ _CAST = re.compile(r'Could not convert string "(.*)" to', re.S)
 _FOUND = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _FATAL = {
     "UNQUOTED VALUE": "a quoted value is never closed (an unterminated quote); DuckDB would read "
-                      "the rest of the file as that one value",
+    "the rest of the file as that one value",
     "INVALID ENCODING": "the file is not valid {encoding} here: export it as {encoding}, or "
-                        "declare the table's encoding in the catalog (latin-1, cp1252, ...)",
+    "declare the table's encoding in the catalog (latin-1, cp1252, ...)",
 }
-STRAY_QUOTE = ("a quoted value goes on after its closing quote (a stray quote); quote the whole "
-               "value and double each quote inside it")
-_TYPE_WORDS = {"integer": "a whole number", "bigint": "a whole number", "double": "a number",
-               "boolean": "true or false", "varchar": "text"}
+STRAY_QUOTE = (
+    "a quoted value goes on after its closing quote (a stray quote); quote the whole "
+    "value and double each quote inside it"
+)
+_TYPE_WORDS = {
+    "integer": "a whole number",
+    "bigint": "a whole number",
+    "double": "a number",
+    "boolean": "true or false",
+    "varchar": "text",
+}
 MAX_EXAMPLES = 5
 
 
@@ -63,8 +70,11 @@ def type_words(declared: str | None, table: Table) -> str:
     if declared == "timestamp":
         return f"a timestamp ({table.timestamp_format or 'YYYY-MM-DD HH:MM:SS'})"
     if declared == "decimal":
-        thousands = (f"{table.thousands!r} between thousands" if table.thousands
-                     else "no thousands separators")
+        thousands = (
+            f"{table.thousands!r} between thousands"
+            if table.thousands
+            else "no thousands separators"
+        )
         return f"a number (digits and {table.decimal_separator!r}, {thousands})"
     return _TYPE_WORDS.get(declared or "", declared or "readable")
 
@@ -79,8 +89,9 @@ def _quote_reason(csv_line: str, delimiter: str) -> str:
     return _FATAL["UNQUOTED VALUE"]
 
 
-def reason_of(error_type: str, message: str, declared: str | None, table: Table,
-              csv_line: str = "") -> str:
+def reason_of(
+    error_type: str, message: str, declared: str | None, table: Table, csv_line: str = ""
+) -> str:
     """A plain reason for one DuckDB reject record."""
     if error_type == "UNQUOTED VALUE":
         return _quote_reason(csv_line, table.delimiter)
@@ -112,8 +123,9 @@ def month_of_value(text: str | None, date_format: str | None = None) -> str | No
     return f"{match.group(1)}-{match.group(2)}"
 
 
-def month_of(csv_line: str, delimiter: str, date_index: int,
-             date_format: str | None = None) -> str | None:
+def month_of(
+    csv_line: str, delimiter: str, date_index: int, date_format: str | None = None
+) -> str | None:
     """'YYYY-MM' of a raw CSV line's date field (see `month_of_value`)."""
     try:
         fields = next(csv.reader(io.StringIO(csv_line), delimiter=delimiter, quotechar='"'))
@@ -124,8 +136,14 @@ def month_of(csv_line: str, delimiter: str, date_index: int,
     return month_of_value(fields[date_index], date_format)
 
 
-def duckdb_rejects(con, errors: str, scans: str, header: list[str], table: Table,
-                   shown: dict[str, str] | None = None) -> list[Rejected]:
+def duckdb_rejects(
+    con,
+    errors: str,
+    scans: str,
+    header: list[str],
+    table: Table,
+    shown: dict[str, str] | None = None,
+) -> list[Rejected]:
     """The rows DuckDB rejected in the scan whose reject tables are `errors` and `scans`;
     `shown` names the export a transcoded copy was read for."""
     declared = {c.name: c.type for c in table.columns}
@@ -140,11 +158,18 @@ def duckdb_rejects(con, errors: str, scans: str, header: list[str], table: Table
         if (path, line) in seen:  # a ragged row gives a record per missing column
             continue
         seen.add((path, line))
-        result.append(Rejected(
-            f"{shown.get(path, path)} line {line}", column,
-            reason_of(kind, message or "", declared.get(column), table, raw or ""),
-            month_of(raw or "", table.delimiter, header.index(table.date_column),
-                     table.date_format), kind in _FATAL, shown.get(path, path)))
+        result.append(
+            Rejected(
+                f"{shown.get(path, path)} line {line}",
+                column,
+                reason_of(kind, message or "", declared.get(column), table, raw or ""),
+                month_of(
+                    raw or "", table.delimiter, header.index(table.date_column), table.date_format
+                ),
+                kind in _FATAL,
+                shown.get(path, path),
+            )
+        )
     return result
 
 
@@ -156,8 +181,9 @@ def in_scope(rejected: Rejected, first: Period, last: Period) -> bool:
     return first.key <= rejected.period <= last.key
 
 
-def _rate_problem(path: str, month: str, bad: list[Rejected], good: int,
-                  max_rate: float) -> str | None:
+def _rate_problem(
+    path: str, month: str, bad: list[Rejected], good: int, max_rate: float
+) -> str | None:
     """Why a file's rows of a month are refused, or None when its reject rate is allowed."""
     total = good + len(bad)
     rate = len(bad) / total
@@ -165,13 +191,19 @@ def _rate_problem(path: str, month: str, bad: list[Rejected], good: int,
         return None
     examples = "; ".join(r.line() for r in bad[:MAX_EXAMPLES])
     more = f" (and {len(bad) - MAX_EXAMPLES} more)" if len(bad) > MAX_EXAMPLES else ""
-    return (f"{path} ({month}): {len(bad)} of {total} rows rejected ({rate:.2%}, the table "
-            f"allows {max_rate:.2%}; max_reject_rate in the catalog): {examples}{more}")
+    return (
+        f"{path} ({month}): {len(bad)} of {total} rows rejected ({rate:.2%}, the table "
+        f"allows {max_rate:.2%}; max_reject_rate in the catalog): {examples}{more}"
+    )
 
 
-def blocked_months(rejected: list[Rejected], loadable: dict[tuple[str, str], int],
-                   months: list[str], max_rate: float,
-                   months_of: Callable[[str], set[str] | None]) -> dict[str, list[str]]:
+def blocked_months(
+    rejected: list[Rejected],
+    loadable: dict[tuple[str, str], int],
+    months: list[str],
+    max_rate: float,
+    months_of: Callable[[str], set[str] | None],
+) -> dict[str, list[str]]:
     """The months of the load whose rows of some file are rejected above `max_rate`, each with
     why (naming the file). A row of unknown month counts against each month of the load its file
     holds rows of; when it holds none, against the months `months_of(file)` finds in the file

@@ -45,10 +45,13 @@ def _scan_types(table: SourceTable, header: list[str]) -> dict[str, str]:
 def _dialect(table: SourceTable) -> tuple[str, dict]:
     """The read_csv options of the table's dialect, and their bound values."""
     settings = table.table
-    values = {"delim": settings.delimiter, "decimal_separator": settings.decimal_separator,
-              "dateformat": settings.date_format or DATE_FORMAT,
-              "timestampformat": settings.timestamp_format or TIMESTAMP_FORMAT,
-              "encoding": NATIVE_ENCODINGS.get(settings.encoding, "utf-8")}
+    values = {
+        "delim": settings.delimiter,
+        "decimal_separator": settings.decimal_separator,
+        "dateformat": settings.date_format or DATE_FORMAT,
+        "timestampformat": settings.timestamp_format or TIMESTAMP_FORMAT,
+        "encoding": NATIVE_ENCODINGS.get(settings.encoding, "utf-8"),
+    }
     if settings.thousands is not None:
         values["thousands"] = settings.thousands
     return ", ".join(f"{name} = ${name}" for name in values), values
@@ -58,8 +61,14 @@ def _rejects(name: str) -> str:
     return f"store_rejects = true, rejects_table = '{name}_errors', rejects_scan = '{name}_scans'"
 
 
-def _read(stage: FileStage, paths: list[str], header: list[str], first: Period, last: Period,
-          shown: dict[str, str]) -> list[Rejected]:
+def _read(
+    stage: FileStage,
+    paths: list[str],
+    header: list[str],
+    first: Period,
+    last: Period,
+    shown: dict[str, str],
+) -> list[Rejected]:
     """Insert the rows of months first..last (and those with an empty date) of files sharing the
     header `header`, in one scan; the rows DuckDB rejected. `shown` names the export a
     transcoded copy was made of."""
@@ -71,14 +80,24 @@ def _read(stage: FileStage, paths: list[str], header: list[str], first: Period, 
             f"insert into {stage.name} by name select _file, {columns} from read_csv($paths, "
             f"header = true, {_QUOTES}, columns = $columns, {options}, auto_detect = false, "
             f"filename = '_file', {_rejects(stage.name)}) where {in_load_sql(stage.table)}",
-            {"paths": paths, "columns": _scan_types(stage.table, header), **values,
-             "first_day": first.start, "end_day": last.end},
+            {
+                "paths": paths,
+                "columns": _scan_types(stage.table, header),
+                **values,
+                "first_day": first.start,
+                "end_day": last.end,
+            },
         )
         for copy, export in shown.items():
-            stage.con.execute(f"update {stage.name} set _file = ? where _file = ?",
-                              [export, copy])
-        return duckdb_rejects(stage.con, f"{stage.name}_errors", f"{stage.name}_scans", header,
-                              stage.table.table, shown)
+            stage.con.execute(f"update {stage.name} set _file = ? where _file = ?", [export, copy])
+        return duckdb_rejects(
+            stage.con,
+            f"{stage.name}_errors",
+            f"{stage.name}_scans",
+            header,
+            stage.table.table,
+            shown,
+        )
     finally:
         stage.con.execute(f"drop table if exists {stage.name}_errors")
         stage.con.execute(f"drop table if exists {stage.name}_scans")
@@ -97,11 +116,12 @@ def _count(stage: FileStage, paths: list[str], header: list[str] | None) -> dict
         rows = stage.con.execute(
             f"select _file, count(*) from read_csv($paths, header = true, {dialect}, columns = "
             f"$columns, auto_detect = false, filename = '_file', {_rejects(name)}) group by all",
-            {"paths": paths, "columns": dict.fromkeys(header or ["line"], "varchar"), **values}
+            {"paths": paths, "columns": dict.fromkeys(header or ["line"], "varchar"), **values},
         ).fetchall()  # all of it: the scan fills its reject tables when it ends
         rejected = stage.con.execute(
             f"select s.file_path, count(distinct e.line) from {name}_errors e join {name}_scans s "
-            "using (scan_id, file_id) group by all").fetchall()
+            "using (scan_id, file_id) group by all"
+        ).fetchall()
     finally:
         stage.con.execute(f"drop table if exists {name}_errors")
         stage.con.execute(f"drop table if exists {name}_scans")
@@ -111,8 +131,9 @@ def _count(stage: FileStage, paths: list[str], header: list[str] | None) -> dict
     return counts
 
 
-def _lost_records(stage: FileStage, paths: list[str], header: list[str], encoding: str,
-                  shown: dict[str, str]) -> dict[str, str]:
+def _lost_records(
+    stage: FileStage, paths: list[str], header: list[str], encoding: str, shown: dict[str, str]
+) -> dict[str, str]:
     """Why records of each file were lost to a quote ('<file> line N: ...'), for the files whose
     records DuckDB read are fewer than their lines; a file without any quote character cannot
     lose one (every line is a record or a rejected row)."""
@@ -124,27 +145,41 @@ def _lost_records(stage: FileStage, paths: list[str], header: list[str], encodin
     for path, count in read.items():
         export = shown.get(path, path)
         problem = count != lines.get(path) and records_problem(
-            path, export, stage.table, header, count, encoding)
+            path, export, stage.table, header, count, encoding
+        )
         if problem:
             problems[export] = problem
     return problems
 
 
-def _read_group(stage: FileStage, paths: list[str], header: list[str], first: Period,
-                last: Period, encoding: str,
-                shown: dict[str, str]) -> dict[str, SourceLoadError]:
+def _read_group(
+    stage: FileStage,
+    paths: list[str],
+    header: list[str],
+    first: Period,
+    last: Period,
+    encoding: str,
+    shown: dict[str, str],
+) -> dict[str, SourceLoadError]:
     """Read files sharing a header; the files that failed, with why."""
     where = where_of(stage.table)
     found = _read(stage, paths, header, first, last, shown)
     failed = {r.file: r.line() for r in reversed(found) if r.fatal}
-    failed |= _lost_records(stage, [p for p in paths if shown.get(p, p) not in failed], header,
-                            encoding, shown)
+    failed |= _lost_records(
+        stage, [p for p in paths if shown.get(p, p) not in failed], header, encoding, shown
+    )
     stage.rejected += [r for r in found if r.file not in failed and in_scope(r, first, last)]
     return {path: SourceLoadError(f"{where}: {problem}") for path, problem in failed.items()}
 
 
-def _transcoded(stage: FileStage, path: str, header: list[str], first: Period,
-                last: Period, newlines: bool = False) -> dict[str, SourceLoadError]:
+def _transcoded(
+    stage: FileStage,
+    path: str,
+    header: list[str],
+    first: Period,
+    last: Period,
+    newlines: bool = False,
+) -> dict[str, SourceLoadError]:
     where = where_of(stage.table)
     with tempfile.TemporaryDirectory(prefix="scorecard-csv-") as folder:
         shown = transcode(where, [path], stage.table.table.encoding, Path(folder), newlines)
@@ -156,15 +191,17 @@ def _prepare(stage: FileStage, path: str) -> list[str]:
     adds noted in the stage."""
     settings = stage.table.table
     where = where_of(stage.table)
-    match = match_columns(path, settings.columns,
-                          read_header(where, path, settings.delimiter, settings.encoding))
+    match = match_columns(
+        path, settings.columns, read_header(where, path, settings.delimiter, settings.encoding)
+    )
     kept, unkept = keepable(extra_columns(where, settings.columns, match.names, path))
     stage.add_columns(path, [(n, "varchar") for n in kept], unkept, match.notes)
     return match.names
 
 
-def stage_csv(stage: FileStage, files: list[str], first: Period,
-              last: Period) -> dict[str, SourceLoadError]:
+def stage_csv(
+    stage: FileStage, files: list[str], first: Period, last: Period
+) -> dict[str, SourceLoadError]:
     """Add the CSV files' rows of months first..last (and those with an empty date) to the
     stage, their rejected rows to `stage.rejected`; the files that cannot load (no usable header,
     a declared column missing, a byte not in the encoding, an unterminated or stray quote,
@@ -200,8 +237,14 @@ def stage_csv(stage: FileStage, files: list[str], first: Period,
     return failures
 
 
-def _one(stage: FileStage, path: str, header: list[str], first: Period,
-         last: Period, newlines: bool = False) -> dict[str, SourceLoadError]:
+def _one(
+    stage: FileStage,
+    path: str,
+    header: list[str],
+    first: Period,
+    last: Period,
+    newlines: bool = False,
+) -> dict[str, SourceLoadError]:
     """Read one file (through a UTF-8 copy with LF line endings when `newlines`); {path: why}
     when it failed."""
     encoding = stage.table.table.encoding
@@ -214,5 +257,8 @@ def _one(stage: FileStage, path: str, header: list[str], first: Period,
     except duckdb.Error as exc:
         if is_disk_full(exc):
             raise
-        return {path: SourceLoadError(f"{where_of(stage.table)}: {path} could not be read: "
-                                      f"{str(exc).splitlines()[0]}")}
+        return {
+            path: SourceLoadError(
+                f"{where_of(stage.table)}: {path} could not be read: {str(exc).splitlines()[0]}"
+            )
+        }

@@ -36,8 +36,9 @@ class SchemaDriftError(SourceLoadError):
     """The source's columns no longer match the catalog: a column is missing or changed type."""
 
 
-def extra_columns(where: str, declared: Sequence[Column], found: Sequence[str],
-                  what: str) -> tuple[str, ...]:
+def extra_columns(
+    where: str, declared: Sequence[Column], found: Sequence[str], what: str
+) -> tuple[str, ...]:
     """The columns `found` adds to the declared ones; raise when a declared column is missing.
 
     `where` names the source and table, `what` the thing read (a file, a query, an endpoint).
@@ -52,8 +53,12 @@ def extra_columns(where: str, declared: Sequence[Column], found: Sequence[str],
     return tuple(name for name in found if name not in names)
 
 
-def changed_types(where: str, declared: Sequence[Column], found: Mapping[str, Iterable[str]],
-                  text_readable: bool = False) -> list[Column]:
+def changed_types(
+    where: str,
+    declared: Sequence[Column],
+    found: Mapping[str, Iterable[str]],
+    text_readable: bool = False,
+) -> list[Column]:
     """Raise when a declared column's source type family no longer fits its declared type.
 
     `found` maps each column to the type families seen ("text", "integer", "float", "decimal",
@@ -94,5 +99,7 @@ def check_castable(con, where: str, relation: str, columns: Sequence[Column]) ->
 def keepable(extras: Iterable[str]) -> tuple[list[str], tuple[str, ...]]:
     """The added columns a raw table can gain (lowercase identifiers), and the others."""
     extras = list(extras)
-    return ([n for n in extras if _KEEPABLE.match(n)],
-            tuple(n for n in extras if not _KEEPABLE.match(n)))
+    return (
+        [n for n in extras if _KEEPABLE.match(n)],
+        tuple(n for n in extras if not _KEEPABLE.match(n)),
+    )

@@ -62,13 +62,15 @@ def match_columns(path: str, declared: Sequence[Column], found: Sequence[str]) -
     for column in declared:
         if column.name in found:
             continue
-        hits = [f for f in found
-                if f not in wanted and f.strip().casefold() == column.name.casefold()]
+        hits = [
+            f for f in found if f not in wanted and f.strip().casefold() == column.name.casefold()
+        ]
         if len(hits) == 1:
             loose[hits[0]] = column.name
     taken = set(found) | wanted  # a stripped name that would clash stays as written
-    names = [loose.get(name, name if name.strip() in taken - {name} else name.strip())
-             for name in found]
+    names = [
+        loose.get(name, name if name.strip() in taken - {name} else name.strip()) for name in found
+    ]
     notes = [f"{path}: column {name!r} read as {loose[name]}" for name in found if name in loose]
     return ColumnMatch(names, notes)
 
@@ -121,14 +123,21 @@ class FileStage:
         columns = [f"{quote_any(c.name)} {scan_type(c.type)}" for c in self.table.table.columns]
         self.con.execute(f"create temp table {self.name} ({', '.join(columns)}, _file varchar)")
 
-    def add_columns(self, path: str, kept: list[tuple[str, str]], unkept: Sequence[str],
-                    notes: Sequence[str] = ()) -> None:
+    def add_columns(
+        self,
+        path: str,
+        kept: list[tuple[str, str]],
+        unkept: Sequence[str],
+        notes: Sequence[str] = (),
+    ) -> None:
         """Note what a file adds; give the table the kept added columns (name, SQL type) it
         lacks."""
         for name, sql_type in kept:
             if name not in self._columns:
-                self.con.execute(f"alter table {self.receiving or self.name} add column "
-                                 f"{quote_any(name)} {sql_type}")
+                self.con.execute(
+                    f"alter table {self.receiving or self.name} add column "
+                    f"{quote_any(name)} {sql_type}"
+                )
                 self._columns.add(name)
         self.added[path] = (list(kept), list(unkept), list(notes))
 
@@ -151,8 +160,10 @@ class FileStage:
         """The staged rows that load: declared columns cast to their types, then the kept added
         columns; duplicates once."""
         distinct = "distinct " if self.duplicates else ""
-        return (f"select {distinct}{raw_typed_columns(self.table, self.extras)} "
-                f"from {self.name} where {self._fraction_filter()}")
+        return (
+            f"select {distinct}{raw_typed_columns(self.table, self.extras)} "
+            f"from {self.name} where {self._fraction_filter()}"
+        )
 
     def drop(self) -> None:
         """Drop the temp tables."""
@@ -170,16 +181,27 @@ def _row_where(stage: FileStage, path: str, key: Sequence) -> str:
     return f"{path}, row {shown}"
 
 
-def _offending(stage: FileStage, condition: str, column: str, reason: str,
-               params: dict) -> list[Rejected]:
+def _offending(
+    stage: FileStage, condition: str, column: str, reason: str, params: dict
+) -> list[Rejected]:
     """One Rejected per staged row matching `condition`, named by its file and key (or date)."""
     shown = ", ".join(quote_identifier(c) for c in _identity(stage.table))
     date = quote_identifier(stage.table.table.date_column)
     rows = stage.con.execute(
         f"select _file, {shown}, {quote_identifier(column)}::varchar, strftime({date}, '%Y-%m') "
-        f"from {stage.name} where {condition} order by all", params).fetchall()
-    return [Rejected(_row_where(stage, row[0], row[1:-2]), column, reason.format(value=row[-2]),
-                     row[-1], file=row[0]) for row in rows]
+        f"from {stage.name} where {condition} order by all",
+        params,
+    ).fetchall()
+    return [
+        Rejected(
+            _row_where(stage, row[0], row[1:-2]),
+            column,
+            reason.format(value=row[-2]),
+            row[-1],
+            file=row[0],
+        )
+        for row in rows
+    ]
 
 
 def as_of_value(table: SourceTable, as_of: datetime):
@@ -201,12 +223,13 @@ def _duplicates(stage: FileStage, rows: str, bounds: dict) -> list[tuple]:
     ident = ", ".join(quote_identifier(c) for c in _identity(stage.table))
     date = quote_identifier(stage.table.table.date_column)
     if stage.table.table.key:  # only rows sharing a key can be copies: compare whole rows then
-        rows += (f" and ({ident}) in (select ({ident}) {rows} group by all "
-                 "having count(*) > 1)")
+        rows += f" and ({ident}) in (select ({ident}) {rows} group by all having count(*) > 1)"
     return stage.con.execute(
         f"select {ident}, strftime({date}, '%Y-%m'), n - 1, last_file from (select {names}, "
         f"count(*) as n, max(_file) as last_file {rows} group by all having count(*) > 1) "
-        "order by all", bounds).fetchall()
+        "order by all",
+        bounds,
+    ).fetchall()
 
 
 def stage_problems(stage: FileStage, first: Period, last: Period, as_of: datetime) -> None:
@@ -216,26 +239,42 @@ def stage_problems(stage: FileStage, first: Period, last: Period, as_of: datetim
     date = quote_identifier(table.date_column)
     in_range = f"{date} >= $first_day and {date} < $end_day"
     bounds = {"first_day": first.start, "end_day": last.end}
-    stage.rejected += _offending(stage, f"{date} is null", table.date_column,
-                                 "is empty: the row belongs to no month", {})
+    stage.rejected += _offending(
+        stage, f"{date} is null", table.date_column, "is empty: the row belongs to no month", {}
+    )
     future = {"as_of": as_of_value(stage.table, as_of)}
-    stage.rejected += _offending(stage, f"{date} > $as_of", table.date_column,
-                                 f"{{value}} is in the future (after {as_of:%Y-%m-%d %H:%M})",
-                                 future)
+    stage.rejected += _offending(
+        stage,
+        f"{date} > $as_of",
+        table.date_column,
+        f"{{value}} is in the future (after {as_of:%Y-%m-%d %H:%M})",
+        future,
+    )
     stage.con.execute(f"delete from {stage.name} where {date} > $as_of", future)
     for column in (c.name for c in table.columns if c.type in WHOLE):
         name = quote_identifier(column)
-        stage.rejected += _offending(stage, f"{in_range} and {name} <> trunc({name})", column,
-                                     "{value} is not a whole number", bounds)
+        stage.rejected += _offending(
+            stage,
+            f"{in_range} and {name} <> trunc({name})",
+            column,
+            "{value} is not a whole number",
+            bounds,
+        )
     rows = f"from {stage.name} where {in_range} and {stage._fraction_filter()}"
     copies: Counter = Counter()
     for *key, period, extra, path in _duplicates(stage, rows, bounds):
-        stage.rejected += [Rejected(_row_where(stage, path, key), None, f"the row appears "
-                                    f"{extra + 1} times (a duplicated row)", period,
-                                    file=path)] * extra
+        stage.rejected += [
+            Rejected(
+                _row_where(stage, path, key),
+                None,
+                f"the row appears {extra + 1} times (a duplicated row)",
+                period,
+                file=path,
+            )
+        ] * extra
         copies[(path, period)] += extra
     stage.duplicates = sum(copies.values())
     counts = stage.con.execute(
-        f"select _file, strftime({date}, '%Y-%m'), count(*) {rows} group by all",
-        bounds).fetchall()
+        f"select _file, strftime({date}, '%Y-%m'), count(*) {rows} group by all", bounds
+    ).fetchall()
     stage.loadable = {(path, month): n - copies[(path, month)] for path, month, n in counts}

@@ -85,12 +85,14 @@ def _duck_error(con, table: SourceTable, what: str, exc: duckdb.Error, verb: str
     problem (WarehouseFullError), anything else the source's, in one line."""
     if is_disk_full(exc):
         return warehouse_full_error(database_path(con), exc, f"the load of {table.key}")
-    return SourceLoadError(f"{where_of(table)}: {what} could not be {verb}: "
-                           f"{str(exc).splitlines()[0]}")
+    return SourceLoadError(
+        f"{where_of(table)}: {what} could not be {verb}: {str(exc).splitlines()[0]}"
+    )
 
 
-def _read_each(stage: FileStage, files: list[str], first: Period, last: Period,
-               as_of: datetime) -> dict[str, SourceLoadError]:
+def _read_each(
+    stage: FileStage, files: list[str], first: Period, last: Period, as_of: datetime
+) -> dict[str, SourceLoadError]:
     """Read the files one by one; the ones that failed, with their errors."""
     failed = {}
     for path in files:
@@ -105,8 +107,9 @@ def _read_each(stage: FileStage, files: list[str], first: Period, last: Period,
     return failed
 
 
-def _read_files(stage: FileStage, files: list[str], first: Period, last: Period,
-                as_of: datetime) -> dict[str, Problem]:
+def _read_files(
+    stage: FileStage, files: list[str], first: Period, last: Period, as_of: datetime
+) -> dict[str, Problem]:
     """Read the files into the stage; the ones that failed, with why (without the source and
     table's name), their rows taken out again."""
     where = where_of(stage.table)
@@ -121,12 +124,12 @@ def _read_files(stage: FileStage, files: list[str], first: Period, last: Period,
         raise _duck_error(stage.con, stage.table, stage.table.table.path, exc, "read") from None
     for path in failed:
         stage.forget(path)
-    return {path: (type(exc), str(exc).removeprefix(f"{where}: "))
-            for path, exc in failed.items()}
+    return {path: (type(exc), str(exc).removeprefix(f"{where}: ")) for path, exc in failed.items()}
 
 
-def _stage(con, table: SourceTable, files: list[str], first: Period, last: Period,
-           as_of: datetime) -> tuple[FileStage, dict[str, Problem]]:
+def _stage(
+    con, table: SourceTable, files: list[str], first: Period, last: Period, as_of: datetime
+) -> tuple[FileStage, dict[str, Problem]]:
     """The stage of every file that could be read, and the files that could not."""
     if table.table.format in ("jsonl", "xlsx"):
         stage = text_stage(con, table, new_stage_name())
@@ -153,24 +156,36 @@ def _months_of(con, table: SourceTable, path: str) -> set[str] | None:
     return text_months(path, table)
 
 
-def _empty_files(stage: FileStage, failures: dict[str, Problem],
-                 months: list[str]) -> tuple[dict[str, list[Problem]], list[str]]:
+def _empty_files(
+    stage: FileStage, failures: dict[str, Problem], months: list[str]
+) -> tuple[dict[str, list[Problem]], list[str]]:
     """What files without data rows block: nothing tells which month such a file was meant
     for, so it blocks the months no other file holds rows of (every month when none does);
     where it blocks none it is skipped, with a note."""
-    empty = [(path, problem) for path, problem in failures.items()
-             if issubclass(problem[0], EmptyExportError)]
+    empty = [
+        (path, problem)
+        for path, problem in failures.items()
+        if issubclass(problem[0], EmptyExportError)
+    ]
     held = {month for _, month in stage.loadable}
     open_months = [m for m in months if m not in held]
     blocked = {m: [problem for _, problem in empty] for m in open_months} if empty else {}
-    notes = [] if open_months else [f"{text}; skipped (every month loaded has rows from the "
-                                    "other files)" for _, (_, text) in empty]
+    notes = (
+        []
+        if open_months
+        else [
+            f"{text}; skipped (every month loaded has rows from the other files)"
+            for _, (_, text) in empty
+        ]
+    )
     return blocked, notes
 
 
-def _blocked(stage: FileStage, failures: dict[str, Problem],
-             months: list[str]) -> dict[str, list[Problem]]:
+def _blocked(
+    stage: FileStage, failures: dict[str, Problem], months: list[str]
+) -> dict[str, list[Problem]]:
     """The months of the load that must keep their earlier rows, each with its problems."""
+
     def months_of(path: str) -> set[str] | None:
         return _months_of(stage.con, stage.table, path)
 
@@ -179,8 +194,9 @@ def _blocked(stage: FileStage, failures: dict[str, Problem],
         found = months_of(path)
         for month in (m for m in months if found is None or m in found):
             blocked[month].append(problem)
-    rejected = blocked_months(stage.rejected, stage.loadable, months,
-                              stage.table.table.max_reject_rate, months_of)
+    rejected = blocked_months(
+        stage.rejected, stage.loadable, months, stage.table.table.max_reject_rate, months_of
+    )
     for month, problems in rejected.items():
         blocked[month] += [(SourceLoadError, p) for p in problems]
     return blocked
@@ -188,7 +204,7 @@ def _blocked(stage: FileStage, failures: dict[str, Problem],
 
 def _message(where: str, problems: list[Problem]) -> str:
     texts = list(dict.fromkeys(text for _, text in problems))
-    more = (f" (and {len(texts) - MAX_EXAMPLES} more)" if len(texts) > MAX_EXAMPLES else "")
+    more = f" (and {len(texts) - MAX_EXAMPLES} more)" if len(texts) > MAX_EXAMPLES else ""
     return _one_line(f"{where}: {'; '.join(texts[:MAX_EXAMPLES])}{more}")
 
 
@@ -210,8 +226,15 @@ def _fail_all(where: str, blocked: dict[str, list[Problem]]) -> None:
     raise kind(_message(where, problems), None)
 
 
-def load_file_table(con, table: SourceTable, first: Period, last: Period, home: Path,
-                    run_id: str, as_of: datetime | None = None) -> LoadResult:
+def load_file_table(
+    con,
+    table: SourceTable,
+    first: Period,
+    last: Period,
+    home: Path,
+    run_id: str,
+    as_of: datetime | None = None,
+) -> LoadResult:
     """Load months first..last of a file-backed table into its raw table (replacing them).
 
     Each file is checked (readable in the declared format, the declared columns and types, no
@@ -232,25 +255,45 @@ def load_file_table(con, table: SourceTable, first: Period, last: Period, home: 
         raise _duck_error(con, table, path, exc, "read") from None
     try:
         by_empty, skipped = _empty_files(stage, failures, months)
-        blocked = _blocked(stage, {p: f for p, f in failures.items()
-                                   if not issubclass(f[0], EmptyExportError)}, months)
+        blocked = _blocked(
+            stage,
+            {p: f for p, f in failures.items() if not issubclass(f[0], EmptyExportError)},
+            months,
+        )
         for month, problems in by_empty.items():
             blocked[month] = blocked.get(month, []) + problems
         if len(blocked) == len(months):
             _fail_all(where, blocked)
         rows: dict[str, int] = {}
         for run_first, run_last in _runs([m for m in months if m not in blocked]):
-            rows |= replace_months(con, table, stage.select_sql(), {}, run_first, run_last,
-                                   run_id, path, extra_columns=tuple(stage.extras))
+            rows |= replace_months(
+                con,
+                table,
+                stage.select_sql(),
+                {},
+                run_first,
+                run_last,
+                run_id,
+                path,
+                extra_columns=tuple(stage.extras),
+            )
     except duckdb.Error as exc:
         raise _duck_error(con, table, path, exc, "loaded") from None
     finally:
         stage.drop()
     loaded_files = {f for f, m in stage.loadable if m in rows}
-    counted = [r for r in stage.rejected if r.period in rows
-               or (r.period is None and r.file in loaded_files)]
-    return LoadResult(table.key, rows, path, tuple(n for n, _ in stage.extras), stage.unkept,
-                      rejected_by_period=by_period(counted, first, last),
-                      failed_periods={m: _message(where, blocked[m]) for m in months
-                                      if m in blocked},
-                      notes=(*stage.notes, *skipped))
+    counted = [
+        r
+        for r in stage.rejected
+        if r.period in rows or (r.period is None and r.file in loaded_files)
+    ]
+    return LoadResult(
+        table.key,
+        rows,
+        path,
+        tuple(n for n, _ in stage.extras),
+        stage.unkept,
+        rejected_by_period=by_period(counted, first, last),
+        failed_periods={m: _message(where, blocked[m]) for m in months if m in blocked},
+        notes=(*stage.notes, *skipped),
+    )

@@ -85,16 +85,24 @@ def safe_url(url: httpx.URL) -> str:
 
 def _client(connector: HttpApiConnector, settings: ApiSettings) -> tuple[httpx.Client, dict]:
     """The client and the query parameters every request carries (an API key in the query)."""
-    headers = {"Accept": "application/json", "User-Agent": "balanced-scorecard",
-               **connector.headers}
+    headers = {
+        "Accept": "application/json",
+        "User-Agent": "balanced-scorecard",
+        **connector.headers,
+    }
     params, auth, spec = {}, None, connector.auth
-    needed = {"bearer": settings.token, "api_key": settings.api_key,
-              "basic": settings.password if settings.username else None}
+    needed = {
+        "bearer": settings.token,
+        "api_key": settings.api_key,
+        "basic": settings.password if settings.username else None,
+    }
     if spec is not None and not needed[spec.type]:
         raise SourceLoadError(f"the {spec.type} credentials are not set; nothing was loaded")
     if not (settings.base_url or "").startswith(("http://", "https://")):
-        raise SourceLoadError(f"the base URL ({settings.origin}) is not an http:// or https:// "
-                              "URL; nothing was loaded")
+        raise SourceLoadError(
+            f"the base URL ({settings.origin}) is not an http:// or https:// "
+            "URL; nothing was loaded"
+        )
     if spec is not None and spec.type == "bearer":
         headers["Authorization"] = f"Bearer {settings.token}"
     elif spec is not None and spec.type == "api_key" and spec.header:
@@ -104,8 +112,13 @@ def _client(connector: HttpApiConnector, settings: ApiSettings) -> tuple[httpx.C
     elif spec is not None:
         auth = httpx.BasicAuth(settings.username, settings.password)
     # Redirects are not followed: a custom key header would travel to wherever they point.
-    client = httpx.Client(base_url=settings.base_url, headers=headers, auth=auth,
-                          timeout=settings.timeout_seconds, follow_redirects=False)
+    client = httpx.Client(
+        base_url=settings.base_url,
+        headers=headers,
+        auth=auth,
+        timeout=settings.timeout_seconds,
+        follow_redirects=False,
+    )
     return client, params
 
 
@@ -117,27 +130,41 @@ def _check(response: httpx.Response, redact: Redactor) -> Any:
     if status >= 300:
         body = redact(response.text[:_BODY_CHARS].strip()) if status >= 400 else ""
         hint = " (check the credentials)" if status in (401, 403) else ""
-        hint = " (redirects are not followed: point base_url at the final address)" \
-            if status < 400 else hint
-        raise SourceLoadError(f"{where} returned {status} {response.reason_phrase}{hint}, "
-                              f"not retried" + (f": {body}" if body else ""))
+        hint = (
+            " (redirects are not followed: point base_url at the final address)"
+            if status < 400
+            else hint
+        )
+        raise SourceLoadError(
+            f"{where} returned {status} {response.reason_phrase}{hint}, "
+            f"not retried" + (f": {body}" if body else "")
+        )
     try:
         return response.json()
     except ValueError:
         raise SourceLoadError(f"{where} returned a body that is not JSON") from None
 
 
-def _fetch(client: httpx.Client, auth_params: dict, policy: RetryPolicy, redact: Redactor,
-           log: Log | None, where: str, url: str,
-           params: dict | None) -> tuple[Any, httpx.Response]:
+def _fetch(
+    client: httpx.Client,
+    auth_params: dict,
+    policy: RetryPolicy,
+    redact: Redactor,
+    log: Log | None,
+    where: str,
+    url: str,
+    params: dict | None,
+) -> tuple[Any, httpx.Response]:
     # Merged by hand: httpx would replace a next link's own query with `params`.
     target = httpx.URL(url).copy_merge_params({**(params or {}), **auth_params})
     request_url = client.build_request("GET", target).url
 
     def on_retry(exc: BaseException, attempt: int, wait: float) -> None:
         if log:
-            log(f"{where}: GET {safe_url(request_url)}: {redact(_describe(exc))}; "
-                f"attempt {attempt} of {policy.attempts}, retrying in {wait:.1f} s")
+            log(
+                f"{where}: GET {safe_url(request_url)}: {redact(_describe(exc))}; "
+                f"attempt {attempt} of {policy.attempts}, retrying in {wait:.1f} s"
+            )
 
     try:
         for attempt in retrying(policy, _retryable, on_retry):
@@ -146,8 +173,9 @@ def _fetch(client: httpx.Client, auth_params: dict, policy: RetryPolicy, redact:
                 body = _check(response, redact)
     except (RetryableStatus, httpx.TransportError) as exc:
         tries = attempt.retry_state.attempt_number
-        raise SourceLoadError(f"GET {safe_url(request_url)} failed after {tries} attempt(s): "
-                              f"{redact(_describe(exc))}") from None
+        raise SourceLoadError(
+            f"GET {safe_url(request_url)} failed after {tries} attempt(s): {redact(_describe(exc))}"
+        ) from None
     return body, response
 
 
@@ -169,20 +197,41 @@ def _query(connector: HttpApiConnector, table: SourceTable, first: Period, last:
     return params
 
 
-def _stage_pages(stage: Stage, client: httpx.Client, connector: HttpApiConnector,
-                 table: SourceTable, first: Period, last: Period, fetch) -> None:
-    path = table.table.records_path if table.table.records_path is not None \
-        else connector.records_path
+def _stage_pages(
+    stage: Stage,
+    client: httpx.Client,
+    connector: HttpApiConnector,
+    table: SourceTable,
+    first: Period,
+    last: Period,
+    fetch,
+) -> None:
+    path = (
+        table.table.records_path if table.table.records_path is not None else connector.records_path
+    )
     endpoint = table.table.endpoint.lstrip("/")
     timestamps = {c.name for c in table.table.columns if c.type == "timestamp"}
-    for records in pages(fetch, endpoint, _query(connector, table, first, last),
-                         connector.pagination, path, client.base_url):
+    for records in pages(
+        fetch,
+        endpoint,
+        _query(connector, table, first, last),
+        connector.pagination,
+        path,
+        client.base_url,
+    ):
         stage.append(json_batch(records, stage, timestamps))
 
 
-def load_api_table(con, table: SourceTable, first: Period, last: Period, run_id: str,
-                   connector: HttpApiConnector, settings: ApiSettings,
-                   log: Log | None = None) -> LoadResult:
+def load_api_table(
+    con,
+    table: SourceTable,
+    first: Period,
+    last: Period,
+    run_id: str,
+    connector: HttpApiConnector,
+    settings: ApiSettings,
+    log: Log | None = None,
+) -> LoadResult:
     """Load months first..last of an API-backed table into its raw table (replacing them)."""
     redact, where = settings.redactor(), where_of(table)
     stage = Stage(con)

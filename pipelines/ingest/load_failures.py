@@ -30,8 +30,7 @@ class LoadFailure:
         return f"{self.period} {self.table_key}: {self.message}"
 
 
-def record_failures(con, table_key: str, periods: list[Period], message: str,
-                    run_id: str) -> None:
+def record_failures(con, table_key: str, periods: list[Period], message: str, run_id: str) -> None:
     """Record that the table's load failed for `periods` (replacing earlier records)."""
     if not periods:
         return
@@ -41,21 +40,26 @@ def record_failures(con, table_key: str, periods: list[Period], message: str,
         clear_failures(con, table_key, periods)
         con.executemany(
             "insert into meta.load_failures values (?, ?, ?, ?, ?)",
-            [[p.start, table_key, message, run_id, now] for p in periods])
+            [[p.start, table_key, message, run_id, now] for p in periods],
+        )
 
 
 def clear_failures(con, table_key: str, periods: list[Period]) -> None:
     """Forget the failures of months that have just loaded (call inside their transaction)."""
-    con.execute("delete from meta.load_failures where table_key = ? and list_contains(?, period)",
-                [table_key, [p.start for p in periods]])
+    con.execute(
+        "delete from meta.load_failures where table_key = ? and list_contains(?, period)",
+        [table_key, [p.start for p in periods]],
+    )
 
 
-def failed_loads(con, first: Period, last: Period,
-                 table_keys: list[str] | None = None) -> list[LoadFailure]:
+def failed_loads(
+    con, first: Period, last: Period, table_keys: list[str] | None = None
+) -> list[LoadFailure]:
     """The failed loads standing for months first..last (of `table_keys`, or every table)."""
     rows = con.execute(
         "select strftime(period, '%Y-%m'), table_key, message, run_id, failed_at "
         "from meta.load_failures where period between ? and ? "
         "and (? is null or list_contains(?, table_key)) order by period, table_key",
-        [first.start, last.start, table_keys, table_keys]).fetchall()
+        [first.start, last.start, table_keys, table_keys],
+    ).fetchall()
     return [LoadFailure(*row) for row in rows]

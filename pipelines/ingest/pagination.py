@@ -49,11 +49,13 @@ def records_at(body: Any, path: str) -> list[dict]:
     records = value_at(body, path)
     if not isinstance(records, list):
         found = "nothing" if records is None else type(records).__name__
-        raise PaginationError(f"records_path {path or '$'!r} leads to {found}, "
-                              "not a list of records")
+        raise PaginationError(
+            f"records_path {path or '$'!r} leads to {found}, not a list of records"
+        )
     if any(not isinstance(r, dict) for r in records):
-        raise PaginationError(f"records_path {path or '$'!r} holds values that are not "
-                              "JSON objects")
+        raise PaginationError(
+            f"records_path {path or '$'!r} holds values that are not JSON objects"
+        )
     return records
 
 
@@ -74,8 +76,11 @@ class _Budget:
     def next_page(self) -> None:
         """Before a further page is fetched: stop when a limit is reached."""
         style, elapsed = self.style, time.monotonic() - self.started
-        limits = [("max_seconds", elapsed, style.max_seconds), ("max_pages", self.pages,
-                  style.max_pages), ("max_records", self.records, style.max_records)]
+        limits = [
+            ("max_seconds", elapsed, style.max_seconds),
+            ("max_pages", self.pages, style.max_pages),
+            ("max_records", self.records, style.max_records),
+        ]
         hit = next(((name, limit) for name, used, limit in limits if used >= limit), None)
         if hit is None:
             return
@@ -83,7 +88,8 @@ class _Budget:
         raise PaginationError(
             f"pagination stopped after {took} s / {self.pages} pages / {self.records} records, "
             f"at its budget {hit[0]}: {hit[1]:g}; the API kept returning {self.more}; nothing "
-            f"was loaded (raise pagination.{hit[0]} if these months really hold more)")
+            f"was loaded (raise pagination.{hit[0]} if these months really hold more)"
+        )
 
 
 def _count(body: Any, path: str | None, setting: str) -> int | None:
@@ -96,12 +102,14 @@ def _count(body: Any, path: str | None, setting: str) -> int | None:
             raise TypeError
         return int(value)
     except (TypeError, ValueError):
-        raise PaginationError(f"{setting} {path!r} holds {str(value)[:40]!r}, not a number") \
-            from None
+        raise PaginationError(
+            f"{setting} {path!r} holds {str(value)[:40]!r}, not a number"
+        ) from None
 
 
-def _page_numbers(fetch: Fetch, endpoint: str, params: dict, style: PageNumberPages,
-                  path: str) -> Iterator[list[dict]]:
+def _page_numbers(
+    fetch: Fetch, endpoint: str, params: dict, style: PageNumberPages, path: str
+) -> Iterator[list[dict]]:
     page, budget = style.first_page, _Budget(style, "full pages")
     size = {style.page_size_param: style.page_size} if style.page_size_param else {}
     while True:
@@ -117,12 +125,14 @@ def _page_numbers(fetch: Fetch, endpoint: str, params: dict, style: PageNumberPa
         budget.next_page()
 
 
-def _offsets(fetch: Fetch, endpoint: str, params: dict, style: OffsetPages,
-             path: str) -> Iterator[list[dict]]:
+def _offsets(
+    fetch: Fetch, endpoint: str, params: dict, style: OffsetPages, path: str
+) -> Iterator[list[dict]]:
     offset, budget = 0, _Budget(style, "more records")
     while True:
-        body, _response = fetch(endpoint, {**params, style.offset_param: offset,
-                                           style.limit_param: style.limit})
+        body, _response = fetch(
+            endpoint, {**params, style.offset_param: offset, style.limit_param: style.limit}
+        )
         records = budget.page(records_at(body, path))
         if not records:
             return
@@ -135,12 +145,15 @@ def _offsets(fetch: Fetch, endpoint: str, params: dict, style: OffsetPages,
 
 
 def _loops(what: str, page: int) -> PaginationError:
-    return PaginationError(f"the API returned {what} a second time, on page {page}: its "
-                           "pagination loops; stopped at once, nothing was loaded")
+    return PaginationError(
+        f"the API returned {what} a second time, on page {page}: its "
+        "pagination loops; stopped at once, nothing was loaded"
+    )
 
 
-def _cursors(fetch: Fetch, endpoint: str, params: dict, style: CursorPages,
-             path: str) -> Iterator[list[dict]]:
+def _cursors(
+    fetch: Fetch, endpoint: str, params: dict, style: CursorPages, path: str
+) -> Iterator[list[dict]]:
     cursor, seen, budget = None, set(), _Budget(style, "a next cursor")
     size = {style.page_size_param: style.page_size} if style.page_size_param else {}
     while True:
@@ -151,8 +164,9 @@ def _cursors(fetch: Fetch, endpoint: str, params: dict, style: CursorPages,
         if cursor in (None, "", False):
             return
         if not isinstance(cursor, str | int | float):
-            raise PaginationError(f"cursor_path {style.cursor_path!r} holds a "
-                                  f"{type(cursor).__name__}, not a cursor")
+            raise PaginationError(
+                f"cursor_path {style.cursor_path!r} holds a {type(cursor).__name__}, not a cursor"
+            )
         if cursor in seen:
             raise _loops(f"the cursor {str(cursor)[:40]!r}", budget.pages)
         seen.add(cursor)
@@ -166,8 +180,9 @@ def _next_link(body: Any, response: httpx.Response, style: NextLinkPages) -> str
     return response.links.get("next", {}).get("url")
 
 
-def _next_links(fetch: Fetch, endpoint: str, params: dict, style: NextLinkPages,
-                path: str, base_url: httpx.URL) -> Iterator[list[dict]]:
+def _next_links(
+    fetch: Fetch, endpoint: str, params: dict, style: NextLinkPages, path: str, base_url: httpx.URL
+) -> Iterator[list[dict]]:
     url, query, seen, budget = endpoint, params, set(), _Budget(style, "a next link")
     while True:
         body, response = fetch(url, query)
@@ -178,10 +193,15 @@ def _next_links(fetch: Fetch, endpoint: str, params: dict, style: NextLinkPages,
             return
         target = response.url.join(link)
         # Credentials go only where base_url points: a link elsewhere is refused.
-        if (target.scheme, target.host, target.port) != (base_url.scheme, base_url.host,
-                                                         base_url.port):
-            raise PaginationError(f"the next link leads to another host ({target.host}); "
-                                  "only links under base_url are followed")
+        if (target.scheme, target.host, target.port) != (
+            base_url.scheme,
+            base_url.host,
+            base_url.port,
+        ):
+            raise PaginationError(
+                f"the next link leads to another host ({target.host}); "
+                "only links under base_url are followed"
+            )
         if str(target) in seen:
             raise _loops(f"the next link to {target.path} (query left out)", budget.pages)
         seen.add(str(target))
@@ -189,8 +209,9 @@ def _next_links(fetch: Fetch, endpoint: str, params: dict, style: NextLinkPages,
         budget.next_page()
 
 
-def pages(fetch: Fetch, endpoint: str, params: dict, style, records_path: str,
-          base_url: httpx.URL) -> Iterator[list[dict]]:
+def pages(
+    fetch: Fetch, endpoint: str, params: dict, style, records_path: str, base_url: httpx.URL
+) -> Iterator[list[dict]]:
     """Every page's records, in order, for the pagination `style` of the catalog."""
     if isinstance(style, PageNumberPages):
         return _page_numbers(fetch, endpoint, params, style, records_path)

@@ -27,10 +27,20 @@ from pipelines.periods import Period
 from pipelines.warehouse.connection import is_disk_full
 
 _FAMILIES = {
-    "TINYINT": "integer", "SMALLINT": "integer", "INTEGER": "integer", "BIGINT": "integer",
-    "HUGEINT": "integer", "UTINYINT": "integer", "USMALLINT": "integer", "UINTEGER": "integer",
-    "UBIGINT": "integer", "FLOAT": "float", "DOUBLE": "float", "VARCHAR": "text",
-    "DATE": "date", "BOOLEAN": "boolean",
+    "TINYINT": "integer",
+    "SMALLINT": "integer",
+    "INTEGER": "integer",
+    "BIGINT": "integer",
+    "HUGEINT": "integer",
+    "UTINYINT": "integer",
+    "USMALLINT": "integer",
+    "UINTEGER": "integer",
+    "UBIGINT": "integer",
+    "FLOAT": "float",
+    "DOUBLE": "float",
+    "VARCHAR": "text",
+    "DATE": "date",
+    "BOOLEAN": "boolean",
 }
 
 
@@ -48,8 +58,9 @@ def file_schema(con, where: str, path: str) -> dict[str, str]:
     try:
         rows = con.execute("describe select * from read_parquet($path)", {"path": path}).fetchall()
     except duckdb.Error as exc:
-        raise SourceLoadError(f"{where}: {path} is not a readable Parquet file: "
-                              f"{str(exc).splitlines()[0]}") from None
+        raise SourceLoadError(
+            f"{where}: {path} is not a readable Parquet file: {str(exc).splitlines()[0]}"
+        ) from None
     return {row[0]: row[1] for row in rows}
 
 
@@ -60,20 +71,25 @@ def _checked(con, table: SourceTable, path: str) -> tuple[dict[str, str], Column
     schema = file_schema(con, where, path)
     match = match_columns(path, table.table.columns, list(schema))
     extra_columns(where, table.table.columns, match.names, path)
-    changed_types(f"{where}: {path}", table.table.columns,
-                  {name: {family_of(kind)} for name, kind in zip(match.names, schema.values(),
-                                                                 strict=True)})
+    changed_types(
+        f"{where}: {path}",
+        table.table.columns,
+        {name: {family_of(kind)} for name, kind in zip(match.names, schema.values(), strict=True)},
+    )
     return schema, match
 
 
-def _insert(stage: FileStage, paths: list[str], source: dict[str, str], first: Period,
-            last: Period) -> None:
+def _insert(
+    stage: FileStage, paths: list[str], source: dict[str, str], first: Period, last: Period
+) -> None:
     """Insert the rows of months first..last (and those with an empty date) of files whose
     columns have the same names, in one scan; `source`: the file's name of each column read."""
     table = stage.table
     kept = [n for n, _ in stage.extras if n in source]
-    cast = {c.name: f"cast({quote_any(source[c.name])} as {scan_type(c.type)})"
-            for c in table.table.columns}
+    cast = {
+        c.name: f"cast({quote_any(source[c.name])} as {scan_type(c.type)})"
+        for c in table.table.columns
+    }
     columns = [f"{sql} as {quote_any(name)}" for name, sql in cast.items()]
     columns += [f"{quote_any(source[n])} as {quote_any(n)}" for n in kept]
     stage.con.execute(
@@ -84,8 +100,9 @@ def _insert(stage: FileStage, paths: list[str], source: dict[str, str], first: P
     )
 
 
-def stage_parquet(stage: FileStage, files: list[str], first: Period,
-                  last: Period) -> dict[str, SourceLoadError]:
+def stage_parquet(
+    stage: FileStage, files: list[str], first: Period, last: Period
+) -> dict[str, SourceLoadError]:
     """Add the Parquet files' rows of months first..last (and those with an empty date) to the
     stage, each file's columns checked first; the files that cannot load, with their errors.
     Files whose columns have the same names are read in one scan (file by file when it fails)."""
@@ -124,8 +141,9 @@ def stage_parquet(stage: FileStage, files: list[str], first: Period,
 
 
 def _unreadable(stage: FileStage, path: str, exc: duckdb.Error) -> SourceLoadError:
-    return SourceLoadError(f"{where_of(stage.table)}: {path} could not be read: "
-                           f"{str(exc).splitlines()[0]}")
+    return SourceLoadError(
+        f"{where_of(stage.table)}: {path} could not be read: {str(exc).splitlines()[0]}"
+    )
 
 
 def parquet_months(con, table: SourceTable, path: str) -> set[str] | None:
@@ -133,12 +151,15 @@ def parquet_months(con, table: SourceTable, path: str) -> set[str] | None:
     failed); None when nothing tells."""
     date = table.table.date_column
     try:
-        schema = con.execute("describe select * from read_parquet($path)",
-                             {"path": path}).fetchall()
+        schema = con.execute(
+            "describe select * from read_parquet($path)", {"path": path}
+        ).fetchall()
         column = next(row[0] for row in schema if row[0].strip().casefold() == date.casefold())
         rows = con.execute(
             f"select distinct strftime(try_cast({quote_any(column)} as date), '%Y-%m') "
-            "from read_parquet($path)", {"path": path}).fetchall()
+            "from read_parquet($path)",
+            {"path": path},
+        ).fetchall()
     except (duckdb.Error, StopIteration):
         return None
     return {row[0] for row in rows if row[0]} or None

@@ -48,8 +48,14 @@ NATIVE = {
     1042: ("VARCHAR", pa.string(), "text"),
 }
 NUMERIC_OID = 1700
-_NOT_RETRIED = ("authentication failed", "does not exist", "no pg_hba.conf entry",
-                "permission denied", "invalid", "syntax error")
+_NOT_RETRIED = (
+    "authentication failed",
+    "does not exist",
+    "no pg_hba.conf entry",
+    "permission denied",
+    "invalid",
+    "syntax error",
+)
 _RETRIED_STATES = ("08", "40", "53", "57")
 
 
@@ -85,9 +91,11 @@ class PostgresSettings:
         if not self.url and not self.host:
             return f"{self.origin} is not set"
         if self.url and "://" in self.url and self.url.split("://", 1)[1].count("@") > 1:
-            return (f"{self.origin} has more than one '@': a password (or user name) holding "
-                    "'@', '/', ':' or '#' must be percent-encoded in a URL ('@' as %40, '/' as "
-                    "%2F, ':' as %3A, '#' as %23)")
+            return (
+                f"{self.origin} has more than one '@': a password (or user name) holding "
+                "'@', '/', ':' or '#' must be percent-encoded in a URL ('@' as %40, '/' as "
+                "%2F, ':' as %3A, '#' as %23)"
+            )
         return None
 
     def label(self) -> str:
@@ -98,21 +106,31 @@ class PostgresSettings:
                 parts = conninfo_to_dict(self.url)
             except psycopg.Error:
                 return f"PostgreSQL at {self.origin} (not a valid URL)"
-        return f"postgresql://{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}/" \
-               f"{parts.get('dbname') or ''}"
+        return (
+            f"postgresql://{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}/"
+            f"{parts.get('dbname') or ''}"
+        )
 
     def connect(self) -> psycopg.Connection:
         """A read-only connection with a statement timeout."""
-        options = {"connect_timeout": self.connect_timeout_seconds,
-                   "application_name": "balanced-scorecard",
-                   "options": f"-c statement_timeout={self.statement_timeout_seconds * 1000}"}
+        options = {
+            "connect_timeout": self.connect_timeout_seconds,
+            "application_name": "balanced-scorecard",
+            "options": f"-c statement_timeout={self.statement_timeout_seconds * 1000}",
+        }
         if self.sslmode:
             options["sslmode"] = self.sslmode
         if self.url:
             conn = psycopg.connect(self.url, **options)
         else:
-            conn = psycopg.connect(host=self.host, port=self.port, dbname=self.database,
-                                   user=self.user, password=self.password or None, **options)
+            conn = psycopg.connect(
+                host=self.host,
+                port=self.port,
+                dbname=self.database,
+                user=self.user,
+                password=self.password or None,
+                **options,
+            )
         conn.read_only = True
         return conn
 
@@ -143,11 +161,13 @@ def source_relation(table: SourceTable, sql_root: Path) -> tuple[sql.Composable,
     """The table's SELECT (its table or its query file) and a short description of it."""
     if table.table.relation:
         parts = [sql.Identifier(p) for p in table.table.relation.split(".")]
-        return sql.SQL("select * from {}").format(sql.SQL(".").join(parts)), \
-            f"table {table.table.relation}"
+        return sql.SQL("select * from {}").format(
+            sql.SQL(".").join(parts)
+        ), f"table {table.table.relation}"
     if sql_file_outside(sql_root, table.table.query):  # caught as an unreadable query file
-        raise PermissionError(f"sql/{table.table.query} is a link leading outside sql/; query "
-                              "files live under sql/")
+        raise PermissionError(
+            f"sql/{table.table.query} is a link leading outside sql/; query files live under sql/"
+        )
     text = (sql_root / table.table.query).read_text(encoding="utf-8").strip().rstrip(";")
     # The file is a query, not a template: a literal % must not read as a placeholder.
     return sql.SQL(text.replace("%", "%%")), f"query sql/{table.table.query}"
@@ -186,10 +206,19 @@ def _extra_type(column) -> str:
     return "VARCHAR"
 
 
-def _stream(conn, stage: Stage, relation: sql.Composable, table: SourceTable, first: Period,
-            last: Period, settings: PostgresSettings, arrow_types: list) -> None:
-    query = sql.SQL("select * from ({}) as src "
-                    "where {col} >= %(first_day)s and {col} < %(end_day)s")
+def _stream(
+    conn,
+    stage: Stage,
+    relation: sql.Composable,
+    table: SourceTable,
+    first: Period,
+    last: Period,
+    settings: PostgresSettings,
+    arrow_types: list,
+) -> None:
+    query = sql.SQL(
+        "select * from ({}) as src where {col} >= %(first_day)s and {col} < %(end_day)s"
+    )
     query = query.format(relation, col=sql.Identifier(table.table.date_column))
     names = list(stage.types)
     with conn.cursor(name=f"scorecard_{stage.name}") as cur:
@@ -201,8 +230,15 @@ def _stream(conn, stage: Stage, relation: sql.Composable, table: SourceTable, fi
             stage.append(pa.Table.from_arrays(columns, names=names))
 
 
-def _fetch(con, table: SourceTable, first: Period, last: Period, settings: PostgresSettings,
-           relation: sql.Composable, what: str) -> tuple[Stage, dict[str, str]]:
+def _fetch(
+    con,
+    table: SourceTable,
+    first: Period,
+    last: Period,
+    settings: PostgresSettings,
+    relation: sql.Composable,
+    what: str,
+) -> tuple[Stage, dict[str, str]]:
     stage = Stage(con)
     try:
         with settings.connect() as conn:
@@ -219,9 +255,16 @@ def _fetch(con, table: SourceTable, first: Period, last: Period, settings: Postg
     return stage, {c.name: _extra_type(c) for c in description if c.name in extras}
 
 
-def load_postgres_table(con, table: SourceTable, first: Period, last: Period, run_id: str,
-                        settings: PostgresSettings, sql_root: Path,
-                        log: Callable[[str], None] | None = None) -> LoadResult:
+def load_postgres_table(
+    con,
+    table: SourceTable,
+    first: Period,
+    last: Period,
+    run_id: str,
+    settings: PostgresSettings,
+    sql_root: Path,
+    log: Callable[[str], None] | None = None,
+) -> LoadResult:
     """Load months first..last of a PostgreSQL-backed table into its raw table (replacing them)."""
     redact, where = settings.redactor(), where_of(table)
     if problem := settings.url_problem():
@@ -234,8 +277,10 @@ def load_postgres_table(con, table: SourceTable, first: Period, last: Period, ru
 
     def on_retry(exc: BaseException, attempt: int, wait: float) -> None:
         if log:
-            log(f"{where}: {settings.label()} failed ({redact(_first_line(exc))}); "
-                f"attempt {attempt} of {settings.retry.attempts}, retrying in {wait:.1f} s")
+            log(
+                f"{where}: {settings.label()} failed ({redact(_first_line(exc))}); "
+                f"attempt {attempt} of {settings.retry.attempts}, retrying in {wait:.1f} s"
+            )
 
     try:
         for attempt in retrying(settings.retry, retryable, on_retry):
@@ -244,13 +289,15 @@ def load_postgres_table(con, table: SourceTable, first: Period, last: Period, ru
     except duckdb.Error as exc:
         raise SourceLoadError(f"{where}: staging the rows failed: {redact(exc)}") from None
     except pa.ArrowException as exc:
-        raise SourceLoadError(f"{where}: {label} returned values that could not be read: "
-                              f"{redact(_first_line(exc))}") from None
+        raise SourceLoadError(
+            f"{where}: {label} returned values that could not be read: {redact(_first_line(exc))}"
+        ) from None
     except psycopg.Error as exc:
         tries = attempt.retry_state.attempt_number
         after = f" after {tries} attempt(s)" if retryable(exc) else ""
-        raise SourceLoadError(f"{where}: {settings.label()} failed{after}: "
-                              f"{redact(_first_line(exc))}") from None
+        raise SourceLoadError(
+            f"{where}: {settings.label()} failed{after}: {redact(_first_line(exc))}"
+        ) from None
     try:
         return publish(stage, table, first, last, run_id, label, extra_types, text_readable=False)
     finally:

@@ -21,7 +21,9 @@ SQL_TYPES = {
     "boolean": "boolean",
 }
 META_COLUMNS = (
-    '"_period" date not null', '"_run_id" varchar not null', '"_loaded_at" timestamp not null'
+    '"_period" date not null',
+    '"_run_id" varchar not null',
+    '"_loaded_at" timestamp not null',
 )
 
 
@@ -29,8 +31,9 @@ def raw_typed_columns(table: SourceTable, kept: list[tuple[str, str]]) -> str:
     """The select list of a stage's rows as the raw table takes them: each declared column cast
     to its type, then each kept added column (name, SQL type), in that order."""
     columns = [(c.name, SQL_TYPES[c.type]) for c in table.table.columns] + list(kept)
-    return ", ".join(f"cast({quote_identifier(n)} as {t}) as {quote_identifier(n)}"
-                     for n, t in columns)
+    return ", ".join(
+        f"cast({quote_identifier(n)} as {t}) as {quote_identifier(n)}" for n, t in columns
+    )
 
 
 class SourceLoadError(RuntimeError):
@@ -86,9 +89,17 @@ def create_raw_table(con, table: SourceTable) -> None:
     )
 
 
-def replace_months(con, table: SourceTable, select_sql: str, params: dict, first: Period,
-                   last: Period, run_id: str, source_path: str,
-                   extra_columns: tuple[tuple[str, str], ...] = ()) -> dict[str, int]:
+def replace_months(
+    con,
+    table: SourceTable,
+    select_sql: str,
+    params: dict,
+    first: Period,
+    last: Period,
+    run_id: str,
+    source_path: str,
+    extra_columns: tuple[tuple[str, str], ...] = (),
+) -> dict[str, int]:
     """Swap the months first..last of a raw table for the rows of `select_sql`, in one transaction.
 
     `select_sql` yields the declared columns in order, then the `extra_columns` (name, SQL type)
@@ -101,8 +112,10 @@ def replace_months(con, table: SourceTable, select_sql: str, params: dict, first
     loaded_at = datetime.now()
     with transaction(con, f"the load of {table.key} for {first}..{last}"):
         for name, sql_type in extra_columns:
-            con.execute(f"alter table {qualified_name(table)} add column if not exists "
-                        f"{quote_identifier(name)} {sql_type}")
+            con.execute(
+                f"alter table {qualified_name(table)} add column if not exists "
+                f"{quote_identifier(name)} {sql_type}"
+            )
         con.execute(
             f"delete from {qualified_name(table)} where _period >= ? and _period <= ?",
             [first.start, last.start],
@@ -113,8 +126,13 @@ def replace_months(con, table: SourceTable, select_sql: str, params: dict, first
             f"{extras} "
             f"from ({select_sql}) as incoming "
             f"where {date_column} >= $first_day and {date_column} < $end_day",
-            {**params, "run_id": run_id, "loaded_at": loaded_at,
-             "first_day": first.start, "end_day": last.end},
+            {
+                **params,
+                "run_id": run_id,
+                "loaded_at": loaded_at,
+                "first_day": first.start,
+                "end_day": last.end,
+            },
         )
         counts = dict(
             con.execute(
@@ -132,7 +150,9 @@ def replace_months(con, table: SourceTable, select_sql: str, params: dict, first
         )
         con.executemany(
             "insert into meta.loads values (?, ?, ?, ?, ?, ?)",
-            [[Period.parse(k).start, table.key, n, source_path, run_id, loaded_at]
-             for k, n in rows_by_period.items()],
+            [
+                [Period.parse(k).start, table.key, n, source_path, run_id, loaded_at]
+                for k, n in rows_by_period.items()
+            ],
         )
     return rows_by_period

@@ -29,8 +29,11 @@ class RetryPolicy:
         return min(self.backoff_seconds * 2 ** (state.attempt_number - 1), self.max_backoff_seconds)
 
 
-def retrying(policy: RetryPolicy, retryable: Callable[[BaseException], bool],
-             on_retry: Callable[[BaseException, int, float], None] | None = None) -> Retrying:
+def retrying(
+    policy: RetryPolicy,
+    retryable: Callable[[BaseException], bool],
+    on_retry: Callable[[BaseException, int, float], None] | None = None,
+) -> Retrying:
     """A tenacity Retrying that retries `retryable` errors and re-raises the last one.
 
     `on_retry(error, attempt, wait_seconds)` is told before each wait (to log it).

@@ -85,8 +85,16 @@ class Stage:
             self.con.execute(f"drop table if exists {self.name}")
 
 
-def publish(stage: Stage, table: SourceTable, first: Period, last: Period, run_id: str,
-            label: str, extra_types: Mapping[str, str], text_readable: bool) -> LoadResult:
+def publish(
+    stage: Stage,
+    table: SourceTable,
+    first: Period,
+    last: Period,
+    run_id: str,
+    label: str,
+    extra_types: Mapping[str, str],
+    text_readable: bool,
+) -> LoadResult:
     """Check the staged rows for drift, then replace months first..last of the raw table with them.
 
     `label` names where the rows came from (no secrets: it is stored in meta.loads); `extra_types`
@@ -101,9 +109,17 @@ def publish(stage: Stage, table: SourceTable, first: Period, last: Period, run_i
     kept = [(n, extra_types[n]) for n in names]
     create_raw_table(stage.con, table)
     try:
-        rows = replace_months(stage.con, table,
-                              f"select {raw_typed_columns(table, kept)} from {stage.name}", {},
-                              first, last, run_id, label, extra_columns=tuple(kept))
+        rows = replace_months(
+            stage.con,
+            table,
+            f"select {raw_typed_columns(table, kept)} from {stage.name}",
+            {},
+            first,
+            last,
+            run_id,
+            label,
+            extra_columns=tuple(kept),
+        )
     except duckdb.Error as exc:
         raise SourceLoadError(f"{where}: {label} could not be loaded: {exc}") from None
     return LoadResult(table.key, rows, label, tuple(n for n, _ in kept), unkept)

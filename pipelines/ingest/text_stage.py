@@ -49,8 +49,10 @@ def _parsed(column: Column, table: SourceTable, iso_too: bool) -> str:
         # Excel keeps real dates as dates: those cells arrive as ISO text, whatever the format.
         return f"coalesce({parsed}, try_cast({value} as {column.type}))" if iso_too else parsed
     if column.type == "timestamp":  # an offset is converted to UTC, never dropped
-        return (f"case when regexp_matches({value}, '{_OFFSET}') then timezone('UTC', "
-                f"try_cast({value} as timestamptz)) else try_cast({value} as timestamp) end")
+        return (
+            f"case when regexp_matches({value}, '{_OFFSET}') then timezone('UTC', "
+            f"try_cast({value} as timestamptz)) else try_cast({value} as timestamp) end"
+        )
     return f"try_cast({value} as {scan_type(column.type)})"
 
 
@@ -66,8 +68,12 @@ def _rejected(con, text: str, table: SourceTable, iso_too: bool) -> list[Rejecte
             f"is not null and {_parsed(column, table, iso_too)} is null order by _file, _row"
         ).fetchall()
         words = type_words(column.type, table.table)
-        found += [Rejected(f"{path} row {row}", column.name, f'"{value}" is not {words}', period,
-                           file=path) for path, row, value, period in rows]
+        found += [
+            Rejected(
+                f"{path} row {row}", column.name, f'"{value}" is not {words}', period, file=path
+            )
+            for path, row, value, period in rows
+        ]
     return sorted(found, key=lambda r: r.where)
 
 
@@ -79,18 +85,24 @@ def text_stage(con, table: SourceTable, name: str) -> FileStage:
     return FileStage(con, table, name, receiving=f"{name}_read")
 
 
-def stage_text(stage: FileStage, first: Period, last: Period, as_of: datetime,
-               iso_too: bool = False) -> None:
+def stage_text(
+    stage: FileStage, first: Period, last: Period, as_of: datetime, iso_too: bool = False
+) -> None:
     """Parse the text rows read into the typed stage of months first..last (and rows with an
     empty date), with the rows that did not parse rejected."""
     con, table, text = stage.con, stage.table, f"{stage.name}_text"
     con.execute(  # the scans kept each file's order, so rowid numbers a JSON file's records
         f"create temp table {text} as select * replace (coalesce(_row, row_number() over ("
-        f"partition by _file order by rowid)) as _row) from {stage.receiving}")
+        f"partition by _file order by rowid)) as _row) from {stage.receiving}"
+    )
     declared = table.table.columns
     found = _rejected(con, text, table, iso_too)
-    bad = [f"{_parsed(c, table, iso_too)} is null and nullif(trim({quote_any(c.name)}), '') "
-           "is not null" for c in declared if c.type != "varchar"]
+    bad = [
+        f"{_parsed(c, table, iso_too)} is null and nullif(trim({quote_any(c.name)}), '') "
+        "is not null"
+        for c in declared
+        if c.type != "varchar"
+    ]
     parsed = [f"{_parsed(c, table, iso_too)} as {quote_any(c.name)}" for c in declared]
     parsed += [quote_any(n) for n, _ in stage.extras] + ["_file"]
     date_column = next(c for c in declared if c.name == table.table.date_column)
@@ -98,7 +110,9 @@ def stage_text(stage: FileStage, first: Period, last: Period, as_of: datetime,
     ok = " and ".join(f"not ({b})" for b in bad) or "true"
     con.execute(
         f"create temp table {stage.name} as select {', '.join(parsed)} from {text} "
-        f"where {ok} and ({in_load})", {"first_day": first.start, "end_day": last.end})
+        f"where {ok} and ({in_load})",
+        {"first_day": first.start, "end_day": last.end},
+    )
     stage.rejected = [r for r in found if in_scope(r, first, last)]
 
 
@@ -107,7 +121,9 @@ def json_keys(con, where: str, files: list[str]) -> list[str]:
     try:
         rows = con.execute(
             "describe select * from read_json($files, format = 'newline_delimited', "
-            "union_by_name = true, sample_size = -1)", {"files": files}).fetchall()
+            "union_by_name = true, sample_size = -1)",
+            {"files": files},
+        ).fetchall()
     except duckdb.Error as exc:
         raise SourceLoadError(f"{where}: {_json_problem(files, exc)}") from None
     return [row[0] for row in rows]
@@ -119,19 +135,22 @@ def _json_problem(files: list[str], exc: duckdb.Error) -> str:
     return f"{files[0] if len(files) == 1 else 'a file'} is not valid JSON lines: {reason}"
 
 
-def _added(stage: FileStage, path: str, names: list[str], required: list[Column],
-           notes: list[str]) -> list[str]:
+def _added(
+    stage: FileStage, path: str, names: list[str], required: list[Column], notes: list[str]
+) -> list[str]:
     """Check a file's columns (as the load names them); note what it adds; the names to read."""
     declared = {c.name for c in stage.table.table.columns}
-    added = [n for n in extra_columns(where_of(stage.table), required, names, path)
-             if n not in declared]
+    added = [
+        n for n in extra_columns(where_of(stage.table), required, names, path) if n not in declared
+    ]
     kept, unkept = keepable(added)
     stage.add_columns(path, [(n, "varchar") for n in kept], unkept, notes)
     return [n for n in names if n in declared or n in kept]
 
 
-def read_jsonl_file(stage: FileStage, path: str, first: Period, last: Period,
-                    as_of: datetime) -> None:
+def read_jsonl_file(
+    stage: FileStage, path: str, first: Period, last: Period, as_of: datetime
+) -> None:
     """Read one JSON lines file's records as text into the stage's text rows."""
     where = where_of(stage.table)
     keys = json_keys(stage.con, where, [path])
@@ -144,13 +163,15 @@ def read_jsonl_file(stage: FileStage, path: str, first: Period, last: Period,
         stage.con.execute(
             f"insert into {stage.receiving} by name select $path as _file{columns} from "
             "read_json($path, format = 'newline_delimited', columns = $columns)",
-            {"path": path, "columns": dict.fromkeys(keys, "varchar")})
+            {"path": path, "columns": dict.fromkeys(keys, "varchar")},
+        )
     except duckdb.Error as exc:
         raise SourceLoadError(f"{where}: {_json_problem([path], exc)}") from None
 
 
-def read_xlsx_file(stage: FileStage, path: str, first: Period, last: Period,
-                   as_of: datetime) -> None:
+def read_xlsx_file(
+    stage: FileStage, path: str, first: Period, last: Period, as_of: datetime
+) -> None:
     """Read one workbook's sheet as text rows into the stage's text rows."""
     header, rows = sheet_table(where_of(stage.table), path, stage.table.table.sheet)
     match = match_columns(path, stage.table.table.columns, header)
@@ -183,8 +204,14 @@ def text_months(path: str, table: SourceTable) -> set[str] | None:
             with open(path, encoding="utf-8", errors="replace") as handle:
                 for line in handle:
                     record = _record(line)
-                    months.add(_month(next((v for k, v in record.items()
-                                            if k.strip().casefold() == date), None), table))
+                    months.add(
+                        _month(
+                            next(
+                                (v for k, v in record.items() if k.strip().casefold() == date), None
+                            ),
+                            table,
+                        )
+                    )
     except (OSError, ValueError, SourceLoadError):
         return None
     return {m for m in months if m} or None

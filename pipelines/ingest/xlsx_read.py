@@ -45,11 +45,11 @@ def _header(where: str, path: str, row: tuple) -> list[str]:
     if blank:
         raise SourceLoadError(f"{where}: {path} row 1 has no column name in column {blank[0]}")
     folded = [n.strip().casefold() for n in names]
-    doubled = sorted({n.strip() for n, f in zip(names, folded, strict=True)
-                      if folded.count(f) > 1})
+    doubled = sorted({n.strip() for n, f in zip(names, folded, strict=True) if folded.count(f) > 1})
     if doubled:
-        raise SourceLoadError(f"{where}: {path} row 1 names column(s) {', '.join(doubled)} "
-                              "more than once")
+        raise SourceLoadError(
+            f"{where}: {path} row 1 names column(s) {', '.join(doubled)} more than once"
+        )
     return names
 
 
@@ -62,8 +62,9 @@ def _sheet(where: str, path: str, sheet: str | None):
         return book, book.worksheets[0]
     if sheet not in book.sheetnames:
         book.close()
-        raise SourceLoadError(f"{where}: {path} has no sheet {sheet!r}; it has "
-                              f"{', '.join(book.sheetnames)}")
+        raise SourceLoadError(
+            f"{where}: {path} has no sheet {sheet!r}; it has {', '.join(book.sheetnames)}"
+        )
     return book, book[sheet]
 
 
@@ -75,7 +76,7 @@ def read_xlsx(where: str, path: str, sheet: str | None) -> tuple[list[str], dict
         header = _header(where, path, next(rows, ()))
         columns: dict[str, list] = {name: [] for name in [*header, "_row"]}
         for number, row in enumerate(rows, start=2):
-            texts = [cell_text(v) for v in row[:len(header)]]
+            texts = [cell_text(v) for v in row[: len(header)]]
             if all(t is None or not t.strip() for t in texts):
                 continue
             texts += [None] * (len(header) - len(texts))
@@ -96,7 +97,9 @@ def sheet_table(where: str, path: str, sheet: str | None) -> tuple[list[str], pa
     columns)."""
     header, columns = read_xlsx(where, path, sheet)
     rows = columns.pop("_row")
-    arrays = {"_file": pa.array([path] * len(rows), pa.string()),
-              "_row": pa.array(rows, pa.int64())}
+    arrays = {
+        "_file": pa.array([path] * len(rows), pa.string()),
+        "_row": pa.array(rows, pa.int64()),
+    }
     arrays |= {name: pa.array(values, pa.string()) for name, values in columns.items()}
     return header, pa.table(arrays)

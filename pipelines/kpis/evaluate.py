@@ -33,8 +33,18 @@ WITHHELD = "withheld"
 
 
 KPI_VALUE_COLUMNS = (
-    "period", "kpi_id", "state", "value", "ytd_value", "ttm_value", "withheld_reason",
-    "tables_read", "catalog_version", "run_id", "computed_at", "definition_revision",
+    "period",
+    "kpi_id",
+    "state",
+    "value",
+    "ytd_value",
+    "ttm_value",
+    "withheld_reason",
+    "tables_read",
+    "catalog_version",
+    "run_id",
+    "computed_at",
+    "definition_revision",
     "definition_since",
 )
 
@@ -105,15 +115,20 @@ class MonthInputs:
     @classmethod
     def read(cls, con, catalog: Catalog, period: Period) -> MonthInputs:
         """One query for the rows of every loaded source table, one for the failed checks."""
-        loaded = {name for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw'"
-        ).fetchall()}
+        loaded = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        }
         tables = [t for t in catalog.tables if t.raw_name in loaded]
         rows: dict[str, int] = {}
         if tables:
             union = " union all ".join(
                 f"select ? as table_key, count(*) from raw.{quote_identifier(t.raw_name)} "
-                "where _period = ?" for t in tables)
+                "where _period = ?"
+                for t in tables
+            )
             params = [value for t in tables for value in (t.key, period.start)]
             rows = dict(con.execute(union, params).fetchall())
         failed: dict[str, list] = {}
@@ -130,24 +145,31 @@ class MonthInputs:
         """Tables the KPI reads that hold no rows for the month, except those whose empty
         month means zero (the KPI's `empty_means_zero`): any such table makes the month no
         data, since a ratio or a per-unit figure over a missing table would be a false 0."""
-        return [key for key in catalog.kpi_tables[kpi.id]
-                if not self.rows.get(key) and key not in kpi.empty_means_zero]
+        return [
+            key
+            for key in catalog.kpi_tables[kpi.id]
+            if not self.rows.get(key) and key not in kpi.empty_means_zero
+        ]
 
     def withheld_reason(self, catalog: Catalog, kpi: Kpi) -> str | None:
         """Why the KPI is withheld this month: a table it reads failed to load (the month's
         earlier rows are not this run's data), or failed an error-level check
         (pipelines.quality.gate); None when neither."""
         tables = catalog.kpi_tables.get(kpi.id, ())
-        loads = [f"source load failed: {self.load_failed[key]}" for key in tables
-                 if key in self.load_failed]
+        loads = [
+            f"source load failed: {self.load_failed[key]}"
+            for key in tables
+            if key in self.load_failed
+        ]
         if loads:
             return "; ".join(loads)
         found = [f for key in tables for f in self.failed.get(key, ())]
         return describe(found) if found else None
 
 
-def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period,
-              inputs: MonthInputs | None = None) -> KpiValue:
+def kpi_value(
+    con, catalog: Catalog, kpi: Kpi, period: Period, inputs: MonthInputs | None = None
+) -> KpiValue:
     """The month, year-to-date and trailing-twelve-month values of a KPI; withheld when a
     table it reads failed to load or failed an error-level quality check this month
     (pipelines.quality.gate); no data when a table it reads has no rows for the month.
@@ -167,8 +189,9 @@ def kpi_value(con, catalog: Catalog, kpi: Kpi, period: Period,
     month_window, *longer = windows_for(period, catalog.organization.fiscal_year_start_month)
     # a month without data still has its YTD and TTM over the months that have rows (the
     # report marks them partial)
-    month = None if inputs.empty_tables(catalog, kpi) else evaluate(con, kpi, sql, month_window,
-                                                                     file)
+    month = (
+        None if inputs.empty_tables(catalog, kpi) else evaluate(con, kpi, sql, month_window, file)
+    )
     ytd, ttm = (evaluate(con, kpi, sql, w, file) for w in longer)
     return KpiValue(kpi.id, VALUE if month is not None else NO_DATA, month, ytd, ttm)
 
@@ -178,8 +201,9 @@ def calculated_value(kpi: Kpi, inputs: dict[str, KpiValue]) -> KpiValue:
     names = formula.inputs(kpi.formula)
     withheld = [n for n in names if inputs.get(n) and inputs[n].state == WITHHELD]
     if withheld:
-        return KpiValue(kpi.id, WITHHELD, None, None, None,
-                        f"input KPI(s) withheld: {', '.join(withheld)}")
+        return KpiValue(
+            kpi.id, WITHHELD, None, None, None, f"input KPI(s) withheld: {', '.join(withheld)}"
+        )
     values = [
         formula.evaluate(kpi.formula, {n: getattr(inputs.get(n), field, None) for n in names})
         for field in ("value", "ytd_value", "ttm_value")
@@ -195,8 +219,7 @@ def period_values(con, catalog: Catalog, kpis: list[Kpi], period: Period) -> lis
     """
     kpis = [k for k in kpis if k.in_force(period)]
     inputs = MonthInputs.read(con, catalog, period)
-    computed = {k.id: kpi_value(con, catalog, k, period, inputs)
-                for k in kpis if not k.calculated}
+    computed = {k.id: kpi_value(con, catalog, k, period, inputs) for k in kpis if not k.calculated}
     for kpi in (k for k in kpis if k.calculated):
         known = {**stored_values(con, period, formula.inputs(kpi.formula)), **computed}
         computed[kpi.id] = calculated_value(kpi, known)
@@ -208,11 +231,13 @@ def period_values(con, catalog: Catalog, kpis: list[Kpi], period: Period) -> lis
 MONTHS_AT_ONCE = min(8, 2 * (os.cpu_count() or 1))
 
 
-def values_by_month(con, catalog: Catalog, kpis: list[Kpi],
-                    periods: list[Period]) -> Iterator[tuple[Period, list[KpiValue]]]:
+def values_by_month(
+    con, catalog: Catalog, kpis: list[Kpi], periods: list[Period]
+) -> Iterator[tuple[Period, list[KpiValue]]]:
     """`period_values` of each period, in order, evaluated MONTHS_AT_ONCE at a time on cursors
     of `con` (reads only: the caller writes). The first error is raised in its month's place,
     after the months before it were yielded; later months are then abandoned."""
+
     def one(period: Period) -> list[KpiValue]:
         cursor = con.cursor()
         try:
@@ -234,13 +259,15 @@ def stored_values(con, period: Period, kpi_ids: list[str]) -> dict[str, KpiValue
     """The values already in the warehouse for a period."""
     rows = con.execute(
         "select kpi_id, state, value, ytd_value, ttm_value, withheld_reason from kpi.kpi_values "
-        "where period = ? and list_contains(?, kpi_id)", [period.start, kpi_ids],
+        "where period = ? and list_contains(?, kpi_id)",
+        [period.start, kpi_ids],
     ).fetchall()
     return {r[0]: KpiValue(*r) for r in rows}
 
 
-def write_kpi_values(con, catalog: Catalog, period: Period, values: list[KpiValue],
-                     run_id: str) -> None:
+def write_kpi_values(
+    con, catalog: Catalog, period: Period, values: list[KpiValue], run_id: str
+) -> None:
     """Replace the period's rows of these KPIs in kpi.kpi_values, in one transaction.
 
     Each row records the definition that computed it: the number of the KPI's revision in force
@@ -255,16 +282,29 @@ def write_kpi_values(con, catalog: Catalog, period: Period, values: list[KpiValu
             [period.start, [v.kpi_id for v in values] + retired],
         )
         rows = [
-            [period.start, v.kpi_id, v.state, v.value, v.ytd_value, v.ttm_value,
-             v.withheld_reason, ",".join(catalog.kpi_tables[v.kpi_id]), catalog.version,
-             run_id, now, *_definition(catalog.kpi(v.kpi_id), period)]
+            [
+                period.start,
+                v.kpi_id,
+                v.state,
+                v.value,
+                v.ytd_value,
+                v.ttm_value,
+                v.withheld_reason,
+                ",".join(catalog.kpi_tables[v.kpi_id]),
+                catalog.version,
+                run_id,
+                now,
+                *_definition(catalog.kpi(v.kpi_id), period),
+            ]
             for v in values
         ]
         if rows:  # one statement: executemany runs one insert per row
             row = f"({', '.join('?' * len(KPI_VALUE_COLUMNS))})"
-            con.execute(f"insert into kpi.kpi_values ({', '.join(KPI_VALUE_COLUMNS)}) "
-                        f"values {', '.join([row] * len(rows))}",
-                        [value for r in rows for value in r])
+            con.execute(
+                f"insert into kpi.kpi_values ({', '.join(KPI_VALUE_COLUMNS)}) "
+                f"values {', '.join([row] * len(rows))}",
+                [value for r in rows for value in r],
+            )
 
 
 def _definition(kpi: Kpi, period: Period) -> tuple[int, object]:

@@ -42,8 +42,10 @@ def _cast(table: SourceTable, name: str) -> str:
 
 
 def _select(table: SourceTable, columns: list[str]) -> str:
-    return ", ".join(f"{quote_identifier(name)}{_cast(table, name)} as {quote_identifier(name)}"
-                     for name in columns)
+    return ", ".join(
+        f"{quote_identifier(name)}{_cast(table, name)} as {quote_identifier(name)}"
+        for name in columns
+    )
 
 
 def _to_pandas(relation) -> pd.DataFrame:

@@ -30,9 +30,12 @@ def _patchable() -> bool:
 
 PATCHABLE = _patchable()
 if not PATCHABLE:
-    warnings.warn("Great Expectations' Expectation.configuration is no longer a plain property: "
-                  "validating without the configuration memo (slower, same verdicts)",
-                  RuntimeWarning, stacklevel=1)
+    warnings.warn(
+        "Great Expectations' Expectation.configuration is no longer a plain property: "
+        "validating without the configuration memo (slower, same verdicts)",
+        RuntimeWarning,
+        stacklevel=1,
+    )
 
 
 class MemoisedConfiguration:

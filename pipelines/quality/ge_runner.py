@@ -46,8 +46,10 @@ def _exception(info) -> str | None:
 
 def _columns(frame: pd.DataFrame, entries: dict[int, ExpectationEntry]) -> pd.DataFrame:
     """The frame with only the columns the entries name (all, for table-level column checks)."""
-    if any(e.expectation.startswith(("expect_table_column", "expect_table_columns"))
-           for e in entries.values()):
+    if any(
+        e.expectation.startswith(("expect_table_column", "expect_table_columns"))
+        for e in entries.values()
+    ):
         return frame
     wanted = {c for e in entries.values() for c in referenced_columns(e)}
     return frame[[c for c in frame.columns if c in wanted]]
@@ -59,13 +61,19 @@ class GeValidator:
     def __init__(self):
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False,
-                                                             metric_calculations=False)
+        context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
         asset = context.data_sources.add_pandas("scorecard").add_dataframe_asset("month")
         self._batches = asset.add_batch_definition_whole_dataframe("rows")
 
-    def run(self, frame: pd.DataFrame, entries: dict[int, ExpectationEntry], parameters: dict,
-            detail: str = SUMMARY) -> dict[int, GeResult]:
+    def run(
+        self,
+        frame: pd.DataFrame,
+        entries: dict[int, ExpectationEntry],
+        parameters: dict,
+        detail: str = SUMMARY,
+    ) -> dict[int, GeResult]:
         """Validate `frame` against the entries (keyed by position) as one GE suite.
 
         `detail`: BOOLEAN_ONLY (success only: the cheap first pass) or SUMMARY (counts and a
@@ -76,12 +84,17 @@ class GeValidator:
             with memoised_configurations():
                 suite = gx.ExpectationSuite(name="scorecard")
                 for position, entry in entries.items():
-                    suite.add_expectation(get_expectation_impl(entry.expectation)(
-                        **entry.kwargs, meta={"position": position}))
+                    suite.add_expectation(
+                        get_expectation_impl(entry.expectation)(
+                            **entry.kwargs, meta={"position": position}
+                        )
+                    )
                 batch = self._batches.get_batch(
-                    batch_parameters={"dataframe": _columns(frame, entries)})
-                outcome = batch.validate(suite, result_format=result_format,
-                                         expectation_parameters=parameters)
+                    batch_parameters={"dataframe": _columns(frame, entries)}
+                )
+                outcome = batch.validate(
+                    suite, result_format=result_format, expectation_parameters=parameters
+                )
         except Exception as exc:  # GE itself failed: every expectation of the suite errored
             message = f"Great Expectations raised {type(exc).__name__}: {exc}"
             return {position: GeResult(False, {}, message) for position in entries}
@@ -91,8 +104,9 @@ class GeValidator:
             error = _exception(item.exception_info)
             if not item.success and not item.result and error is None and detail != BOOLEAN:
                 error = "Great Expectations reported a failure without a result (an error in GE)"
-            answers[position] = GeResult(bool(item.success) and error is None,
-                                         dict(item.result or {}), error)
+            answers[position] = GeResult(
+                bool(item.success) and error is None, dict(item.result or {}), error
+            )
         for position in entries.keys() - answers.keys():
             answers[position] = GeResult(False, {}, "Great Expectations returned no result")
         return answers

@@ -45,13 +45,20 @@ class MonthStats:
 def _totalled(con, table: SourceTable) -> list[str]:
     """The columns total_vs_previous entries name that the raw table holds as declared numbers
     (another is left out: its check says so)."""
-    named = {c for e in table.table.expectations if e.check == "total_vs_previous"
-             for c in e.kwargs.get("columns", ())}
+    named = {
+        c
+        for e in table.table.expectations
+        if e.check == "total_vs_previous"
+        for c in e.kwargs.get("columns", ())
+    }
     if not named:
         return []
     held = held_as_declared(table, raw_column_types(con, table))
-    return [c.name for c in table.table.columns
-            if c.name in named and c.name in held and c.type in NUMERIC_TYPES]
+    return [
+        c.name
+        for c in table.table.columns
+        if c.name in named and c.name in held and c.type in NUMERIC_TYPES
+    ]
 
 
 def month_stats(con, table: SourceTable, first: Period, last: Period) -> dict[str, MonthStats]:
@@ -64,16 +71,23 @@ def month_stats(con, table: SourceTable, first: Period, last: Period) -> dict[st
     rows = con.execute(
         f"select strftime(_period, '%Y-%m'), count(*), max({date})::timestamp{sums} "
         f"from {qualified_name(table)} where _period >= ? and _period <= ? group by 1",
-        [first.shift(-back).start, last.start]).fetchall()
-    return {key: MonthStats(count, latest, dict(zip(totalled, totals, strict=True)))
-            for key, count, latest, *totals in rows}
+        [first.shift(-back).start, last.start],
+    ).fetchall()
+    return {
+        key: MonthStats(count, latest, dict(zip(totalled, totals, strict=True)))
+        for key, count, latest, *totals in rows
+    }
 
 
 def raw_column_types(con, table: SourceTable) -> dict[str, str]:
     """The raw table's column types as DuckDB names them."""
-    return dict(con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = 'raw' and table_name = ?", [table.raw_name]).fetchall())
+    return dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = ?",
+            [table.raw_name],
+        ).fetchall()
+    )
 
 
 def _normal(sql_type: str) -> str:
@@ -83,14 +97,20 @@ def _normal(sql_type: str) -> str:
 def held_as_declared(table: SourceTable, actual: dict[str, str]) -> set[str]:
     """The declared columns the raw table holds with their declared type (`actual`:
     raw_column_types)."""
-    return {c.name for c in table.table.columns
-            if _normal(actual.get(c.name, "")) == _normal(SQL_TYPES[c.type])}
+    return {
+        c.name
+        for c in table.table.columns
+        if _normal(actual.get(c.name, "")) == _normal(SQL_TYPES[c.type])
+    }
 
 
 def _column_types(table: SourceTable, actual: dict[str, str]) -> tuple[str, object, str | None]:
     held = held_as_declared(table, actual)
-    wrong = {c.name: f"{actual.get(c.name) or 'missing'}, declared {c.type}"
-             for c in table.table.columns if c.name not in held}
+    wrong = {
+        c.name: f"{actual.get(c.name) or 'missing'}, declared {c.type}"
+        for c in table.table.columns
+        if c.name not in held
+    }
     observed = {c.name: actual.get(c.name) for c in table.table.columns}
     if not wrong:
         return PASSED, observed, None
@@ -107,8 +127,14 @@ def _row_count(kwargs: dict, period: Period, stats: dict) -> tuple[str, object, 
     observed["ratio"] = round(ratio, 4)
     if ratio >= kwargs.min_ratio:
         return PASSED, observed, None
-    return FAILED, observed, (f"{rows} rows against {previous} the month before "
-                              f"({ratio:.0%}; at least {kwargs.min_ratio:.0%} expected)")
+    return (
+        FAILED,
+        observed,
+        (
+            f"{rows} rows against {previous} the month before "
+            f"({ratio:.0%}; at least {kwargs.min_ratio:.0%} expected)"
+        ),
+    )
 
 
 def _freshness(kwargs, period: Period, latest: datetime | None) -> tuple[str, object, str | None]:
@@ -118,17 +144,29 @@ def _freshness(kwargs, period: Period, latest: datetime | None) -> tuple[str, ob
     observed = {"latest": latest.isoformat(), "lag_days": lag}
     if lag <= kwargs.max_lag_days:
         return PASSED, observed, None
-    return FAILED, observed, (f"the latest date is {latest:%Y-%m-%d}, {lag} days before the "
-                              f"month's end (at most {kwargs.max_lag_days} allowed): an export "
-                              "taken before the month closed?")
+    return (
+        FAILED,
+        observed,
+        (
+            f"the latest date is {latest:%Y-%m-%d}, {lag} days before the "
+            f"month's end (at most {kwargs.max_lag_days} allowed): an export "
+            "taken before the month closed?"
+        ),
+    )
 
 
 def _earlier_totals(column: str, period: Period, stats: dict, months: int) -> dict[str, float]:
     """The column's totals in the `months` latest months before `period` that hold a total,
     of the LOOKBACK_MONTHS before it."""
     earliest = period.shift(-LOOKBACK_MONTHS).key
-    keys = sorted((k for k, s in stats.items() if earliest <= k < period.key
-                   and s.totals.get(column) is not None), reverse=True)[:months]
+    keys = sorted(
+        (
+            k
+            for k, s in stats.items()
+            if earliest <= k < period.key and s.totals.get(column) is not None
+        ),
+        reverse=True,
+    )[:months]
     return {k: stats[k].totals[column] for k in sorted(keys)}
 
 
@@ -141,8 +179,11 @@ def _column_total(kwargs, column: str, period: Period, stats: dict) -> tuple[dic
     earlier = _earlier_totals(column, period, stats, kwargs.months)
     observed = {"total": total, "previous": earlier}
     if total is None or not earlier:
-        observed["note"] = ("no value this month" if total is None else
-                            "no earlier month loaded: nothing to compare")
+        observed["note"] = (
+            "no value this month"
+            if total is None
+            else "no earlier month loaded: nothing to compare"
+        )
         return observed, None
     median = statistics.median(earlier.values())
     if median == 0:
@@ -152,9 +193,11 @@ def _column_total(kwargs, column: str, period: Period, stats: dict) -> tuple[dic
     observed |= {"median": median, "ratio": round(ratio, 6)}
     if kwargs.min_ratio <= ratio <= kwargs.max_ratio:
         return observed, None
-    return observed, (f"{column} totals {total:,.6g}, {ratio:.4g} times the median {median:,.6g} "
-                      f"of {', '.join(earlier)} (between {kwargs.min_ratio:g} and "
-                      f"{kwargs.max_ratio:g} expected): a change of unit?")
+    return observed, (
+        f"{column} totals {total:,.6g}, {ratio:.4g} times the median {median:,.6g} "
+        f"of {', '.join(earlier)} (between {kwargs.min_ratio:g} and "
+        f"{kwargs.max_ratio:g} expected): a change of unit?"
+    )
 
 
 def _total(kwargs, period: Period, stats: dict) -> tuple[str, object, str | None]:
@@ -166,8 +209,15 @@ def _total(kwargs, period: Period, stats: dict) -> tuple[str, object, str | None
     return (FAILED if problems else PASSED), observed, "; ".join(problems) or None
 
 
-def project_outcome(entry: ExpectationEntry, position: int, table: SourceTable, period: Period,
-                    stats: dict, types: dict, latest: datetime | None) -> CheckOutcome:
+def project_outcome(
+    entry: ExpectationEntry,
+    position: int,
+    table: SourceTable,
+    period: Period,
+    stats: dict,
+    types: dict,
+    latest: datetime | None,
+) -> CheckOutcome:
     """The outcome of one project check for one month; one that raises is errored."""
     try:
         kwargs = PROJECT_CHECKS[entry.check].model_validate(entry.kwargs)
@@ -180,6 +230,11 @@ def project_outcome(entry: ExpectationEntry, position: int, table: SourceTable, 
         else:
             outcome, observed, message = _freshness(kwargs, period, latest)
     except Exception as exc:  # a check that raises is never a pass
-        return CheckOutcome(period.key, position, entry, ERRORED,
-                            message=f"the check raised {type(exc).__name__}: {exc}")
+        return CheckOutcome(
+            period.key,
+            position,
+            entry,
+            ERRORED,
+            message=f"the check raised {type(exc).__name__}: {exc}",
+        )
     return CheckOutcome(period.key, position, entry, outcome, observed, message=message)

@@ -18,42 +18,91 @@ from pipelines.quality.outcomes import ERROR, TableVerdict, json_safe
 from pipelines.warehouse.connection import transaction
 
 _EXPECTATION_COLUMNS = (
-    ("period", pa.date32()), ("table_key", pa.string()), ("position", pa.int32()),
-    ("expectation", pa.string()), ("label", pa.string()), ("kwargs", pa.string()),
-    ("severity", pa.string()), ("outcome", pa.string()), ("observed_value", pa.string()),
-    ("unexpected_count", pa.int64()), ("element_count", pa.int64()), ("sample_rows", pa.string()),
-    ("message", pa.string()), ("run_id", pa.string()), ("checked_at", pa.timestamp("us")),
+    ("period", pa.date32()),
+    ("table_key", pa.string()),
+    ("position", pa.int32()),
+    ("expectation", pa.string()),
+    ("label", pa.string()),
+    ("kwargs", pa.string()),
+    ("severity", pa.string()),
+    ("outcome", pa.string()),
+    ("observed_value", pa.string()),
+    ("unexpected_count", pa.int64()),
+    ("element_count", pa.int64()),
+    ("sample_rows", pa.string()),
+    ("message", pa.string()),
+    ("run_id", pa.string()),
+    ("checked_at", pa.timestamp("us")),
 )
 _TABLE_COLUMNS = (
-    ("period", pa.date32()), ("table_key", pa.string()), ("rows_checked", pa.int64()),
-    ("rows_rejected", pa.int64()), ("checks_run", pa.int32()), ("checks_passed", pa.int32()),
-    ("checks_warned", pa.int32()), ("checks_failed", pa.int32()), ("checks_errored", pa.int32()),
-    ("status", pa.string()), ("latest_record", pa.timestamp("us")), ("lag_days", pa.int32()),
-    ("run_id", pa.string()), ("checked_at", pa.timestamp("us")),
+    ("period", pa.date32()),
+    ("table_key", pa.string()),
+    ("rows_checked", pa.int64()),
+    ("rows_rejected", pa.int64()),
+    ("checks_run", pa.int32()),
+    ("checks_passed", pa.int32()),
+    ("checks_warned", pa.int32()),
+    ("checks_failed", pa.int32()),
+    ("checks_errored", pa.int32()),
+    ("status", pa.string()),
+    ("latest_record", pa.timestamp("us")),
+    ("lag_days", pa.int32()),
+    ("run_id", pa.string()),
+    ("checked_at", pa.timestamp("us")),
 )
 
 
 def _expectation_rows(verdict: TableVerdict, run_id: str, now: datetime) -> list[list]:
     start = Period.parse(verdict.period).start
-    return [[start, verdict.table_key, o.position, o.entry.name, o.entry.label(),
-             json.dumps(json_safe(o.entry.kwargs)), o.entry.severity, o.outcome,
-             json.dumps(json_safe(o.observed)) if o.observed is not None else None,
-             o.unexpected_count, o.element_count,
-             json.dumps(list(o.sample)) if o.sample else None, o.message, run_id, now]
-            for o in verdict.outcomes]
+    return [
+        [
+            start,
+            verdict.table_key,
+            o.position,
+            o.entry.name,
+            o.entry.label(),
+            json.dumps(json_safe(o.entry.kwargs)),
+            o.entry.severity,
+            o.outcome,
+            json.dumps(json_safe(o.observed)) if o.observed is not None else None,
+            o.unexpected_count,
+            o.element_count,
+            json.dumps(list(o.sample)) if o.sample else None,
+            o.message,
+            run_id,
+            now,
+        ]
+        for o in verdict.outcomes
+    ]
 
 
 def _table_row(verdict: TableVerdict, run_id: str, now: datetime) -> list:
-    return [Period.parse(verdict.period).start, verdict.table_key, verdict.rows,
-            verdict.rows_rejected, len(verdict.outcomes), verdict.passed, verdict.warned,
-            verdict.failed, verdict.errored, verdict.status, verdict.latest_record,
-            verdict.lag_days, run_id, now]
+    return [
+        Period.parse(verdict.period).start,
+        verdict.table_key,
+        verdict.rows,
+        verdict.rows_rejected,
+        len(verdict.outcomes),
+        verdict.passed,
+        verdict.warned,
+        verdict.failed,
+        verdict.errored,
+        verdict.status,
+        verdict.latest_record,
+        verdict.lag_days,
+        run_id,
+        now,
+    ]
 
 
 def _arrow(rows: list[list], columns: tuple) -> pa.Table:
     """Rows as an Arrow table with the warehouse table's column types."""
-    return pa.table({name: pa.array([row[i] for row in rows], type=kind)
-                     for i, (name, kind) in enumerate(columns)})
+    return pa.table(
+        {
+            name: pa.array([row[i] for row in rows], type=kind)
+            for i, (name, kind) in enumerate(columns)
+        }
+    )
 
 
 def write_verdicts(con, verdicts: list[TableVerdict], run_id: str) -> None:
@@ -65,22 +114,28 @@ def write_verdicts(con, verdicts: list[TableVerdict], run_id: str) -> None:
     if not verdicts:
         return
     now = datetime.now()
-    keys = _arrow([[Period.parse(v.period).start, v.table_key] for v in verdicts],
-                  _TABLE_COLUMNS[:2])
-    results = _arrow([row for v in verdicts for row in _expectation_rows(v, run_id, now)],
-                     _EXPECTATION_COLUMNS)
+    keys = _arrow(
+        [[Period.parse(v.period).start, v.table_key] for v in verdicts], _TABLE_COLUMNS[:2]
+    )
+    results = _arrow(
+        [row for v in verdicts for row in _expectation_rows(v, run_id, now)], _EXPECTATION_COLUMNS
+    )
     tables = _arrow([_table_row(v, run_id, now) for v in verdicts], _TABLE_COLUMNS)
     try:
         with transaction(con, "the quality verdicts"):
             con.register("quality_keys", keys)
             for name, rows in (("expectation_results", results), ("table_results", tables)):
-                con.execute(f"delete from quality.{name} as r using quality_keys k "
-                            "where r.run_id = ? and r.period = k.period "
-                            "and r.table_key = k.table_key", [run_id])
+                con.execute(
+                    f"delete from quality.{name} as r using quality_keys k "
+                    "where r.run_id = ? and r.period = k.period "
+                    "and r.table_key = k.table_key",
+                    [run_id],
+                )
                 con.register("quality_rows", rows)
                 columns = ", ".join(rows.column_names)
-                con.execute(f"insert into quality.{name} ({columns}) "
-                            f"select {columns} from quality_rows")
+                con.execute(
+                    f"insert into quality.{name} ({columns}) select {columns} from quality_rows"
+                )
     finally:
         for view in ("quality_keys", "quality_rows"):
             con.unregister(view)
@@ -102,8 +157,9 @@ class Failure:
         return f"{self.table_key}: {self.label} {self.outcome}{detail}"
 
 
-def failures(con, period: Period | date, table_keys: list[str] | None = None,
-             severity: str | None = ERROR) -> list[Failure]:
+def failures(
+    con, period: Period | date, table_keys: list[str] | None = None, severity: str | None = ERROR
+) -> list[Failure]:
     """The failed or errored expectations of a month's latest checks (of `severity`, or all)."""
     start = period.start if isinstance(period, Period) else period
     rows = con.execute(
@@ -111,13 +167,15 @@ def failures(con, period: Period | date, table_keys: list[str] | None = None,
         "from quality.latest_expectation_results where period = ? and outcome <> 'passed' "
         "and (? is null or severity = ?) and (? is null or list_contains(?, table_key)) "
         "order by table_key, position",
-        [start, severity, severity, table_keys, table_keys]).fetchall()
+        [start, severity, severity, table_keys, table_keys],
+    ).fetchall()
     return [Failure(*row) for row in rows]
 
 
 def table_results(con, period: Period) -> dict[str, dict]:
     """The latest check of each table for a month, by table key."""
-    cursor = con.execute("select * from quality.latest_table_results where period = ?",
-                         [period.start])
+    cursor = con.execute(
+        "select * from quality.latest_table_results where period = ?", [period.start]
+    )
     names = [d[0] for d in cursor.description]
     return {row[1]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}

@@ -34,16 +34,23 @@ from pipelines.quality.project_checks import month_stats, project_outcome, raw_c
 from pipelines.quality.store import write_verdicts
 
 
-def _sample(table: SourceTable, entry: ExpectationEntry, part: pd.DataFrame,
-            indexes: list) -> tuple[dict, ...]:
+def _sample(
+    table: SourceTable, entry: ExpectationEntry, part: pd.DataFrame, indexes: list
+) -> tuple[dict, ...]:
     shown = [*table.table.key, table.table.date_column, *referenced_columns(entry)]
     shown = [c for c in dict.fromkeys(shown) if c in part.columns]
     rows = part.loc[[i for i in indexes[:SAMPLE_SIZE] if i in part.index], shown]
     return tuple(json_safe(r) for r in rows.to_dict("records"))
 
 
-def ge_outcome(table: SourceTable, position: int, entry: ExpectationEntry, period: str,
-               answer: GeResult, part: pd.DataFrame) -> CheckOutcome:
+def ge_outcome(
+    table: SourceTable,
+    position: int,
+    entry: ExpectationEntry,
+    period: str,
+    answer: GeResult,
+    part: pd.DataFrame,
+) -> CheckOutcome:
     """A GE answer for one month as a CheckOutcome, with offending rows and a message."""
     if answer.error:
         return CheckOutcome(period, position, entry, ERRORED, message=answer.error)
@@ -53,18 +60,37 @@ def ge_outcome(table: SourceTable, position: int, entry: ExpectationEntry, perio
     if observed is None and unexpected:
         observed = result.get("partial_unexpected_list", [])[:SAMPLE_SIZE]
     if answer.success:
-        return CheckOutcome(period, position, entry, PASSED, json_safe(observed), unexpected,
-                            elements)
+        return CheckOutcome(
+            period, position, entry, PASSED, json_safe(observed), unexpected, elements
+        )
     indexes = result.get("partial_unexpected_index_list") or []
     indexes = [i for i in indexes if isinstance(i, int | float)]
-    message = (f"{unexpected:,} of {elements:,} rows unexpected" if unexpected is not None
-               and elements is not None else f"observed {json_safe(observed)}")
-    return CheckOutcome(period, position, entry, FAILED, json_safe(observed), unexpected,
-                        elements, _sample(table, entry, part, indexes), message)
+    message = (
+        f"{unexpected:,} of {elements:,} rows unexpected"
+        if unexpected is not None and elements is not None
+        else f"observed {json_safe(observed)}"
+    )
+    return CheckOutcome(
+        period,
+        position,
+        entry,
+        FAILED,
+        json_safe(observed),
+        unexpected,
+        elements,
+        _sample(table, entry, part, indexes),
+        message,
+    )
 
 
-def _in_month(ge: GeValidator, table: SourceTable, entries: dict[int, ExpectationEntry],
-              period: Period, part: pd.DataFrame, as_of: datetime) -> dict[int, CheckOutcome]:
+def _in_month(
+    ge: GeValidator,
+    table: SourceTable,
+    entries: dict[int, ExpectationEntry],
+    period: Period,
+    part: pd.DataFrame,
+    as_of: datetime,
+) -> dict[int, CheckOutcome]:
     """GE's verdict on each entry for one month: pass/fail first, details for the failures."""
     if not entries:
         return {}
@@ -76,8 +102,15 @@ def _in_month(ge: GeValidator, table: SourceTable, entries: dict[int, Expectatio
     return {p: ge_outcome(table, p, entries[p], period.key, a, part) for p, a in answers.items()}
 
 
-def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: datetime,
-                   ge: GeValidator, rejected: dict[str, int] | None = None) -> list[TableVerdict]:
+def validate_table(
+    con,
+    table: SourceTable,
+    first: Period,
+    last: Period,
+    as_of: datetime,
+    ge: GeValidator,
+    rejected: dict[str, int] | None = None,
+) -> list[TableVerdict]:
     """Run every expectation of `table` on each month first..last; one verdict per month."""
     types = raw_column_types(con, table)
     stats = month_stats(con, table, first, last)
@@ -94,13 +127,26 @@ def validate_table(con, table: SourceTable, first: Period, last: Period, as_of: 
                 column = entry.kwargs.get("column")
                 seen = (part[column].max() if len(part) else None) if column else latest
                 outcomes[position] = project_outcome(
-                    entry, position, table, period, stats, types,
-                    None if pd.isna(seen) else pd.Timestamp(seen).to_pydatetime())
+                    entry,
+                    position,
+                    table,
+                    period,
+                    stats,
+                    types,
+                    None if pd.isna(seen) else pd.Timestamp(seen).to_pydatetime(),
+                )
         lag = (period.last_day - latest.date()).days if latest else None
-        verdicts.append(TableVerdict(
-            period.key, table.key, stats[period.key].rows if period.key in stats else 0,
-            tuple(outcomes[i] for i in sorted(outcomes)),
-            (rejected or {}).get(period.key, 0), latest, lag))
+        verdicts.append(
+            TableVerdict(
+                period.key,
+                table.key,
+                stats[period.key].rows if period.key in stats else 0,
+                tuple(outcomes[i] for i in sorted(outcomes)),
+                (rejected or {}).get(period.key, 0),
+                latest,
+                lag,
+            )
+        )
     return verdicts
 
 
@@ -113,8 +159,14 @@ class Validated:
     seconds: float
 
 
-def validate_and_record(con, table: SourceTable, periods: list[Period], run_id: str,
-                        validator: GeValidator, loaded: LoadResult) -> Validated:
+def validate_and_record(
+    con,
+    table: SourceTable,
+    periods: list[Period],
+    run_id: str,
+    validator: GeValidator,
+    loaded: LoadResult,
+) -> Validated:
     """Validate a freshly loaded table's months and record the verdicts under `run_id`.
 
     Should the validation itself break, every expectation of the table is recorded as errored,
@@ -123,18 +175,39 @@ def validate_and_record(con, table: SourceTable, periods: list[Period], run_id: 
     """
     started = time.perf_counter()
     try:
-        verdicts = validate_table(con, table, periods[0], periods[-1], datetime.now(), validator,
-                                  loaded.rejected_by_period)
+        verdicts = validate_table(
+            con,
+            table,
+            periods[0],
+            periods[-1],
+            datetime.now(),
+            validator,
+            loaded.rejected_by_period,
+        )
     except Exception as exc:  # noqa: BLE001 - recorded as errored checks, never as a pass
-        verdicts = errored_verdicts(table, periods, loaded.rows_by_period,
-                                    f"the validation raised {type(exc).__name__}: {exc}")
+        verdicts = errored_verdicts(
+            table,
+            periods,
+            loaded.rows_by_period,
+            f"the validation raised {type(exc).__name__}: {exc}",
+        )
     write_verdicts(con, verdicts, run_id)
     return Validated(table, verdicts, time.perf_counter() - started)
 
 
-def errored_verdicts(table: SourceTable, periods: list[Period], rows: dict[str, int],
-                     message: str) -> list[TableVerdict]:
+def errored_verdicts(
+    table: SourceTable, periods: list[Period], rows: dict[str, int], message: str
+) -> list[TableVerdict]:
     """Every expectation of the table errored in each month (the validation could not run)."""
-    return [TableVerdict(p.key, table.key, rows.get(p.key, 0), tuple(
-        CheckOutcome(p.key, i, e, ERRORED, message=message)
-        for i, e in enumerate(table.table.expectations))) for p in periods]
+    return [
+        TableVerdict(
+            p.key,
+            table.key,
+            rows.get(p.key, 0),
+            tuple(
+                CheckOutcome(p.key, i, e, ERRORED, message=message)
+                for i, e in enumerate(table.table.expectations)
+            ),
+        )
+        for p in periods
+    ]

@@ -83,16 +83,18 @@ def break_title(revision: RevisionLine) -> str:
     return f"Definition changed in {Period.parse(revision.effective).label}: {revision.note}"
 
 
-def break_indexes(points: Sequence[TrendPoint],
-                  breaks: Sequence[RevisionLine]) -> list[tuple[int, RevisionLine]]:
+def break_indexes(
+    points: Sequence[TrendPoint], breaks: Sequence[RevisionLine]
+) -> list[tuple[int, RevisionLine]]:
     """Each change shown on the chart with the index of its first month (never the first point:
     a change before the window breaks nothing in it)."""
     index = {p.period: i for i, p in enumerate(points)}
     return [(index[b.effective], b) for b in breaks if index.get(b.effective, 0) > 0]
 
 
-def _break_markup(points: Sequence[TrendPoint], breaks: Sequence[RevisionLine], width: float,
-                  height: float) -> str:
+def _break_markup(
+    points: Sequence[TrendPoint], breaks: Sequence[RevisionLine], width: float, height: float
+) -> str:
     step = (width - 2 * _PAD) / (len(points) - 1) if len(points) > 1 else 0.0
     parts = []
     for i, revision in break_indexes(points, breaks):
@@ -105,8 +107,12 @@ def _break_markup(points: Sequence[TrendPoint], breaks: Sequence[RevisionLine], 
     return "".join(parts)
 
 
-def sparkline_svg(points: Sequence[TrendPoint], width: float = 84, height: float = 22,
-                  breaks: Sequence[RevisionLine] = ()) -> str:
+def sparkline_svg(
+    points: Sequence[TrendPoint],
+    width: float = 84,
+    height: float = 22,
+    breaks: Sequence[RevisionLine] = (),
+) -> str:
     """An inline SVG sparkline of the actuals, with the target as a dashed line and a dotted
     vertical line where the definition changed; '' without data."""
     width, height = _size(width, "width"), _size(height, "height")
@@ -122,7 +128,8 @@ def sparkline_svg(points: Sequence[TrendPoint], width: float = 84, height: float
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" width="{width:g}"'
         f' height="{height:g}" viewBox="0 0 {width:g} {height:g}" role="img"'
         f' aria-label="Trend of the last months: actual (solid) and target (dashed){label}">'
-        + marks + _series_markup(_runs(target), TARGET_COLOUR, dashed=True)
+        + marks
+        + _series_markup(_runs(target), TARGET_COLOUR, dashed=True)
         + _series_markup(_runs(actual), ACTUAL_COLOUR, dashed=False)
         + f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="1.8" fill="{ACTUAL_COLOUR}"/>'
         + "</svg>"
@@ -152,21 +159,27 @@ def score_bar_svg(
     )
 
 
-_PROGRESS_COLOURS = {"overdue": palette.STATUS_MARK["off_track"],
-                     "at-risk": palette.STATUS_MARK["at_risk"],
-                     "done": palette.STATUS_MARK["on_track"], "open": palette.ACTUAL}
+_PROGRESS_COLOURS = {
+    "overdue": palette.STATUS_MARK["off_track"],
+    "at-risk": palette.STATUS_MARK["at_risk"],
+    "done": palette.STATUS_MARK["on_track"],
+    "open": palette.ACTUAL,
+}
 
 
-def progress_bar_svg(percent: float | None, state: str = "open", width: float = 80,
-                     height: float = 7) -> str:
+def progress_bar_svg(
+    percent: float | None, state: str = "open", width: float = 80, height: float = 7
+) -> str:
     """An initiative's progress as a bar (0..100 %), coloured by its derived state."""
     width, height = _size(width, "width"), _size(height, "height")
     share = max(0.0, min(1.0, float(percent) / 100)) if _finite(percent) else 0.0
     colour = _PROGRESS_COLOURS.get(state, palette.ACTUAL)
     fill = ""
     if share > 0:
-        fill = (f'<rect x="0" y="0" width="{max(share * width, height):.1f}" height="{height:g}"'
-                f' rx="{height / 2:g}" fill="{colour}"/>')
+        fill = (
+            f'<rect x="0" y="0" width="{max(share * width, height):.1f}" height="{height:g}"'
+            f' rx="{height / 2:g}" fill="{colour}"/>'
+        )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="progress-bar" width="{width:g}"'
         f' height="{height:g}" viewBox="0 0 {width:g} {height:g}" aria-hidden="true">'

@@ -33,21 +33,29 @@ def _dicts(cursor) -> list[dict]:
 
 
 def _history(con, period: Period) -> dict[tuple[str, str], dict]:
-    rows = _dicts(con.execute(
-        "select strftime(v.period, '%Y-%m') as period, v.kpi_id, v.value, "
-        "v.definition_revision, s.target, "
-        "s.red_flag, s.target_lower, s.target_upper "
-        "from kpi.kpi_values v left join score.kpi_scores s using (period, kpi_id) "
-        "where v.period >= ? and v.period <= ?",
-        [period.shift(-12).start, period.start],
-    ))
+    rows = _dicts(
+        con.execute(
+            "select strftime(v.period, '%Y-%m') as period, v.kpi_id, v.value, "
+            "v.definition_revision, s.target, "
+            "s.red_flag, s.target_lower, s.target_upper "
+            "from kpi.kpi_values v left join score.kpi_scores s using (period, kpi_id) "
+            "where v.period >= ? and v.period <= ?",
+            [period.shift(-12).start, period.start],
+        )
+    )
     return {(r["kpi_id"], r["period"]): r for r in rows}
 
 
 def _trend_point(row: dict, key: str) -> TrendPoint:
-    return TrendPoint(key, row.get("value"), row.get("target"), row.get("red_flag"),
-                      row.get("target_lower"), row.get("target_upper"),
-                      row.get("definition_revision"))
+    return TrendPoint(
+        key,
+        row.get("value"),
+        row.get("target"),
+        row.get("red_flag"),
+        row.get("target_lower"),
+        row.get("target_upper"),
+        row.get("definition_revision"),
+    )
 
 
 def _commentary(catalog: Catalog, kpi: Kpi, period: Period, status: str) -> dict:
@@ -56,8 +64,10 @@ def _commentary(catalog: Catalog, kpi: Kpi, period: Period, status: str) -> dict
         return {"commentary_missing": status == OFF_TRACK}
     comment, written = found
     return {
-        "commentary": comment.text, "commentary_author": comment.author,
-        "commentary_period": written.key, "commentary_carried_over": written != period,
+        "commentary": comment.text,
+        "commentary_author": comment.author,
+        "commentary_period": written.key,
+        "commentary_carried_over": written != period,
         "commentary_missing": status == OFF_TRACK and written != period,
     }
 
@@ -65,126 +75,221 @@ def _commentary(catalog: Catalog, kpi: Kpi, period: Period, status: str) -> dict
 def _loaded_months(con, first: Period, last: Period) -> dict[tuple[str, str], int]:
     """The rows of every (table key, 'YYYY-MM') of first..last that a load has written and
     whose latest load did not fail (meta.load_failures)."""
-    return {(table, month): rows for table, month, rows in con.execute(
-        "select l.table_key, strftime(l.period, '%Y-%m'), l.rows_loaded from meta.loads l "
-        "anti join meta.load_failures f using (period, table_key) "
-        "where l.period >= ? and l.period <= ?", [first.start, last.start]).fetchall()}
+    return {
+        (table, month): rows
+        for table, month, rows in con.execute(
+            "select l.table_key, strftime(l.period, '%Y-%m'), l.rows_loaded from meta.loads l "
+            "anti join meta.load_failures f using (period, table_key) "
+            "where l.period >= ? and l.period <= ?",
+            [first.start, last.start],
+        ).fetchall()
+    }
 
 
-def _ytd_coverage(catalog: Catalog, kpi: Kpi, months: list[Period],
-                  loaded: dict[tuple[str, str], int]) -> dict:
+def _ytd_coverage(
+    catalog: Catalog, kpi: Kpi, months: list[Period], loaded: dict[tuple[str, str], int]
+) -> dict:
     """How many months of the year to date hold rows of every table the KPI reads (a table
     in its empty_means_zero: loaded at all): a KPI whose source came later, or a month without
     data or with a failed load, gives a year to date of fewer months, and the report says so."""
     tables = catalog.kpi_tables.get(kpi.id, ())
     if not tables:
         return {}
-    covered = sum(all(loaded.get((t, m.key), 0) > 0 or ((t, m.key) in loaded
-                          and t in kpi.empty_means_zero) for t in tables) for m in months)
+    covered = sum(
+        all(
+            loaded.get((t, m.key), 0) > 0 or ((t, m.key) in loaded and t in kpi.empty_means_zero)
+            for t in tables
+        )
+        for m in months
+    )
     return {"ytd_months": len(months), "ytd_months_loaded": covered}
 
 
-def _kpi_line(catalog: Catalog, kpi: Kpi, period: Period, values: dict, scores: dict,
-              history: dict, previous: dict, loaded: dict[tuple[str, str], int]) -> KpiLine:
+def _kpi_line(
+    catalog: Catalog,
+    kpi: Kpi,
+    period: Period,
+    values: dict,
+    scores: dict,
+    history: dict,
+    previous: dict,
+    loaded: dict[tuple[str, str], int],
+) -> KpiLine:
     v, s, before = values.get(kpi.id, {}), scores.get(kpi.id, {}), previous.get(kpi.id, {})
     year_start = fiscal_year_start(period, catalog.organization.fiscal_year_start_month)
 
     def past(months: int) -> float | None:
         return history.get((kpi.id, period.shift(-months).key), {}).get("value")
 
-    trend = tuple(_trend_point(history.get((kpi.id, p.key), {}), p.key)
-                  for p in (period.shift(-i) for i in range(11, -1, -1)))
+    trend = tuple(
+        _trend_point(history.get((kpi.id, p.key), {}), p.key)
+        for p in (period.shift(-i) for i in range(11, -1, -1))
+    )
     return KpiLine(
-        id=kpi.id, name=kpi.name, description=kpi.description, owner=kpi.owner, unit=kpi.unit,
-        direction=kpi.direction, actual=v.get("value"), target=s.get("target"),
-        target_lower=s.get("target_lower"), target_upper=s.get("target_upper"),
-        red_flag=s.get("red_flag"), variance=s.get("variance"),
-        variance_pct=s.get("variance_pct"), status=s.get("status", NO_DATA),
-        score=s.get("score"), previous=past(1), last_year=past(12),
-        ytd_actual=v.get("ytd_value"), ytd_target=s.get("ytd_target"),
+        id=kpi.id,
+        name=kpi.name,
+        description=kpi.description,
+        owner=kpi.owner,
+        unit=kpi.unit,
+        direction=kpi.direction,
+        actual=v.get("value"),
+        target=s.get("target"),
+        target_lower=s.get("target_lower"),
+        target_upper=s.get("target_upper"),
+        red_flag=s.get("red_flag"),
+        variance=s.get("variance"),
+        variance_pct=s.get("variance_pct"),
+        status=s.get("status", NO_DATA),
+        score=s.get("score"),
+        previous=past(1),
+        last_year=past(12),
+        ytd_actual=v.get("ytd_value"),
+        ytd_target=s.get("ytd_target"),
         sql_file=f"sql/{kpi.sql_at(period)}" if kpi.sql else "",
         definition=f"= {kpi.formula}" if kpi.calculated else f"sql/{kpi.sql_at(period)}",
-        tables=catalog.kpi_tables[kpi.id], withheld_reason=v.get("withheld_reason"), trend=trend,
-        previous_status=before.get("status"), previous_score=before.get("score"),
-        forecast=s.get("forecast"), forecast_target=s.get("forecast_target"),
-        forecast_method=s.get("forecast_method"), forecast_meets=s.get("forecast_meets"),
+        tables=catalog.kpi_tables[kpi.id],
+        withheld_reason=v.get("withheld_reason"),
+        trend=trend,
+        previous_status=before.get("status"),
+        previous_score=before.get("score"),
+        forecast=s.get("forecast"),
+        forecast_target=s.get("forecast_target"),
+        forecast_method=s.get("forecast_method"),
+        forecast_meets=s.get("forecast_meets"),
         **_commentary(catalog, kpi, period, s.get("status", NO_DATA)),
-        **revision_fields(kpi, period, year_start,
-            v.get("definition_revision"), history, v.get("ytd_value") is not None),
+        **revision_fields(
+            kpi,
+            period,
+            year_start,
+            v.get("definition_revision"),
+            history,
+            v.get("ytd_value") is not None,
+        ),
         **_ytd_coverage(catalog, kpi, months_between(year_start, period), loaded),
     )
 
 
 def _coverage(row: dict) -> Coverage:
-    return Coverage(row["scored_count"], row["total_count"], row["scored_weight"],
-                    row["total_weight"])
+    return Coverage(
+        row["scored_count"], row["total_count"], row["scored_weight"], row["total_weight"]
+    )
 
 
 def build_report(con, catalog: Catalog, period: Period, run_id: str) -> ScorecardReport:
     """The scorecard of `period` as stored in the warehouse."""
     key = [period.start]
-    values = {r["kpi_id"]: r for r in _dicts(con.execute(
-        "select * from kpi.kpi_values where period = ?", key))}
-    scores = {r["kpi_id"]: r for r in _dicts(con.execute(
-        "select * from score.kpi_scores where period = ?", key))}
+    values = {
+        r["kpi_id"]: r
+        for r in _dicts(con.execute("select * from kpi.kpi_values where period = ?", key))
+    }
+    scores = {
+        r["kpi_id"]: r
+        for r in _dicts(con.execute("select * from score.kpi_scores where period = ?", key))
+    }
     if not scores:
         raise LookupError(f"no scores in the warehouse for {period}; run the month first")
-    nodes = {(r["level"], r["node_id"]): r for r in _dicts(con.execute(
-        "select * from score.rollup_scores where period = ?", key))}
-    previous = {(r["level"], r["node_id"]): r["score"] for r in _dicts(con.execute(
-        "select level, node_id, score from score.rollup_scores where period = ?",
-        [period.shift(-1).start]))}
+    nodes = {
+        (r["level"], r["node_id"]): r
+        for r in _dicts(con.execute("select * from score.rollup_scores where period = ?", key))
+    }
+    previous = {
+        (r["level"], r["node_id"]): r["score"]
+        for r in _dicts(
+            con.execute(
+                "select level, node_id, score from score.rollup_scores where period = ?",
+                [period.shift(-1).start],
+            )
+        )
+    }
     history = _history(con, period)
     loaded = _loaded_months(
-        con, fiscal_year_start(period, catalog.organization.fiscal_year_start_month), period)
-    previous_kpis = {r["kpi_id"]: r for r in _dicts(con.execute(
-        "select kpi_id, status, score from score.kpi_scores where period = ?",
-        [period.shift(-1).start]))}
+        con, fiscal_year_start(period, catalog.organization.fiscal_year_start_month), period
+    )
+    previous_kpis = {
+        r["kpi_id"]: r
+        for r in _dicts(
+            con.execute(
+                "select kpi_id, status, score from score.kpi_scores where period = ?",
+                [period.shift(-1).start],
+            )
+        )
+    }
     perspectives = []
     for p in catalog.perspectives:
         objectives = tuple(
             ObjectiveLine(
-                id=o.id, name=o.name, owner=o.owner,
+                id=o.id,
+                name=o.name,
+                owner=o.owner,
                 score=nodes[("objective", o.id)]["score"],
                 status=nodes[("objective", o.id)]["status"],
                 coverage=_coverage(nodes[("objective", o.id)]),
-                kpis=tuple(_kpi_line(catalog, k, period, values, scores, history, previous_kpis,
-                                     loaded)
-                           for k in catalog.kpis_of(o.id, period)),
+                kpis=tuple(
+                    _kpi_line(catalog, k, period, values, scores, history, previous_kpis, loaded)
+                    for k in catalog.kpis_of(o.id, period)
+                ),
                 weight=weight_at(o.weight, period),
             )
             for o in p.objectives
         )
         node = nodes[("perspective", p.id)]
-        perspectives.append(PerspectiveLine(
-            id=p.id, name=p.name, score=node["score"], status=node["status"],
-            previous_score=previous.get(("perspective", p.id)), coverage=_coverage(node),
-            objectives=objectives, weight=weight_at(p.weight, period),
-        ))
+        perspectives.append(
+            PerspectiveLine(
+                id=p.id,
+                name=p.name,
+                score=node["score"],
+                status=node["status"],
+                previous_score=previous.get(("perspective", p.id)),
+                coverage=_coverage(node),
+                objectives=objectives,
+                weight=weight_at(p.weight, period),
+            )
+        )
     overall = nodes[("overall", "overall")]
     sources = tuple(
         SourceLine(r["table_key"], r["rows_loaded"], r["loaded_at"])
-        for r in _dicts(con.execute(
-            "select table_key, rows_loaded, loaded_at from meta.loads where period = ? "
-            "order by table_key", key))
+        for r in _dicts(
+            con.execute(
+                "select table_key, rows_loaded, loaded_at from meta.loads where period = ? "
+                "order by table_key",
+                key,
+            )
+        )
     )
     org = catalog.organization
     report = ScorecardReport(
-        organization=org.name, vision=org.vision, mission=org.mission, currency=org.currency,
-        period=period.key, period_label=period.label, period_end=period.last_day,
-        overall_score=overall["score"], overall_status=overall["status"],
-        previous_overall_score=previous.get(("overall", "overall")), coverage=_coverage(overall),
-        perspectives=tuple(perspectives), run_id=run_id, generated_at=datetime.now(),
-        catalog_version=catalog.version, sources=sources,
+        organization=org.name,
+        vision=org.vision,
+        mission=org.mission,
+        currency=org.currency,
+        period=period.key,
+        period_label=period.label,
+        period_end=period.last_day,
+        overall_score=overall["score"],
+        overall_status=overall["status"],
+        previous_overall_score=previous.get(("overall", "overall")),
+        coverage=_coverage(overall),
+        perspectives=tuple(perspectives),
+        run_id=run_id,
+        generated_at=datetime.now(),
+        catalog_version=catalog.version,
+        sources=sources,
     )
     kpis = report.kpis()
-    return with_quality(con, catalog, period, ScorecardReport(**{
-        **report.__dict__,
-        "withheld": tuple(k for k in kpis if k.status == WITHHELD),
-        "initiatives": initiative_lines(catalog, period),
-        "highlights": highlights(kpis),
-        **_report_settings(catalog, period),
-    }))
+    return with_quality(
+        con,
+        catalog,
+        period,
+        ScorecardReport(
+            **{
+                **report.__dict__,
+                "withheld": tuple(k for k in kpis if k.status == WITHHELD),
+                "initiatives": initiative_lines(catalog, period),
+                "highlights": highlights(kpis),
+                **_report_settings(catalog, period),
+            }
+        ),
+    )
 
 
 def _report_settings(catalog: Catalog, period: Period) -> dict:

@@ -256,10 +256,14 @@ def register_filters(env: Any, locale: str = "en_US") -> None:
             "status_class": status_class,
             "sparkline": lambda points, **kw: Markup(sparkline_svg(points, **kw)),  # noqa: S704
             "score_bar": lambda score, **kw: Markup(score_bar_svg(score, **kw)),  # noqa: S704
-            "progress_bar": lambda initiative: Markup(progress_bar_svg(  # noqa: S704
-                initiative.percent_complete, labels.initiative_state(initiative))),
-            "trend_chart": lambda kpi, currency: Markup(trend_chart_svg(  # noqa: S704
-                kpi, partial(format_value, unit=kpi.unit, currency=currency, locale=locale))),
+            "progress_bar": lambda initiative: Markup(  # noqa: S704
+                progress_bar_svg(initiative.percent_complete, labels.initiative_state(initiative))
+            ),
+            "trend_chart": lambda kpi, currency: Markup(  # noqa: S704
+                trend_chart_svg(
+                    kpi, partial(format_value, unit=kpi.unit, currency=currency, locale=locale)
+                )
+            ),
             "initiative_label": labels.initiative_label,
             "initiative_symbol": labels.initiative_symbol,
             "initiative_state": labels.initiative_state,

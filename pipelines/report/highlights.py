@@ -21,12 +21,14 @@ def _delta(kpi: KpiLine) -> float | None:
 
 def status_changes(kpis: Sequence[KpiLine]) -> list[Highlight]:
     """KPIs whose status moved since the previous month, better first."""
-    moved = [k for k in kpis if k.status in SCORED and k.previous_status in SCORED
-             and k.status != k.previous_status]
+    moved = [
+        k
+        for k in kpis
+        if k.status in SCORED and k.previous_status in SCORED and k.status != k.previous_status
+    ]
     moved.sort(key=lambda k: RANK[k.previous_status] - RANK[k.status])
     return [
-        Highlight("status_change", k,
-                  f"{LABELS[k.previous_status]} → {LABELS[k.status]}")
+        Highlight("status_change", k, f"{LABELS[k.previous_status]} → {LABELS[k.status]}")
         for k in moved
     ]
 
@@ -35,8 +37,10 @@ def successes(kpis: Sequence[KpiLine]) -> list[Highlight]:
     """On-track KPIs that improved most against the previous month."""
     improved = [k for k in kpis if k.status == ON_TRACK and (_delta(k) or 0) > 0]
     improved.sort(key=lambda k: -_delta(k))
-    return [Highlight("success", k, f"score up {_delta(k):.1f} to {k.score:.1f}")
-            for k in improved[:TOP]]
+    return [
+        Highlight("success", k, f"score up {_delta(k):.1f} to {k.score:.1f}")
+        for k in improved[:TOP]
+    ]
 
 
 def improvement_areas(kpis: Sequence[KpiLine]) -> list[Highlight]:

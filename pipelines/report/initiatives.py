@@ -35,10 +35,15 @@ def initiative_line(catalog: Catalog, initiative: Initiative, as_of: date) -> In
     )
     names = {o.id: o.name for o in catalog.objectives}
     return InitiativeLine(
-        id=initiative.id, name=initiative.name, owner=initiative.owner,
-        objectives=tuple(names[o] for o in initiative.objectives), start=initiative.start,
-        deadline=deadline, status=initiative.status,
-        percent_complete=initiative.percent_complete, overdue=overdue,
+        id=initiative.id,
+        name=initiative.name,
+        owner=initiative.owner,
+        objectives=tuple(names[o] for o in initiative.objectives),
+        start=initiative.start,
+        deadline=deadline,
+        status=initiative.status,
+        percent_complete=initiative.percent_complete,
+        overdue=overdue,
         at_risk=is_open and not overdue and (initiative.status == "behind" or lagging),
         days_overdue=(as_of - deadline).days if overdue else 0,
     )

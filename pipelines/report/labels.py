@@ -52,10 +52,19 @@ DIRECTION_LABELS = {
     "lower_is_better": "Lower is better",
     "within_range": "Within a range",
 }
-DIRECTION_ARROWS = {"higher_is_better": "\u2191", "lower_is_better": "\u2193",
-                    "within_range": "\u2194"}  # ↑ ↓ ↔
-UNIT_LABELS = {"pct": "Percent", "days": "Days", "hours": "Hours", "count": "Count",
-               "score": "Score", "ratio": "Ratio"}
+DIRECTION_ARROWS = {
+    "higher_is_better": "\u2191",
+    "lower_is_better": "\u2193",
+    "within_range": "\u2194",
+}  # ↑ ↓ ↔
+UNIT_LABELS = {
+    "pct": "Percent",
+    "days": "Days",
+    "hours": "Hours",
+    "count": "Count",
+    "score": "Score",
+    "ratio": "Ratio",
+}
 
 
 def direction_label(direction: str) -> str:

@@ -92,8 +92,9 @@ class KpiLine:
     @property
     def definition_breaks(self) -> tuple[RevisionLine, ...]:
         """Every change a marked comparison spans, oldest first (the footnote's lines)."""
-        found = {r.number: r for r in
-                 self.last_year_breaks + self.previous_breaks + self.ytd_breaks}
+        found = {
+            r.number: r for r in self.last_year_breaks + self.previous_breaks + self.ytd_breaks
+        }
         return tuple(found[n] for n in sorted(found))
 
 

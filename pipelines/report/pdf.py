@@ -112,7 +112,12 @@ def make_url_fetcher(assets_dir: Path) -> Any:
 
 
 def write_pdf(
-    html: str, assets_dir: Path, target: Path, *, title: str, url_fetcher: Any = None,
+    html: str,
+    assets_dir: Path,
+    target: Path,
+    *,
+    title: str,
+    url_fetcher: Any = None,
     before_write: Callable[[], None] | None = None,
 ) -> None:
     """Render an HTML string to a PDF file through the asset-only URL fetcher.
@@ -136,13 +141,28 @@ def _child_env(scratch: str) -> dict[str, str]:
     return env
 
 
-def _start(assets_dir: Path, target: Path, title: str, timeout: float,
-           scratch: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "pipelines.report.pdf", str(Path(assets_dir).resolve()),
-               str(Path(target).resolve()), title, str(int(timeout) + 5), str(os.getpid())]
+def _start(
+    assets_dir: Path, target: Path, title: str, timeout: float, scratch: str
+) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "pipelines.report.pdf",
+        str(Path(assets_dir).resolve()),
+        str(Path(target).resolve()),
+        title,
+        str(int(timeout) + 5),
+        str(os.getpid()),
+    ]
     return subprocess.Popen(  # noqa: S603 - our own module, arguments are paths
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=_child_env(scratch), cwd=scratch, start_new_session=True)
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_child_env(scratch),
+        cwd=scratch,
+        start_new_session=True,
+    )
 
 
 def _stop(child: subprocess.Popen) -> None:
@@ -153,8 +173,14 @@ def _stop(child: subprocess.Popen) -> None:
         child.communicate(timeout=5)
 
 
-def render_pdf(html: str | Callable[[], str], assets_dir: Path, target: Path, *, title: str,
-               timeout: float = 60.0) -> dict[str, list[str]]:
+def render_pdf(
+    html: str | Callable[[], str],
+    assets_dir: Path,
+    target: Path,
+    *,
+    title: str,
+    timeout: float = 60.0,
+) -> dict[str, list[str]]:
     """Render html to target in a child process; return the URLs its fetcher served/refused.
 
     `html` may be a function that makes the HTML: the child is started first, so it loads
@@ -185,8 +211,14 @@ def hold(path: Path) -> int:
     return fd
 
 
-def _render(html: str | Callable[[], str], assets_dir: Path, target: Path, title: str,
-            timeout: float, scratch: str) -> dict[str, list[str]]:
+def _render(
+    html: str | Callable[[], str],
+    assets_dir: Path,
+    target: Path,
+    title: str,
+    timeout: float,
+    scratch: str,
+) -> dict[str, list[str]]:
     started = time.monotonic()
     child = _start(assets_dir, target, title, timeout, scratch)
     try:
@@ -200,7 +232,8 @@ def _render(html: str | Callable[[], str], assets_dir: Path, target: Path, title
         raise RenderTimeout(
             f"the PDF render took longer than {timeout:g} s and was stopped, so no PDF was "
             f"written; if the report is that large, raise {TIMEOUT_SETTING} "
-            "(up to 600 s)") from None
+            "(up to 600 s)"
+        ) from None
     except BaseException:
         _stop(child)
         Path(target).unlink(missing_ok=True)
@@ -219,8 +252,10 @@ def _limit_resources(cpu_seconds: int) -> None:
         import resource
     except ImportError:  # pragma: no cover - not on POSIX
         return
-    for limit, value in ((resource.RLIMIT_CPU, cpu_seconds),
-                         (resource.RLIMIT_AS, MEMORY_LIMIT_BYTES)):
+    for limit, value in (
+        (resource.RLIMIT_CPU, cpu_seconds),
+        (resource.RLIMIT_AS, MEMORY_LIMIT_BYTES),
+    ):
         try:
             soft, hard = resource.getrlimit(limit)
             cap = value if hard == resource.RLIM_INFINITY else min(value, hard)
@@ -257,8 +292,14 @@ def main(argv: list[str]) -> int:
     _leave_if_orphaned(int(parent))  # a parent killed while sending sent half the HTML
     _limit_resources(int(cpu))
     fetcher = make_url_fetcher(Path(assets))
-    write_pdf(html, Path(assets), Path(target), title=title, url_fetcher=fetcher,
-              before_write=lambda: _leave_if_orphaned(int(parent)))
+    write_pdf(
+        html,
+        Path(assets),
+        Path(target),
+        title=title,
+        url_fetcher=fetcher,
+        before_write=lambda: _leave_if_orphaned(int(parent)),
+    )
     print(json.dumps({"served": fetcher.served, "refused": fetcher.refused}))
     return 0
 

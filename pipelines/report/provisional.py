@@ -61,8 +61,9 @@ def provisional(report: ScorecardReport) -> Provisional | None:
     no_data = sum(k.status == NO_DATA for k in kpis)
     if not (withheld or no_data or report.load_failures):
         return None
-    return Provisional(weight_share(report.perspectives), withheld, no_data,
-                       tuple(report.load_failures))
+    return Provisional(
+        weight_share(report.perspectives), withheld, no_data, tuple(report.load_failures)
+    )
 
 
 def share_text(share: float, locale: str = "en_US") -> str:

@@ -27,16 +27,18 @@ class Published:
     withheld_kpis: int
 
 
-def publish_report(con, catalog: Catalog, period: Period, run_id: str,
-                   paths: RuntimePaths) -> Published:
+def publish_report(
+    con, catalog: Catalog, period: Period, run_id: str, paths: RuntimePaths
+) -> Published:
     """Render the period's scorecard and record the version in meta.reports and report_versions."""
     from pipelines.report.render import write_report  # WeasyPrint loads only when rendering
 
     report = build_report(con, catalog, period, run_id)
     report = replace(report, restatement=restatement(con, report))
     # the sweep: what renders killed mid-way left anywhere under reports/ (other months too)
-    html, pdf = write_report(report, paths.report_assets, paths.report_dir(period.key),
-                             sweep=paths.reports)
+    html, pdf = write_report(
+        report, paths.report_assets, paths.report_dir(period.key), sweep=paths.reports
+    )
     digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
     with transaction(con, "the report's record"):
         archived = record_version(con, report, pdf, digest, run_id, catalog.version)

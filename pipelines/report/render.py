@@ -105,8 +105,13 @@ def sweep_stale(root: Path, before: float | None = None) -> list[Path]:
 
 
 def write_report(
-    report: ScorecardReport, assets_dir: Path, out_dir: Path, *, locale: str | None = None,
-    timeout: float | None = None, sweep: Path | None = None,
+    report: ScorecardReport,
+    assets_dir: Path,
+    out_dir: Path,
+    *,
+    locale: str | None = None,
+    timeout: float | None = None,
+    sweep: Path | None = None,
 ) -> tuple[Path, Path]:
     """Write out_dir/scorecard.html and out_dir/scorecard.pdf; both or neither replace old ones.
 
@@ -131,8 +136,13 @@ def write_report(
             html_temp.write_text(html, encoding="utf-8")
             return html
 
-        render_pdf(html_source, assets_dir, pdf_temp, title=report_title(report),
-                   timeout=timeout or report.render_timeout_seconds)
+        render_pdf(
+            html_source,
+            assets_dir,
+            pdf_temp,
+            title=report_title(report),
+            timeout=timeout or report.render_timeout_seconds,
+        )
         os.replace(pdf_temp, pdf_path)
         os.replace(html_temp, html_path)
     except BaseException:

@@ -25,19 +25,30 @@ def revision_lines(kpi: Kpi, period: Period) -> tuple[RevisionLine, ...]:
 Stored = tuple[int | None, int | None]
 
 
-def breaks_between(revisions: tuple[RevisionLine, ...], since: Period, period: Period,
-                   stored: Stored = (None, None)) -> tuple[RevisionLine, ...]:
+def breaks_between(
+    revisions: tuple[RevisionLine, ...],
+    since: Period,
+    period: Period,
+    stored: Stored = (None, None),
+) -> tuple[RevisionLine, ...]:
     """The revisions between the month `since` and `period`: effective after `since` and by
     `period`, or numbered between the two months' stored revisions."""
     older, newer = sorted(n if n is not None else 0 for n in stored)
     return tuple(
-        r for r in revisions
+        r
+        for r in revisions
         if since < Period.parse(r.effective) <= period or older < r.number <= newer
     )
 
 
-def revision_fields(kpi: Kpi, period: Period, fiscal_start: Period, stored_now: int | None,
-                    history: dict, has_ytd: bool) -> dict:
+def revision_fields(
+    kpi: Kpi,
+    period: Period,
+    fiscal_start: Period,
+    stored_now: int | None,
+    history: dict,
+    has_ytd: bool,
+) -> dict:
     """The KpiLine fields on definition changes, from the catalog and the stored revisions.
 
     `history` maps (kpi id, 'YYYY-MM') to the month's stored row (value, definition_revision).
@@ -51,8 +62,9 @@ def revision_fields(kpi: Kpi, period: Period, fiscal_start: Period, stored_now: 
         if row.get("value") is None:
             return ()  # nothing is compared
         stored = (row.get("definition_revision"), stored_now)
-        return breaks_between(revisions, period.shift(-months), period,
-                              stored if None not in stored else (None, None))
+        return breaks_between(
+            revisions, period.shift(-months), period, stored if None not in stored else (None, None)
+        )
 
     return {
         "revisions": revisions,

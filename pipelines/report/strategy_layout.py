@@ -78,8 +78,9 @@ class MapLayout:
     arrows: list[Arrow]
 
 
-def _barycentre(objective: str, band: list[str], position: dict[str, float],
-                neighbours: dict[str, list[str]]) -> float:
+def _barycentre(
+    objective: str, band: list[str], position: dict[str, float], neighbours: dict[str, list[str]]
+) -> float:
     """The mean position of an objective's linked objectives in other bands (or its own)."""
     near = [position[n] for n in neighbours[objective] if n in position and n not in band]
     return sum(near) / len(near) if near else position[objective]
@@ -109,7 +110,7 @@ def _rows(order: list[list[str]], columns: int) -> tuple[list[list[str]], list[i
         count = max(1, math.ceil(len(band) / columns))
         per_row = math.ceil(len(band) / count) if band else 0
         for r in range(count):
-            rows.append(band[r * per_row:(r + 1) * per_row])
+            rows.append(band[r * per_row : (r + 1) * per_row])
             band_of_row.append(index)
     return rows, band_of_row
 
@@ -171,7 +172,8 @@ def _simplify(points: list[Point]) -> list[Point]:
         if len(out) >= 2:
             (ax, ay), (bx, by) = out[-2], out[-1]
             if (math.isclose(ax, bx) and math.isclose(bx, p[0])) or (
-                    math.isclose(ay, by) and math.isclose(by, p[1])):
+                math.isclose(ay, by) and math.isclose(by, p[1])
+            ):
                 out[-1] = p
                 continue
         out.append(p)
@@ -191,8 +193,11 @@ def _band_rects(band_of_row: list[int], channel_y, heights, total: float, s: Map
     return rects
 
 
-def layout_map(bands: Sequence[Sequence[str]], links: Sequence[tuple[str, str]],
-               settings: MapSettings | None = None) -> MapLayout:
+def layout_map(
+    bands: Sequence[Sequence[str]],
+    links: Sequence[tuple[str, str]],
+    settings: MapSettings | None = None,
+) -> MapLayout:
     """Boxes and arrows for objectives in bands (top band first) and links between them."""
     s = settings or MapSettings()
     known = {o for band in bands for o in band}
@@ -212,5 +217,6 @@ def layout_map(bands: Sequence[Sequence[str]], links: Sequence[tuple[str, str]],
         return channel_y[channel] + (track + 1) * heights[channel] / (tracks[channel] + 1)
 
     arrows = [Arrow(r.source, r.target, _polyline(r, boxes, track_y)) for r in routes]
-    return MapLayout(s.width, total, box_w, _band_rects(band_of_row, channel_y, heights, total, s),
-                     boxes, arrows)
+    return MapLayout(
+        s.width, total, box_w, _band_rects(band_of_row, channel_y, heights, total, s), boxes, arrows
+    )

@@ -31,11 +31,21 @@ def _attr(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _text(x: float, y: float, content: str, size: float, fill: str, *, bold: bool = False,
-          anchor: str = "start") -> str:
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    size: float,
+    fill: str,
+    *,
+    bold: bool = False,
+    anchor: str = "start",
+) -> str:
     weight = ' font-weight="bold"' if bold else ""
-    return (f'<text x="{_attr(x)}" y="{_attr(y)}" font-size="{size}" fill="{fill}"'
-            f' text-anchor="{anchor}"{weight}>{escape(content)}</text>')
+    return (
+        f'<text x="{_attr(x)}" y="{_attr(y)}" font-size="{size}" fill="{fill}"'
+        f' text-anchor="{anchor}"{weight}>{escape(content)}</text>'
+    )
 
 
 def _status_line(objective: ObjectiveLine, locale: str) -> str:
@@ -60,24 +70,41 @@ def _box(objective: ObjectiveLine, rect: Rect, locale: str) -> str:
         f' fill="{palette.mark(status)}"/>',
     ]
     inner = rect.w - 12
-    for i, line in enumerate(wrap(objective.name, inner, NAME_SIZE, 2 if partial else 3,
-                                  bold=True)):
-        parts.append(_text(rect.x + 8, rect.y + 11 + i * LINE, line, NAME_SIZE, palette.INK,
-                           bold=True))
+    for i, line in enumerate(
+        wrap(objective.name, inner, NAME_SIZE, 2 if partial else 3, bold=True)
+    ):
+        parts.append(
+            _text(rect.x + 8, rect.y + 11 + i * LINE, line, NAME_SIZE, palette.INK, bold=True)
+        )
     if partial:
-        note = (f"{status_symbol(WITHHELD)} {objective.withheld_count} of "
-                f"{len(objective.kpis)} KPIs withheld")
-        parts.append(_text(rect.x + 8, rect.y + rect.h - 14, wrap(note, inner, 6.2, 1)[0], 6.2,
-                           palette.text(WITHHELD)))
-    parts.append(_text(rect.x + 8, rect.y + rect.h - 5.5,
-                       wrap(_status_line(objective, locale), inner, 6.6, 1)[0], 6.6,
-                       palette.text(status), bold=True))
+        note = (
+            f"{status_symbol(WITHHELD)} {objective.withheld_count} of "
+            f"{len(objective.kpis)} KPIs withheld"
+        )
+        parts.append(
+            _text(
+                rect.x + 8,
+                rect.y + rect.h - 14,
+                wrap(note, inner, 6.2, 1)[0],
+                6.2,
+                palette.text(WITHHELD),
+            )
+        )
+    parts.append(
+        _text(
+            rect.x + 8,
+            rect.y + rect.h - 5.5,
+            wrap(_status_line(objective, locale), inner, 6.6, 1)[0],
+            6.6,
+            palette.text(status),
+            bold=True,
+        )
+    )
     parts.append("</g>")
     return "".join(parts)
 
 
-def _band(perspective: PerspectiveLine, rect: Rect, index: int, s: MapSettings,
-          locale: str) -> str:
+def _band(perspective: PerspectiveLine, rect: Rect, index: int, s: MapSettings, locale: str) -> str:
     """A perspective's band: a light background and a coloured label with its score."""
     colour = palette.PERSPECTIVE[index % len(palette.PERSPECTIVE)]
     tint = palette.PERSPECTIVE_TINT[index % len(palette.PERSPECTIVE_TINT)]
@@ -91,14 +118,15 @@ def _band(perspective: PerspectiveLine, rect: Rect, index: int, s: MapSettings,
         f'<rect x="0" y="{_attr(y)}" width="{_attr(s.label_width - 6)}" height="{_attr(h)}"'
         f' rx="4" fill="{colour}"/>',
     ]
-    parts += [_text(8, top + i * 9.2, line, 7.6, "#ffffff", bold=True)
-              for i, line in enumerate(lines)]
+    parts += [
+        _text(8, top + i * 9.2, line, 7.6, "#ffffff", bold=True) for i, line in enumerate(lines)
+    ]
     base = top + len(lines) * 9.2 + 6
-    parts.append(_text(8, base + 6, format_score(perspective.score, locale), 12, "#ffffff",
-                       bold=True))
+    parts.append(
+        _text(8, base + 6, format_score(perspective.score, locale), 12, "#ffffff", bold=True)
+    )
     status = f"{status_symbol(perspective.status)} {status_label(perspective.status)}"
-    parts.append(_text(8, base + 16, wrap(status, s.label_width - 16, 6.4, 1)[0], 6.4,
-                       "#ffffff"))
+    parts.append(_text(8, base + 16, wrap(status, s.label_width - 16, 6.4, 1)[0], 6.4, "#ffffff"))
     return "".join(parts)
 
 
@@ -113,16 +141,20 @@ def _rounded_path(points: list[tuple[float, float]]) -> str:
         r = min(CORNER, math.dist(before, corner) / 2, math.dist(corner, after) / 2)
         a = _toward(corner, before, r)
         b = _toward(corner, after, r)
-        out.append(f"L{_attr(a[0])},{_attr(a[1])}Q{_attr(corner[0])},{_attr(corner[1])}"
-                   f" {_attr(b[0])},{_attr(b[1])}")
+        out.append(
+            f"L{_attr(a[0])},{_attr(a[1])}Q{_attr(corner[0])},{_attr(corner[1])}"
+            f" {_attr(b[0])},{_attr(b[1])}"
+        )
     out.append(f"L{_attr(pts[-1][0])},{_attr(pts[-1][1])}")
     return "".join(out)
 
 
 def _toward(origin: tuple[float, float], to: tuple[float, float], r: float):
     length = math.dist(origin, to) or 1.0
-    return (origin[0] + (to[0] - origin[0]) / length * r,
-            origin[1] + (to[1] - origin[1]) / length * r)
+    return (
+        origin[0] + (to[0] - origin[0]) / length * r,
+        origin[1] + (to[1] - origin[1]) / length * r,
+    )
 
 
 def _arrow(arrow: Arrow) -> str:
@@ -132,11 +164,15 @@ def _arrow(arrow: Arrow) -> str:
     ux, uy = (ex - px) / length, (ey - py) / length
     bx, by = ex - ux * HEAD, ey - uy * HEAD
     wing = 2.6
-    head = (f"{_attr(ex)},{_attr(ey)} {_attr(bx - uy * wing)},{_attr(by + ux * wing)}"
-            f" {_attr(bx + uy * wing)},{_attr(by - ux * wing)}")
-    return (f'<path d="{_rounded_path(arrow.points)}" fill="none" stroke="{palette.ARROW}"'
-            f' stroke-width="0.9" stroke-linejoin="round"/>'
-            f'<polygon points="{head}" fill="{palette.ARROW}"/>')
+    head = (
+        f"{_attr(ex)},{_attr(ey)} {_attr(bx - uy * wing)},{_attr(by + ux * wing)}"
+        f" {_attr(bx + uy * wing)},{_attr(by - ux * wing)}"
+    )
+    return (
+        f'<path d="{_rounded_path(arrow.points)}" fill="none" stroke="{palette.ARROW}"'
+        f' stroke-width="0.9" stroke-linejoin="round"/>'
+        f'<polygon points="{head}" fill="{palette.ARROW}"/>'
+    )
 
 
 def map_settings(report: ScorecardReport) -> MapSettings:
@@ -167,10 +203,12 @@ def strategy_map_svg(report: ScorecardReport, settings: MapSettings | None = Non
         f' width="{_attr(layout.width)}" height="{_attr(layout.height)}" role="img"'
         f' aria-label="Strategy map: {len(layout.boxes)} objectives in'
         f' {len(layout.bands)} perspectives, {len(layout.arrows)} cause-and-effect links"'
-        f' {FONT}>'
+        f" {FONT}>"
     ]
-    parts += [_band(p, rect, i, s, report.locale)
-              for i, (p, rect) in enumerate(zip(report.perspectives, layout.bands, strict=True))]
+    parts += [
+        _band(p, rect, i, s, report.locale)
+        for i, (p, rect) in enumerate(zip(report.perspectives, layout.bands, strict=True))
+    ]
     parts += [_arrow(a) for a in layout.arrows]
     parts += [_box(objectives[o], rect, report.locale) for o, rect in layout.boxes.items()]
     parts.append("</svg>")

@@ -52,8 +52,7 @@ def plan_routes(links, placed) -> list[Route]:
     routes = []
     for source, target in links:
         (xs, rs), (xt, rt) = placed[source], placed[target]
-        between = [o for o, (x, r) in placed.items()
-                   if r == rs and min(xs, xt) < x < max(xs, xt)]
+        between = [o for o, (x, r) in placed.items() if r == rs and min(xs, xt) < x < max(xs, xt)]
         exit_side, entry_side = _sides(rs, rt, xs, xt, adjacent=not between)
         route = Route(source, target, exit_side, entry_side)
         route.exit_channel = _channel(rs, exit_side)
@@ -137,8 +136,10 @@ def _segments(route: Route) -> list[tuple[int, float, float]]:
         return []
     if route.passage_x is None:
         return [(route.exit_channel, route.exit_x, route.entry_x)]
-    return [(route.exit_channel, route.exit_x, route.passage_x),
-            (route.entry_channel, route.passage_x, route.entry_x)]
+    return [
+        (route.exit_channel, route.exit_x, route.passage_x),
+        (route.entry_channel, route.passage_x, route.entry_x),
+    ]
 
 
 def assign_tracks(routes: list[Route], count: int, gap: float) -> list[int]:

@@ -20,9 +20,12 @@ def template_environment(templates_dir: Path, locale: str = "en_US") -> jinja2.E
     """The environment over `templates_dir` (reports/templates) with the report filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",),
-                                            disabled_extensions=("txt",),
-                                            default_for_string=True, default=True),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html",),
+            disabled_extensions=("txt",),
+            default_for_string=True,
+            default=True,
+        ),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -27,8 +27,11 @@ def _advances(bold: bool) -> tuple[dict[int, float], float] | None:
             with TTFont(str(path), lazy=True) as font:
                 units = font["head"].unitsPerEm
                 metrics = font["hmtx"].metrics
-                widths = {cp: metrics[name][0] / units
-                          for cp, name in font.getBestCmap().items() if name in metrics}
+                widths = {
+                    cp: metrics[name][0] / units
+                    for cp, name in font.getBestCmap().items()
+                    if name in metrics
+                }
             return widths, sum(widths.values()) / max(1, len(widths))
     return None
 

@@ -72,8 +72,11 @@ def _bounds(point: TrendPoint, direction: str) -> list[tuple[float, float, str]]
     if direction == "within_range":
         if not (_finite(point.target_lower) and _finite(point.target_upper)):
             return None
-        return [(-inf, point.target_lower, AT_RISK), (point.target_lower, point.target_upper,
-                                                      ON_TRACK), (point.target_upper, inf, AT_RISK)]
+        return [
+            (-inf, point.target_lower, AT_RISK),
+            (point.target_lower, point.target_upper, ON_TRACK),
+            (point.target_upper, inf, AT_RISK),
+        ]
     if not (_finite(point.target) and _finite(point.red_flag)):
         return None
     goal, flag = point.target, point.red_flag
@@ -100,16 +103,20 @@ def _zones(points, direction: str, frame: _Frame) -> tuple[str, list[tuple[float
             if bottom - top < 0.05:
                 continue
             left, width = frame.x(first) - slot / 2, slot * (last - first + 1)
-            parts.append(f'<rect x="{_f(left)}" y="{_f(top)}" width="{_f(width)}"'
-                         f' height="{_f(bottom - top)}" fill="{palette.ZONE_TINT[status]}"/>')
+            parts.append(
+                f'<rect x="{_f(left)}" y="{_f(top)}" width="{_f(width)}"'
+                f' height="{_f(bottom - top)}" fill="{palette.ZONE_TINT[status]}"/>'
+            )
             if last == len(points) - 1 and bottom - top >= 9:
                 labels.append(((top + bottom) / 2, status))
     return "".join(parts), labels
 
 
 def _series(points, frame: _Frame, attr: str) -> list[tuple[float, float] | None]:
-    return [(frame.x(i), frame.y(getattr(p, attr))) if _finite(getattr(p, attr)) else None
-            for i, p in enumerate(points)]
+    return [
+        (frame.x(i), frame.y(getattr(p, attr))) if _finite(getattr(p, attr)) else None
+        for i, p in enumerate(points)
+    ]
 
 
 def _target_steps(points, frame: _Frame) -> str:
@@ -129,8 +136,10 @@ def _target_steps(points, frame: _Frame) -> str:
         coords.append(f"M{_f(frame.x(first) - slot / 2)},{_f(y)}H{_f(frame.x(last) + slot / 2)}")
     if not coords:
         return ""
-    return (f'<path d="{"".join(coords)}" fill="none" stroke="{palette.INK_SOFT}"'
-            ' stroke-width="1.1" stroke-dasharray="4 2.5"/>')
+    return (
+        f'<path d="{"".join(coords)}" fill="none" stroke="{palette.INK_SOFT}"'
+        ' stroke-width="1.1" stroke-dasharray="4 2.5"/>'
+    )
 
 
 def _actual_line(points, frame: _Frame) -> str:
@@ -145,29 +154,46 @@ def _actual_line(points, frame: _Frame) -> str:
             current.append(c)
     if current:
         runs.append(current)
-    parts = [f'<polyline points="{" ".join(f"{_f(x)},{_f(y)}" for x, y in run)}" fill="none"'
-             f' stroke="{palette.ACTUAL}" stroke-width="1.8" stroke-linejoin="round"/>'
-             for run in runs if len(run) > 1]
+    parts = [
+        f'<polyline points="{" ".join(f"{_f(x)},{_f(y)}" for x, y in run)}" fill="none"'
+        f' stroke="{palette.ACTUAL}" stroke-width="1.8" stroke-linejoin="round"/>'
+        for run in runs
+        if len(run) > 1
+    ]
     last = next((c for c in reversed(coords) if c), None)
     if last:  # the report's month (or the latest with a value) is marked
-        parts.append(f'<circle cx="{_f(last[0])}" cy="{_f(last[1])}" r="2.6"'
-                     f' fill="{palette.ACTUAL}" stroke="#ffffff" stroke-width="1"/>')
+        parts.append(
+            f'<circle cx="{_f(last[0])}" cy="{_f(last[1])}" r="2.6"'
+            f' fill="{palette.ACTUAL}" stroke="#ffffff" stroke-width="1"/>'
+        )
     return "".join(parts)
 
 
-def _text(x: float, y: float, content: str, *, size: float = 7, fill: str = palette.MUTED,
-          anchor: str = "start", bold: bool = False) -> str:
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    *,
+    size: float = 7,
+    fill: str = palette.MUTED,
+    anchor: str = "start",
+    bold: bool = False,
+) -> str:
     weight = ' font-weight="bold"' if bold else ""
-    return (f'<text x="{_f(x)}" y="{_f(y)}" font-size="{size}" fill="{fill}"'
-            f' text-anchor="{anchor}"{weight}>{escape(content)}</text>')
+    return (
+        f'<text x="{_f(x)}" y="{_f(y)}" font-size="{size}" fill="{fill}"'
+        f' text-anchor="{anchor}"{weight}>{escape(content)}</text>'
+    )
 
 
 def _axes(points, frame: _Frame, ticks: list[float], fmt: Callable[[float], str]) -> str:
     parts = []
     for tick in ticks:
         y = frame.y(tick)
-        parts.append(f'<line x1="{LEFT}" y1="{_f(y)}" x2="{_f(frame.width - RIGHT)}"'
-                     f' y2="{_f(y)}" stroke="{palette.RULE}" stroke-width="0.5"/>')
+        parts.append(
+            f'<line x1="{LEFT}" y1="{_f(y)}" x2="{_f(frame.width - RIGHT)}"'
+            f' y2="{_f(y)}" stroke="{palette.RULE}" stroke-width="0.5"/>'
+        )
         parts.append(_text(LEFT - 5, y + 2.5, fmt(tick), anchor="end"))
     last = len(points) - 1
     for i, point in enumerate(points):
@@ -190,16 +216,26 @@ def _breaks(kpi: KpiLine, frame: _Frame) -> str:
             f'<g class="definition-break"><title>{escape(break_title(revision))}</title>'
             f'<line x1="{_f(x)}" y1="{_f(TOP - 4)}" x2="{_f(x)}" y2="{_f(frame.height - BOTTOM)}"'
             f' stroke="{palette.INK_SOFT}" stroke-width="1" stroke-dasharray="3 2"/>'
-            + _text(x - 2 if late else x + 2, TOP + 2, "\u2020 new definition", size=6.2,
-                    fill=palette.INK_SOFT, anchor="end" if late else "start")
+            + _text(
+                x - 2 if late else x + 2,
+                TOP + 2,
+                "\u2020 new definition",
+                size=6.2,
+                fill=palette.INK_SOFT,
+                anchor="end" if late else "start",
+            )
             + "</g>"
         )
     return "".join(parts)
 
 
 def _frame(points, width: float, height: float) -> _Frame | None:
-    values = [v for p in points for v in (p.actual, p.target, p.red_flag, p.target_lower,
-                                         p.target_upper) if _finite(v)]
+    values = [
+        v
+        for p in points
+        for v in (p.actual, p.target, p.red_flag, p.target_lower, p.target_upper)
+        if _finite(v)
+    ]
     if not any(_finite(p.actual) for p in points):
         return None
     low, high = min(values), max(values)
@@ -211,8 +247,9 @@ def _frame(points, width: float, height: float) -> _Frame | None:
     return _Frame(width, height, min(low, ticks[0]), max(high, ticks[-1]), len(points))
 
 
-def trend_chart_svg(kpi: KpiLine, fmt: Callable[[float], str], width: float = 500,
-                    height: float = 200) -> str:
+def trend_chart_svg(
+    kpi: KpiLine, fmt: Callable[[float], str], width: float = 500, height: float = 200
+) -> str:
     """The detail chart of a KPI's last twelve months; '' when it has no actual to show."""
     points = kpi.trend
     frame = _frame(points, width, height) if points else None
@@ -220,8 +257,17 @@ def trend_chart_svg(kpi: KpiLine, fmt: Callable[[float], str], width: float = 50
         return ""
     zones, labels = _zones(points, kpi.direction, frame)
     ticks = [t for t in nice_ticks(frame.low, frame.high) if frame.low <= t <= frame.high]
-    zone_text = "".join(_text(frame.width - RIGHT + 5, y + 2.5, ZONE_LABELS[s],
-                              fill=palette.text(s), bold=True, size=6.6) for y, s in labels)
+    zone_text = "".join(
+        _text(
+            frame.width - RIGHT + 5,
+            y + 2.5,
+            ZONE_LABELS[s],
+            fill=palette.text(s),
+            bold=True,
+            size=6.6,
+        )
+        for y, s in labels
+    )
     last = next((c for c in reversed(_series(points, frame, "actual")) if c), None)
     value = next(p.actual for p in reversed(points) if _finite(p.actual))
     return (
@@ -229,10 +275,20 @@ def trend_chart_svg(kpi: KpiLine, fmt: Callable[[float], str], width: float = 50
         f' {height:g}" width="{width:g}" height="{height:g}" role="img"'
         f' aria-label="{escape(kpi.name)}: actual by month against target and red flag"'
         ' font-family="DejaVu Sans, sans-serif">'
-        + zones + _axes(points, frame, ticks, fmt) + _breaks(kpi, frame)
+        + zones
+        + _axes(points, frame, ticks, fmt)
+        + _breaks(kpi, frame)
         + _target_steps(points, frame)
-        + _actual_line(points, frame) + zone_text
-        + _text(last[0], last[1] - 6 if last[1] > TOP + 12 else last[1] + 13, fmt(value),
-                size=7.5, fill=palette.ACTUAL, bold=True, anchor="end")
+        + _actual_line(points, frame)
+        + zone_text
+        + _text(
+            last[0],
+            last[1] - 6 if last[1] > TOP + 12 else last[1] + 13,
+            fmt(value),
+            size=7.5,
+            fill=palette.ACTUAL,
+            bold=True,
+            anchor="end",
+        )
         + "</svg>"
     )

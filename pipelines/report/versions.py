@@ -20,9 +20,12 @@ VERSIONS_FOLDER = "versions"
 
 
 def _ledger_exists(con) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'delivery' and table_name = 'ledger'").fetchone()[0])
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'delivery' and table_name = 'ledger'"
+        ).fetchone()[0]
+    )
 
 
 def sent_version(con, period: Period) -> dict | None:
@@ -33,11 +36,17 @@ def sent_version(con, period: Period) -> dict | None:
         "select v.kpi_values, v.rendered_at, v.archived_pdf, v.pdf_sha256 "
         "from meta.report_versions v where v.period = ? and v.pdf_sha256 in ("
         "  select report_sha256 from delivery.ledger where period = ? and state = 'sent') "
-        "order by v.version desc limit 1", [period.start, period.start]).fetchone()
+        "order by v.version desc limit 1",
+        [period.start, period.start],
+    ).fetchone()
     if row is None:
         return None
-    return {"values": json.loads(row[0]), "rendered_at": row[1], "archived_pdf": row[2],
-            "pdf_sha256": row[3]}
+    return {
+        "values": json.loads(row[0]),
+        "rendered_at": row[1],
+        "archived_pdf": row[2],
+        "pdf_sha256": row[3],
+    }
 
 
 def _differs(a: float | None, b: float | None) -> bool:
@@ -53,24 +62,36 @@ def restatement(con, report: ScorecardReport) -> Restatement | None:
         return None
     changes = tuple(
         RestatedValue(k.id, k.name, k.unit, sent["values"].get(k.id), k.actual)
-        for k in report.kpis() if _differs(sent["values"].get(k.id), k.actual)
+        for k in report.kpis()
+        if _differs(sent["values"].get(k.id), k.actual)
     )
     return Restatement(sent["rendered_at"], changes) if changes else None
 
 
-def record_version(con, report: ScorecardReport, pdf: Path, sha256: str, run_id: str,
-                   catalog_version: str) -> Path:
+def record_version(
+    con, report: ScorecardReport, pdf: Path, sha256: str, run_id: str, catalog_version: str
+) -> Path:
     """Archive the rendered PDF and its KPI values as the period's next version."""
     period = Period.parse(report.period)
     version = con.execute(
         "select coalesce(max(version), 0) + 1 from meta.report_versions where period = ?",
-        [period.start]).fetchone()[0]
+        [period.start],
+    ).fetchone()[0]
     archive = pdf.parent / VERSIONS_FOLDER / f"scorecard-v{version}-{sha256[:12]}.pdf"
     archive.parent.mkdir(exist_ok=True)
     shutil.copyfile(pdf, archive)
     values = {k.id: k.actual for k in report.kpis()}
     con.execute(
         "insert into meta.report_versions values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [period.start, version, sha256, str(archive), json.dumps(values), catalog_version, run_id,
-         datetime.now()])
+        [
+            period.start,
+            version,
+            sha256,
+            str(archive),
+            json.dumps(values),
+            catalog_version,
+            run_id,
+            datetime.now(),
+        ],
+    )
     return archive

@@ -48,8 +48,9 @@ def detail_kpis(report: ScorecardReport) -> list[KpiLine]:
 
 def kpi_places(report: ScorecardReport) -> dict[str, tuple[str, str]]:
     """Each KPI's perspective and objective names, for the detail pages' headings."""
-    return {k.id: (p.name, o.name) for p in report.perspectives for o in p.objectives
-            for k in o.kpis}
+    return {
+        k.id: (p.name, o.name) for p in report.perspectives for o in p.objectives for k in o.kpis
+    }
 
 
 def highlight_groups(report: ScorecardReport) -> list[dict[str, Any]]:
@@ -57,22 +58,32 @@ def highlight_groups(report: ScorecardReport) -> list[dict[str, Any]]:
     groups = []
     for kind, title, note in HIGHLIGHT_KINDS:
         items = [h for h in report.highlights if h.kind == kind]
-        groups.append({"kind": kind, "title": title, "note": note,
-                       "items": items[:HIGHLIGHTS_SHOWN],
-                       "more": max(0, len(items) - HIGHLIGHTS_SHOWN)})
+        groups.append(
+            {
+                "kind": kind,
+                "title": title,
+                "note": note,
+                "items": items[:HIGHLIGHTS_SHOWN],
+                "more": max(0, len(items) - HIGHLIGHTS_SHOWN),
+            }
+        )
     return groups
 
 
 def contents(report: ScorecardReport, details: list[KpiLine]) -> list[dict[str, str]]:
     """The table of contents: anchor and title of every part of the report."""
-    entries = [{"href": "#summary", "title": "Summary"},
-               {"href": "#strategy-map", "title": "Strategy map"}]
+    entries = [
+        {"href": "#summary", "title": "Summary"},
+        {"href": "#strategy-map", "title": "Strategy map"},
+    ]
     entries += [{"href": f"#perspective-{p.id}", "title": p.name} for p in report.perspectives]
     if details:
         title = "KPI details" if report.kpi_detail_pages == "all" else "Off-track KPI details"
         entries.append({"href": f"#kpi-detail-{details[0].id}", "title": title})
-    entries += [{"href": "#initiatives", "title": "Initiatives"},
-                {"href": "#appendix", "title": "Data appendix"}]
+    entries += [
+        {"href": "#initiatives", "title": "Initiatives"},
+        {"href": "#appendix", "title": "Data appendix"},
+    ]
     return entries
 
 
@@ -119,8 +130,9 @@ def template_context(report: ScorecardReport, assets_dir: Path, locale: str) -> 
         "overdue_initiatives": len(late),
         "has_quality": has_quality,
         "appendix_columns": 5 if has_quality else 4,
-        "source_ages": {s.table: freshness(s.loaded_at, report.generated_at)
-                        for s in report.sources},
+        "source_ages": {
+            s.table: freshness(s.loaded_at, report.generated_at) for s in report.sources
+        },
     }
 
 

@@ -19,8 +19,10 @@ class ScaffoldError(ValueError):
 
 def _check_identifier(kind: str, name: str) -> None:
     if not _IDENTIFIER.match(name):
-        raise ScaffoldError(f"{kind} {name!r} is not a valid id: use lowercase letters, digits "
-                            "and underscores, starting with a letter")
+        raise ScaffoldError(
+            f"{kind} {name!r} is not a valid id: use lowercase letters, digits "
+            "and underscores, starting with a letter"
+        )
 
 
 def _write(path: Path, text: str) -> Path:

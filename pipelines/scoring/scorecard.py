@@ -30,10 +30,12 @@ def goal_for(catalog: Catalog, kpi: Kpi, period: Period) -> scoring.Goal | None:
         return None
     if version.annual is not None:
         share = phase_share(catalog, version, period) if kpi.additive else 1.0
-        version = version.model_copy(update={
-            "value": version.annual * share,
-            "red_flag": version.red_flag * share if version.red_flag is not None else None,
-        })
+        version = version.model_copy(
+            update={
+                "value": version.annual * share,
+                "red_flag": version.red_flag * share if version.red_flag is not None else None,
+            }
+        )
     if kpi.direction == "within_range":
         width = version.upper - version.lower
         return scoring.Goal(
@@ -41,9 +43,11 @@ def goal_for(catalog: Catalog, kpi: Kpi, period: Period) -> scoring.Goal | None:
             lower=version.lower,
             upper=version.upper,
             red_flag_lower=version.red_flag_lower
-            if version.red_flag_lower is not None else version.lower - width * 0.5,
+            if version.red_flag_lower is not None
+            else version.lower - width * 0.5,
             red_flag_upper=version.red_flag_upper
-            if version.red_flag_upper is not None else version.upper + width * 0.5,
+            if version.red_flag_upper is not None
+            else version.upper + width * 0.5,
         )
     red_flag = version.red_flag
     if red_flag is None:
@@ -64,8 +68,12 @@ def ytd_target(catalog: Catalog, kpi: Kpi, period: Period) -> float | None:
 def forecast(catalog: Catalog, kpi: Kpi, period: Period, ytd_value: float | None) -> dict:
     """Year-end projection for a KPI with an annual target: value, target, method, meets."""
     version = catalog.target_for(kpi.id, period)
-    empty = {"forecast": None, "forecast_target": None, "forecast_method": None,
-             "forecast_meets": None}
+    empty = {
+        "forecast": None,
+        "forecast_target": None,
+        "forecast_method": None,
+        "forecast_meets": None,
+    }
     if version is None or version.annual is None or ytd_value is None:
         return empty
     first = fiscal_year_start(period, catalog.organization.fiscal_year_start_month)
@@ -77,22 +85,37 @@ def forecast(catalog: Catalog, kpi: Kpi, period: Period, ytd_value: float | None
         value, method = ytd_value, "year-to-date value held to year end"
     higher = kpi.direction != "lower_is_better"
     meets = value >= version.annual if higher else value <= version.annual
-    return {"forecast": value, "forecast_target": version.annual, "forecast_method": method,
-            "forecast_meets": meets}
+    return {
+        "forecast": value,
+        "forecast_target": version.annual,
+        "forecast_method": method,
+        "forecast_meets": meets,
+    }
 
 
-def kpi_score_row(catalog: Catalog, kpi: Kpi, period: Period, state: str,
-                  value: float | None, ytd_value: float | None = None) -> dict:
+def kpi_score_row(
+    catalog: Catalog,
+    kpi: Kpi,
+    period: Period,
+    state: str,
+    value: float | None,
+    ytd_value: float | None = None,
+) -> dict:
     """The score.kpi_scores row of one KPI (without period and run id)."""
     goal = goal_for(catalog, kpi, period)
     row = {
-        "kpi_id": kpi.id, "objective_id": kpi.objective, "status": NO_DATA, "score": None,
+        "kpi_id": kpi.id,
+        "objective_id": kpi.objective,
+        "status": NO_DATA,
+        "score": None,
         "target": goal.goal if goal else None,
         "target_lower": goal.lower if goal else None,
         "target_upper": goal.upper if goal else None,
         "red_flag": goal.red_flag if goal else None,
         "ytd_target": ytd_target(catalog, kpi, period),
-        "variance": None, "variance_pct": None, "weight": weight_at(kpi.weight, period),
+        "variance": None,
+        "variance_pct": None,
+        "weight": weight_at(kpi.weight, period),
         **forecast(catalog, kpi, period, ytd_value if state != WITHHELD else None),
     }
     if state == WITHHELD:
@@ -115,8 +138,10 @@ def rollup_rows(catalog: Catalog, kpi_rows: list[dict], period: Period) -> list[
     for perspective in catalog.perspectives:
         objective_members = []
         for objective in perspective.objectives:
-            members = [(by_kpi[k.id]["score"], by_kpi[k.id]["weight"])
-                       for k in catalog.kpis_of(objective.id, period)]
+            members = [
+                (by_kpi[k.id]["score"], by_kpi[k.id]["weight"])
+                for k in catalog.kpis_of(objective.id, period)
+            ]
             rows.append(_node("objective", objective.id, perspective.id, *rollup(members)))
             objective_members.append((rows[-1]["score"], weight_at(objective.weight, period)))
         rows.append(_node("perspective", perspective.id, "overall", *rollup(objective_members)))
@@ -127,10 +152,15 @@ def rollup_rows(catalog: Catalog, kpi_rows: list[dict], period: Period) -> list[
 
 def _node(level, node_id, parent_id, value, coverage) -> dict:
     return {
-        "level": level, "node_id": node_id, "parent_id": parent_id,
+        "level": level,
+        "node_id": node_id,
+        "parent_id": parent_id,
         "status": scoring.status_of_score(value) if value is not None else NO_DATA,
-        "score": value, "scored_count": coverage.scored, "total_count": coverage.total,
-        "scored_weight": coverage.scored_weight, "total_weight": coverage.total_weight,
+        "score": value,
+        "scored_count": coverage.scored,
+        "total_count": coverage.total,
+        "scored_weight": coverage.scored_weight,
+        "total_weight": coverage.total_weight,
     }
 
 
@@ -145,7 +175,8 @@ def score_period(con, catalog: Catalog, period: Period, run_id: str) -> dict:
     }
     kpi_rows = [
         kpi_score_row(catalog, k, period, *values.get(k.id, (NO_DATA, None, None)))
-        for k in catalog.kpis if k.in_force(period)  # a retired KPI is no longer scored
+        for k in catalog.kpis
+        if k.in_force(period)  # a retired KPI is no longer scored
     ]
     node_rows = rollup_rows(catalog, kpi_rows, period)
     with transaction(con, f"the scores of {period}"):

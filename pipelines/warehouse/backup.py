@@ -47,8 +47,9 @@ def backups_keep(environ: Mapping[str, str] = os.environ) -> int:
     if not text:
         return DEFAULT_KEEP
     if not text.isdigit():
-        raise BackupError(f"{KEEP_VARIABLE}={text!r} is not a whole number of backups to keep "
-                          "(0 takes none)")
+        raise BackupError(
+            f"{KEEP_VARIABLE}={text!r} is not a whole number of backups to keep (0 takes none)"
+        )
     return int(text)
 
 
@@ -65,8 +66,9 @@ def _unchanged_since(warehouse: Path, backup: Backup) -> bool:
     return (now.st_size, now.st_mtime_ns) == (then.st_size, then.st_mtime_ns)
 
 
-def take_backup(warehouse: Path, *, keep: int | None = None,
-                wait_seconds: float = 30.0) -> Backup | None:
+def take_backup(
+    warehouse: Path, *, keep: int | None = None, wait_seconds: float = 30.0
+) -> Backup | None:
     """Check that the warehouse reads whole, then copy it to backups/ and keep the newest `keep`.
 
     Returns the new backup, or None when none was taken: no warehouse yet, `keep` 0, or the
@@ -110,7 +112,8 @@ def _copy(warehouse: Path, partial: Path, folder: Path) -> None:
         raise BackupError(
             f"could not back up the warehouse {warehouse} to {folder}: {exc}. Nothing was "
             f"written to the warehouse. Make room there, or set {KEEP_VARIABLE}=0 to run "
-            "without backups.") from None
+            "without backups."
+        ) from None
 
 
 def _fold_wal(partial: Path) -> None:
@@ -127,8 +130,9 @@ def prune(folder: Path, keep: int) -> list[Path]:
     """Delete all but the newest `keep` backups (and copies abandoned half way); the deleted."""
     deleted = [backup.path for backup in list_backups(folder)[keep:]]
     cutoff = time.time() - _STALE_PARTIAL_SECONDS
-    deleted += [path for path in folder.glob(".warehouse-*.partial*")
-                if path.stat().st_ctime < cutoff]  # ctime: copy2 gives the mtime of the source
+    deleted += [
+        path for path in folder.glob(".warehouse-*.partial*") if path.stat().st_ctime < cutoff
+    ]  # ctime: copy2 gives the mtime of the source
     for path in deleted:
         path.unlink(missing_ok=True)
     return deleted
@@ -147,14 +151,21 @@ class Restored:
     def lines(self) -> list[str]:
         """What `scorecard restore` prints."""
         lines = [f"Skipped the backup {line}" for line in self.skipped]
-        lines.append(f"Restored the warehouse {self.warehouse} from the backup "
-                     f"{self.backup.describe()}: {self.tables} tables, each read whole.")
+        lines.append(
+            f"Restored the warehouse {self.warehouse} from the backup "
+            f"{self.backup.describe()}: {self.tables} tables, each read whole."
+        )
         if self.set_aside:
-            lines.append("The file it replaced is kept as " + " and ".join(map(str, self.set_aside))
-                         + " (not deleted).")
-        lines.append(f"Anything written since {self.backup.taken_at:%Y-%m-%d %H:%M} UTC is not "
-                     "in it: `scorecard status` shows each month; run or backfill the missing "
-                     "ones (emails sent since then are not in the delivery ledger).")
+            lines.append(
+                "The file it replaced is kept as "
+                + " and ".join(map(str, self.set_aside))
+                + " (not deleted)."
+            )
+        lines.append(
+            f"Anything written since {self.backup.taken_at:%Y-%m-%d %H:%M} UTC is not "
+            "in it: `scorecard status` shows each month; run or backfill the missing "
+            "ones (emails sent since then are not in the delivery ledger)."
+        )
         return lines
 
 
@@ -210,8 +221,9 @@ def _aside_name(warehouse: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     for n in range(1, 1000):
         suffix = "" if n == 1 else f"-{n}"
-        aside = warehouse.with_name(f"{warehouse.stem}.before-restore-{stamp}{suffix}"
-                                    f"{warehouse.suffix}")
+        aside = warehouse.with_name(
+            f"{warehouse.stem}.before-restore-{stamp}{suffix}{warehouse.suffix}"
+        )
         if not aside.exists() and not wal_of(aside).exists():
             return aside
     raise BackupError(f"too many files named {warehouse.stem}.before-restore-{stamp}*")
@@ -228,8 +240,10 @@ def _unused(warehouse: Path) -> Iterator[None]:
         try:
             fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise BackupError(f"the warehouse {warehouse} is open in another process (a run?); "
-                              "wait for it to finish, or stop it, then restore") from None
+            raise BackupError(
+                f"the warehouse {warehouse} is open in another process (a run?); "
+                "wait for it to finish, or stop it, then restore"
+            ) from None
         try:
             yield
         finally:

@@ -35,8 +35,14 @@ _DISK_FULL = ("No space left on device", "File too large", "Disk quota exceeded"
 
 
 # What DuckDB says of a file whose blocks or log do not read back.
-_DAMAGE = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database",
-           "does not match stored checksum", "WAL does not match", "Failure while replaying WAL")
+_DAMAGE = (
+    "not a valid DuckDB database file",
+    "Could not read enough bytes",
+    "Corrupt database",
+    "does not match stored checksum",
+    "WAL does not match",
+    "Failure while replaying WAL",
+)
 
 
 def is_damage(exc: BaseException) -> bool:
@@ -80,11 +86,13 @@ def transaction(con, what: str) -> Iterator[None]:
         if is_disk_full(exc):
             # not a duckdb.Error, so no connector reports it as its source's problem; the message
             # carries DuckDB's own, so the CLI (which prints the innermost cause) shows it whole
-            raise warehouse_full_error(database_path(con), exc, f"{what} was not committed") \
-                from None
+            raise warehouse_full_error(
+                database_path(con), exc, f"{what} was not committed"
+            ) from None
         path = database_path(con)
         if path is not None and is_damage(exc):  # the warehouse's fault, never a source's
             from pipelines.warehouse.integrity import damaged_error
+
             raise damaged_error(path, exc, nothing_written=False) from None
         raise
 
@@ -92,8 +100,9 @@ def transaction(con, what: str) -> Iterator[None]:
 def database_path(con) -> Path | None:
     """The file behind a DuckDB connection (None in memory or when it cannot say)."""
     with suppress(duckdb.Error):
-        row = con.execute("select path from duckdb_databases() "
-                          "where database_name = current_database()").fetchone()
+        row = con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchone()
         if row and row[0]:
             return Path(row[0])
     return None
@@ -120,8 +129,9 @@ SANDBOX = {
 }
 
 
-def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 30.0,
-            sandboxed: bool = False):
+def connect(
+    path: Path, *, read_only: bool = False, wait_seconds: float = 30.0, sandboxed: bool = False
+):
     """Open the warehouse, waiting up to `wait_seconds` for another writer to finish.
 
     A file DuckDB cannot open (not a database, truncated, a write-ahead log of another file)
@@ -133,11 +143,15 @@ def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 30.0,
         try:
             return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.Error as exc:
-            locked = isinstance(exc, duckdb.IOException) and not is_damage(exc) and any(
-                word in str(exc) for word in _LOCK_WORDS)  # "block" holds "lock" too
+            locked = (
+                isinstance(exc, duckdb.IOException)
+                and not is_damage(exc)
+                and any(word in str(exc) for word in _LOCK_WORDS)
+            )  # "block" holds "lock" too
             if not locked:
                 if path.exists() and (is_damage(exc) or isinstance(exc, duckdb.IOException)):
                     from pipelines.warehouse.integrity import damaged_error
+
                     raise damaged_error(path, exc) from None
                 raise
             if time.monotonic() >= deadline:

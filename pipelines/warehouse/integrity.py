@@ -57,8 +57,9 @@ def list_backups(folder: Path) -> list[Backup]:
     return sorted(found, key=lambda b: b.taken_at, reverse=True)
 
 
-def damaged_error(path: Path, exc: BaseException, *, table: str | None = None,
-                  nothing_written: bool = True) -> WarehouseDamagedError:
+def damaged_error(
+    path: Path, exc: BaseException, *, table: str | None = None, nothing_written: bool = True
+) -> WarehouseDamagedError:
     """The one-line error of a warehouse that does not read whole: what DuckDB said, where the
     newest backup is and how to restore it (or, without one, what is lost)."""
     what = f" (reading {table})" if table else ""
@@ -67,14 +68,19 @@ def damaged_error(path: Path, exc: BaseException, *, table: str | None = None,
     folder = backups_folder(path)
     backups = list_backups(folder)
     if backups:
-        advice = (f" The newest backup is {backups[0].describe()}: `scorecard restore` puts it "
-                  "back and keeps this file aside.")
+        advice = (
+            f" The newest backup is {backups[0].describe()}: `scorecard restore` puts it "
+            "back and keeps this file aside."
+        )
     else:
-        advice = (f" There is no backup in {folder}: move the file aside and reload the months "
-                  "from the exports (`scorecard backfill`); its delivery ledger, report versions "
-                  "and quality history cannot be reloaded.")
+        advice = (
+            f" There is no backup in {folder}: move the file aside and reload the months "
+            "from the exports (`scorecard backfill`); its delivery ledger, report versions "
+            "and quality history cannot be reloaded."
+        )
     error = WarehouseDamagedError(
-        f"the warehouse {path} is damaged or unreadable{what}: {cause}.{written}{advice}")
+        f"the warehouse {path} is damaged or unreadable{what}: {cause}.{written}{advice}"
+    )
     error.cause = f"{cause}{what}"  # DuckDB's words alone, for `scorecard restore`'s lines
     return error
 
@@ -90,11 +96,14 @@ def verify(con, path: Path) -> int:
     """
     tables = con.execute(
         "select schema_name, table_name from duckdb_tables() "
-        "where database_name = current_database() order by all").fetchall()
+        "where database_name = current_database() order by all"
+    ).fetchall()
     for schema, table in tables:
         try:
-            con.execute(f"select count(*), bit_xor(hash(columns(*))) "
-                        f"from {_quoted(schema)}.{_quoted(table)}").fetchall()
+            con.execute(
+                f"select count(*), bit_xor(hash(columns(*))) "
+                f"from {_quoted(schema)}.{_quoted(table)}"
+            ).fetchall()
         except duckdb.Error as exc:
             raise damaged_error(path, exc, table=f"{schema}.{table}") from None
     return len(tables)
@@ -119,7 +128,10 @@ def check_warehouse(path: Path, wait_seconds: float = 30.0) -> int:
     """Raise WarehouseDamagedError unless the warehouse at `path` reads whole; its tables."""
     con = open_verified(path, wait_seconds)
     try:
-        return len(con.execute("select 1 from duckdb_tables() "
-                               "where database_name = current_database()").fetchall())
+        return len(
+            con.execute(
+                "select 1 from duckdb_tables() where database_name = current_database()"
+            ).fetchall()
+        )
     finally:
         con.close()

@@ -81,15 +81,24 @@ def _fifo_watch(fifo: Path) -> Iterator[threading.Event]:
 
 def _scorecard_child(args: list[str], root: Path, home: Path, timeout: float = 150):
     """`scorecard ARGS` in a fresh process on the catalog under `root`: (exit code, output)."""
-    env = {**os.environ, "SCORECARD_HOME": str(home), "SCORECARD_SQL": str(root / "sql"),
-           "SCORECARD_DEFINITIONS": str(root / "definitions")}
+    env = {
+        **os.environ,
+        "SCORECARD_HOME": str(home),
+        "SCORECARD_SQL": str(root / "sql"),
+        "SCORECARD_DEFINITIONS": str(root / "definitions"),
+    }
     env.pop("SCORECARD_EXPORT_ROOTS", None)
     try:
-        done = run_python(f"import sys; from pipelines.cli import main; sys.exit(main({args!r}))",
-                          timeout=timeout, env=env)
+        done = run_python(
+            f"import sys; from pipelines.cli import main; sys.exit(main({args!r}))",
+            timeout=timeout,
+            env=env,
+        )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"scorecard {' '.join(args)} hung: it opened the FIFO, a file the catalog "
-                    "does not declare")
+        pytest.fail(
+            f"scorecard {' '.join(args)} hung: it opened the FIFO, a file the catalog "
+            "does not declare"
+        )
     return done.returncode, done.stdout + done.stderr
 
 
@@ -102,10 +111,12 @@ def _nps_sql(root: Path, extra_from: str) -> None:
     (root / "sql/kpis/nps.sql").write_text(
         "select (count(*) filter (where score >= 9))::double as value\n"
         f"from raw.crm_nps_responses, {extra_from}\n"
-        "where response_date >= $window_start and response_date < $window_end\n")
+        "where response_date >= $window_start and response_date < $window_end\n"
+    )
 
 
 # --- KPI SQL -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("command", [["check"], ["run"]])
 def test_kpi_sql_reading_a_file_never_opens_it(copied_catalog, home, outside, command):
@@ -119,8 +130,9 @@ def test_kpi_sql_reading_a_file_never_opens_it(copied_catalog, home, outside, co
 
 
 @pytest.mark.parametrize("command", [["check"], ["run"]])
-def test_kpi_sql_reading_a_file_quotes_nothing_of_it(copied_catalog, home, outside, monkeypatch,
-                                                     capsys, command):
+def test_kpi_sql_reading_a_file_quotes_nothing_of_it(
+    copied_catalog, home, outside, monkeypatch, capsys, command
+):
     """Before: DuckDB's CSV error ("Original Line: root:x:0:0...") reached the output."""
     _use_env(monkeypatch, copied_catalog)
     _nps_sql(copied_catalog, f"read_csv('{outside / 'secret.csv'}', max_line_size = 10)")
@@ -130,9 +142,15 @@ def test_kpi_sql_reading_a_file_quotes_nothing_of_it(copied_catalog, home, outsi
     assert "sql/kpis/nps.sql" in output.err and "read_csv" in output.err
 
 
-@pytest.mark.parametrize("call", ["query('select * from delivery.ledger')",
-                                  "read_parquet('exports/*.parquet')", "glob('*')",
-                                  "read_text('notes.txt')"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        "query('select * from delivery.ledger')",
+        "read_parquet('exports/*.parquet')",
+        "glob('*')",
+        "read_text('notes.txt')",
+    ],
+)
 def test_kpi_sql_calls_no_table_function(copied_catalog, home, call):
     """A table function reads outside the declared tables (`query` even the warehouse's own
     delivery ledger, past the check that SQL names only raw tables)."""
@@ -145,6 +163,7 @@ def test_kpi_sql_calls_no_table_function(copied_catalog, home, call):
 
 def test_the_sql_of_every_load_is_bound_on_a_sandboxed_connection(copied_catalog, monkeypatch):
     """No catalog load binds SQL on DuckDB's default (unsandboxed) connection."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("SQL bound on DuckDB's default connection")
 
@@ -155,6 +174,7 @@ def test_the_sql_of_every_load_is_bound_on_a_sandboxed_connection(copied_catalog
 
 
 # --- file sources ------------------------------------------------------------------------------
+
 
 def _nps_path(root: Path, path: str) -> None:
     file = root / "definitions/sources/crm.yaml"
@@ -170,8 +190,16 @@ def _path_errors(errors: list[str]) -> list[str]:
     return [e for e in errors if e.startswith("sources/crm.yaml: tables (nps_responses).path:")]
 
 
-@pytest.mark.parametrize("path", ["../../../../etc/passwd", "demo/../../outside/secret.csv",
-                                  "/etc/passwd", "OUTSIDE/secret.csv", "OUTSIDE/*.csv"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../../../../etc/passwd",
+        "demo/../../outside/secret.csv",
+        "/etc/passwd",
+        "OUTSIDE/secret.csv",
+        "OUTSIDE/*.csv",
+    ],
+)
 def test_check_refuses_a_file_path_outside_the_exports_root(copied_catalog, home, outside, path):
     _nps_path(copied_catalog, path.replace("OUTSIDE", str(outside)))
     errors = _path_errors(_check_errors(copied_catalog))
@@ -197,28 +225,52 @@ def test_export_roots_setting_admits_an_absolute_path(copied_catalog, home, outs
 def test_export_roots_setting_takes_absolute_folders_only(copied_catalog, home, monkeypatch):
     monkeypatch.setenv("SCORECARD_EXPORT_ROOTS", "exports")
     errors = _check_errors(copied_catalog)
-    assert any("SCORECARD_EXPORT_ROOTS" in e and "'exports'" in e and "absolute" in e
-               for e in errors), errors
+    assert any(
+        "SCORECARD_EXPORT_ROOTS" in e and "'exports'" in e and "absolute" in e for e in errors
+    ), errors
 
 
 def _table(path: str):
-    return source_table({"source": "shop", "tables": [
-        {"name": "orders", "path": path, "date_column": "order_date",
-         "columns": [{"name": "order_id", "type": "varchar"},
-                     {"name": "order_date", "type": "date"}]}]})
+    return source_table(
+        {
+            "source": "shop",
+            "tables": [
+                {
+                    "name": "orders",
+                    "path": path,
+                    "date_column": "order_date",
+                    "columns": [
+                        {"name": "order_id", "type": "varchar"},
+                        {"name": "order_date", "type": "date"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
-@pytest.mark.parametrize("path", ["../outside/fifo.csv", "demo/../../outside/fifo.csv",
-                                  "OUTSIDE/fifo.csv", "OUTSIDE/*.csv", "demo/link.csv",
-                                  "demo/*.csv"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../outside/fifo.csv",
+        "demo/../../outside/fifo.csv",
+        "OUTSIDE/fifo.csv",
+        "OUTSIDE/*.csv",
+        "demo/link.csv",
+        "demo/*.csv",
+    ],
+)
 def test_a_load_never_opens_a_file_outside_the_exports_root(duck, home, outside, path):
     (home / "demo/link.csv").symlink_to(outside / "fifo.csv")
     with _fifo_watch(outside / "fifo.csv") as opened, pytest.raises(SourceLoadError) as failed:
         load_file_table(duck, _table(path.replace("OUTSIDE", str(outside))), JAN, JAN, home, "r")
     assert not opened.is_set(), "the load opened the FIFO outside the exports root"
     message = str(failed.value)
-    assert message.startswith("source shop, table orders: ") and "outside the exports root" \
-        in message and "SECRET" not in message, message
+    assert (
+        message.startswith("source shop, table orders: ")
+        and "outside the exports root" in message
+        and "SECRET" not in message
+    ), message
 
 
 def test_a_load_reads_an_extra_export_root(duck, home, outside, monkeypatch):
@@ -239,6 +291,7 @@ def test_run_never_opens_a_file_source_outside_the_exports_root(copied_catalog, 
 
 # --- query files of database sources -----------------------------------------------------------
 
+
 def test_check_refuses_a_query_file_linked_out_of_sql(copied_catalog, home, outside):
     example = copied_catalog / "definitions/examples/crm_postgres.yaml"
     (copied_catalog / "definitions/sources/crm.yaml").write_text(example.read_text())
@@ -246,9 +299,13 @@ def test_check_refuses_a_query_file_linked_out_of_sql(copied_catalog, home, outs
     query.unlink()
     query.symlink_to(outside / "secret.csv")
     errors = _check_errors(copied_catalog)
-    assert any(e.startswith("sources/crm.yaml: tables (opportunities).query: "
-                            "sql/sources/crm_opportunities.sql") and "outside sql/" in e
-               for e in errors), errors
+    assert any(
+        e.startswith(
+            "sources/crm.yaml: tables (opportunities).query: sql/sources/crm_opportunities.sql"
+        )
+        and "outside sql/" in e
+        for e in errors
+    ), errors
     assert not any("SECRET" in e for e in errors)
 
 
@@ -256,10 +313,20 @@ def test_a_load_never_reads_a_query_file_linked_out_of_sql(tmp_path, outside):
     sql_root = tmp_path / "sql"
     (sql_root / "sources").mkdir(parents=True)
     (sql_root / "sources/orders.sql").symlink_to(outside / "secret.csv")
-    table = source_table({"source": "shop", "connector": {"kind": "postgres", "url_env": "DB"},
-                          "tables": [{"name": "orders", "query": "sources/orders.sql",
-                                      "date_column": "order_date",
-                                      "columns": [{"name": "order_date", "type": "date"}]}]})
+    table = source_table(
+        {
+            "source": "shop",
+            "connector": {"kind": "postgres", "url_env": "DB"},
+            "tables": [
+                {
+                    "name": "orders",
+                    "query": "sources/orders.sql",
+                    "date_column": "order_date",
+                    "columns": [{"name": "order_date", "type": "date"}],
+                }
+            ],
+        }
+    )
     with pytest.raises(PermissionError) as refused:
         source_relation(table, sql_root)
     assert "sql/sources/orders.sql is a link leading outside sql/" in str(refused.value)

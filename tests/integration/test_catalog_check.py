@@ -37,49 +37,72 @@ def test_sql_with_an_undeclared_column(copied_catalog):
     sql = copied_catalog / "sql/kpis/nps.sql"
     sql.write_text(sql.read_text().replace("select score", "select nps_score"))
     errors = _check(copied_catalog).errors
-    assert any(e.startswith("sql/kpis/nps.sql (KPI nps): does not bind") and "nps_score" in e
-               for e in errors), errors
+    assert any(
+        e.startswith("sql/kpis/nps.sql (KPI nps): does not bind") and "nps_score" in e
+        for e in errors
+    ), errors
 
 
 def test_sql_returning_the_wrong_columns(copied_catalog):
     (copied_catalog / "sql/kpis/nps.sql").write_text(
-        "select count(*) as n, 1 as m from raw.crm_nps_responses")
-    assert any("sql/kpis/nps.sql (KPI nps): must return one column named value; it returns n, m"
-               in e for e in _check(copied_catalog).errors)
+        "select count(*) as n, 1 as m from raw.crm_nps_responses"
+    )
+    assert any(
+        "sql/kpis/nps.sql (KPI nps): must return one column named value; it returns n, m" in e
+        for e in _check(copied_catalog).errors
+    )
 
 
 def test_sql_that_is_not_a_single_select(copied_catalog):
     (copied_catalog / "sql/kpis/nps.sql").write_text(
-        "select 1 as value from raw.crm_nps_responses; drop table raw.crm_nps_responses")
+        "select 1 as value from raw.crm_nps_responses; drop table raw.crm_nps_responses"
+    )
     problems = pytest.raises(CatalogError, _check, copied_catalog)
     assert "must be exactly one SELECT statement" in str(problems.value)
 
 
 def test_threshold_contradicting_the_direction(copied_catalog):
-    _edit(copied_catalog / "definitions/targets.yaml",
-          lambda d: d["targets"]["nps"].__setitem__(0, {"from": "2022-01", "value": 40,
-                                                        "red_flag": 50}))
-    assert ("targets.yaml: targets.nps (from 2022-01): red_flag 50.0 is above the goal 40.0, "
-            "but higher is better") in _check(copied_catalog).errors
+    _edit(
+        copied_catalog / "definitions/targets.yaml",
+        lambda d: d["targets"]["nps"].__setitem__(
+            0, {"from": "2022-01", "value": 40, "red_flag": 50}
+        ),
+    )
+    assert (
+        "targets.yaml: targets.nps (from 2022-01): red_flag 50.0 is above the goal 40.0, "
+        "but higher is better"
+    ) in _check(copied_catalog).errors
 
 
 def test_fractional_weights_that_do_not_add_up(copied_catalog):
-    _edit(copied_catalog / "definitions/scorecard.yaml",
-          lambda d: d["perspectives"][0].__setitem__("weight", 0.5))
-    assert any("perspectives: the fractional weights add up to 1.2" in e
-               for e in _check(copied_catalog).errors)
+    _edit(
+        copied_catalog / "definitions/scorecard.yaml",
+        lambda d: d["perspectives"][0].__setitem__("weight", 0.5),
+    )
+    assert any(
+        "perspectives: the fractional weights add up to 1.2" in e
+        for e in _check(copied_catalog).errors
+    )
 
 
 def test_missing_target_for_the_coming_period_is_a_warning(copied_catalog):
-    _edit(copied_catalog / "definitions/targets.yaml",
-          lambda d: d["targets"]["nps"].__setitem__(0, {"from": "2022-01", "value": 40}) or
-          d["targets"].__setitem__("nps", [{"from": "2022-01", "value": 40}]))
-    _edit(copied_catalog / "definitions/targets.yaml",
-          lambda d: d["targets"].__setitem__("win_rate_pct", [{"from": "2030-01", "value": 30}]))
+    _edit(
+        copied_catalog / "definitions/targets.yaml",
+        lambda d: (
+            d["targets"]["nps"].__setitem__(0, {"from": "2022-01", "value": 40})
+            or d["targets"].__setitem__("nps", [{"from": "2022-01", "value": 40}])
+        ),
+    )
+    _edit(
+        copied_catalog / "definitions/targets.yaml",
+        lambda d: d["targets"].__setitem__("win_rate_pct", [{"from": "2030-01", "value": 30}]),
+    )
     report = _check(copied_catalog)
     assert report.errors == []
-    assert any("targets.win_rate_pct: no target for the coming period 2026-11" in w
-               for w in report.warnings)
+    assert any(
+        "targets.win_rate_pct: no target for the coming period 2026-11" in w
+        for w in report.warnings
+    )
 
 
 def test_check_command_exit_codes(copied_catalog, monkeypatch, capsys):
@@ -87,9 +110,12 @@ def test_check_command_exit_codes(copied_catalog, monkeypatch, capsys):
     monkeypatch.setenv("SCORECARD_SQL", str(copied_catalog / "sql"))
     assert main(["check"]) == 0
     assert "The catalog is valid" in capsys.readouterr().out
-    _edit(copied_catalog / "definitions/targets.yaml",
-          lambda d: d["targets"]["nps"].__setitem__(0, {"from": "2022-01", "value": 40,
-                                                        "red_flag": 50}))
+    _edit(
+        copied_catalog / "definitions/targets.yaml",
+        lambda d: d["targets"]["nps"].__setitem__(
+            0, {"from": "2022-01", "value": 40, "red_flag": 50}
+        ),
+    )
     assert main(["check"]) == 1
     assert "red_flag 50.0 is above the goal" in capsys.readouterr().err
 
@@ -97,8 +123,9 @@ def test_check_command_exit_codes(copied_catalog, monkeypatch, capsys):
 def test_kpi_sql_cannot_touch_files_or_other_databases(paths, catalog, tiny_exports, tmp_path):
     con = connect(paths.warehouse)
     ensure_tables(con)
-    load_file_table(con, catalog.table("crm.nps_responses"), Period(2026, 1), Period(2026, 1),
-                    paths.home, "t")
+    load_file_table(
+        con, catalog.table("crm.nps_responses"), Period(2026, 1), Period(2026, 1), paths.home, "t"
+    )
     con.close()
     sandboxed = connect(paths.warehouse, sandboxed=True)
     kpi = catalog.kpi("nps")
@@ -119,10 +146,12 @@ def test_kpi_sql_cannot_touch_files_or_other_databases(paths, catalog, tiny_expo
     assert not (tmp_path / "other.duckdb").exists()
 
 
-@pytest.mark.parametrize(("kind", "template"), [("sql", "sql"), ("postgres", "sql"),
-                                                ("api", "api"), ("http_api", "api")])
-def test_new_source_accepts_the_connector_kinds_names(copied_catalog, monkeypatch, capsys,
-                                                      kind, template):
+@pytest.mark.parametrize(
+    ("kind", "template"), [("sql", "sql"), ("postgres", "sql"), ("api", "api"), ("http_api", "api")]
+)
+def test_new_source_accepts_the_connector_kinds_names(
+    copied_catalog, monkeypatch, capsys, kind, template
+):
     """`--kind postgres` and `--kind http_api` (the catalog's names) write the same templates,
     each followed by the default expectations."""
     monkeypatch.setenv("SCORECARD_DEFINITIONS", str(copied_catalog / "definitions"))
@@ -137,16 +166,20 @@ def test_new_source_accepts_the_connector_kinds_names(copied_catalog, monkeypatc
 def _kpi(root, file, kpi_id, **changes):
     def change(data):
         next(k for k in data["kpis"] if k["id"] == kpi_id).update(changes)
+
     _edit(root / f"definitions/kpis/{file}.yaml", change)
 
 
 def _target(root, kpi_id, *versions):
-    _edit(root / "definitions/targets.yaml",
-          lambda d: d["targets"].__setitem__(kpi_id, list(versions)))
+    _edit(
+        root / "definitions/targets.yaml",
+        lambda d: d["targets"].__setitem__(kpi_id, list(versions)),
+    )
 
 
-def test_a_red_flag_ratio_below_1_of_a_lower_is_better_kpi_is_refused(copied_catalog,
-                                                                      monkeypatch, capsys):
+def test_a_red_flag_ratio_below_1_of_a_lower_is_better_kpi_is_refused(
+    copied_catalog, monkeypatch, capsys
+):
     """churn 1.5 % with a red flag at 1.35 %: 2 % churn would score 10 while off track."""
     _kpi(copied_catalog, "customer", "customer_churn_pct", red_flag_ratio=0.9)
     _target(copied_catalog, "customer_churn_pct", {"from": "2022-01", "value": 1.5})
@@ -154,7 +187,8 @@ def test_a_red_flag_ratio_below_1_of_a_lower_is_better_kpi_is_refused(copied_cat
         "kpis/customer.yaml: kpis (customer_churn_pct).red_flag_ratio: 0.9 puts the red flag "
         "below the goal (90% of the goal), but customer_churn_pct is lower_is_better: it would "
         "score 10 while off track. Use a ratio above 1 (e.g. 1.1: the red flag 10 % past the "
-        "goal), or give each target a red_flag in targets.yaml instead")
+        "goal), or give each target a red_flag in targets.yaml instead"
+    )
     assert _check(copied_catalog).errors == [expected]
     monkeypatch.setenv("SCORECARD_DEFINITIONS", str(copied_catalog / "definitions"))
     monkeypatch.setenv("SCORECARD_SQL", str(copied_catalog / "sql"))
@@ -168,16 +202,22 @@ def test_a_red_flag_ratio_above_1_of_a_higher_is_better_kpi_is_refused(copied_ca
         "kpis/financial.yaml: kpis (revenue_usd).red_flag_ratio: 1.1 puts the red flag above "
         "the goal (110% of the goal), but revenue_usd is higher_is_better: it would score 10 "
         "while off track. Use a ratio below 1 (e.g. 0.9: the red flag 10 % short of the goal), "
-        "or give each target a red_flag in targets.yaml instead"]
+        "or give each target a red_flag in targets.yaml instead"
+    ]
 
 
 @pytest.mark.parametrize(("ratio", "errors"), [(1.1, 0), (0.9, 1)])
-def test_a_red_flag_ratio_is_judged_on_the_sign_of_the_goals_it_applies_to(copied_catalog,
-                                                                            ratio, errors):
+def test_a_red_flag_ratio_is_judged_on_the_sign_of_the_goals_it_applies_to(
+    copied_catalog, ratio, errors
+):
     """A goal of -5 (a loss to shrink): 1.1 puts the red flag at -5.5, short of it."""
     _kpi(copied_catalog, "financial", "revenue_usd", red_flag_ratio=ratio)
-    _target(copied_catalog, "revenue_usd", {"from": "2022-01", "value": -5},
-            {"from": "2024-01", "value": 10, "red_flag": 8})
+    _target(
+        copied_catalog,
+        "revenue_usd",
+        {"from": "2022-01", "value": -5},
+        {"from": "2024-01", "value": 10, "red_flag": 8},
+    )
     found = _check(copied_catalog).errors
     assert len(found) == errors, found
     if errors:
@@ -189,6 +229,8 @@ def test_a_red_flag_ratio_of_a_within_range_kpi_is_a_warning(copied_catalog):
     _kpi(copied_catalog, "learning_growth", "headcount", red_flag_ratio=0.9)
     report = _check(copied_catalog)
     assert report.errors == []
-    assert ("kpis/learning_growth.yaml: kpis (headcount).red_flag_ratio: has no effect on a "
-            "within_range KPI (its red flags are the targets' red_flag_lower and red_flag_upper, "
-            "or half the band's width outside it); remove it") in report.warnings
+    assert (
+        "kpis/learning_growth.yaml: kpis (headcount).red_flag_ratio: has no effect on a "
+        "within_range KPI (its red flags are the targets' red_flag_lower and red_flag_upper, "
+        "or half the band's width outside it); remove it"
+    ) in report.warnings

@@ -23,8 +23,13 @@ from pipelines.report import render
 from pipelines.report.textfit import text_width, wrap
 from pipelines.settings import PROJECT_ROOT
 
-BOMB = "\n".join(["bomb:", "  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
-    f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]) + "\n"
+BOMB = (
+    "\n".join(
+        ["bomb:", "  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        + [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    )
+    + "\n"
+)
 
 
 def _load(root):
@@ -52,7 +57,8 @@ def _load_in_child(root, timeout: float = 60) -> dict:
         "    load_catalog(root / 'definitions', root / 'sql'); problems = []\n"
         "except CatalogError as exc:\n"
         "    problems = exc.problems\n"
-        "print(json.dumps({'seconds': time.perf_counter() - started, 'problems': problems}))\n")
+        "print(json.dumps({'seconds': time.perf_counter() - started, 'problems': problems}))\n"
+    )
     done = run_python(script, timeout=timeout)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
@@ -74,36 +80,49 @@ def test_a_file_over_the_size_limit_is_refused(copied_catalog):
     with pytest.raises(CatalogError) as problems:
         _load(copied_catalog)
     assert problems.value.problems == [
-        "kpis/customer.yaml: the file is 2.0 MB; a catalog file may be at most 1 MB"]
+        "kpis/customer.yaml: the file is 2.0 MB; a catalog file may be at most 1 MB"
+    ]
 
 
 def test_a_long_description_is_refused_before_any_run(copied_catalog):
     """Before: a 50 MB description passed `check` and failed the run; now 2,001 characters are
     refused, naming the file, line and field, without quoting the text."""
-    _edit(copied_catalog / "definitions/kpis/customer.yaml",
-          lambda d: d["kpis"][0].__setitem__("description", "d" * 2001))
+    _edit(
+        copied_catalog / "definitions/kpis/customer.yaml",
+        lambda d: d["kpis"][0].__setitem__("description", "d" * 2001),
+    )
     with pytest.raises(CatalogError) as problems:
         _load(copied_catalog)
     [problem] = problems.value.problems
-    assert problem.startswith("kpis/customer.yaml:") and "kpis[0].description: 2001 characters; "\
-        "at most 2000 are allowed here" in problem and "ddd" not in problem, problem
+    assert (
+        problem.startswith("kpis/customer.yaml:")
+        and "kpis[0].description: 2001 characters; at most 2000 are allowed here" in problem
+        and "ddd" not in problem
+    ), problem
 
 
 def test_a_ten_thousand_character_name_is_refused_by_check(copied_catalog, monkeypatch, capsys):
-    _edit(copied_catalog / "definitions/scorecard.yaml",
-          lambda d: d["perspectives"][0]["objectives"][0].__setitem__("name", "N" * 10_000))
+    _edit(
+        copied_catalog / "definitions/scorecard.yaml",
+        lambda d: d["perspectives"][0]["objectives"][0].__setitem__("name", "N" * 10_000),
+    )
     monkeypatch.setenv("SCORECARD_DEFINITIONS", str(copied_catalog / "definitions"))
     monkeypatch.setenv("SCORECARD_SQL", str(copied_catalog / "sql"))
     assert main(["check"]) != 0
     err = capsys.readouterr().err
-    assert "scorecard.yaml:" in err and "perspectives[0].objectives[0].name: 10000 characters; " \
-        "at most 200 are allowed here" in err, err
+    assert (
+        "scorecard.yaml:" in err
+        and "perspectives[0].objectives[0].name: 10000 characters; at most 200 are allowed here"
+        in err
+    ), err
     assert "NNNN" not in err
 
 
 def test_a_very_long_text_anywhere_is_refused(copied_catalog):
-    _edit(copied_catalog / "definitions/sources/crm.yaml",
-          lambda d: d["tables"][0].__setitem__("path", "demo/" + "p" * 20_000 + ".csv"))
+    _edit(
+        copied_catalog / "definitions/sources/crm.yaml",
+        lambda d: d["tables"][0].__setitem__("path", "demo/" + "p" * 20_000 + ".csv"),
+    )
     with pytest.raises(CatalogError) as problems:
         _load(copied_catalog)
     [problem] = problems.value.problems
@@ -114,19 +133,26 @@ def test_a_very_long_text_anywhere_is_refused(copied_catalog):
 def _longest_accepted(root):
     """The shipped catalog with every name at the limit (one unbroken word of wide letters or
     many words) and every description, vision and mission at theirs."""
+
     def scorecard(d):
         org = d["organization"]
         org.update(name="W" * 200, vision="Vision " * 285, mission="M" * 2000)
         for p in d["perspectives"]:
             p["name"] = "Perspective " * 16 + "P" * 8
             for i, o in enumerate(p["objectives"]):
-                o.update(name="W" * 200 if i % 2 else "Objective word " * 13 + "O" * 5,
-                         owner="O" * 200, description="D" * 2000)
+                o.update(
+                    name="W" * 200 if i % 2 else "Objective word " * 13 + "O" * 5,
+                    owner="O" * 200,
+                    description="D" * 2000,
+                )
 
     def kpis(d):
         for i, k in enumerate(d["kpis"]):
-            k.update(name="K" * 200 if i % 2 else "KPI name " * 22 + "KK",
-                     owner="Owner " * 33 + "OO", description="Describes " * 200)
+            k.update(
+                name="K" * 200 if i % 2 else "KPI name " * 22 + "KK",
+                owner="Owner " * 33 + "OO",
+                description="Describes " * 200,
+            )
 
     _edit(root / "definitions/scorecard.yaml", scorecard)
     for path in (root / "definitions/kpis").glob("*.yaml"):
@@ -138,10 +164,12 @@ def test_the_longest_accepted_texts_render_well_inside_the_cap(copied_catalog, t
     catalog = _load(copied_catalog)
     assert check_catalog(catalog, date(2026, 11, 28)).errors == []
     org = catalog.organization
-    report = report_from_catalog(catalog, organization=org.name, vision=org.vision,
-                                 mission=org.mission)
-    report = replace(report, initiatives=tuple(replace(i, name="I" * 200)
-                                               for i in report.initiatives))
+    report = report_from_catalog(
+        catalog, organization=org.name, vision=org.vision, mission=org.mission
+    )
+    report = replace(
+        report, initiatives=tuple(replace(i, name="I" * 200) for i in report.initiatives)
+    )
     render.write_report(report, PROJECT_ROOT / "reports", tmp_path / "out", timeout=60)
     assert (tmp_path / "out/scorecard.pdf").stat().st_size > 0
 

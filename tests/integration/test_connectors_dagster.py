@@ -46,8 +46,9 @@ def exports(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def hr_api(exports):
-    server = make_server(demo_api(exports / "hr", example_source("hr_api.yaml").tables, TOKEN),
-                         "127.0.0.1", 0)
+    server = make_server(
+        demo_api(exports / "hr", example_source("hr_api.yaml").tables, TOKEN), "127.0.0.1", 0
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()
@@ -64,29 +65,41 @@ def _paths(tmp_path: Path, exports: Path, switched: bool, api_url: str = "") -> 
         for name, example in (("crm", "crm_postgres.yaml"), ("hr", "hr_api.yaml")):
             text = (PROJECT_ROOT / "definitions" / "examples" / example).read_text()
             text = text.replace("http://127.0.0.1:8765/v1", api_url)
-            text = "\n".join("  " + FAST if line.strip().startswith("retries:") else line
-                             for line in text.splitlines())
+            text = "\n".join(
+                "  " + FAST if line.strip().startswith("retries:") else line
+                for line in text.splitlines()
+            )
             (root / "definitions" / "sources" / f"{name}.yaml").write_text(text)
-    return RuntimePaths(home=root / "home", definitions=root / "definitions",
-                        sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+    return RuntimePaths(
+        home=root / "home",
+        definitions=root / "definitions",
+        sql=PROJECT_ROOT / "sql",
+        report_assets=PROJECT_ROOT / "reports",
+    )
 
 
 def _materialize(paths: RuntimePaths, instance: DagsterInstance):
     catalog = load_catalog(paths.definitions, paths.sql)
     assets = build_ingest_assets(catalog, monthly_partitions(catalog))
     resources = {**resources_for(paths), **connector_resources(catalog)}
-    return materialize(assets, partition_key=MONTH, resources=resources, instance=instance,
-                       raise_on_error=False)
+    return materialize(
+        assets, partition_key=MONTH, resources=resources, instance=instance, raise_on_error=False
+    )
 
 
 def _tables(paths: RuntimePaths) -> dict[str, tuple]:
     con = connect(paths.warehouse, read_only=True)
     try:
-        names = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'raw' order by 1"
-        ).fetchall()]
-        return {n: con.execute(f'select count(*), count(distinct _period) from raw."{n}"')
-                .fetchone() for n in names}
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'raw' order by 1"
+            ).fetchall()
+        ]
+        return {
+            n: con.execute(f'select count(*), count(distinct _period) from raw."{n}"').fetchone()
+            for n in names
+        }
     finally:
         con.close()
 
@@ -106,7 +119,8 @@ def switched_env(postgres, exports, monkeypatch, tmp_path):
 
 
 def test_the_demo_switched_to_postgres_and_an_api_loads_what_the_files_load(
-        switched_env, exports, hr_api, tmp_path):
+    switched_env, exports, hr_api, tmp_path
+):
     files = _paths(tmp_path, exports, switched=False)
     switched = _paths(tmp_path, exports, switched=True, api_url=hr_api)
     with DagsterInstance.ephemeral() as instance:
@@ -114,14 +128,17 @@ def test_the_demo_switched_to_postgres_and_an_api_loads_what_the_files_load(
         result = _materialize(switched, instance)
     assert result.success
     assert _tables(switched) == _tables(files)
-    kinds = {m.asset_key.path[0]: m.metadata["source_path"].value
-             for m in result.asset_materializations_for_node("raw_crm")}
+    kinds = {
+        m.asset_key.path[0]: m.metadata["source_path"].value
+        for m in result.asset_materializations_for_node("raw_crm")
+    }
     assert kinds["raw_crm_opportunities"].endswith("/crm query sql/sources/crm_opportunities.sql")
 
 
 def _everything_written(instance_dir: Path, warehouse: Path, result, capfd, caplog) -> str:
-    texts = [p.read_bytes().decode("utf-8", "replace") for p in instance_dir.rglob("*")
-             if p.is_file()]
+    texts = [
+        p.read_bytes().decode("utf-8", "replace") for p in instance_dir.rglob("*") if p.is_file()
+    ]
     texts.append(warehouse.read_bytes().decode("utf-8", "replace"))
     texts += [str(event) for event in result.all_events]
     captured = capfd.readouterr()
@@ -129,7 +146,8 @@ def _everything_written(instance_dir: Path, warehouse: Path, result, capfd, capl
 
 
 def test_a_down_source_fails_alone_and_no_secret_is_written_anywhere(
-        switched_env, exports, hr_api, tmp_path, monkeypatch, capfd, caplog):
+    switched_env, exports, hr_api, tmp_path, monkeypatch, capfd, caplog
+):
     paths = _paths(tmp_path, exports, switched=True, api_url=hr_api)
     down = f"postgresql://{READER}:{READER_PASSWORD}@127.0.0.1:{free_port()}/crm"
     monkeypatch.setenv("CRM_DATABASE_URL", down)
@@ -140,13 +158,18 @@ def test_a_down_source_fails_alone_and_no_secret_is_written_anywhere(
     with DagsterInstance.local_temp(str(instance_dir)) as instance:
         failed = _materialize(paths, instance)
     # the load step goes on: the down sources' tables are materialized as failed, the rest loads
-    status = {e.asset_key.path[0]: e.materialization.metadata["load_status"].value
-              for e in failed.get_asset_materialization_events()}
+    status = {
+        e.asset_key.path[0]: e.materialization.metadata["load_status"].value
+        for e in failed.get_asset_materialization_events()
+    }
     assert {status["raw_finance_gl_entries"], status["raw_operations_orders"]} == {"loaded"}
     assert {v for k, v in status.items() if k.startswith(("raw_crm", "raw_hr"))} == {"failed"}
     con = connect(paths.warehouse, read_only=True)
-    recorded = dict(con.execute("select table_key, message from meta.load_failures "
-                                "where period = ?", [date(2024, 2, 1)]).fetchall())
+    recorded = dict(
+        con.execute(
+            "select table_key, message from meta.load_failures where period = ?", [date(2024, 2, 1)]
+        ).fetchall()
+    )
     con.close()
     assert {k.split(".")[0] for k in recorded} == {"crm", "hr"}
     errors = " | ".join(recorded.values())

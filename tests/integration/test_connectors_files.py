@@ -39,12 +39,27 @@ COLUMNS = [
     {"name": "city", "type": "varchar"},
 ]
 ROWS = [
-    {"order_id": "O-1", "order_date": date(2026, 1, 5), "quantity": 2, "amount_usd": 1234.5,
-     "city": "Zürich"},
-    {"order_id": "O-2", "order_date": date(2026, 1, 31), "quantity": 1, "amount_usd": 10.25,
-     "city": "Köln"},
-    {"order_id": "O-3", "order_date": date(2026, 2, 1), "quantity": 7, "amount_usd": 99.0,
-     "city": None},
+    {
+        "order_id": "O-1",
+        "order_date": date(2026, 1, 5),
+        "quantity": 2,
+        "amount_usd": 1234.5,
+        "city": "Zürich",
+    },
+    {
+        "order_id": "O-2",
+        "order_date": date(2026, 1, 31),
+        "quantity": 1,
+        "amount_usd": 10.25,
+        "city": "Köln",
+    },
+    {
+        "order_id": "O-3",
+        "order_date": date(2026, 2, 1),
+        "quantity": 7,
+        "amount_usd": 99.0,
+        "city": None,
+    },
 ]
 EXPECTED = [
     ("O-1", date(2026, 1, 5), 2, Decimal("1234.5000"), "Zürich"),
@@ -72,8 +87,12 @@ def _xlsx(path, rows, sheet="Orders"):
     data = book.create_sheet(sheet)
     data.append(list(rows[0]))
     for row in rows:
-        data.append([datetime.combine(v, datetime.min.time()) if isinstance(v, date) else v
-                     for v in row.values()])
+        data.append(
+            [
+                datetime.combine(v, datetime.min.time()) if isinstance(v, date) else v
+                for v in row.values()
+            ]
+        )
     book.save(path)
 
 
@@ -85,9 +104,22 @@ WRITERS = {"csv": _csv, "parquet": _parquet, "jsonl": _jsonl, "xlsx": _xlsx}
 
 
 def _table(path: str, **settings):
-    return source_table({"source": "shop", "connector": {"kind": "file"}, "tables": [
-        {"name": "orders", "path": path, "date_column": "order_date", "key": ["order_id"],
-         "columns": COLUMNS, **settings}]})
+    return source_table(
+        {
+            "source": "shop",
+            "connector": {"kind": "file"},
+            "tables": [
+                {
+                    "name": "orders",
+                    "path": path,
+                    "date_column": "order_date",
+                    "key": ["order_id"],
+                    "columns": COLUMNS,
+                    **settings,
+                }
+            ],
+        }
+    )
 
 
 def _settings(fmt: str) -> dict:
@@ -99,8 +131,10 @@ def _load(duck, table, tmp_path, first=JAN, last=FEB, run="run"):
 
 
 def _rows(duck, extra: str = ""):
-    return duck.execute(f"select order_id, order_date, quantity, amount_usd, city{extra} "
-                        "from raw.shop_orders order by order_id").fetchall()
+    return duck.execute(
+        f"select order_id, order_date, quantity, amount_usd, city{extra} "
+        "from raw.shop_orders order by order_id"
+    ).fetchall()
 
 
 @pytest.mark.parametrize("fmt", list(WRITERS))
@@ -133,8 +167,9 @@ def test_a_glob_reads_one_file_per_month(duck, tmp_path, fmt):
 def test_a_csv_in_a_legacy_encoding_loads_with_its_encoding(duck, tmp_path, encoding):
     rows = [{**ROWS[0], "city": "Zürich – Café" if encoding == "cp1252" else "Zürich Café"}]
     _csv(tmp_path / "orders.csv", rows, encoding=encoding)
-    with pytest.raises(SourceLoadError, match="orders.csv line 2, column city: the file is not "
-                                              "valid UTF-8 here"):
+    with pytest.raises(
+        SourceLoadError, match="orders.csv line 2, column city: the file is not valid UTF-8 here"
+    ):
         _load(duck, _table("orders.csv"), tmp_path, JAN, JAN)
     _load(duck, _table("orders.csv", encoding=encoding), tmp_path, JAN, JAN)
     assert _rows(duck)[0][4] == rows[0]["city"]
@@ -142,31 +177,40 @@ def test_a_csv_in_a_legacy_encoding_loads_with_its_encoding(duck, tmp_path, enco
 
 def test_a_cp1252_byte_latin1_lacks_is_named_with_its_line(duck, tmp_path):
     (tmp_path / "orders.csv").write_bytes(
-        b"order_id,order_date,quantity,amount_usd,city\nO-1,2026-01-05,1,1.0,x\x81y\n")
-    with pytest.raises(SourceLoadError, match=r"source shop, table orders: .*orders.csv line 2 "
-                                              r"is not valid cp1252"):
+        b"order_id,order_date,quantity,amount_usd,city\nO-1,2026-01-05,1,1.0,x\x81y\n"
+    )
+    with pytest.raises(
+        SourceLoadError,
+        match=r"source shop, table orders: .*orders.csv line 2 "
+        r"is not valid cp1252",
+    ):
         _load(duck, _table("orders.csv", encoding="cp1252"), tmp_path, JAN, JAN)
 
 
-GERMAN = ["order_id;order_date;quantity;amount_usd;city",
-          "O-1;05.01.2026;2;1.234,5;Zürich",
-          "O-2;31.01.2026;1;10,25;Köln",
-          "O-3;01.02.2026;7;99;"]
+GERMAN = [
+    "order_id;order_date;quantity;amount_usd;city",
+    "O-1;05.01.2026;2;1.234,5;Zürich",
+    "O-2;31.01.2026;1;10,25;Köln",
+    "O-3;01.02.2026;7;99;",
+]
 
 
 def test_a_semicolon_csv_with_decimal_commas_and_day_first_dates(duck, tmp_path):
     (tmp_path / "orders.csv").write_text("\n".join(GERMAN) + "\n")
-    table = _table("orders.csv", delimiter=";", decimal_separator=",", thousands=".",
-                   date_format="%d.%m.%Y")
+    table = _table(
+        "orders.csv", delimiter=";", decimal_separator=",", thousands=".", date_format="%d.%m.%Y"
+    )
     assert _load(duck, table, tmp_path).rows_by_period == {"2026-01": 2, "2026-02": 1}
     assert _rows(duck) == EXPECTED
 
 
 def test_a_value_not_in_the_declared_format_is_rejected_and_named(duck, tmp_path):
     (tmp_path / "orders.csv").write_text(
-        "\n".join([*GERMAN, "O-4;30.02.2026;1;5,0;x", "O-5;2026-01-07;1;5,0;x"]) + "\n")
-    table = _table("orders.csv", delimiter=";", decimal_separator=",", thousands=".",
-                   date_format="%d.%m.%Y")
+        "\n".join([*GERMAN, "O-4;30.02.2026;1;5,0;x", "O-5;2026-01-07;1;5,0;x"]) + "\n"
+    )
+    table = _table(
+        "orders.csv", delimiter=";", decimal_separator=",", thousands=".", date_format="%d.%m.%Y"
+    )
     with pytest.raises(SourceLoadError) as caught:
         _load(duck, table, tmp_path, JAN, JAN)
     message = str(caught.value)
@@ -190,8 +234,10 @@ def test_a_parquet_column_that_changed_type_fails_and_keeps_the_month(duck, tmp_
         _load(duck, table, tmp_path, JAN, JAN, "bad")
     message = str(caught.value)
     assert message.startswith("source shop, table orders: ")
-    assert "orders.parquet: column quantity changed type: declared integer, the source now " \
-           "delivers text" in message
+    assert (
+        "orders.parquet: column quantity changed type: declared integer, the source now "
+        "delivers text" in message
+    )
     assert _rows(duck) == before
     assert duck.execute("select distinct run_id from meta.loads").fetchall() == [("good",)]
 
@@ -199,10 +245,15 @@ def test_a_parquet_column_that_changed_type_fails_and_keeps_the_month(duck, tmp_
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl", "xlsx"])
 def test_a_missing_required_column_fails_and_keeps_the_month(duck, tmp_path, fmt):
     table, before = _load_good_january(duck, tmp_path, fmt)
-    WRITERS[fmt](tmp_path / f"orders.{SUFFIX[fmt]}",
-                 [{k: v for k, v in r.items() if k != "quantity"} for r in ROWS])
-    with pytest.raises(SchemaDriftError, match=r"source shop, table orders: .*orders\.\w+ lacks "
-                                               r"the declared column\(s\) quantity"):
+    WRITERS[fmt](
+        tmp_path / f"orders.{SUFFIX[fmt]}",
+        [{k: v for k, v in r.items() if k != "quantity"} for r in ROWS],
+    )
+    with pytest.raises(
+        SchemaDriftError,
+        match=r"source shop, table orders: .*orders\.\w+ lacks "
+        r"the declared column\(s\) quantity",
+    ):
         _load(duck, table, tmp_path, JAN, JAN, "bad")
     assert _rows(duck) == before
 
@@ -216,23 +267,28 @@ def test_an_added_column_is_kept_and_reported(duck, tmp_path, fmt):
     assert [r[-1] for r in _rows(duck, ", channel")] == ["web-0", "web-1", "web-2"]
 
 
-@pytest.mark.parametrize(("fmt", "content"), [
-    ("parquet", b"PAR1 this is not a parquet file PAR1"),
-    ("xlsx", b"PK\x03\x04 a truncated zip"),
-    ("xlsx", b"order_id,order_date\nO-1,2026-01-05\n"),
-    ("jsonl", b'{"order_id": "O-1", "order_date": "2026-01-05"\n'),
-])
+@pytest.mark.parametrize(
+    ("fmt", "content"),
+    [
+        ("parquet", b"PAR1 this is not a parquet file PAR1"),
+        ("xlsx", b"PK\x03\x04 a truncated zip"),
+        ("xlsx", b"order_id,order_date\nO-1,2026-01-05\n"),
+        ("jsonl", b'{"order_id": "O-1", "order_date": "2026-01-05"\n'),
+    ],
+)
 def test_a_corrupt_file_fails_naming_it_and_keeps_the_month(duck, tmp_path, fmt, content):
     table, before = _load_good_january(duck, tmp_path, fmt)
     (tmp_path / f"orders.{SUFFIX[fmt]}").write_bytes(content)
-    with pytest.raises(SourceLoadError, match=r"source shop, table orders: .*orders\."
-                                              + SUFFIX[fmt]):
+    with pytest.raises(
+        SourceLoadError, match=r"source shop, table orders: .*orders\." + SUFFIX[fmt]
+    ):
         _load(duck, table, tmp_path, JAN, JAN, "bad")
     assert _rows(duck) == before
 
 
-@pytest.mark.parametrize(("fmt", "where"), [("jsonl", "orders.jsonl row 2"),
-                                            ("xlsx", "orders.xlsx row 3")])
+@pytest.mark.parametrize(
+    ("fmt", "where"), [("jsonl", "orders.jsonl row 2"), ("xlsx", "orders.xlsx row 3")]
+)
 def test_a_value_that_does_not_parse_names_file_row_and_column(duck, tmp_path, fmt, where):
     table, before = _load_good_january(duck, tmp_path, fmt)
     rows = [ROWS[0], {**ROWS[1], "quantity": "two"}, ROWS[2]]
@@ -259,44 +315,74 @@ def test_jsonl_and_xlsx_read_text_dates_in_the_declared_format(duck, tmp_path):
 
 def test_a_missing_sheet_is_named(duck, tmp_path):
     _xlsx(tmp_path / "orders.xlsx", ROWS, sheet="Data")
-    with pytest.raises(SourceLoadError, match=r"orders.xlsx has no sheet 'Orders'; it has "
-                                              r"Notes, Data"):
+    with pytest.raises(
+        SourceLoadError,
+        match=r"orders.xlsx has no sheet 'Orders'; it has "
+        r"Notes, Data",
+    ):
         _load(duck, _table("orders.xlsx", format="xlsx", sheet="Orders"), tmp_path)
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    ({"format": "parquet", "delimiter": ";"}, "delimiter do(es) not apply to format parquet"),
-    ({"format": "csv", "sheet": "S"}, "sheet do(es) not apply to format csv"),
-    ({"format": "jsonl", "encoding": "latin-1"}, "encoding do(es) not apply to format jsonl"),
-    ({"encoding": "klingon"}, "unknown encoding 'klingon'"),
-    ({"decimal_separator": ","}, "decimal_separator ',' is also the delimiter"),
-    ({"delimiter": ";", "decimal_separator": ",", "thousands": ","}, "thousands ','"),
-    ({"date_format": "DD.MM.YYYY"}, "date_format 'DD.MM.YYYY' has no %-codes"),
-    ({"format": "xls"}, "Input should be 'csv', 'parquet', 'jsonl' or 'xlsx'"),
-])
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"format": "parquet", "delimiter": ";"}, "delimiter do(es) not apply to format parquet"),
+        ({"format": "csv", "sheet": "S"}, "sheet do(es) not apply to format csv"),
+        ({"format": "jsonl", "encoding": "latin-1"}, "encoding do(es) not apply to format jsonl"),
+        ({"encoding": "klingon"}, "unknown encoding 'klingon'"),
+        ({"decimal_separator": ","}, "decimal_separator ',' is also the delimiter"),
+        ({"delimiter": ";", "decimal_separator": ",", "thousands": ","}, "thousands ','"),
+        ({"date_format": "DD.MM.YYYY"}, "date_format 'DD.MM.YYYY' has no %-codes"),
+        ({"format": "xls"}, "Input should be 'csv', 'parquet', 'jsonl' or 'xlsx'"),
+    ],
+)
 def test_file_settings_are_validated(settings, message):
-    source = {"source": "s", "tables": [{"name": "t", "path": "t.csv", "date_column": "d",
-                                         "columns": [{"name": "d", "type": "date"}], **settings}]}
+    source = {
+        "source": "s",
+        "tables": [
+            {
+                "name": "t",
+                "path": "t.csv",
+                "date_column": "d",
+                "columns": [{"name": "d", "type": "date"}],
+                **settings,
+            }
+        ],
+    }
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         SourceFile.model_validate(source)
 
 
 def test_file_settings_do_not_apply_to_a_database_source():
-    source = {"source": "s", "connector": {"kind": "postgres", "url_env": "U"},
-              "tables": [{"name": "t", "table": "x", "encoding": "cp1252", "date_column": "d",
-                          "columns": [{"name": "d", "type": "date"}]}]}
+    source = {
+        "source": "s",
+        "connector": {"kind": "postgres", "url_env": "U"},
+        "tables": [
+            {
+                "name": "t",
+                "table": "x",
+                "encoding": "cp1252",
+                "date_column": "d",
+                "columns": [{"name": "d", "type": "date"}],
+            }
+        ],
+    }
     with pytest.raises(ValidationError, match=r"encoding do\(es\) not apply to a postgres"):
         SourceFile.model_validate(source)
 
 
 def test_check_binds_kpi_sql_against_tables_of_every_format(copied_catalog):
     path = copied_catalog / "definitions/sources/operations.yaml"
-    text = path.read_text().replace("path: demo/operations/orders.csv",
-                                    "path: exports/orders_*.parquet\n    format: parquet", 1)
-    text = text.replace("path: demo/operations/defects.csv",
-                        "path: demo/operations/defects.csv\n    delimiter: ';'\n"
-                        "    encoding: cp1252\n    decimal_separator: ','\n"
-                        "    date_format: '%d.%m.%Y'", 1)
+    text = path.read_text().replace(
+        "path: demo/operations/orders.csv", "path: exports/orders_*.parquet\n    format: parquet", 1
+    )
+    text = text.replace(
+        "path: demo/operations/defects.csv",
+        "path: demo/operations/defects.csv\n    delimiter: ';'\n"
+        "    encoding: cp1252\n    decimal_separator: ','\n"
+        "    date_format: '%d.%m.%Y'",
+        1,
+    )
     path.write_text(text)
     catalog = load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
     assert catalog.table("operations.orders").table.format == "parquet"
@@ -308,8 +394,14 @@ def test_the_source_template_documents_options_that_validate():
     """`scorecard new source NAME --kind file`: its commented options, switched on, are valid."""
     template = (PROJECT_ROOT / "pipelines/scaffold/source_file.yaml.tmpl").read_text()
     text = template.format(name="shop").replace("TODO_", "t_")
-    for option in ("delimiter", "encoding", "decimal_separator", "thousands", "date_format",
-                   "timestamp_format"):
+    for option in (
+        "delimiter",
+        "encoding",
+        "decimal_separator",
+        "thousands",
+        "date_format",
+        "timestamp_format",
+    ):
         assert f"    # {option}: " in text, option
         text = text.replace(f"    # {option}: ", f"    {option}: ")
     assert "# format: csv" in text and "# sheet: " in text

@@ -24,8 +24,10 @@ from pipelines.ingest.retry import RetryPolicy
 from pipelines.periods import Period
 
 JAN = Period(2024, 1)
-COLUMNS = [{"name": "record_id", "type": "varchar", "nullable": False},
-           {"name": "completion_date", "type": "date", "nullable": False}]
+COLUMNS = [
+    {"name": "record_id", "type": "varchar", "nullable": False},
+    {"name": "completion_date", "type": "date", "nullable": False},
+]
 
 
 class _Endless(BaseHTTPRequestHandler):
@@ -41,13 +43,17 @@ class _Endless(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server's name
         self.requests.append(self.path)
         style = urlsplit(self.path).path.strip("/").split("/")[0]
-        records = [{"record_id": uuid.uuid4().hex, "completion_date": "2024-01-15"}
-                   for _ in range(4 if style == "pages" else 1)]
+        records = [
+            {"record_id": uuid.uuid4().hex, "completion_date": "2024-01-15"}
+            for _ in range(4 if style == "pages" else 1)
+        ]
         body = {
             "fresh": {"results": records, "next_cursor": uuid.uuid4().hex},
             "same": {"results": records, "next_cursor": "c1"},
-            "link": {"records": records,
-                     "links": {"next": f"/link/training?start={len(self.requests)}"}},
+            "link": {
+                "records": records,
+                "links": {"next": f"/link/training?start={len(self.requests)}"},
+            },
             "self": {"records": records, "links": {"next": self.path}},
             "pages": {"data": records},
         }[style]
@@ -71,16 +77,31 @@ def endless():
 
 
 def _load(duck, server, style: str, pagination: dict, records_path: str):
-    table = source_table({
-        "source": "hr", "connector": {
-            "kind": "http_api", "base_url": "http://127.0.0.1:1", "pagination": pagination,
-            "records_path": records_path,
-            "date_filter": {"start_param": "from", "end_param": "to"}},
-        "tables": [{"name": "training", "endpoint": f"/{style}/training",
-                    "date_column": "completion_date", "columns": COLUMNS}],
-    })
-    settings = ApiSettings(base_url=f"http://127.0.0.1:{server.server_address[1]}",
-                           retry=RetryPolicy(attempts=1), timeout_seconds=2.0)
+    table = source_table(
+        {
+            "source": "hr",
+            "connector": {
+                "kind": "http_api",
+                "base_url": "http://127.0.0.1:1",
+                "pagination": pagination,
+                "records_path": records_path,
+                "date_filter": {"start_param": "from", "end_param": "to"},
+            },
+            "tables": [
+                {
+                    "name": "training",
+                    "endpoint": f"/{style}/training",
+                    "date_column": "completion_date",
+                    "columns": COLUMNS,
+                }
+            ],
+        }
+    )
+    settings = ApiSettings(
+        base_url=f"http://127.0.0.1:{server.server_address[1]}",
+        retry=RetryPolicy(attempts=1),
+        timeout_seconds=2.0,
+    )
     return load_api_table(duck, table, JAN, JAN, "run-1", table.source.connector, settings)
 
 
@@ -89,9 +110,12 @@ def _nothing_loaded(duck) -> bool:
 
 
 def test_the_budgets_default_to_minutes_not_hours():
-    for style in (PageNumberPages(style="page_number"), OffsetPages(style="offset"),
-                  CursorPages(style="cursor", cursor_path="next"),
-                  NextLinkPages(style="next_link")):
+    for style in (
+        PageNumberPages(style="page_number"),
+        OffsetPages(style="offset"),
+        CursorPages(style="cursor", cursor_path="next"),
+        NextLinkPages(style="next_link"),
+    ):
         assert (style.max_seconds, style.max_pages, style.max_records) == (300, 10_000, 1_000_000)
 
 
@@ -99,14 +123,20 @@ def test_a_fresh_cursor_on_every_page_stops_at_the_time_budget(duck, endless):
     server, requests = endless
     started = time.monotonic()
     with pytest.raises(SourceLoadError) as error:
-        _load(duck, server, "fresh", {"style": "cursor", "cursor_path": "next_cursor",
-                                      "max_seconds": 1}, "results")
+        _load(
+            duck,
+            server,
+            "fresh",
+            {"style": "cursor", "cursor_path": "next_cursor", "max_seconds": 1},
+            "results",
+        )
     assert time.monotonic() - started < 3
     pages = len(requests)
     assert str(error.value) == (
         f"source hr, table training: pagination stopped after {_took(error)} s / {pages} pages / "
         f"{pages} records, at its budget max_seconds: 1; the API kept returning a next cursor; "
-        "nothing was loaded (raise pagination.max_seconds if these months really hold more)")
+        "nothing was loaded (raise pagination.max_seconds if these months really hold more)"
+    )
     assert error.value.periods is None and _nothing_loaded(duck)
 
 
@@ -120,13 +150,20 @@ def _took(error) -> str:
 def test_a_fresh_next_link_on_every_page_stops_at_the_page_budget(duck, endless):
     server, requests = endless
     with pytest.raises(SourceLoadError) as error:
-        _load(duck, server, "link", {"style": "next_link", "next_path": "links.next",
-                                     "max_pages": 5}, "records")
+        _load(
+            duck,
+            server,
+            "link",
+            {"style": "next_link", "next_path": "links.next", "max_pages": 5},
+            "records",
+        )
     assert len(requests) == 5
     assert re.fullmatch(
         r"source hr, table training: pagination stopped after \d\.\d s / 5 pages / 5 records, "
         r"at its budget max_pages: 5; the API kept returning a next link; nothing was loaded "
-        r"\(raise pagination\.max_pages if these months really hold more\)", str(error.value))
+        r"\(raise pagination\.max_pages if these months really hold more\)",
+        str(error.value),
+    )
     assert _nothing_loaded(duck)
 
 
@@ -138,7 +175,9 @@ def test_an_api_that_ignores_the_page_number_stops_at_the_record_budget(duck, en
     assert re.fullmatch(
         r"source hr, table training: pagination stopped after \d\.\d s / 3 pages / 12 records, "
         r"at its budget max_records: 10; the API kept returning full pages; nothing was loaded "
-        r"\(raise pagination\.max_records if these months really hold more\)", str(error.value))
+        r"\(raise pagination\.max_records if these months really hold more\)",
+        str(error.value),
+    )
 
 
 def test_a_cursor_that_comes_back_stops_at_once(duck, endless):
@@ -147,7 +186,8 @@ def test_a_cursor_that_comes_back_stops_at_once(duck, endless):
         _load(duck, server, "same", {"style": "cursor", "cursor_path": "next_cursor"}, "results")
     assert str(error.value) == (
         "source hr, table training: the API returned the cursor 'c1' a second time, on page 2: "
-        "its pagination loops; stopped at once, nothing was loaded")
+        "its pagination loops; stopped at once, nothing was loaded"
+    )
     assert len(requests) == 2 and _nothing_loaded(duck)
 
 
@@ -158,5 +198,6 @@ def test_a_next_link_to_the_page_itself_stops_at_once(duck, endless):
     assert str(error.value) == (
         "source hr, table training: the API returned the next link to /self/training (query "
         "left out) a second time, on page 1: its pagination loops; stopped at once, nothing was "
-        "loaded")
+        "loaded"
+    )
     assert len(requests) == 1 and _nothing_loaded(duck)

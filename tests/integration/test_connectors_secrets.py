@@ -27,16 +27,24 @@ VARIABLES = ("CRM_DATABASE_URL", "HR_API_TOKEN")
 
 
 def _unset(table: str, variable: str, what: str) -> str:
-    return (f"{table}: the environment variable {variable} ({what}) is not set where the pipeline "
-            "runs; set it and run the month again (nothing of this table was loaded)")
+    return (
+        f"{table}: the environment variable {variable} ({what}) is not set where the pipeline "
+        "runs; set it and run the month again (nothing of this table was loaded)"
+    )
 
 
-SWITCHED = [("crm", ("account_snapshots", "opportunities", "nps_responses"),
-             ("CRM_DATABASE_URL", "the connection URL")),
-            ("hr", ("roster", "training_records", "engagement_responses"),
-             ("HR_API_TOKEN", "the token"))]
-EXPECTED = [_unset("source crm, table opportunities", "CRM_DATABASE_URL", "the connection URL"),
-            _unset("source hr, table roster", "HR_API_TOKEN", "the token")]
+SWITCHED = [
+    (
+        "crm",
+        ("account_snapshots", "opportunities", "nps_responses"),
+        ("CRM_DATABASE_URL", "the connection URL"),
+    ),
+    ("hr", ("roster", "training_records", "engagement_responses"), ("HR_API_TOKEN", "the token")),
+]
+EXPECTED = [
+    _unset("source crm, table opportunities", "CRM_DATABASE_URL", "the connection URL"),
+    _unset("source hr, table roster", "HR_API_TOKEN", "the token"),
+]
 
 
 @pytest.fixture
@@ -46,8 +54,10 @@ def switched(quarter_exports, tmp_path, monkeypatch) -> RuntimePaths:
     root = tmp_path / "project"
     shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
     for name, example in (("crm", "crm_postgres.yaml"), ("hr", "hr_api.yaml")):
-        shutil.copy(PROJECT_ROOT / "definitions/examples" / example,
-                    root / "definitions/sources" / f"{name}.yaml")
+        shutil.copy(
+            PROJECT_ROOT / "definitions/examples" / example,
+            root / "definitions/sources" / f"{name}.yaml",
+        )
     for variable in VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     home = root / "home"
@@ -55,8 +65,12 @@ def switched(quarter_exports, tmp_path, monkeypatch) -> RuntimePaths:
     (home / "demo").symlink_to(quarter_exports, target_is_directory=True)
     monkeypatch.setenv("SCORECARD_HOME", str(home))
     monkeypatch.setenv("SCORECARD_DEFINITIONS", str(root / "definitions"))
-    return RuntimePaths(home=home, definitions=root / "definitions", sql=PROJECT_ROOT / "sql",
-                        report_assets=PROJECT_ROOT / "reports")
+    return RuntimePaths(
+        home=home,
+        definitions=root / "definitions",
+        sql=PROJECT_ROOT / "sql",
+        report_assets=PROJECT_ROOT / "reports",
+    )
 
 
 def test_a_secret_is_an_envvar_only_when_its_variable_is_set(switched):
@@ -72,20 +86,27 @@ def test_an_unset_secret_fails_only_its_sources_tables(switched):
     catalog = load_catalog(switched.definitions, switched.sql)
     assets = build_ingest_assets(catalog, monthly_partitions(catalog))
     with DagsterInstance.ephemeral() as instance:
-        result = materialize(assets, partition_key=MONTH, instance=instance,
-                             resources={**resources_for(switched), **connector_resources(catalog)},
-                             raise_on_error=False)
+        result = materialize(
+            assets,
+            partition_key=MONTH,
+            instance=instance,
+            resources={**resources_for(switched), **connector_resources(catalog)},
+            raise_on_error=False,
+        )
     status = {}
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
-        status[event.asset_key.path[0]] = (metadata["load_status"].value,
-                                           metadata.get("load_error") and
-                                           metadata["load_error"].value)
+        status[event.asset_key.path[0]] = (
+            metadata["load_status"].value,
+            metadata.get("load_error") and metadata["load_error"].value,
+        )
     assert status["raw_finance_gl_entries"] == status["raw_operations_orders"] == ("loaded", None)
     failed = {key: value for key, value in status.items() if key.startswith(("raw_crm", "raw_hr"))}
     assert failed == {
         f"raw_{source}_{table}": ("failed", _unset(f"source {source}, table {table}", *secret))
-        for source, tables, secret in SWITCHED for table in tables}
+        for source, tables, secret in SWITCHED
+        for table in tables
+    }
 
 
 def test_scorecard_run_names_the_variable_without_a_traceback(switched, capsys):

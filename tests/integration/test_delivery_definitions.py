@@ -43,7 +43,13 @@ def test_definitions_validate_with_no_smtp_settings(paths):
     paths.dagster_home.mkdir(parents=True)
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120, env=env, check=False)
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
 
 
@@ -57,14 +63,17 @@ def test_smtp_settings_come_from_the_environment_only_when_set(monkeypatch):
     assert "pw" not in repr(smtp_resource(os.environ))
 
 
-@pytest.mark.parametrize(("months", "tags", "explicit", "sends"), [
-    (1, {}, False, True),
-    (1, {"dagster/schedule_name": "monthly_scorecard_schedule"}, False, True),
-    (1, {"dagster/backfill": "abc"}, False, False),
-    (3, {}, False, False),
-    (3, {"dagster/backfill": "abc"}, True, True),
-    (3, {"scorecard/send_email": "true"}, False, True),
-])
+@pytest.mark.parametrize(
+    ("months", "tags", "explicit", "sends"),
+    [
+        (1, {}, False, True),
+        (1, {"dagster/schedule_name": "monthly_scorecard_schedule"}, False, True),
+        (1, {"dagster/backfill": "abc"}, False, False),
+        (3, {}, False, False),
+        (3, {"dagster/backfill": "abc"}, True, True),
+        (3, {"scorecard/send_email": "true"}, False, True),
+    ],
+)
 def test_backfills_send_only_when_told(months, tags, explicit, sends):
     assert (send_decision(months, tags, explicit) is None) == sends
 
@@ -92,4 +101,5 @@ def test_recipient_lists_name_known_perspectives(copied_catalog):
     with pytest.raises(CatalogError) as error:
         load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
     assert "recipients.yaml: leadership.perspectives: unknown perspective 'finance'" in str(
-        error.value)
+        error.value
+    )

@@ -25,6 +25,7 @@ TO = ["alex@example.com", "tom@example.com", "lena@example.com"]
 
 def _message() -> EmailMessage:
     from email import policy
+
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = "Scorecard <scorecard@northwind.example>"
     message["To"] = ", ".join(TO)
@@ -34,8 +35,9 @@ def _message() -> EmailMessage:
 
 
 def _plain(port: int, **extra) -> SmtpTransport:
-    return SmtpTransport(SmtpSettings(host="127.0.0.1", port=port, security="none",
-                                      **{**FAST, **extra}))
+    return SmtpTransport(
+        SmtpSettings(host="127.0.0.1", port=port, security="none", **{**FAST, **extra})
+    )
 
 
 @pytest.fixture
@@ -58,9 +60,17 @@ def test_starttls_with_a_private_ca_and_auth(ca_file, caplog):
     ca, path = ca_file
     caplog.set_level(logging.DEBUG)
     with SmtpServer(starttls=True, auth=True, ca=ca) as server:
-        transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=server.port,
-                                               security="starttls", user=USER,
-                                               password=PASSWORD, ca_file=path, **FAST))
+        transport = SmtpTransport(
+            SmtpSettings(
+                host="127.0.0.1",
+                port=server.port,
+                security="starttls",
+                user=USER,
+                password=PASSWORD,
+                ca_file=path,
+                **FAST,
+            )
+        )
         result = transport.send(_message(), TO)
     assert result.accepted == tuple(TO)
     assert server.received[0].authenticated
@@ -70,9 +80,17 @@ def test_starttls_with_a_private_ca_and_auth(ca_file, caplog):
 def test_implicit_tls_with_auth(ca_file):
     ca, path = ca_file
     with SmtpServer(implicit_tls=True, auth=True, ca=ca) as server:
-        transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=server.port,
-                                               security="ssl", user=USER, password=PASSWORD,
-                                               ca_file=path, **FAST))
+        transport = SmtpTransport(
+            SmtpSettings(
+                host="127.0.0.1",
+                port=server.port,
+                security="ssl",
+                user=USER,
+                password=PASSWORD,
+                ca_file=path,
+                **FAST,
+            )
+        )
         assert transport.send(_message(), TO).accepted == tuple(TO)
     assert server.received[0].authenticated
 
@@ -80,8 +98,9 @@ def test_implicit_tls_with_auth(ca_file):
 def test_certificate_verification_is_on_by_default(ca_file):
     ca, _ = ca_file
     with SmtpServer(starttls=True, ca=ca) as server:
-        transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=server.port,
-                                               security="starttls", **FAST))
+        transport = SmtpTransport(
+            SmtpSettings(host="127.0.0.1", port=server.port, security="starttls", **FAST)
+        )
         with pytest.raises(DeliveryError) as failed:
             transport.send(_message(), TO)
     assert failed.value.permanent and failed.value.attempts == 1
@@ -93,9 +112,17 @@ def test_wrong_password_is_permanent_and_never_leaks(ca_file):
     ca, path = ca_file
     wrong = "wr0ng-" + PASSWORD
     with SmtpServer(starttls=True, auth=True, ca=ca) as server:
-        transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=server.port,
-                                               security="starttls", user=USER, password=wrong,
-                                               ca_file=path, **FAST))
+        transport = SmtpTransport(
+            SmtpSettings(
+                host="127.0.0.1",
+                port=server.port,
+                security="starttls",
+                user=USER,
+                password=wrong,
+                ca_file=path,
+                **FAST,
+            )
+        )
         with pytest.raises(DeliveryError) as failed:
             transport.send(_message(), TO)
     assert failed.value.permanent and failed.value.attempts == 1
@@ -107,8 +134,9 @@ def test_wrong_password_is_permanent_and_never_leaks(ca_file):
 
 def test_password_is_never_sent_unencrypted():
     with pytest.raises(SmtpConfigError, match="unencrypted"):
-        SmtpTransport(SmtpSettings(host="127.0.0.1", port=25, security="none", user=USER,
-                                   password=PASSWORD))
+        SmtpTransport(
+            SmtpSettings(host="127.0.0.1", port=25, security="none", user=USER, password=PASSWORD)
+        )
 
 
 def test_temporary_failure_is_retried_with_backoff(caplog):
@@ -161,9 +189,14 @@ def test_a_lost_reply_after_the_data_is_unknown_and_not_retried():
 
 
 def test_settings_from_the_environment():
-    settings = settings_from_environ({
-        "SCORECARD_SMTP_HOST": "mail.example.com", "SCORECARD_SMTP_PORT": "2525",
-        "SCORECARD_SMTP_SECURITY": "SSL", "SCORECARD_SMTP_PASSWORD": " pw with spaces "})
+    settings = settings_from_environ(
+        {
+            "SCORECARD_SMTP_HOST": "mail.example.com",
+            "SCORECARD_SMTP_PORT": "2525",
+            "SCORECARD_SMTP_SECURITY": "SSL",
+            "SCORECARD_SMTP_PASSWORD": " pw with spaces ",
+        }
+    )
     assert (settings.host, settings.port, settings.security) == ("mail.example.com", 2525, "ssl")
     assert settings.password == " pw with spaces " and "pw with" not in repr(settings)
     assert settings_from_environ({}).host == ""

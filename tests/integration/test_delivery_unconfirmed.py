@@ -19,8 +19,14 @@ def test_a_stall_after_the_data_is_an_unknown_outcome_sent_once():
     message.set_content("x")
     with SmtpServer() as server:
         server.script.stall_after_data = 3.0
-        transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=server.port,
-                                               security="none", **{**FAST, "timeout_seconds": 0.5}))
+        transport = SmtpTransport(
+            SmtpSettings(
+                host="127.0.0.1",
+                port=server.port,
+                security="none",
+                **{**FAST, "timeout_seconds": 0.5},
+            )
+        )
         with pytest.raises(UnknownOutcome, match="may have accepted"):
             transport.send(message, ["b@example.com"])
         assert server.handler.data_commands == 1

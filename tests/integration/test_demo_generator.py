@@ -14,48 +14,121 @@ from pipelines.demo.generator import generate_demo
 START, END, SCALE = "2025-11", "2026-02", 0.05
 
 COLUMNS = {
-    "finance/gl_entries": ["entry_id", "entry_date", "account_code", "account_name",
-                           "account_type", "department", "amount_usd"],
-    "finance/invoices": ["invoice_id", "customer_id", "issue_date", "due_date", "paid_date",
-                         "amount_usd"],
-    "crm/account_snapshots": ["snapshot_date", "customer_id", "segment", "region", "mrr_usd",
-                              "status"],
-    "crm/opportunities": ["opportunity_id", "customer_id", "created_date", "close_date", "stage",
-                          "amount_usd", "sales_rep"],
+    "finance/gl_entries": [
+        "entry_id",
+        "entry_date",
+        "account_code",
+        "account_name",
+        "account_type",
+        "department",
+        "amount_usd",
+    ],
+    "finance/invoices": [
+        "invoice_id",
+        "customer_id",
+        "issue_date",
+        "due_date",
+        "paid_date",
+        "amount_usd",
+    ],
+    "crm/account_snapshots": [
+        "snapshot_date",
+        "customer_id",
+        "segment",
+        "region",
+        "mrr_usd",
+        "status",
+    ],
+    "crm/opportunities": [
+        "opportunity_id",
+        "customer_id",
+        "created_date",
+        "close_date",
+        "stage",
+        "amount_usd",
+        "sales_rep",
+    ],
     "crm/nps_responses": ["response_id", "customer_id", "response_date", "score"],
-    "hr/roster": ["snapshot_date", "employee_id", "department", "job_level", "hire_date",
-                  "termination_date", "termination_type", "fte"],
+    "hr/roster": [
+        "snapshot_date",
+        "employee_id",
+        "department",
+        "job_level",
+        "hire_date",
+        "termination_date",
+        "termination_type",
+        "fte",
+    ],
     "hr/training_records": ["record_id", "employee_id", "course", "completion_date", "hours"],
-    "hr/engagement_responses": ["response_id", "employee_id", "response_date", "question",
-                                "score"],
-    "operations/orders": ["order_id", "customer_id", "order_date", "promised_date",
-                          "delivered_date", "quantity", "amount_usd"],
+    "hr/engagement_responses": ["response_id", "employee_id", "response_date", "question", "score"],
+    "operations/orders": [
+        "order_id",
+        "customer_id",
+        "order_date",
+        "promised_date",
+        "delivered_date",
+        "quantity",
+        "amount_usd",
+    ],
     "operations/defects": ["defect_id", "order_id", "reported_date", "severity", "category"],
-    "operations/support_tickets": ["ticket_id", "customer_id", "opened_at", "resolved_at",
-                                   "priority", "channel", "satisfaction_score"],
+    "operations/support_tickets": [
+        "ticket_id",
+        "customer_id",
+        "opened_at",
+        "resolved_at",
+        "priority",
+        "channel",
+        "satisfaction_score",
+    ],
 }
 DATE_COLUMN = {
-    "finance/gl_entries": "entry_date", "finance/invoices": "issue_date",
-    "crm/account_snapshots": "snapshot_date", "crm/opportunities": "close_date",
-    "crm/nps_responses": "response_date", "hr/roster": "snapshot_date",
-    "hr/training_records": "completion_date", "hr/engagement_responses": "response_date",
-    "operations/orders": "order_date", "operations/defects": "reported_date",
+    "finance/gl_entries": "entry_date",
+    "finance/invoices": "issue_date",
+    "crm/account_snapshots": "snapshot_date",
+    "crm/opportunities": "close_date",
+    "crm/nps_responses": "response_date",
+    "hr/roster": "snapshot_date",
+    "hr/training_records": "completion_date",
+    "hr/engagement_responses": "response_date",
+    "operations/orders": "order_date",
+    "operations/defects": "reported_date",
     "operations/support_tickets": "opened_at",
 }
 UNIQUE = {
-    "finance/gl_entries": "entry_id", "finance/invoices": "invoice_id",
-    "crm/account_snapshots": "snapshot_date, customer_id", "crm/opportunities": "opportunity_id",
-    "crm/nps_responses": "response_id", "hr/roster": "snapshot_date, employee_id",
-    "hr/training_records": "record_id", "hr/engagement_responses": "response_id",
-    "operations/orders": "order_id", "operations/defects": "defect_id",
+    "finance/gl_entries": "entry_id",
+    "finance/invoices": "invoice_id",
+    "crm/account_snapshots": "snapshot_date, customer_id",
+    "crm/opportunities": "opportunity_id",
+    "crm/nps_responses": "response_id",
+    "hr/roster": "snapshot_date, employee_id",
+    "hr/training_records": "record_id",
+    "hr/engagement_responses": "response_id",
+    "operations/orders": "order_id",
+    "operations/defects": "defect_id",
     "operations/support_tickets": "ticket_id",
 }
 # auto-detected DuckDB types of the non-text columns (account_code is a varchar of digits)
 DECLARED = {
-    **dict.fromkeys(["entry_date", "issue_date", "due_date", "paid_date", "snapshot_date",
-                     "created_date", "close_date", "response_date", "hire_date",
-                     "termination_date", "completion_date", "order_date", "promised_date",
-                     "delivered_date", "reported_date"], "DATE"),
+    **dict.fromkeys(
+        [
+            "entry_date",
+            "issue_date",
+            "due_date",
+            "paid_date",
+            "snapshot_date",
+            "created_date",
+            "close_date",
+            "response_date",
+            "hire_date",
+            "termination_date",
+            "completion_date",
+            "order_date",
+            "promised_date",
+            "delivered_date",
+            "reported_date",
+        ],
+        "DATE",
+    ),
     **dict.fromkeys(["opened_at", "resolved_at"], "TIMESTAMP"),
     **dict.fromkeys(["score", "quantity", "satisfaction_score", "account_code"], "BIGINT"),
     **dict.fromkeys(["amount_usd", "mrr_usd", "fte", "hours"], "DOUBLE"),
@@ -83,8 +156,10 @@ VIOLATIONS = [
     ("nps_responses", "score not between 0 and 10"),
     ("engagement_responses", "score not between 1 and 5"),
     ("training_records", "hours <= 0"),
-    ("gl_entries", "amount_usd <= 0 or account_type not in "
-                   "('revenue', 'cost_of_sales', 'operating_expense')"),
+    (
+        "gl_entries",
+        "amount_usd <= 0 or account_type not in ('revenue', 'cost_of_sales', 'operating_expense')",
+    ),
     ("gl_entries", "(account_type = 'revenue') <> (account_code::varchar like '4%')"),
     ("account_snapshots", "snapshot_date <> last_day(snapshot_date) or mrr_usd < 0"),
     ("roster", "snapshot_date <> last_day(snapshot_date) or hire_date > snapshot_date"),
@@ -126,7 +201,8 @@ def test_writes_every_file_with_the_contract_header(demo):
     out, rows = demo
     assert set(rows) == set(COLUMNS)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
-        f"{key}.csv" for key in COLUMNS)
+        f"{key}.csv" for key in COLUMNS
+    )
     for key, columns in COLUMNS.items():
         with open(out / f"{key}.csv", newline="", encoding="utf-8") as handle:
             lines = list(csv.reader(handle))
@@ -136,8 +212,9 @@ def test_writes_every_file_with_the_contract_header(demo):
 
 @pytest.mark.parametrize("key", list(COLUMNS))
 def test_auto_detected_types_agree_with_the_contract(con, key):
-    detected = dict(row[:2] for row in con.execute(
-        f"describe select * from {key.split('/')[1]}").fetchall())
+    detected = dict(
+        row[:2] for row in con.execute(f"describe select * from {key.split('/')[1]}").fetchall()
+    )
     for column in COLUMNS[key]:
         expected = DECLARED.get(column, "VARCHAR")
         assert detected[column] == expected, (key, column, detected[column])
@@ -166,7 +243,8 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path, demo):
 def test_ids_are_unique(con, key):
     name = key.split("/")[1]
     total, distinct = con.execute(
-        f"select count(*), count(distinct ({UNIQUE[key]})) from {name}").fetchone()
+        f"select count(*), count(distinct ({UNIQUE[key]})) from {name}"
+    ).fetchone()
     assert total == distinct > 0
 
 
@@ -174,11 +252,12 @@ def test_ids_are_unique(con, key):
 def test_no_rows_outside_the_months(con, key):
     first, last = con.execute(
         f"select min({DATE_COLUMN[key]})::date, max({DATE_COLUMN[key]})::date "
-        f"from {key.split('/')[1]}").fetchone()
+        f"from {key.split('/')[1]}"
+    ).fetchone()
     assert str(first) >= f"{START}-01" and str(last) <= "2026-02-28"
     months = con.execute(
-        f"select count(distinct date_trunc('month', {DATE_COLUMN[key]})) "
-        f"from {key.split('/')[1]}").fetchone()[0]
+        f"select count(distinct date_trunc('month', {DATE_COLUMN[key]})) from {key.split('/')[1]}"
+    ).fetchone()[0]
     assert months == 4
 
 
@@ -188,11 +267,14 @@ def test_date_and_value_invariants(con, table, condition):
 
 
 def test_references_resolve(con):
-    assert con.execute("select count(*) from defects anti join orders using (order_id)"
-                       ).fetchone()[0] == 0
+    assert (
+        con.execute("select count(*) from defects anti join orders using (order_id)").fetchone()[0]
+        == 0
+    )
     late_reports = con.execute(
         "select count(*) from defects join orders using (order_id) "
-        "where delivered_date is null or reported_date < delivered_date").fetchone()[0]
+        "where delivered_date is null or reported_date < delivered_date"
+    ).fetchone()[0]
     assert late_reports == 0
     on_roster = con.execute(
         "select count(*) from training_records as t anti join roster as r "
@@ -206,7 +288,8 @@ def test_churned_customers_appear_once_then_never(con):
         "select count(*) from (select customer_id, count(*) filter (where status = 'churned') "
         "as churned, max(snapshot_date) filter (where status = 'churned') as churned_on, "
         "max(snapshot_date) as last_seen from account_snapshots group by customer_id) "
-        "where churned > 1 or last_seen > churned_on").fetchone()[0]
+        "where churned > 1 or last_seen > churned_on"
+    ).fetchone()[0]
     assert broken == 0
 
 
@@ -246,9 +329,14 @@ def test_failed_run_keeps_the_previous_exports(tmp_path, monkeypatch):
     assert _file_bytes(out) == before
 
 
-@pytest.mark.parametrize(("start", "end", "scale"), [
-    ("2026-02", "2025-11", 1.0), ("2026-13", "2026-14", 1.0), ("2025-11", "2026-02", 0.0),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "scale"),
+    [
+        ("2026-02", "2025-11", 1.0),
+        ("2026-13", "2026-14", 1.0),
+        ("2025-11", "2026-02", 0.0),
+    ],
+)
 def test_rejects_bad_arguments(tmp_path, start, end, scale):
     with pytest.raises(ValueError):
         generate_demo(tmp_path / "demo", start=start, end=end, scale=scale)

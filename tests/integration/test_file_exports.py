@@ -32,12 +32,26 @@ WHERE = "source facilities, table energy: "
 
 
 def _table(path: str, **settings):
-    return source_table({"source": "facilities", "connector": {"kind": "file"}, "tables": [
-        {"name": "energy", "path": path, "date_column": "reading_date",
-         "key": ["meter_id", "reading_date"],
-         "columns": [{"name": "meter_id", "type": "varchar", "nullable": False},
-                     {"name": "reading_date", "type": "date", "nullable": False},
-                     {"name": "kwh", "type": "decimal"}], **settings}]})
+    return source_table(
+        {
+            "source": "facilities",
+            "connector": {"kind": "file"},
+            "tables": [
+                {
+                    "name": "energy",
+                    "path": path,
+                    "date_column": "reading_date",
+                    "key": ["meter_id", "reading_date"],
+                    "columns": [
+                        {"name": "meter_id", "type": "varchar", "nullable": False},
+                        {"name": "reading_date", "type": "date", "nullable": False},
+                        {"name": "kwh", "type": "decimal"},
+                    ],
+                    **settings,
+                }
+            ],
+        }
+    )
 
 
 def _rows(month: Period, count: int, kwh: float = 10.0) -> list[list[str]]:
@@ -46,8 +60,9 @@ def _rows(month: Period, count: int, kwh: float = 10.0) -> list[list[str]]:
 
 
 def _csv(path, rows: list[list[str]], header=HEADER, newline="\n", encoding="utf-8"):
-    path.write_bytes(newline.join(",".join(r) for r in [header, *rows]).encode(encoding)
-                     + newline.encode())
+    path.write_bytes(
+        newline.join(",".join(r) for r in [header, *rows]).encode(encoding) + newline.encode()
+    )
 
 
 def _load(duck, table, tmp_path, first, last, run="run", as_of=AS_OF):
@@ -56,8 +71,10 @@ def _load(duck, table, tmp_path, first, last, run="run", as_of=AS_OF):
 
 def _raw(duck) -> dict[str, list[tuple]]:
     """The raw rows per month: (meter, day, kwh, run)."""
-    rows = duck.execute("select strftime(_period, '%Y-%m'), meter_id, reading_date, kwh, _run_id "
-                        "from raw.facilities_energy order by all").fetchall()
+    rows = duck.execute(
+        "select strftime(_period, '%Y-%m'), meter_id, reading_date, kwh, _run_id "
+        "from raw.facilities_energy order by all"
+    ).fetchall()
     months: dict[str, list[tuple]] = {}
     for month, *row in rows:
         months.setdefault(month, []).append(tuple(row))
@@ -74,17 +91,19 @@ def _monthly_exports(tmp_path, counts: dict[Period, int], kwh: float) -> None:
 BROKEN_JUNE = {
     "a value that does not parse": (
         lambda rows: rows[:1] + [["M-2", "2026-06-02", "12.5 kWh"]] + rows[2:],
-        'energy_2026-06.csv (2026-06): 1 of 3 rows rejected (33.33%, the table allows 0.00%; '
-        'max_reject_rate in the catalog): {folder}/energy_2026-06.csv line 3, column kwh: '
-        '"12.5 kWh" is not a number'),
+        "energy_2026-06.csv (2026-06): 1 of 3 rows rejected (33.33%, the table allows 0.00%; "
+        "max_reject_rate in the catalog): {folder}/energy_2026-06.csv line 3, column kwh: "
+        '"12.5 kWh" is not a number',
+    ),
     "an unterminated quote": (
         lambda rows: rows[:1] + [["M-2", "2026-06-02", '"12.5']] + rows[2:],
         "energy_2026-06.csv line 3, column kwh: a quoted value is never closed (an "
-        "unterminated quote)"),
+        "unterminated quote)",
+    ),
     "a stray quote closed by another": (
         lambda rows: [["M-1", '"2026-06-01', "11.0"], ["M-2", '2026-06-02"', "12.0"], *rows[2:]],
-        "energy_2026-06.csv line 2: a quoted value opened on this line is closed only on "
-        "line 3"),
+        "energy_2026-06.csv line 2: a quoted value opened on this line is closed only on line 3",
+    ),
 }
 
 
@@ -111,8 +130,9 @@ def test_a_broken_june_file_blocks_june_only(duck, tmp_path, case):
     assert after["2026-06"] == before["2026-06"]  # June keeps its earlier rows
     assert {row[3] for row in after["2026-05"] + after["2026-07"]} == {"second"}
     assert [row[2] for row in after["2026-07"]] == [Decimal(f"{100 + i}.0000") for i in range(1, 7)]
-    loads = duck.execute("select strftime(period, '%Y-%m'), rows_loaded, run_id from meta.loads "
-                         "order by 1").fetchall()
+    loads = duck.execute(
+        "select strftime(period, '%Y-%m'), rows_loaded, run_id from meta.loads order by 1"
+    ).fetchall()
     assert loads == [("2026-05", 2, "second"), ("2026-06", 4, "first"), ("2026-07", 6, "second")]
 
 
@@ -129,7 +149,8 @@ def test_a_broken_file_of_the_only_month_loaded_fails_the_load(duck, tmp_path):
         f"{WHERE}{tmp_path}/exports/energy_2026-06.csv (2026-06): 1 of 1 rows rejected (100.00%, "
         "the table allows 0.00%; max_reject_rate in the catalog): "
         f'{tmp_path}/exports/energy_2026-06.csv line 2, column kwh: "1O.5" is not a number '
-        "(digits and '.', no thousands separators)")
+        "(digits and '.', no thousands separators)"
+    )
     assert _raw(duck) == before
 
 
@@ -137,7 +158,8 @@ def test_a_broken_file_of_another_month_is_not_judged(duck, tmp_path):
     table = _table("exports/energy_*.csv")
     _monthly_exports(tmp_path, {JUN: 3, JUL: 4}, kwh=10.0)
     (tmp_path / "exports/energy_2026-06.csv").write_text(
-        "meter_id,reading_date,kwh\nM-1,2026-06-01,\"5\nM-2,2026-06-02,6\n")
+        'meter_id,reading_date,kwh\nM-1,2026-06-01,"5\nM-2,2026-06-02,6\n'
+    )
     result = _load(duck, table, tmp_path, JUL, JUL)
     assert result.rows_by_period == {"2026-07": 4}
     assert result.failed_periods == {} and result.rejected_by_period == {}
@@ -151,9 +173,12 @@ def test_an_empty_file_blocks_only_the_months_no_other_file_holds(duck, tmp_path
     (tmp_path / "exports/energy_2026-06.csv").write_bytes(b"")
     result = _load(duck, table, tmp_path, MAY, JUL, "second")
     assert result.rows_by_period == {"2026-05": 3, "2026-07": 5}
-    assert result.failed_periods == {"2026-06": (
-        f"{WHERE}{tmp_path}/exports/energy_2026-06.csv is empty (0 rows, no header); the export "
-        "wrote nothing")}
+    assert result.failed_periods == {
+        "2026-06": (
+            f"{WHERE}{tmp_path}/exports/energy_2026-06.csv is empty (0 rows, no header); "
+            "the export wrote nothing"
+        )
+    }
     assert _raw(duck)["2026-06"] == before["2026-06"]  # June keeps its earlier rows
 
 
@@ -164,8 +189,10 @@ def test_an_empty_file_of_another_month_is_skipped_with_a_note(duck, tmp_path):
     result = _load(duck, table, tmp_path, JUN, JUL)
     assert result.rows_by_period == {"2026-06": 4, "2026-07": 5}
     assert result.failed_periods == {}
-    assert result.notes == (f"{tmp_path}/exports/energy_2026-05.csv has a header but no data "
-                            "rows; skipped (every month loaded has rows from the other files)",)
+    assert result.notes == (
+        f"{tmp_path}/exports/energy_2026-05.csv has a header but no data "
+        "rows; skipped (every month loaded has rows from the other files)",
+    )
 
 
 def test_a_lone_empty_file_fails_every_month(duck, tmp_path):
@@ -177,16 +204,25 @@ def test_a_lone_empty_file_fails_every_month(duck, tmp_path):
     with pytest.raises(SourceLoadError) as caught:
         _load(duck, table, tmp_path, MAY, JUL, "second")
     assert caught.value.periods is None
-    assert str(caught.value) == (f"{WHERE}{tmp_path}/exports/energy_2026-06.csv is empty (0 rows, "
-                                 "no header); the export wrote nothing")
+    assert str(caught.value) == (
+        f"{WHERE}{tmp_path}/exports/energy_2026-06.csv is empty (0 rows, "
+        "no header); the export wrote nothing"
+    )
     assert _raw(duck) == before
 
 
 def _parquet(path, rows, as_text: bool = False):
     kwh = [r[2] if as_text else float(r[2]) for r in rows]
-    pq.write_table(pa.table({"meter_id": [r[0] for r in rows],
-                             "reading_date": [date.fromisoformat(r[1]) for r in rows],
-                             "kwh": kwh}), path)
+    pq.write_table(
+        pa.table(
+            {
+                "meter_id": [r[0] for r in rows],
+                "reading_date": [date.fromisoformat(r[1]) for r in rows],
+                "kwh": kwh,
+            }
+        ),
+        path,
+    )
 
 
 def _jsonl(path, rows, broken_line: int | None = None):
@@ -205,13 +241,19 @@ def _xlsx(path, rows, header=HEADER):
 
 
 BROKEN_FORMATS = {
-    "parquet": (lambda p, rows: _parquet(p, rows, as_text=True),
-                "energy_2026-06.parquet: column kwh changed type: declared decimal, the source "
-                "now delivers text"),
-    "jsonl": (lambda p, rows: _jsonl(p, rows, broken_line=1),
-              "energy_2026-06.jsonl is not valid JSON lines"),
-    "xlsx": (lambda p, rows: _xlsx(p, [*rows[:2], ["M-3", "2026-06-03", "lots"]]),
-             'energy_2026-06.xlsx row 4, column kwh: "lots" is not a number'),
+    "parquet": (
+        lambda p, rows: _parquet(p, rows, as_text=True),
+        "energy_2026-06.parquet: column kwh changed type: declared decimal, the source "
+        "now delivers text",
+    ),
+    "jsonl": (
+        lambda p, rows: _jsonl(p, rows, broken_line=1),
+        "energy_2026-06.jsonl is not valid JSON lines",
+    ),
+    "xlsx": (
+        lambda p, rows: _xlsx(p, [*rows[:2], ["M-3", "2026-06-03", "lots"]]),
+        'energy_2026-06.xlsx row 4, column kwh: "lots" is not a number',
+    ),
 }
 WRITERS = {"parquet": _parquet, "jsonl": _jsonl, "xlsx": _xlsx}
 
@@ -247,8 +289,14 @@ def _history(tmp_path, bad_month: str | None = None) -> None:
 
 def test_a_multi_year_export_with_rows_after_today_loads_one_month(duck, tmp_path):
     _history(tmp_path, bad_month="2024-05")
-    result = _load(duck, _table("history.csv"), tmp_path, Period(2025, 3), Period(2025, 3),
-                   as_of=datetime(2026, 6, 10))
+    result = _load(
+        duck,
+        _table("history.csv"),
+        tmp_path,
+        Period(2025, 3),
+        Period(2025, 3),
+        as_of=datetime(2026, 6, 10),
+    )
     assert result.rows_by_period == {"2025-03": 3}
     assert result.failed_periods == {} and result.rejected_by_period == {}
 
@@ -256,11 +304,12 @@ def test_a_multi_year_export_with_rows_after_today_loads_one_month(duck, tmp_pat
 def test_a_bad_row_of_a_multi_year_export_blocks_its_month_only(duck, tmp_path):
     _history(tmp_path, bad_month="2024-05")
     first, last = Period(2024, 1), Period(2026, 5)
-    result = _load(duck, _table("history.csv"), tmp_path, first, last,
-                   as_of=datetime(2026, 6, 10))
+    result = _load(duck, _table("history.csv"), tmp_path, first, last, as_of=datetime(2026, 6, 10))
     assert list(result.failed_periods) == ["2024-05"]
-    assert (f'{tmp_path}/history.csv line 15, column kwh: "n/a" is not a number'
-            in result.failed_periods["2024-05"])
+    assert (
+        f'{tmp_path}/history.csv line 15, column kwh: "n/a" is not a number'
+        in result.failed_periods["2024-05"]
+    )
     assert len(result.rows_by_period) == 28 and set(result.rows_by_period.values()) == {3}
     assert "2024-05" not in _raw(duck)
 
@@ -269,9 +318,10 @@ def test_a_row_after_today_in_a_loaded_month_is_rejected(duck, tmp_path):
     _csv(tmp_path / "energy.csv", [*_rows(JUN, 3), ["M-9", "2026-06-20", "1.0"]])
     with pytest.raises(SourceLoadError) as caught:
         _load(duck, _table("energy.csv"), tmp_path, JUN, JUN, as_of=datetime(2026, 6, 10))
-    assert (f"{tmp_path}/energy.csv, row meter_id=M-9, reading_date=2026-06-20, column "
-            "reading_date: 2026-06-20 is in the future (after 2026-06-10 00:00)"
-            in str(caught.value))
+    assert (
+        f"{tmp_path}/energy.csv, row meter_id=M-9, reading_date=2026-06-20, column "
+        "reading_date: 2026-06-20 is in the future (after 2026-06-10 00:00)" in str(caught.value)
+    )
     assert "1 of 4 rows rejected" in str(caught.value)
 
 
@@ -279,13 +329,18 @@ def test_files_with_reordered_columns_load_by_name(duck, tmp_path):
     folder = tmp_path / "exports"
     folder.mkdir()
     _csv(folder / "energy_2026-05.csv", _rows(MAY, 2))
-    _csv(folder / "energy_2026-06.csv", [[r[2], r[0], r[1]] for r in _rows(JUN, 2)],
-         header=["kwh", "meter_id", "reading_date"])
+    _csv(
+        folder / "energy_2026-06.csv",
+        [[r[2], r[0], r[1]] for r in _rows(JUN, 2)],
+        header=["kwh", "meter_id", "reading_date"],
+    )
     result = _load(duck, _table("exports/energy_*.csv"), tmp_path, MAY, JUN)
     assert result.rows_by_period == {"2026-05": 2, "2026-06": 2}
     assert result.notes == ()
-    assert _raw(duck)["2026-06"] == [("M-1", date(2026, 6, 1), Decimal("11.0000"), "run"),
-                                     ("M-2", date(2026, 6, 2), Decimal("12.0000"), "run")]
+    assert _raw(duck)["2026-06"] == [
+        ("M-1", date(2026, 6, 1), Decimal("11.0000"), "run"),
+        ("M-2", date(2026, 6, 2), Decimal("12.0000"), "run"),
+    ]
 
 
 LOOSE = [" Meter_ID ", "READING_DATE", "kwh "]
@@ -298,29 +353,40 @@ def test_a_header_differing_in_case_or_spaces_is_matched_and_said(duck, tmp_path
     if fmt == "csv":
         _csv(path, rows, header=LOOSE)
     elif fmt == "parquet":
-        pq.write_table(pa.table({LOOSE[0]: [r[0] for r in rows],
-                                 LOOSE[1]: [date.fromisoformat(r[1]) for r in rows],
-                                 LOOSE[2]: [float(r[2]) for r in rows]}), path)
+        pq.write_table(
+            pa.table(
+                {
+                    LOOSE[0]: [r[0] for r in rows],
+                    LOOSE[1]: [date.fromisoformat(r[1]) for r in rows],
+                    LOOSE[2]: [float(r[2]) for r in rows],
+                }
+            ),
+            path,
+        )
     elif fmt == "jsonl":
-        path.write_text("".join(json.dumps(dict(zip(LOOSE, r, strict=True))) + "\n"
-                                for r in rows))
+        path.write_text("".join(json.dumps(dict(zip(LOOSE, r, strict=True))) + "\n" for r in rows))
     else:
         _xlsx(path, rows, header=LOOSE)
     result = _load(duck, _table(f"energy.{fmt}", format=fmt), tmp_path, JUN, JUN)
     assert result.rows_by_period == {"2026-06": 2} and result.extra_columns == ()
-    assert result.notes == (f"{path}: column ' Meter_ID ' read as meter_id",
-                                   f"{path}: column 'READING_DATE' read as reading_date",
-                                   f"{path}: column 'kwh ' read as kwh")
+    assert result.notes == (
+        f"{path}: column ' Meter_ID ' read as meter_id",
+        f"{path}: column 'READING_DATE' read as reading_date",
+        f"{path}: column 'kwh ' read as kwh",
+    )
     assert [r[:3] for r in _raw(duck)["2026-06"]] == [
-        ("M-1", date(2026, 6, 1), Decimal("11.0000")), ("M-2", date(2026, 6, 2),
-                                                        Decimal("12.0000"))]
+        ("M-1", date(2026, 6, 1), Decimal("11.0000")),
+        ("M-2", date(2026, 6, 2), Decimal("12.0000")),
+    ]
 
 
 def test_a_column_named_twice_ignoring_case_is_refused(duck, tmp_path):
-    _csv(tmp_path / "energy.csv", [[*r, "x"] for r in _rows(JUN, 1)],
-         header=[*HEADER, "KWH"])
-    with pytest.raises(SourceLoadError, match=r"energy.csv line 1 names column\(s\) KWH, kwh "
-                                              "more than once"):
+    _csv(tmp_path / "energy.csv", [[*r, "x"] for r in _rows(JUN, 1)], header=[*HEADER, "KWH"])
+    with pytest.raises(
+        SourceLoadError,
+        match=r"energy.csv line 1 names column\(s\) KWH, kwh "
+        "more than once",
+    ):
         _load(duck, _table("energy.csv"), tmp_path, JUN, JUN)
 
 
@@ -347,16 +413,22 @@ def _quote_then_text(rows):
 
 LOST_RECORDS = {
     "an unterminated quote closed by a later one": (
-        _unterminated, "energy.csv line 7: a quoted value opened on this line is closed only "
-                       "on line 118, swallowing 111 line break(s) between lines that read as "
-                       "rows of their own (an unterminated or stray quote)"),
+        _unterminated,
+        "energy.csv line 7: a quoted value opened on this line is closed only "
+        "on line 118, swallowing 111 line break(s) between lines that read as "
+        "rows of their own (an unterminated or stray quote)",
+    ),
     "two stray quotes merging two rows": (
-        _stray_pair, "energy.csv line 21: a quoted value opened on this line is closed only on "
-                     "line 22, swallowing 1 line break(s) between lines that read as rows of "
-                     "their own"),
+        _stray_pair,
+        "energy.csv line 21: a quoted value opened on this line is closed only on "
+        "line 22, swallowing 1 line break(s) between lines that read as rows of "
+        "their own",
+    ),
     "a stray quote after a closing one": (
-        _quote_then_text, "energy.csv line 31, column meter_id: a quoted value goes on after its "
-                          "closing quote (a stray quote)"),
+        _quote_then_text,
+        "energy.csv line 31, column meter_id: a quoted value goes on after its "
+        "closing quote (a stray quote)",
+    ),
 }
 
 
@@ -378,6 +450,7 @@ def test_a_lost_record_in_a_transcoded_export_names_the_export(duck, tmp_path):
     def edit(rows):
         _unterminated(rows)
         rows[0][0] = "Zähler-1"
+
     _export_118(tmp_path, edit)
     (tmp_path / "energy.csv").write_bytes((tmp_path / "energy.csv").read_text().encode("cp1252"))
     with pytest.raises(SourceLoadError) as caught:
@@ -388,16 +461,31 @@ def test_a_lost_record_in_a_transcoded_export_names_the_export(duck, tmp_path):
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_quoted_values_spanning_lines_load_whole(duck, tmp_path, newline):
     """Multi-line comments, quoted delimiters and doubled quotes are records, not lost ones."""
-    table = source_table({"source": "facilities", "connector": {"kind": "file"}, "tables": [
-        {"name": "energy", "path": "notes.csv", "date_column": "reading_date",
-         "columns": [{"name": "meter_id", "type": "varchar"},
-                     {"name": "reading_date", "type": "date"},
-                     {"name": "note", "type": "varchar"}]}]})
-    lines = ['"meter_id","reading_date","note"',
-             '"M-1","2026-06-01","checked, fine"',
-             f'"M-2","2026-06-02","first line{newline}second, with a comma{newline}{newline}end"',
-             f'"M-3","2026-06-03","the ""big"" one{newline}M-9 was read, 2026-06-09"',
-             'M-4,2026-06-04,plain']
+    table = source_table(
+        {
+            "source": "facilities",
+            "connector": {"kind": "file"},
+            "tables": [
+                {
+                    "name": "energy",
+                    "path": "notes.csv",
+                    "date_column": "reading_date",
+                    "columns": [
+                        {"name": "meter_id", "type": "varchar"},
+                        {"name": "reading_date", "type": "date"},
+                        {"name": "note", "type": "varchar"},
+                    ],
+                }
+            ],
+        }
+    )
+    lines = [
+        '"meter_id","reading_date","note"',
+        '"M-1","2026-06-01","checked, fine"',
+        f'"M-2","2026-06-02","first line{newline}second, with a comma{newline}{newline}end"',
+        f'"M-3","2026-06-03","the ""big"" one{newline}M-9 was read, 2026-06-09"',
+        "M-4,2026-06-04,plain",
+    ]
     (tmp_path / "notes.csv").write_bytes((newline.join(lines) + newline).encode())
     result = _load(duck, table, tmp_path, JUN, JUN)
     assert result.rows_by_period == {"2026-06": 4}
@@ -412,14 +500,17 @@ def test_a_missing_column_names_the_file_not_the_glob(duck, tmp_path):
     _csv(folder / "energy_2026-06.csv", [r[:2] for r in _rows(JUN, 2)], header=HEADER[:2])
     with pytest.raises(SchemaDriftError) as caught:
         _load(duck, _table("exports/energy_*.csv"), tmp_path, JUN, JUN)
-    assert str(caught.value) == (f"{WHERE}{folder}/energy_2026-06.csv lacks the declared "
-                                 "column(s) kwh; it has meter_id, reading_date")
+    assert str(caught.value) == (
+        f"{WHERE}{folder}/energy_2026-06.csv lacks the declared "
+        "column(s) kwh; it has meter_id, reading_date"
+    )
 
 
 def test_a_shared_scan_that_fails_is_repeated_file_by_file(duck, tmp_path, monkeypatch):
     """Files sharing a header are read in one scan; when DuckDB fails it, each file is read
     alone, so only the one DuckDB cannot read is blamed and no row is read twice."""
     from pipelines.ingest import csv_stage
+
     _monthly_exports(tmp_path, {MAY: 2, JUN: 3, JUL: 4}, kwh=10.0)
     read = csv_stage._read
 
@@ -431,13 +522,17 @@ def test_a_shared_scan_that_fails_is_repeated_file_by_file(duck, tmp_path, monke
     monkeypatch.setattr(csv_stage, "_read", failing)
     result = _load(duck, _table("exports/energy_*.csv"), tmp_path, MAY, JUL)
     assert result.rows_by_period == {"2026-05": 2, "2026-07": 4}
-    assert result.failed_periods == {"2026-06": (
-        f"{WHERE}{tmp_path}/exports/energy_2026-06.csv could not be read: IO Error: cannot read "
-        f"{tmp_path}/exports/energy_2026-06.csv")}
+    assert result.failed_periods == {
+        "2026-06": (
+            f"{WHERE}{tmp_path}/exports/energy_2026-06.csv could not be read: "
+            f"IO Error: cannot read {tmp_path}/exports/energy_2026-06.csv"
+        )
+    }
 
 
 def test_a_shared_parquet_scan_that_fails_is_repeated_file_by_file(duck, tmp_path, monkeypatch):
     from pipelines.ingest import parquet_stage
+
     folder = tmp_path / "exports"
     folder.mkdir()
     for month, count in ((MAY, 2), (JUN, 3), (JUL, 4)):
@@ -453,8 +548,10 @@ def test_a_shared_parquet_scan_that_fails_is_repeated_file_by_file(duck, tmp_pat
     table = _table("exports/energy_*.parquet", format="parquet")
     result = _load(duck, table, tmp_path, MAY, JUL)
     assert result.rows_by_period == {"2026-05": 2, "2026-07": 4}
-    assert result.failed_periods == {"2026-06": f"{WHERE}{folder}/energy_2026-06.parquet could "
-                                                "not be read: IO Error: cannot read the file"}
+    assert result.failed_periods == {
+        "2026-06": f"{WHERE}{folder}/energy_2026-06.parquet could "
+        "not be read: IO Error: cannot read the file"
+    }
 
 
 @pytest.mark.parametrize("last_field", ["12.5", '"12.5"'])

@@ -40,10 +40,10 @@ def test_an_empty_table_that_means_zero_gives_zero(warehouse, catalog):
 
 
 def test_an_empty_table_is_no_data_unless_the_kpi_says_it_means_zero(
-        warehouse, copied_catalog, paths):
+    warehouse, copied_catalog, paths
+):
     kpis = copied_catalog / "definitions" / "kpis" / "internal_process.yaml"
-    kpis.write_text(kpis.read_text().replace(
-        "    empty_means_zero: [operations.defects]", ""))
+    kpis.write_text(kpis.read_text().replace("    empty_means_zero: [operations.defects]", ""))
     catalog = load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
     _empty(warehouse, "operations_defects", FEB)
     value = kpi_value(warehouse, catalog, catalog.kpi(DEFECTS), FEB)
@@ -56,8 +56,7 @@ def test_a_missing_denominator_table_is_no_data_even_where_empty_means_zero(ware
     assert (value.state, value.value) == (NO_DATA, None)
 
 
-def test_a_month_without_data_keeps_its_year_to_date_and_trailing_twelve_months(
-        warehouse, catalog):
+def test_a_month_without_data_keeps_its_year_to_date_and_trailing_twelve_months(warehouse, catalog):
     _empty(warehouse, "finance_gl_entries", FEB)
     value = kpi_value(warehouse, catalog, catalog.kpi("revenue_usd"), FEB)
     assert (value.state, value.value) == (NO_DATA, None)
@@ -67,10 +66,14 @@ def test_a_month_without_data_keeps_its_year_to_date_and_trailing_twelve_months(
 
 def test_check_refuses_empty_means_zero_on_a_table_the_kpi_does_not_read(copied_catalog):
     kpis = copied_catalog / "definitions" / "kpis" / "internal_process.yaml"
-    kpis.write_text(kpis.read_text().replace(
-        "empty_means_zero: [operations.defects]", "empty_means_zero: [finance.gl_entries]"))
+    kpis.write_text(
+        kpis.read_text().replace(
+            "empty_means_zero: [operations.defects]", "empty_means_zero: [finance.gl_entries]"
+        )
+    )
     with pytest.raises(CatalogError) as raised:
         load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
-    assert ("kpis (defects_per_1000_orders).empty_means_zero: 'finance.gl_entries' is not a "
-            "table the KPI's SQL reads (operations.defects, operations.orders)"
-            ) in str(raised.value)
+    assert (
+        "kpis (defects_per_1000_orders).empty_means_zero: 'finance.gl_entries' is not a "
+        "table the KPI's SQL reads (operations.defects, operations.orders)"
+    ) in str(raised.value)

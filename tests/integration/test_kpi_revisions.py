@@ -71,23 +71,38 @@ def _problems(root) -> list[str]:
 # --- the catalog --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("revisions", "expected"), [
-    ([{"effective": "2026-07", "note": "a"}, {"effective": "2026-04", "note": "b"}],
-     r"kpis/financial.yaml:\d+: kpis\[0\].revisions: effective months must be in increasing "
-     r"order, each once; 2026-04 follows 2026-07"),
-    ([{"effective": "2026-04", "note": "a"}, {"effective": "2026-04", "note": "b"}],
-     r"revisions: effective months must be in increasing order, each once; 2026-04 follows"),
-    ([{"effective": "2026-4", "note": "a"}],
-     r"kpis\[0\].revisions\[0\].effective: '2026-4' is not valid here; expected a month"),
-    ([{"effective": "2026-04"}], r"kpis\[0\].revisions\[0\].note: required field is missing"),
-    ([{"effective": "2026-04", "note": "a", "sql": "../outside.sql"}],
-     r"kpis\[0\].revisions\[0\].sql: sql must be a relative path under sql/"),
-    ([{"effective": "2026-04", "note": "a", "sql": "kpis/nowhere.sql"}],
-     r"kpis/financial.yaml:\d+: kpis\[0\].revisions\[0\].sql: the SQL file "
-     r"sql/kpis/nowhere.sql does not exist"),
-    ([{"effective": "2026-04", "note": "a", "when": "x"}],
-     r"kpis\[0\].revisions\[0\].when: unknown field"),
-])
+@pytest.mark.parametrize(
+    ("revisions", "expected"),
+    [
+        (
+            [{"effective": "2026-07", "note": "a"}, {"effective": "2026-04", "note": "b"}],
+            r"kpis/financial.yaml:\d+: kpis\[0\].revisions: effective months must be in increasing "
+            r"order, each once; 2026-04 follows 2026-07",
+        ),
+        (
+            [{"effective": "2026-04", "note": "a"}, {"effective": "2026-04", "note": "b"}],
+            r"revisions: effective months must be in increasing order, each once; 2026-04 follows",
+        ),
+        (
+            [{"effective": "2026-4", "note": "a"}],
+            r"kpis\[0\].revisions\[0\].effective: '2026-4' is not valid here; expected a month",
+        ),
+        ([{"effective": "2026-04"}], r"kpis\[0\].revisions\[0\].note: required field is missing"),
+        (
+            [{"effective": "2026-04", "note": "a", "sql": "../outside.sql"}],
+            r"kpis\[0\].revisions\[0\].sql: sql must be a relative path under sql/",
+        ),
+        (
+            [{"effective": "2026-04", "note": "a", "sql": "kpis/nowhere.sql"}],
+            r"kpis/financial.yaml:\d+: kpis\[0\].revisions\[0\].sql: the SQL file "
+            r"sql/kpis/nowhere.sql does not exist",
+        ),
+        (
+            [{"effective": "2026-04", "note": "a", "when": "x"}],
+            r"kpis\[0\].revisions\[0\].when: unknown field",
+        ),
+    ],
+)
 def test_bad_revisions_are_named_with_file_line_and_field(copied_catalog, revisions, expected):
     _edit_kpi(copied_catalog, "revenue_usd", revisions=revisions)
     problems = _problems(copied_catalog)
@@ -95,34 +110,60 @@ def test_bad_revisions_are_named_with_file_line_and_field(copied_catalog, revisi
 
 
 def test_a_revision_at_or_after_retirement_and_sql_on_a_calculated_kpi_are_refused():
-    base = dict(id="a", name="A", description="d", objective="o", owner="x", unit="pct",
-                direction="higher_is_better")
+    base = dict(
+        id="a",
+        name="A",
+        description="d",
+        objective="o",
+        owner="x",
+        unit="pct",
+        direction="higher_is_better",
+    )
     with pytest.raises(ValueError, match="not before retired 2026-04"):
-        Kpi(**base, sql="kpis/a.sql", retired="2026-04",
-            revisions=[{"effective": "2026-04", "note": "n"}])
+        Kpi(
+            **base,
+            sql="kpis/a.sql",
+            retired="2026-04",
+            revisions=[{"effective": "2026-04", "note": "n"}],
+        )
     with pytest.raises(ValueError, match="calculated KPI has no SQL"):
-        Kpi(**base, formula="b / c", revisions=[{"effective": "2026-04", "note": "n",
-                                                   "sql": "kpis/b.sql"}])
+        Kpi(
+            **base,
+            formula="b / c",
+            revisions=[{"effective": "2026-04", "note": "n", "sql": "kpis/b.sql"}],
+        )
 
 
 def test_revision_sql_is_checked_like_the_kpi_sql(copied_catalog):
     (copied_catalog / "sql/kpis/revenue_v2.sql").write_text(
-        "select sum(amount_usd) as value from raw.finance_ledger")
-    _edit_kpi(copied_catalog, "revenue_usd",
-              revisions=[{"effective": "2026-04", "note": "n", "sql": "kpis/revenue_v2.sql"}])
-    assert any("sql/kpis/revenue_v2.sql: reads raw.finance_ledger" in p
-               for p in _problems(copied_catalog))
+        "select sum(amount_usd) as value from raw.finance_ledger"
+    )
+    _edit_kpi(
+        copied_catalog,
+        "revenue_usd",
+        revisions=[{"effective": "2026-04", "note": "n", "sql": "kpis/revenue_v2.sql"}],
+    )
+    assert any(
+        "sql/kpis/revenue_v2.sql: reads raw.finance_ledger" in p for p in _problems(copied_catalog)
+    )
 
 
 def test_scorecard_check_binds_the_revision_sql(copied_catalog):
     (copied_catalog / "sql/kpis/revenue_v2.sql").write_text(
-        "select sum(amount_net) as value from raw.finance_gl_entries")
-    _edit_kpi(copied_catalog, "revenue_usd",
-              revisions=[{"effective": "2026-04", "note": "n", "sql": "kpis/revenue_v2.sql"}])
+        "select sum(amount_net) as value from raw.finance_gl_entries"
+    )
+    _edit_kpi(
+        copied_catalog,
+        "revenue_usd",
+        revisions=[{"effective": "2026-04", "note": "n", "sql": "kpis/revenue_v2.sql"}],
+    )
     catalog = load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
     errors = check_catalog(catalog, date(2026, 10, 5)).errors
-    assert any(e.startswith("sql/kpis/revenue_v2.sql (KPI revenue_usd): does not bind")
-               and "amount_net" in e for e in errors), errors
+    assert any(
+        e.startswith("sql/kpis/revenue_v2.sql (KPI revenue_usd): does not bind")
+        and "amount_net" in e
+        for e in errors
+    ), errors
 
 
 def test_the_shipped_revision_is_note_only():
@@ -139,28 +180,38 @@ def test_the_shipped_revision_is_note_only():
 def revised(copied_catalog, paths, tiny_exports):
     """The catalog with revenue_usd's SQL revised from February 2026, and the tiny data loaded."""
     (copied_catalog / "sql/kpis/revenue_product_usd.sql").write_text(PRODUCT_REVENUE_SQL)
-    _edit_kpi(copied_catalog, "revenue_usd", revisions=[
-        {"effective": "2026-02", "note": NOTE, "sql": "kpis/revenue_product_usd.sql"}])
+    _edit_kpi(
+        copied_catalog,
+        "revenue_usd",
+        revisions=[{"effective": "2026-02", "note": NOTE, "sql": "kpis/revenue_product_usd.sql"}],
+    )
     catalog = load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
     con = connect(paths.warehouse)
     ensure_tables(con)
-    for key in ("finance.gl_entries", "crm.nps_responses", "operations.orders",
-                "operations.defects"):
+    for key in (
+        "finance.gl_entries",
+        "crm.nps_responses",
+        "operations.orders",
+        "operations.defects",
+    ):
         load_file_table(con, catalog.table(key), JAN, FEB, paths.home, "test-run")
     yield catalog, con
     con.close()
 
 
 def _run(con, catalog, period: Period) -> None:
-    write_kpi_values(con, catalog, period, period_values(con, catalog, list(catalog.kpis), period),
-                     "test-run")
+    write_kpi_values(
+        con, catalog, period, period_values(con, catalog, list(catalog.kpis), period), "test-run"
+    )
     score_period(con, catalog, period, "test-run")
 
 
 def _stored(con, period: Period) -> tuple:
     return con.execute(
         "select value, ytd_value, definition_revision, definition_since from kpi.kpi_values "
-        "where kpi_id = 'revenue_usd' and period = ?", [period.start]).fetchone()
+        "where kpi_id = 'revenue_usd' and period = ?",
+        [period.start],
+    ).fetchone()
 
 
 def test_each_month_uses_the_sql_in_force_and_records_it(revised):
@@ -179,17 +230,22 @@ def test_each_month_uses_the_sql_in_force_and_records_it(revised):
 def test_an_existing_warehouse_gains_the_revision_columns(paths):
     con = connect(paths.warehouse)
     con.execute("create schema kpi")
-    con.execute("create table kpi.kpi_values (period date not null, kpi_id varchar not null, "
-                "state varchar not null, value double, ytd_value double, ttm_value double, "
-                "withheld_reason varchar, tables_read varchar not null, catalog_version varchar "
-                "not null, run_id varchar not null, computed_at timestamp not null, "
-                "primary key (period, kpi_id))")
-    con.execute("insert into kpi.kpi_values values ('2025-12-01', 'nps', 'value', 1, 1, 1, null, "
-                "'', 'v', 'r', now())")
+    con.execute(
+        "create table kpi.kpi_values (period date not null, kpi_id varchar not null, "
+        "state varchar not null, value double, ytd_value double, ttm_value double, "
+        "withheld_reason varchar, tables_read varchar not null, catalog_version varchar "
+        "not null, run_id varchar not null, computed_at timestamp not null, "
+        "primary key (period, kpi_id))"
+    )
+    con.execute(
+        "insert into kpi.kpi_values values ('2025-12-01', 'nps', 'value', 1, 1, 1, null, "
+        "'', 'v', 'r', now())"
+    )
     ensure_tables(con)
     ensure_tables(con)  # twice: the migration is idempotent
-    assert con.execute("select definition_revision, definition_since from kpi.kpi_values"
-                       ).fetchall() == [(0, None)]
+    assert con.execute(
+        "select definition_revision, definition_since from kpi.kpi_values"
+    ).fetchall() == [(0, None)]
     con.close()
 
 
@@ -231,8 +287,10 @@ def _kpi():
 
 def test_breaks_follow_the_catalog_and_the_stored_revisions():
     kpi, period = _kpi()
-    history = {("on_time_delivery_pct", p.key): {"value": 90.0, "definition_revision": rev}
-               for p, rev in ((Period(2026, 8), 1), (Period(2025, 9), 0))}
+    history = {
+        ("on_time_delivery_pct", p.key): {"value": 90.0, "definition_revision": rev}
+        for p, rev in ((Period(2026, 8), 1), (Period(2025, 9), 0))
+    }
     fields = revision_fields(kpi, period, Period(2026, 1), 1, history, has_ytd=True)
     change = fields["revisions"][0]
     assert change.effective == "2026-04"
@@ -245,8 +303,9 @@ def test_breaks_follow_the_catalog_and_the_stored_revisions():
     assert april["ytd_breaks"] == ()
     # August restated under the original definition: the stored rows disagree, so it is marked.
     history[("on_time_delivery_pct", "2026-08")]["definition_revision"] = 0
-    assert revision_fields(kpi, period, Period(2026, 4), 1, history,
-                           has_ytd=True)["previous_breaks"] == (change,)
+    assert revision_fields(kpi, period, Period(2026, 4), 1, history, has_ytd=True)[
+        "previous_breaks"
+    ] == (change,)
     # Before the change the report knows nothing of it.
     assert revision_fields(kpi, Period(2026, 3), Period(2026, 1), 0, history, has_ytd=True) == {}
 
@@ -283,8 +342,9 @@ def test_the_detail_chart_draws_and_labels_the_change():
 
     catalog = load_catalog(PROJECT_ROOT / "definitions", PROJECT_ROOT / "sql")
     kpi = report_from_catalog(catalog).kpis()[0]
-    points = tuple(replace(p, period=Period(2025, 11).shift(i).key)
-                   for i, p in enumerate(kpi.trend))
+    points = tuple(
+        replace(p, period=Period(2025, 11).shift(i).key) for i, p in enumerate(kpi.trend)
+    )
     change = RevisionLine(1, "2026-04", "Returns now netted from revenue")
     svg = trend_chart_svg(replace(kpi, trend=points, trend_breaks=(change,)), lambda v: f"{v:.0f}")
     root = ET.fromstring(svg)
@@ -297,23 +357,32 @@ def test_the_detail_chart_draws_and_labels_the_change():
     assert "new definition" in group.find("s:text", ns).text
 
 
-def test_a_retired_kpi_keeps_its_history_under_its_current_name(copied_catalog, paths,
-                                                                 tiny_exports):
+def test_a_retired_kpi_keeps_its_history_under_its_current_name(
+    copied_catalog, paths, tiny_exports
+):
     _edit_kpi(copied_catalog, "opex_ratio_pct", name="Opex ratio (old basis)", retired="2026-02")
     catalog = load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
     con = connect(paths.warehouse)
     ensure_tables(con)
     load_file_table(con, catalog.table("finance.gl_entries"), JAN, FEB, paths.home, "test-run")
-    con.execute("insert into kpi.kpi_values (period, kpi_id, state, tables_read, "
-                "catalog_version, run_id, computed_at) values "
-                "('2026-02-01', 'opex_ratio_pct', 'value', '', 'old', 'old', now())")
+    con.execute(
+        "insert into kpi.kpi_values (period, kpi_id, state, tables_read, "
+        "catalog_version, run_id, computed_at) values "
+        "('2026-02-01', 'opex_ratio_pct', 'value', '', 'old', 'old', now())"
+    )
     for period in (JAN, FEB):
         _run(con, catalog, period)
-    stored = con.execute("select strftime(period, '%Y-%m') from kpi.kpi_values "
-                         "where kpi_id = 'opex_ratio_pct'").fetchall()
+    stored = con.execute(
+        "select strftime(period, '%Y-%m') from kpi.kpi_values where kpi_id = 'opex_ratio_pct'"
+    ).fetchall()
     assert stored == [("2026-01",)]  # February's row, computed before it retired, is gone
-    assert con.execute("select count(*) from score.kpi_scores where kpi_id = 'opex_ratio_pct' "
-                       "and period = ?", [FEB.start]).fetchone()[0] == 0
+    assert (
+        con.execute(
+            "select count(*) from score.kpi_scores where kpi_id = 'opex_ratio_pct' and period = ?",
+            [FEB.start],
+        ).fetchone()[0]
+        == 0
+    )
     february = build_report(con, catalog, FEB, "test-run")
     assert "opex_ratio_pct" not in {k.id for k in february.kpis()}
     january = build_report(con, catalog, JAN, "test-run")

@@ -39,15 +39,20 @@ EXPECTED = [
 def warehouse(paths, catalog, tiny_exports):
     con = connect(paths.warehouse)
     ensure_tables(con)
-    for key in ("finance.gl_entries", "crm.nps_responses", "operations.orders",
-                "operations.defects"):
+    for key in (
+        "finance.gl_entries",
+        "crm.nps_responses",
+        "operations.orders",
+        "operations.defects",
+    ):
         load_file_table(con, catalog.table(key), JAN, FEB, paths.home, "test-run")
     yield con
     con.close()
 
 
-@pytest.mark.parametrize(("kpi_id", "period", "month", "ytd"), EXPECTED,
-                         ids=[f"{e[0]}-{e[1]}" for e in EXPECTED])
+@pytest.mark.parametrize(
+    ("kpi_id", "period", "month", "ytd"), EXPECTED, ids=[f"{e[0]}-{e[1]}" for e in EXPECTED]
+)
 def test_kpi_values_match_hand_computation(warehouse, catalog, kpi_id, period, month, ytd):
     value = kpi_value(warehouse, catalog, catalog.kpi(kpi_id), period)
     assert value.value == pytest.approx(month)
@@ -56,8 +61,12 @@ def test_kpi_values_match_hand_computation(warehouse, catalog, kpi_id, period, m
 
 def test_rows_outside_the_loaded_months_are_not_loaded(warehouse):
     # GL-8 is dated 2026-03-01, after the loaded range.
-    assert warehouse.execute(
-        "select count(*) from raw.finance_gl_entries where entry_id = 'GL-8'").fetchone()[0] == 0
+    assert (
+        warehouse.execute(
+            "select count(*) from raw.finance_gl_entries where entry_id = 'GL-8'"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_kpi_without_rows_for_the_month_is_no_data_not_zero(warehouse, catalog):
@@ -79,7 +88,8 @@ def test_months_evaluated_side_by_side_equal_one_at_a_time(warehouse, catalog):
 def test_a_month_that_fails_stops_the_months_after_it(paths, copied_catalog, tiny_exports):
     (copied_catalog / "sql" / "kpis" / "revenue_usd.sql").write_text(
         "select case when $window_start = date '2026-02-01' then error('no February') "
-        "else 1.0 end as value from (select count(*) from raw.finance_gl_entries)\n")
+        "else 1.0 end as value from (select count(*) from raw.finance_gl_entries)\n"
+    )
     catalog = load_catalog(copied_catalog / "definitions", copied_catalog / "sql")
     con = connect(paths.warehouse)
     ensure_tables(con)

@@ -37,10 +37,13 @@ ASSETS = PROJECT_ROOT / "reports"
 # to missing data: p0 scores (1/3 + 1) / 2 of its weight, p1 (1 + 1/2) / 2, the others all,
 # so (2/3 + 3/4 + 1 + 1) / 4 = 85 % of the scorecard's weight scored.
 NOTE = "Provisional \u2014 85 % of the weight scored (2 KPIs withheld, 1 without data)"
-SUBJECT = ("Provisional (85 % scored): Northwind Instruments Balanced Scorecard \u2014 "
-           "October 2026 (incomplete data)")
-LEADERS = RecipientList(id="leadership", recipients=[
-    Recipient(name="Alex Morgan", email="alex.morgan@example.com")])
+SUBJECT = (
+    "Provisional (85 % scored): Northwind Instruments Balanced Scorecard \u2014 "
+    "October 2026 (incomplete data)"
+)
+LEADERS = RecipientList(
+    id="leadership", recipients=[Recipient(name="Alex Morgan", email="alex.morgan@example.com")]
+)
 
 
 def _status(value):
@@ -50,12 +53,19 @@ def _status(value):
 def _rescored(report, states: dict[str, str]):
     """The report with some KPIs withheld or without data, rolled up again as the pipeline
     does (renormalised over what scored, the coverage kept)."""
+
     def mark(k):
         if k.id not in states:
             return k
-        return replace(k, status=states[k.id], actual=None, score=None,
-                       withheld_reason="finance.gl_entries failed a check"
-                       if states[k.id] == "withheld" else None)
+        return replace(
+            k,
+            status=states[k.id],
+            actual=None,
+            score=None,
+            withheld_reason="finance.gl_entries failed a check"
+            if states[k.id] == "withheld"
+            else None,
+        )
 
     perspectives = []
     for p in report.perspectives:
@@ -63,14 +73,27 @@ def _rescored(report, states: dict[str, str]):
         for o in p.objectives:
             kpis = tuple(mark(k) for k in o.kpis)
             value, coverage = rollup([(k.score, 1.0) for k in kpis])
-            objectives.append(replace(o, kpis=kpis, score=value, status=_status(value),
-                                      coverage=coverage))
+            objectives.append(
+                replace(o, kpis=kpis, score=value, status=_status(value), coverage=coverage)
+            )
         value, coverage = rollup([(o.score, o.weight) for o in objectives])
-        perspectives.append(replace(p, objectives=tuple(objectives), score=value,
-                                    status=_status(value), coverage=coverage))
+        perspectives.append(
+            replace(
+                p,
+                objectives=tuple(objectives),
+                score=value,
+                status=_status(value),
+                coverage=coverage,
+            )
+        )
     value, coverage = rollup([(p.score, p.weight) for p in perspectives])
-    report = replace(report, perspectives=tuple(perspectives), overall_score=value,
-                     overall_status=_status(value), coverage=coverage)
+    report = replace(
+        report,
+        perspectives=tuple(perspectives),
+        overall_score=value,
+        overall_status=_status(value),
+        coverage=coverage,
+    )
     return replace(report, withheld=tuple(k for k in report.kpis() if k.status == "withheld"))
 
 
@@ -79,8 +102,9 @@ def _complete():
 
 
 def _provisional():
-    return _rescored(_complete(), {"kpi_0_0": "withheld", "kpi_0_1": "withheld",
-                                   "kpi_5_0": "no_data"})
+    return _rescored(
+        _complete(), {"kpi_0_0": "withheld", "kpi_0_1": "withheld", "kpi_5_0": "no_data"}
+    )
 
 
 class _Text(HTMLParser):
@@ -131,8 +155,9 @@ def rendered(tmp_path_factory):
 def test_the_share_follows_the_rollup_weights():
     report = _provisional()
     assert weight_share(report.perspectives) == pytest.approx((2 / 3 + 3 / 4 + 2) / 4)
-    heavy = replace(report, perspectives=(replace(report.perspectives[0], weight=3.0),
-                                          *report.perspectives[1:]))
+    heavy = replace(
+        report, perspectives=(replace(report.perspectives[0], weight=3.0), *report.perspectives[1:])
+    )
     assert weight_share(heavy.perspectives) == pytest.approx((3 * 2 / 3 + 3 / 4 + 2) / 6)
     assert provisional(_complete()) is None
 
@@ -158,24 +183,31 @@ def test_a_complete_month_reads_as_before(rendered):
     report, html, cover, _ = rendered["complete"]
     assert "Provisional" not in html and "Provisional" not in cover
     assert 'id="provisional-note"' not in html
-    assert f"{status_symbol(report.overall_status)} {status_label(report.overall_status)}" \
-        in cover
+    assert f"{status_symbol(report.overall_status)} {status_label(report.overall_status)}" in cover
 
 
 def _message(report, recipient_list=LEADERS):
     env = template_environment(ASSETS / "templates")
     message = scorecard_message(
-        report, assess(report), recipient_list, recipient_list.recipients,
+        report,
+        assess(report),
+        recipient_list,
+        recipient_list.recipients,
         sender=parse_sender("Scorecard <scorecard@northwind.example>"),
         message_id="<1.scorecard@northwind.example>",
-        attachment=Attachment(Path("scorecard.pdf"), b"%PDF-1.4\n", "scorecard.pdf"), env=env)
+        attachment=Attachment(Path("scorecard.pdf"), b"%PDF-1.4\n", "scorecard.pdf"),
+        env=env,
+    )
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
     # CPython folds a long subject before an encoded word ('—') leaving a space at the end of
     # the first line, which reads back doubled: compare the words, and the subject as built.
     subject = scorecard_subject(report, assess(report))
     assert " ".join(parsed["Subject"].split()) == subject
-    return (subject, parsed.get_body(("plain",)).get_content(),
-            parsed.get_body(("html",)).get_content())
+    return (
+        subject,
+        parsed.get_body(("plain",)).get_content(),
+        parsed.get_body(("html",)).get_content(),
+    )
 
 
 def test_email_subject_and_body_of_a_provisional_month():
@@ -204,8 +236,10 @@ def test_a_list_gets_the_share_of_what_it_sees():
     seen = RecipientList(id="p1_owners", perspectives=["p1"], recipients=LEADERS.recipients)
     view = for_list(_provisional(), seen)
     subject, text, _ = _message(view, seen)
-    assert subject == ("Provisional (75 % scored): Northwind Instruments Balanced Scorecard "
-                       "\u2014 October 2026 (incomplete data)")
+    assert subject == (
+        "Provisional (75 % scored): Northwind Instruments Balanced Scorecard "
+        "\u2014 October 2026 (incomplete data)"
+    )
     assert "Provisional \u2014 75 % of the weight scored (1 KPI without data)" in text
 
 
@@ -222,22 +256,34 @@ def test_a_failed_load_makes_the_month_provisional_for_the_lists_whose_kpis_read
 
 def _boxes(svg: str) -> list[list[str]]:
     ns = "{http://www.w3.org/2000/svg}"
-    return [[t.text for t in g.iter(f"{ns}text")] for g in ET.fromstring(svg).iter(f"{ns}g")
-            if g.get("class") == "objective-box"]
+    return [
+        [t.text for t in g.iter(f"{ns}text")]
+        for g in ET.fromstring(svg).iter(f"{ns}g")
+        if g.get("class") == "objective-box"
+    ]
 
 
 def test_strategy_map_shows_withheld_objectives_as_withheld():
-    report = _rescored(_complete(), {"kpi_0_0": "withheld", "kpi_0_1": "withheld",
-                                     "kpi_0_2": "withheld", "kpi_1_0": "withheld"})
+    report = _rescored(
+        _complete(),
+        {
+            "kpi_0_0": "withheld",
+            "kpi_0_1": "withheld",
+            "kpi_0_2": "withheld",
+            "kpi_1_0": "withheld",
+        },
+    )
     boxes = {texts[0]: texts for texts in _boxes(strategy_map_svg(report))}
     withheld = boxes["Objective 1: make financial"]
     assert withheld[-1] == "\u2298 Withheld"
     assert not any("No data" in t for t in withheld)
     partial = boxes["Objective 2: make customer"]
     objective = report.perspectives[1].objectives[0]
-    assert partial[-2:] == ["\u2298 1 of 3 KPIs withheld",
-                            f"{status_symbol(objective.status)} {status_label(objective.status)}"
-                            f" \u00b7 {format_score(objective.score)}"]
+    assert partial[-2:] == [
+        "\u2298 1 of 3 KPIs withheld",
+        f"{status_symbol(objective.status)} {status_label(objective.status)}"
+        f" \u00b7 {format_score(objective.score)}",
+    ]
     from pipelines.report.view import map_legend
 
     assert map_legend(report)[-1] == "withheld"
@@ -248,6 +294,7 @@ def test_coverage_of_an_objective_without_weight_counts_as_unscored():
     report = _complete()
     objective = report.perspectives[0].objectives[0]
     empty = replace(objective, coverage=Coverage(0, 0, 0.0, 0.0), score=None)
-    first = replace(report.perspectives[0], objectives=(empty, *report.perspectives[0]
-                                                        .objectives[1:]))
+    first = replace(
+        report.perspectives[0], objectives=(empty, *report.perspectives[0].objectives[1:])
+    )
     assert weight_share([first]) == pytest.approx(0.5)

@@ -44,8 +44,12 @@ def _break(paths: RuntimePaths) -> None:
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory):
     home = tmp_path_factory.mktemp("gate")
-    paths = RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
-                         sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+    paths = RuntimePaths(
+        home=home,
+        definitions=PROJECT_ROOT / "definitions",
+        sql=PROJECT_ROOT / "sql",
+        report_assets=PROJECT_ROOT / "reports",
+    )
     generate_demo(paths.demo, start=JAN.key, end=FEB.key, scale=0.03, seed=5)
     shutil.copytree(paths.demo, home / "clean")
     _break(paths)
@@ -56,9 +60,13 @@ def broken(tmp_path_factory):
 def _states(paths, period) -> dict[str, tuple]:
     con = connect(paths.warehouse, read_only=True)
     try:
-        return {r[0]: r[1:] for r in con.execute(
-            "select kpi_id, state, withheld_reason from kpi.kpi_values where period = ?",
-            [period.start]).fetchall()}
+        return {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select kpi_id, state, withheld_reason from kpi.kpi_values where period = ?",
+                [period.start],
+            ).fetchall()
+        }
     finally:
         con.close()
 
@@ -78,8 +86,12 @@ def test_only_the_kpis_reading_the_failed_table_are_withheld_that_month(broken):
     catalog = load_catalog(paths.definitions, paths.sql)
     feb = _states(paths, FEB)
     withheld = {k for k, (state, _) in feb.items() if state == "withheld"}
-    assert withheld == {"revenue_usd", "gross_margin_pct", "opex_ratio_pct",
-                        "revenue_per_employee_usd"}
+    assert withheld == {
+        "revenue_usd",
+        "gross_margin_pct",
+        "opex_ratio_pct",
+        "revenue_per_employee_usd",
+    }
     assert withheld == {k for k, t in catalog.kpi_tables.items() if "finance.gl_entries" in t}
     assert feb["revenue_usd"][1].startswith("failed data-quality check(s): " + UNIQUE)
     assert feb["revenue_per_employee_usd"][1] == "input KPI(s) withheld: revenue_usd"
@@ -89,7 +101,9 @@ def test_only_the_kpis_reading_the_failed_table_are_withheld_that_month(broken):
     con = connect(paths.warehouse, read_only=True)
     financial = con.execute(
         "select status, scored_count, total_count from score.rollup_scores "
-        "where period = ? and node_id = 'financial'", [FEB.start]).fetchone()
+        "where period = ? and node_id = 'financial'",
+        [FEB.start],
+    ).fetchone()
     con.close()
     assert financial[0] != "withheld" and financial[1] < financial[2]
 
@@ -108,7 +122,10 @@ def test_the_raw_assets_checks_carry_severity_failures_and_sample_rows(broken):
     assert (gl.passed, gl.severity) == (False, AssetCheckSeverity.ERROR)
     [failing] = gl.metadata["failing_expectations"].value
     assert (failing["month"], failing["expectation"], failing["outcome"]) == (
-        "2026-02", "expect_column_values_to_be_unique(entry_id)", "failed")
+        "2026-02",
+        "expect_column_values_to_be_unique(entry_id)",
+        "failed",
+    )
     assert "entry_id" in gl.metadata["sample_rows"].value
     roster = checks[("raw_hr_roster", "quality")]
     assert (roster.passed, roster.severity) == (False, AssetCheckSeverity.WARN)
@@ -121,21 +138,28 @@ def test_the_warehouse_and_the_report_say_what_failed(broken):
     catalog = load_catalog(paths.definitions, paths.sql)
     con = connect(paths.warehouse, read_only=True)
     try:
-        month = con.execute("select tables_checked, tables_failed, complete from "
-                            "quality.month_status order by period").fetchall()
+        month = con.execute(
+            "select tables_checked, tables_failed, complete from "
+            "quality.month_status order by period"
+        ).fetchall()
         report = build_report(con, catalog, FEB, "test")
     finally:
         con.close()
     assert month == [(11, 0, True), (11, 1, False)]
-    assert {k.id for k in report.withheld} == {"revenue_usd", "gross_margin_pct",
-                                               "opex_ratio_pct", "revenue_per_employee_usd"}
+    assert {k.id for k in report.withheld} == {
+        "revenue_usd",
+        "gross_margin_pct",
+        "opex_ratio_pct",
+        "revenue_per_employee_usd",
+    }
     assert not report.data_complete
     assert report.incomplete_reasons == (
         "finance.gl_entries failed 1 error-level data-quality check(s); the KPIs reading it are "
-        "withheld.",)
+        "withheld.",
+    )
     assert report.quality_warnings == (
-        "hr.roster: expect_column_values_to_be_in_set(department) failed: 1 of 299 rows "
-        "unexpected",)
+        "hr.roster: expect_column_values_to_be_in_set(department) failed: 1 of 299 rows unexpected",
+    )
     gl = next(q for q in report.quality if q.table == "finance.gl_entries")
     assert (gl.status, gl.failed, gl.checks_run) == ("failed", 1, 13)
     html = render_html(report, paths.report_assets)
@@ -152,8 +176,9 @@ def test_a_corrected_export_clears_the_gate(broken):
     assert "withheld" not in {state for state, _ in _states(paths, FEB).values()}
     assert _states(paths, FEB)["revenue_usd"][0] == "value"
     con = connect(paths.warehouse, read_only=True)
-    runs = con.execute("select count(distinct run_id) from quality.table_results "
-                       "where period = ?", [FEB.start]).fetchone()[0]
+    runs = con.execute(
+        "select count(distinct run_id) from quality.table_results where period = ?", [FEB.start]
+    ).fetchone()[0]
     con.close()
     assert runs == 2  # the failed check stays on record for audits
 
@@ -161,14 +186,19 @@ def test_a_corrected_export_clears_the_gate(broken):
 def test_a_failed_load_shows_as_a_failed_check_naming_the_file(paths, tiny_exports):
     outcome = run_job(paths, HISTORY_JOB, JAN, JAN)  # tiny exports: 4 of the 11 tables
     assert not outcome.success
-    assert any("source finance, table invoices: no file matches" in e and "invoices.csv" in e
-               for e in outcome.errors)
+    assert any(
+        "source finance, table invoices: no file matches" in e and "invoices.csv" in e
+        for e in outcome.errors
+    )
     with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
         records = instance.get_records_for_run(outcome.run_id, limit=5000).records
-    checks = {r.event_log_entry.dagster_event.event_specific_data.asset_key.to_user_string():
-              r.event_log_entry.dagster_event.event_specific_data for r in records
-              if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.event_type
-              == DagsterEventType.ASSET_CHECK_EVALUATION}
+    evaluations = [
+        r.event_log_entry.dagster_event.event_specific_data
+        for r in records
+        if r.event_log_entry.dagster_event
+        and r.event_log_entry.dagster_event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+    checks = {e.asset_key.to_user_string(): e for e in evaluations}
     invoices = checks["raw_finance_invoices"]
     assert (invoices.passed, invoices.severity) == (False, AssetCheckSeverity.ERROR)
     assert "invoices.csv" in invoices.metadata["load_error"].value

@@ -39,8 +39,9 @@ def loaded(paths, catalog, tiny_exports):
 
 
 def _rows(con) -> list:
-    return con.execute("select * exclude (_loaded_at) from raw.finance_gl_entries "
-                       "order by all").fetchall()
+    return con.execute(
+        "select * exclude (_loaded_at) from raw.finance_gl_entries order by all"
+    ).fetchall()
 
 
 def _write(path, lines: list[str], encoding: str = "utf-8", prefix: bytes = b"") -> None:
@@ -49,38 +50,65 @@ def _write(path, lines: list[str], encoding: str = "utf-8", prefix: bytes = b"")
 
 BROKEN = {
     "a number with a thousands separator": (
-        [HEADER, *GOOD[:2], 'GL-9,2026-01-22,4000,Big sale,revenue,sales,"1,234.56"'], JAN,
-        ["source finance, table gl_entries", "gl_entries.csv line 4, column amount_usd",
-         '"1,234.56" is not a number', "1 of 3 rows rejected"]),
+        [HEADER, *GOOD[:2], 'GL-9,2026-01-22,4000,Big sale,revenue,sales,"1,234.56"'],
+        JAN,
+        [
+            "source finance, table gl_entries",
+            "gl_entries.csv line 4, column amount_usd",
+            '"1,234.56" is not a number',
+            "1 of 3 rows rejected",
+        ],
+    ),
     "an impossible date": (
-        [HEADER, *GOOD[:4], "GL-5,2026-02-30,4000,Product revenue,revenue,sales,2000.00"], FEB,
-        ["line 6, column entry_date", '"2026-02-30" is not a date (YYYY-MM-DD)']),
+        [HEADER, *GOOD[:4], "GL-5,2026-02-30,4000,Product revenue,revenue,sales,2000.00"],
+        FEB,
+        ["line 6, column entry_date", '"2026-02-30" is not a date (YYYY-MM-DD)'],
+    ),
     "a whole number written as text": (
-        [HEADER, "GL-1,2026-01-05,4000,Product revenue,revenue,sales,ten"], JAN,
-        ["line 2, column amount_usd", '"ten" is not a number']),
+        [HEADER, "GL-1,2026-01-05,4000,Product revenue,revenue,sales,ten"],
+        JAN,
+        ["line 2, column amount_usd", '"ten" is not a number'],
+    ),
     "a row with a field missing": (
-        [HEADER, *GOOD[:3], "GL-4,2026-01-31,6000,Salaries,operating_expense,300.00"], JAN,
-        ["line 5", "the row has 6 fields, the header has 7"]),
+        [HEADER, *GOOD[:3], "GL-4,2026-01-31,6000,Salaries,operating_expense,300.00"],
+        JAN,
+        ["line 5", "the row has 6 fields, the header has 7"],
+    ),
     "an unterminated quote": (
-        [HEADER, GOOD[0], 'GL-2,2026-01-20,4100,"Service revenue,revenue,field_service,500.00',
-         *GOOD[2:4]], JAN,
-        ["line 3", "unterminated quote"]),
+        [
+            HEADER,
+            GOOD[0],
+            'GL-2,2026-01-20,4100,"Service revenue,revenue,field_service,500.00',
+            *GOOD[2:4],
+        ],
+        JAN,
+        ["line 3", "unterminated quote"],
+    ),
     "a duplicated row": (
-        [HEADER, *GOOD[:4], GOOD[3]], JAN,
-        ["row entry_id=GL-4", "the row appears 2 times (a duplicated row)",
-         "1 of 5 rows rejected"]),
+        [HEADER, *GOOD[:4], GOOD[3]],
+        JAN,
+        ["row entry_id=GL-4", "the row appears 2 times (a duplicated row)", "1 of 5 rows rejected"],
+    ),
     "an empty date": (
-        [HEADER, *GOOD[:3], "GL-4,,6000,Salaries,operating_expense,people,300.00"], JAN,
-        ["row entry_id=GL-4, column entry_date: is empty: the row belongs to no month"]),
+        [HEADER, *GOOD[:3], "GL-4,,6000,Salaries,operating_expense,people,300.00"],
+        JAN,
+        ["row entry_id=GL-4, column entry_date: is empty: the row belongs to no month"],
+    ),
     "a future-dated transaction": (  # in the month loaded; later months' rows are not judged
         [HEADER, *GOOD[:4], "GL-6,2026-06-15,4000,Product revenue,revenue,sales,10.00"],
-        Period(2026, 6), ["row entry_id=GL-6, column entry_date: 2026-06-15 is in the future"]),
+        Period(2026, 6),
+        ["row entry_id=GL-6, column entry_date: 2026-06-15 is in the future"],
+    ),
     "a missing column": (
-        [HEADER.replace(",amount_usd", ""), *(g.rsplit(",", 1)[0] for g in GOOD)], JAN,
-        ["lacks the declared column(s) amount_usd"]),
+        [HEADER.replace(",amount_usd", ""), *(g.rsplit(",", 1)[0] for g in GOOD)],
+        JAN,
+        ["lacks the declared column(s) amount_usd"],
+    ),
     "a semicolon-delimited file": (
-        [HEADER.replace(",", ";"), *(g.replace(",", ";") for g in GOOD)], JAN,
-        ["line 1 has a single column", "looks ';'-delimited", "declares delimiter ','"]),
+        [HEADER.replace(",", ";"), *(g.replace(",", ";") for g in GOOD)],
+        JAN,
+        ["line 1 has a single column", "looks ';'-delimited", "declares delimiter ','"],
+    ),
     "a header and no rows": ([HEADER], JAN, ["has a header but no data rows"]),
 }
 
@@ -101,15 +129,26 @@ def test_a_broken_export_fails_clearly_and_keeps_the_month(loaded, paths, case):
     assert {r[0] for r in con.execute("select run_id from meta.loads").fetchall()} == {"good-run"}
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"", "gl_entries.csv is empty (0 rows, no header)"),
-    (codecs.BOM_UTF16_LE + f"{HEADER}\n{GOOD[0]}\n".encode("utf-16-le"),
-     "is UTF-16-encoded (it starts with a UTF-16 byte-order mark); export it as UTF-8"),
-    (f"{HEADER}\n{GOOD[0]}\nGL-2,2026-01-20,4100,Caf\xe9,revenue,sales,5.00\n".encode("latin-1"),
-     "line 3, column account_name: the file is not valid UTF-8 here"),
-    (f"{HEADER}\n".replace("account_name", "caf\xe9").encode("latin-1") + GOOD[0].encode(),
-     "line 1 (the header) is not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "gl_entries.csv is empty (0 rows, no header)"),
+        (
+            codecs.BOM_UTF16_LE + f"{HEADER}\n{GOOD[0]}\n".encode("utf-16-le"),
+            "is UTF-16-encoded (it starts with a UTF-16 byte-order mark); export it as UTF-8",
+        ),
+        (
+            f"{HEADER}\n{GOOD[0]}\nGL-2,2026-01-20,4100,Caf\xe9,revenue,sales,5.00\n".encode(
+                "latin-1"
+            ),
+            "line 3, column account_name: the file is not valid UTF-8 here",
+        ),
+        (
+            f"{HEADER}\n".replace("account_name", "caf\xe9").encode("latin-1") + GOOD[0].encode(),
+            "line 1 (the header) is not valid UTF-8",
+        ),
+    ],
+)
 def test_empty_and_wrongly_encoded_files_fail_clearly(loaded, paths, content, expected):
     con, table, path = loaded
     before = _rows(con)
@@ -133,8 +172,9 @@ def test_a_byte_order_mark_is_read_as_utf8(loaded, paths):
     _write(path, [HEADER, *GOOD], prefix=codecs.BOM_UTF8)
     result = load_file_table(con, table, JAN, FEB, paths.home, "good-run", as_of=AS_OF)
     assert result.rows_by_period == {"2026-01": 4, "2026-02": 1}
-    assert [r[:7] for r in _rows(con)] == [r[:7] for r in before if r[0] != "GL-6"
-                                            and r[0] != "GL-7"]
+    assert [r[:7] for r in _rows(con)] == [
+        r[:7] for r in before if r[0] != "GL-6" and r[0] != "GL-7"
+    ]
 
 
 def test_a_bad_row_of_another_month_does_not_block_this_one(loaded, paths):
@@ -153,8 +193,11 @@ def test_rejects_within_the_tables_rate_are_left_out_and_counted(loaded, paths):
     assert result.rows_by_period == {"2026-01": 3}  # GL-3 once, GL-4 rejected
     assert result.rejected_by_period == {"2026-01": 2}
     strict = SourceTable(table.source, table.table.model_copy(update={"max_reject_rate": 0.2}))
-    with pytest.raises(SourceLoadError, match=r"2 of 5 rows rejected \(40.00%, the table allows "
-                                              r"20.00%; max_reject_rate in the catalog\)"):
+    with pytest.raises(
+        SourceLoadError,
+        match=r"2 of 5 rows rejected \(40.00%, the table allows "
+        r"20.00%; max_reject_rate in the catalog\)",
+    ):
         load_file_table(con, strict, JAN, JAN, paths.home, "strict-run", as_of=AS_OF)
 
 
@@ -165,8 +208,10 @@ def test_a_fractional_whole_number_is_rejected_not_rounded(paths, catalog, tiny_
     text = orders.read_text().replace("2026-01-08,1,100.00", "2026-01-08,1.5,100.00")
     orders.write_text(text)
     with pytest.raises(SourceLoadError) as caught:
-        load_file_table(con, catalog.table("operations.orders"), JAN, JAN, paths.home, "r",
-                        as_of=AS_OF)
+        load_file_table(
+            con, catalog.table("operations.orders"), JAN, JAN, paths.home, "r", as_of=AS_OF
+        )
     assert "row order_id=O-1, column quantity: 1.5000000000 is not a whole number" in str(
-        caught.value)
+        caught.value
+    )
     con.close()

@@ -9,8 +9,9 @@ from pipelines.quality import validate
 from pipelines.runner import run_job
 
 
-def test_a_check_that_cannot_record_its_verdicts_fails_the_step(tmp_path, quarter_exports,
-                                                                monkeypatch):
+def test_a_check_that_cannot_record_its_verdicts_fails_the_step(
+    tmp_path, quarter_exports, monkeypatch
+):
     paths = home_on(tmp_path, quarter_exports, "unrecorded")
     real_write = validate.write_verdicts
 

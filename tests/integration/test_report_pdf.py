@@ -74,9 +74,17 @@ def test_page_count_and_order(demo_report, demo_pdf):
 def test_summary_page_text(demo_report, demo_pdf):
     _, _, pages = demo_pdf
     cover = pages[0]
-    for needle in ("Vision", "Mission", "Successes", "Areas for improvement", "Status changes",
-                   "Late initiatives", "Contents", format_score(demo_report.overall_score),
-                   status_label(demo_report.overall_status)):
+    for needle in (
+        "Vision",
+        "Mission",
+        "Successes",
+        "Areas for improvement",
+        "Status changes",
+        "Late initiatives",
+        "Contents",
+        format_score(demo_report.overall_score),
+        status_label(demo_report.overall_status),
+    ):
         assert needle.upper() in cover.upper(), needle
     for p in demo_report.perspectives:
         assert p.name in cover and format_score(p.score) in cover
@@ -99,12 +107,15 @@ def test_every_kpi_shows_the_models_numbers(demo_report, demo_pdf):
     currency = demo_report.currency
     for offset, k in enumerate(kpis):
         page = pages[first_detail + offset]
-        expected = [format_value(k.actual, k.unit, currency),
-                    format_target(k.target, k.target_lower, k.target_upper, k.direction, k.unit,
-                                  currency),
-                    format_variance(k.variance, k.unit, currency), format_score(k.score),
-                    format_value(k.ytd_actual, k.unit, currency), status_label(k.status),
-                    k.definition]
+        expected = [
+            format_value(k.actual, k.unit, currency),
+            format_target(k.target, k.target_lower, k.target_upper, k.direction, k.unit, currency),
+            format_variance(k.variance, k.unit, currency),
+            format_score(k.score),
+            format_value(k.ytd_actual, k.unit, currency),
+            status_label(k.status),
+            k.definition,
+        ]
         for needle in expected:
             assert _squash(needle) in page, (k.id, needle)
     perspective_text = " ".join(pages[2:first_detail])

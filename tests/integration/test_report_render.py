@@ -85,30 +85,95 @@ def _kpi(kpi_id: str, name: str, unit: str, status: str, actual, target, **extra
         "trend": _trend(actual or 10.0, (actual or 10.0) * 0.015, target, gaps=(3,)),
     }
     fields.update(extra)
-    return KpiLine(id=kpi_id, name=name, unit=unit, status=status, actual=actual, target=target,
-                   **fields)
+    return KpiLine(
+        id=kpi_id, name=name, unit=unit, status=status, actual=actual, target=target, **fields
+    )
 
 
 KPIS = {
-    "revenue": _kpi("revenue", "Net revenue", "usd", ON_TRACK, 2_412_345.0, 2_300_000.0,
-                    score=8.4, previous=2_301_000.0, last_year=2_050_000.0,
-                    ytd_actual=21_950_000.0, ytd_target=21_000_000.0),
-    "margin": _kpi("margin", "Operating margin", "pct", AT_RISK, 18.4, 20.0, score=5.6,
-                   previous=19.1, last_year=17.2, commentary="Freight costs rose in Q3."),
+    "revenue": _kpi(
+        "revenue",
+        "Net revenue",
+        "usd",
+        ON_TRACK,
+        2_412_345.0,
+        2_300_000.0,
+        score=8.4,
+        previous=2_301_000.0,
+        last_year=2_050_000.0,
+        ytd_actual=21_950_000.0,
+        ytd_target=21_000_000.0,
+    ),
+    "margin": _kpi(
+        "margin",
+        "Operating margin",
+        "pct",
+        AT_RISK,
+        18.4,
+        20.0,
+        score=5.6,
+        previous=19.1,
+        last_year=17.2,
+        commentary="Freight costs rose in Q3.",
+    ),
     "csat": _kpi("csat", "Customer satisfaction", "score", OFF_TRACK, 6.1, 7.5, score=2.9),
-    "turns": _kpi("turns", "Inventory turnover", "ratio", ON_TRACK, 5.12, None,
-                  direction="within_range", target_lower=4.0, target_upper=6.0, score=9.0),
-    "cycle": _kpi("cycle", "Order cycle time", "days", OFF_TRACK, 7.2, 5.0,
-                  direction="lower_is_better", score=1.8),
-    "response": _kpi("response", "First response time", "hours", NO_TARGET, 24.1, None,
-                     direction="lower_is_better", ytd_target=None),
-    "training": _kpi("training", "Training hours completed", "count", NO_DATA, None, 1200.0,
-                     previous=None, last_year=1100.0, ytd_actual=None, trend=()),
-    "engagement": _kpi("engagement", "Employee engagement", "pct", WITHHELD, None, 75.0,
-                       withheld_reason="Fewer than 5 responses: withheld to protect anonymity.",
-                       trend=()),
-    "xss": _kpi("xss", XSS_NAME, "count", AT_RISK, 1204.0, 1300.0, score=5.1,
-                commentary=TEMPLATE_INJECTION),
+    "turns": _kpi(
+        "turns",
+        "Inventory turnover",
+        "ratio",
+        ON_TRACK,
+        5.12,
+        None,
+        direction="within_range",
+        target_lower=4.0,
+        target_upper=6.0,
+        score=9.0,
+    ),
+    "cycle": _kpi(
+        "cycle",
+        "Order cycle time",
+        "days",
+        OFF_TRACK,
+        7.2,
+        5.0,
+        direction="lower_is_better",
+        score=1.8,
+    ),
+    "response": _kpi(
+        "response",
+        "First response time",
+        "hours",
+        NO_TARGET,
+        24.1,
+        None,
+        direction="lower_is_better",
+        ytd_target=None,
+    ),
+    "training": _kpi(
+        "training",
+        "Training hours completed",
+        "count",
+        NO_DATA,
+        None,
+        1200.0,
+        previous=None,
+        last_year=1100.0,
+        ytd_actual=None,
+        trend=(),
+    ),
+    "engagement": _kpi(
+        "engagement",
+        "Employee engagement",
+        "pct",
+        WITHHELD,
+        None,
+        75.0,
+        withheld_reason="Fewer than 5 responses: withheld to protect anonymity.",
+        trend=(),
+    ),
+    "xss": _kpi(
+        "xss", XSS_NAME, "count", AT_RISK, 1204.0, 1300.0, score=5.1, commentary=TEMPLATE_INJECTION
+    ),
 }
 
 
@@ -119,39 +184,93 @@ def _cov(scored: int, total: int) -> Coverage:
 def _objective(oid: str, name: str, *kpi_ids: str, status=ON_TRACK, score=7.0) -> ObjectiveLine:
     kpis = tuple(KPIS[k] for k in kpi_ids)
     scored = sum(k.score is not None for k in kpis)
-    return ObjectiveLine(id=oid, name=name, owner="John Doe", score=score, status=status,
-                         coverage=_cov(scored, len(kpis)), kpis=kpis)
+    return ObjectiveLine(
+        id=oid,
+        name=name,
+        owner="John Doe",
+        score=score,
+        status=status,
+        coverage=_cov(scored, len(kpis)),
+        kpis=kpis,
+    )
 
 
 def make_report() -> ScorecardReport:
     """A hand-built report covering every status and unit."""
     perspectives = (
-        PerspectiveLine("financial", "Financial", 7.0, ON_TRACK, 6.6, _cov(2, 2), (
-            _objective("grow", "Grow profitable revenue", "revenue", "margin", score=7.0),
-        )),
-        PerspectiveLine("customer", "Customer", 4.0, AT_RISK, 4.4, _cov(2, 2), (
-            _objective("delight", "Delight customers", "csat", "xss", status=AT_RISK, score=4.0),
-        )),
-        PerspectiveLine("internal", "Internal Process", 5.4, AT_RISK, None, _cov(2, 2), (
-            _objective("flow", "Run a lean supply chain", "turns", "cycle", status=AT_RISK,
-                       score=5.4),
-            _objective("service", "Responsive service", "response", status=NO_TARGET, score=None),
-        )),
-        PerspectiveLine("learning", "Learning & Growth", None, NO_DATA, 5.0, _cov(0, 1), (
-            _objective("people", "Develop our people", "training", "engagement", status=NO_DATA,
-                       score=None),
-        )),
+        PerspectiveLine(
+            "financial",
+            "Financial",
+            7.0,
+            ON_TRACK,
+            6.6,
+            _cov(2, 2),
+            (_objective("grow", "Grow profitable revenue", "revenue", "margin", score=7.0),),
+        ),
+        PerspectiveLine(
+            "customer",
+            "Customer",
+            4.0,
+            AT_RISK,
+            4.4,
+            _cov(2, 2),
+            (_objective("delight", "Delight customers", "csat", "xss", status=AT_RISK, score=4.0),),
+        ),
+        PerspectiveLine(
+            "internal",
+            "Internal Process",
+            5.4,
+            AT_RISK,
+            None,
+            _cov(2, 2),
+            (
+                _objective(
+                    "flow", "Run a lean supply chain", "turns", "cycle", status=AT_RISK, score=5.4
+                ),
+                _objective(
+                    "service", "Responsive service", "response", status=NO_TARGET, score=None
+                ),
+            ),
+        ),
+        PerspectiveLine(
+            "learning",
+            "Learning & Growth",
+            None,
+            NO_DATA,
+            5.0,
+            _cov(0, 1),
+            (
+                _objective(
+                    "people",
+                    "Develop our people",
+                    "training",
+                    "engagement",
+                    status=NO_DATA,
+                    score=None,
+                ),
+            ),
+        ),
     )
     return ScorecardReport(
-        organization="Acme Widgets GmbH", vision="The most trusted widget maker in Europe.",
+        organization="Acme Widgets GmbH",
+        vision="The most trusted widget maker in Europe.",
         mission="Reliable widgets, delivered on time, made by people who love their work.",
-        currency="USD", period="2026-10", period_label="October 2026",
-        period_end=date(2026, 10, 31), overall_score=5.8, overall_status=AT_RISK,
-        previous_overall_score=5.5, coverage=_cov(3, 4), perspectives=perspectives,
-        run_id="run-7f3a2c", generated_at=datetime(2026, 11, 2, 6, 15, tzinfo=UTC),
+        currency="USD",
+        period="2026-10",
+        period_label="October 2026",
+        period_end=date(2026, 10, 31),
+        overall_score=5.8,
+        overall_status=AT_RISK,
+        previous_overall_score=5.5,
+        coverage=_cov(3, 4),
+        perspectives=perspectives,
+        run_id="run-7f3a2c",
+        generated_at=datetime(2026, 11, 2, 6, 15, tzinfo=UTC),
         catalog_version="2026.10.1",
-        sources=(SourceLine("erp.invoices", 120_345, datetime(2026, 11, 2, 5, 58, tzinfo=UTC)),
-                 SourceLine("crm.surveys", 4_210, None)),
+        sources=(
+            SourceLine("erp.invoices", 120_345, datetime(2026, 11, 2, 5, 58, tzinfo=UTC)),
+            SourceLine("crm.surveys", 4_210, None),
+        ),
         withheld=(KPIS["engagement"],),
     )
 
@@ -171,8 +290,26 @@ def written(report, tmp_path_factory):
 
 # --- HTML helpers --------------------------------------------------------------------------------
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr", "circle", "polyline", "rect", "path", "line"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+    "circle",
+    "polyline",
+    "rect",
+    "path",
+    "line",
+}
 
 
 class _Checker(HTMLParser):
@@ -217,66 +354,96 @@ def _squash(text: str) -> str:
 # --- formatting ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "unit", "locale", "expected"), [
-    (1_234_567.0, "usd", "en_US", "$1.23M"),
-    (2_412_345.0, "usd", "en_US", "$2.41M"),
-    (234_567.4, "usd", "en_US", "$234,567"),
-    (12.5, "usd", "en_US", "$12.50"),
-    (-12_345.0, "usd", "en_US", "\u2212$12,345"),
-    (3_200_000_000.0, "usd", "en_US", "$3.20B"),
-    (234_567.4, "usd", "de_DE", "234.567\u00a0$"),
-    (42.34, "pct", "en_US", "42.3 %"),
-    (42.34, "pct", "de_DE", "42,3 %"),
-    (7.24, "days", "en_US", "7.2 days"),
-    (24.06, "hours", "en_US", "24.1 h"),
-    (1204.0, "count", "en_US", "1,204"),
-    (1204.0, "count", "de_DE", "1.204"),
-    (6.66, "score", "en_US", "6.7"),
-    (2.154, "ratio", "en_US", "2.15"),
-    (2.154, "ratio", "de_DE", "2,15"),
-    (0.0, "count", "en_US", "0"),
-    (-0.01, "pct", "en_US", "0.0 %"),
-    (None, "usd", "en_US", DASH),
-    (None, "pct", "de_DE", DASH),
-    (float("nan"), "count", "en_US", DASH),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "locale", "expected"),
+    [
+        (1_234_567.0, "usd", "en_US", "$1.23M"),
+        (2_412_345.0, "usd", "en_US", "$2.41M"),
+        (234_567.4, "usd", "en_US", "$234,567"),
+        (12.5, "usd", "en_US", "$12.50"),
+        (-12_345.0, "usd", "en_US", "\u2212$12,345"),
+        (3_200_000_000.0, "usd", "en_US", "$3.20B"),
+        (234_567.4, "usd", "de_DE", "234.567\u00a0$"),
+        (42.34, "pct", "en_US", "42.3 %"),
+        (42.34, "pct", "de_DE", "42,3 %"),
+        (7.24, "days", "en_US", "7.2 days"),
+        (24.06, "hours", "en_US", "24.1 h"),
+        (1204.0, "count", "en_US", "1,204"),
+        (1204.0, "count", "de_DE", "1.204"),
+        (6.66, "score", "en_US", "6.7"),
+        (2.154, "ratio", "en_US", "2.15"),
+        (2.154, "ratio", "de_DE", "2,15"),
+        (0.0, "count", "en_US", "0"),
+        (-0.01, "pct", "en_US", "0.0 %"),
+        (None, "usd", "en_US", DASH),
+        (None, "pct", "de_DE", DASH),
+        (float("nan"), "count", "en_US", DASH),
+    ],
+)
 def test_format_value(value, unit, locale, expected):
     assert format_value(value, unit, "USD", locale) == expected
 
 
-@pytest.mark.parametrize(("currency", "locale", "expected"), [
-    ("EUR", "en_US", "\u20ac1,500"), ("EUR", "de_DE", "1.500\u00a0\u20ac"),
-    ("GBP", "en_US", "\u00a31,500"), ("CHF", "en_US", "CHF\u00a01,500"),
-    ("SEK", "en_US", "SEK\u00a01,500"),
-])
+@pytest.mark.parametrize(
+    ("currency", "locale", "expected"),
+    [
+        ("EUR", "en_US", "\u20ac1,500"),
+        ("EUR", "de_DE", "1.500\u00a0\u20ac"),
+        ("GBP", "en_US", "\u00a31,500"),
+        ("CHF", "en_US", "CHF\u00a01,500"),
+        ("SEK", "en_US", "SEK\u00a01,500"),
+    ],
+)
 def test_format_value_currency(currency, locale, expected):
     assert format_value(1500.0, "usd", currency, locale) == expected
 
 
-@pytest.mark.parametrize(("value", "unit", "expected"), [
-    (1.2, "pct", "+1.2 pts"), (-0.04, "pct", "0.0 pts"), (-3.1, "pct", "\u22123.1 pts"),
-    (12_345.0, "usd", "+$12,345"), (-12_345.0, "usd", "\u2212$12,345"),
-    (1_500_000.0, "usd", "+$1.50M"), (2.2, "days", "+2.2 days"), (-1.0, "hours", "\u22121.0 h"),
-    (-96.0, "count", "\u221296"), (0.0, "score", "0.0"), (0.05, "ratio", "+0.05"),
-    (None, "pct", DASH),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (1.2, "pct", "+1.2 pts"),
+        (-0.04, "pct", "0.0 pts"),
+        (-3.1, "pct", "\u22123.1 pts"),
+        (12_345.0, "usd", "+$12,345"),
+        (-12_345.0, "usd", "\u2212$12,345"),
+        (1_500_000.0, "usd", "+$1.50M"),
+        (2.2, "days", "+2.2 days"),
+        (-1.0, "hours", "\u22121.0 h"),
+        (-96.0, "count", "\u221296"),
+        (0.0, "score", "0.0"),
+        (0.05, "ratio", "+0.05"),
+        (None, "pct", DASH),
+    ],
+)
 def test_format_variance(value, unit, expected):
     assert format_variance(value, unit) == expected
 
 
-@pytest.mark.parametrize(("value", "locale", "expected"), [
-    (-3.14, "en_US", "\u22123.1 %"), (4.25, "en_US", "+4.2 %"), (4.25, "de_DE", "+4,2 %"),
-    (None, "en_US", DASH), (0.0, "en_US", "0.0 %"),
-])
+@pytest.mark.parametrize(
+    ("value", "locale", "expected"),
+    [
+        (-3.14, "en_US", "\u22123.1 %"),
+        (4.25, "en_US", "+4.2 %"),
+        (4.25, "de_DE", "+4,2 %"),
+        (None, "en_US", DASH),
+        (0.0, "en_US", "0.0 %"),
+    ],
+)
 def test_format_variance_pct(value, locale, expected):
     assert format_variance_pct(value, locale) == expected
 
 
-@pytest.mark.parametrize(("status", "label", "symbol"), [
-    (ON_TRACK, "On track", "\u25cf"), (AT_RISK, "At risk", "\u25b2"),
-    (OFF_TRACK, "Off track", "\u25a0"), (NO_DATA, "No data", "\u25cb"),
-    (NO_TARGET, "No target", "\u25c7"), (WITHHELD, "Withheld", "\u2298"),
-])
+@pytest.mark.parametrize(
+    ("status", "label", "symbol"),
+    [
+        (ON_TRACK, "On track", "\u25cf"),
+        (AT_RISK, "At risk", "\u25b2"),
+        (OFF_TRACK, "Off track", "\u25a0"),
+        (NO_DATA, "No data", "\u25cb"),
+        (NO_TARGET, "No target", "\u25c7"),
+        (WITHHELD, "Withheld", "\u2298"),
+    ],
+)
 def test_status_label_and_symbol(status, label, symbol):
     assert status_label(status) == label
     assert status_symbol(status) == symbol
@@ -293,12 +460,15 @@ def test_unknown_status_unit_and_locale_raise():
     assert format_number(1234.5, 1, "de_AT") == "1.234,5"
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    ((None, 4.0, 6.0, "within_range", "ratio"), "4.00 \u2013 6.00"),
-    ((95.0, None, None, "higher_is_better", "pct"), "95.0 %"),
-    ((None, None, None, "within_range", "days"), DASH),
-    ((None, None, None, "higher_is_better", "count"), DASH),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((None, 4.0, 6.0, "within_range", "ratio"), "4.00 \u2013 6.00"),
+        ((95.0, None, None, "higher_is_better", "pct"), "95.0 %"),
+        ((None, None, None, "within_range", "days"), DASH),
+        ((None, None, None, "higher_is_better", "count"), DASH),
+    ],
+)
 def test_format_target(args, expected):
     assert format_target(*args) == expected
 
@@ -404,11 +574,18 @@ def test_pdf_written_and_readable(report, written):
     assert sorted(p.name for p in pdf_path.parent.iterdir()) == ["scorecard.html", "scorecard.pdf"]
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd", "http://127.0.0.1:1/", "https://example.com/x.png",
-    "file:///dev/urandom", "data:text/plain,hi", "file://otherhost/reports/static/report.css",
-    (ASSETS / "static" / ".." / ".." / "pyproject.toml").as_uri(),
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1:1/",
+        "https://example.com/x.png",
+        "file:///dev/urandom",
+        "data:text/plain,hi",
+        "file://otherhost/reports/static/report.css",
+        (ASSETS / "static" / ".." / ".." / "pyproject.toml").as_uri(),
+    ],
+)
 def test_url_fetcher_refuses(url):
     fetcher = render.make_url_fetcher(ASSETS)
     with pytest.raises(render.AssetAccessError):
@@ -430,9 +607,11 @@ def test_hostile_html_fetches_nothing(tmp_path):
     from pypdf import PdfReader
 
     fetcher = render.make_url_fetcher(ASSETS)
-    html = ('<html><body><p>hello</p><img src="file:///etc/passwd">'
-            '<img src="http://127.0.0.1:1/x.png"><link rel="stylesheet" href="/etc/passwd">'
-            '</body></html>')
+    html = (
+        '<html><body><p>hello</p><img src="file:///etc/passwd">'
+        '<img src="http://127.0.0.1:1/x.png"><link rel="stylesheet" href="/etc/passwd">'
+        "</body></html>"
+    )
     target = tmp_path / "hostile.pdf"
     render.write_pdf(html, ASSETS, target, title="t", url_fetcher=fetcher)
     assert fetcher.served == []

@@ -44,21 +44,30 @@ def _scorecard(paths, *args: str) -> tuple[int, str]:
     """`scorecard ARGS` in a process of its own (the outbox, no SMTP); its code and stderr."""
     env = {k: v for k, v in os.environ.items() if k not in SMTP_ENVIRONMENT.values()}
     env["SCORECARD_HOME"] = str(paths.home)
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env,
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     return done.returncode, done.stderr
 
 
-def test_a_full_disk_under_the_dagster_instance_is_one_line(paths, catalog, tiny_exports,
-                                                            instance_disk):
+def test_a_full_disk_under_the_dagster_instance_is_one_line(
+    paths, catalog, tiny_exports, instance_disk
+):
     fill_missing_exports(catalog, paths.home)
     with instance_for(paths):  # the instance's databases exist, as after earlier runs
         pass
     filler = _fill(instance_disk, leave_bytes=400 * 1024)
-    expected = (f"scorecard run: the disk holding the Dagster instance {instance_disk} is full "
-                "(0.0 MiB free), so Dagster could not record the run; free space on that disk, "
-                "then run again")
+    expected = (
+        f"scorecard run: the disk holding the Dagster instance {instance_disk} is full "
+        "(0.0 MiB free), so Dagster could not record the run; free space on that disk, "
+        "then run again"
+    )
     for when in ("half way through the run", "when the instance is opened"):
         code, err = _scorecard(paths, "run", "--period", PERIOD)
         assert code == 1, (when, err)

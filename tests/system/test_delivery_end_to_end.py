@@ -21,8 +21,11 @@ def _scorecards(server):
 
 
 def _notices(server, word):
-    return [m for m in server.received
-            if not m.message["X-Scorecard-List"] and word in m.message["Subject"]]
+    return [
+        m
+        for m in server.received
+        if not m.message["X-Scorecard-List"] and word in m.message["Subject"]
+    ]
 
 
 def _run(capsys) -> tuple[int, str, str]:
@@ -34,16 +37,23 @@ def _run(capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_run_sends_once_over_starttls_and_send_resends(paths, catalog, tiny_exports, tmp_path,
-                                                       monkeypatch, capsys):
+def test_run_sends_once_over_starttls_and_send_resends(
+    paths, catalog, tiny_exports, tmp_path, monkeypatch, capsys
+):
     fill_missing_exports(catalog, paths.home)
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     with SmtpServer(starttls=True, auth=True, ca=ca) as server:
-        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port),
-                             security="starttls", user=USER, password=PASSWORD,
-                             sender="Scorecard <scorecard@northwind.example>",
-                             ca_file=str(tmp_path / "ca.pem"))
+        set_smtp_environment(
+            monkeypatch,
+            host="127.0.0.1",
+            port=str(server.port),
+            security="starttls",
+            user=USER,
+            password=PASSWORD,
+            sender="Scorecard <scorecard@northwind.example>",
+            ca_file=str(tmp_path / "ca.pem"),
+        )
         code, out, err = _run(capsys)
         sent = _scorecards(server)
         assert {m.message["X-Scorecard-List"] for m in sent} == {"leadership", "quality_owners"}
@@ -61,8 +71,9 @@ def test_run_sends_once_over_starttls_and_send_resends(paths, catalog, tiny_expo
         assert len(_notices(server, "failed")) == failed_runs  # one notice per failed run
         assert "list leadership already has it" in out
 
-        assert main(["send", "--period", PERIOD, "--to", "alex.morgan@example.com",
-                     "--resend"]) == 0
+        assert (
+            main(["send", "--period", PERIOD, "--to", "alex.morgan@example.com", "--resend"]) == 0
+        )
         assert _scorecards(server)[-1].rcpt_tos == ["alex.morgan@example.com"]
         assert len(_scorecards(server)) == 3
     assert PASSWORD not in out + err

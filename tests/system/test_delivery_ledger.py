@@ -37,20 +37,31 @@ from pipelines.runner import instance_for, run_job
 from pipelines.settings import PROJECT_ROOT, RuntimePaths
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
-LEADERS = RecipientList(id="leadership", recipients=[
-    Recipient(name="Alex Morgan", email="alex@example.com"),
-    Recipient(name="Tom Becker", email="tom@example.com"),
-    Recipient(name="Lena Sørensen", email="lena@example.com")])
-DATA_TEAM = RecipientList(id="data_team", receives="notices",
-                          recipients=[Recipient(name="Data", email="data@example.com")])
+LEADERS = RecipientList(
+    id="leadership",
+    recipients=[
+        Recipient(name="Alex Morgan", email="alex@example.com"),
+        Recipient(name="Tom Becker", email="tom@example.com"),
+        Recipient(name="Lena Sørensen", email="lena@example.com"),
+    ],
+)
+DATA_TEAM = RecipientList(
+    id="data_team",
+    receives="notices",
+    recipients=[Recipient(name="Data", email="data@example.com")],
+)
 
 
 @pytest.fixture(scope="module")
 def month(tmp_path_factory) -> dict:
     """February 2026 of the tiny data set loaded, scored, rendered and sent to the outbox."""
     home = tmp_path_factory.mktemp("delivery")
-    paths = RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
-                         sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+    paths = RuntimePaths(
+        home=home,
+        definitions=PROJECT_ROOT / "definitions",
+        sql=PROJECT_ROOT / "sql",
+        report_assets=PROJECT_ROOT / "reports",
+    )
     shutil.copytree(DATA / "tiny", paths.demo)
     catalog = load_catalog(paths.definitions, paths.sql)
     fill_missing_exports(catalog, home)
@@ -63,8 +74,12 @@ def month(tmp_path_factory) -> dict:
     con = WarehouseResource(path=str(paths.warehouse)).connection
     with con() as c:
         rows = ledger.rows_of_run(c, outcome.run_id)
-    return {"paths": paths, "catalog": catalog, "outbox_rows": rows,
-            "outbox": sorted((home / "outbox" / FEB.key).glob("*.eml"))}
+    return {
+        "paths": paths,
+        "catalog": catalog,
+        "outbox_rows": rows,
+        "outbox": sorted((home / "outbox" / FEB.key).glob("*.eml")),
+    }
 
 
 @pytest.fixture
@@ -76,22 +91,33 @@ def paths(month):
 
 def _ctx(month, server, lists=(LEADERS, DATA_TEAM), run_id="run-1", **settings):
     catalog = replace(month["catalog"], recipient_lists=tuple(lists))
-    smtp = SmtpSettings(host="127.0.0.1", port=server.port, security="none",
-                        sender="scorecard@northwind.example", **{**FAST, **settings})
+    smtp = SmtpSettings(
+        host="127.0.0.1",
+        port=server.port,
+        security="none",
+        sender="scorecard@northwind.example",
+        **{**FAST, **settings},
+    )
     connection = WarehouseResource(path=str(month["paths"].warehouse)).connection
     return delivery_context(catalog, month["paths"], smtp, connection, run_id)
 
 
-def _ledger(paths, sql="select recipient, state, resend from delivery.ledger "
-                       "where kind = 'scorecard' order by claimed_at, recipient"):
+def _ledger(
+    paths,
+    sql="select recipient, state, resend from delivery.ledger "
+    "where kind = 'scorecard' order by claimed_at, recipient",
+):
     with WarehouseResource(path=str(paths.warehouse)).connection() as con:
         return con.execute(sql).fetchall()
 
 
 def test_without_a_host_the_run_writes_the_outbox(month):
     assert {r.transport for r in month["outbox_rows"]} == {"outbox"}
-    assert {r.list_id for r in month["outbox_rows"]} >= {"leadership", "quality_owners",
-                                                         "data_team"}
+    assert {r.list_id for r in month["outbox_rows"]} >= {
+        "leadership",
+        "quality_owners",
+        "data_team",
+    }
     leadership = next(p for p in month["outbox"] if p.name.startswith("leadership-scorecard"))
     parsed = message_from_bytes(leadership.read_bytes(), policy=policy.default)
     assert len(parsed["To"].addresses) == 6
@@ -120,15 +146,18 @@ def test_refused_recipient_is_recorded_and_only_it_is_retried(month, paths):
         server.script.refuse = {"tom@example.com": "550 5.1.1 No such user"}
         first = deliver_period(_ctx(month, server), FEB)
         assert first.lists[0].sent == ["alex@example.com", "lena@example.com"]
-        assert first.failures == ["scorecard to tom@example.com (list leadership) refused: "
-                                  "550 5.1.1 No such user"]
+        assert first.failures == [
+            "scorecard to tom@example.com (list leadership) refused: 550 5.1.1 No such user"
+        ]
         server.script.refuse = {}
         second = deliver_period(_ctx(month, server, run_id="run-2"), FEB)
     assert second.lists[0].sent == ["tom@example.com"]
     assert server.received[-1].rcpt_tos == ["tom@example.com"]
-    assert _ledger(paths, "select recipient, state, attempts from delivery.ledger where "
-                          "recipient = 'tom@example.com' order by claimed_at") == [
-        ("tom@example.com", "failed", 1), ("tom@example.com", "sent", 2)]
+    assert _ledger(
+        paths,
+        "select recipient, state, attempts from delivery.ledger where "
+        "recipient = 'tom@example.com' order by claimed_at",
+    ) == [("tom@example.com", "failed", 1), ("tom@example.com", "sent", 2)]
 
 
 def test_an_unconfirmed_claim_is_reported_not_resent(month, paths):
@@ -143,9 +172,11 @@ def test_an_unconfirmed_claim_is_reported_not_resent(month, paths):
         assert second.lists[0].sent == [] and len(server.received) == 1
         assert second.unconfirmed == [  # still reported, by every run, until resent
             "scorecard to list leadership unconfirmed for alex@example.com, tom@example.com, "
-            "lena@example.com (an earlier send was claimed and never confirmed)"]
-        third = deliver_period(_ctx(month, server, lists=[LEADERS], run_id="run-3"), FEB,
-                               resend=True)
+            "lena@example.com (an earlier send was claimed and never confirmed)"
+        ]
+        third = deliver_period(
+            _ctx(month, server, lists=[LEADERS], run_id="run-3"), FEB, resend=True
+        )
     assert len(third.lists[0].sent) == 3 and len(server.received) == 2
 
 
@@ -159,8 +190,11 @@ def test_a_permanent_failure_is_recorded_and_the_report_stays(month, paths):
 
 
 def test_hold_policy_holds_the_list_and_notifies_the_data_team(month, paths):
-    held = RecipientList(id="board", incomplete="hold",
-                         recipients=[Recipient(name="Board", email="board@example.com")])
+    held = RecipientList(
+        id="board",
+        incomplete="hold",
+        recipients=[Recipient(name="Board", email="board@example.com")],
+    )
     with SmtpServer() as server:
         outcome = deliver_period(_ctx(month, server, lists=[held, DATA_TEAM]), FEB)
     assert outcome.lists[0].held and outcome.completeness.incomplete
@@ -170,8 +204,11 @@ def test_hold_policy_holds_the_list_and_notifies_the_data_team(month, paths):
 
 
 def test_a_perspective_list_gets_its_own_pdf(month, paths):
-    owners = RecipientList(id="quality", perspectives=["internal_process"],
-                           recipients=[Recipient(name="Ahmed", email="ahmed@example.com")])
+    owners = RecipientList(
+        id="quality",
+        perspectives=["internal_process"],
+        recipients=[Recipient(name="Ahmed", email="ahmed@example.com")],
+    )
     with SmtpServer() as server:
         deliver_period(_ctx(month, server, lists=[owners]), FEB)
     pdf = paths.report_dir(FEB.key) / "lists" / "quality" / "scorecard.pdf"
@@ -181,40 +218,54 @@ def test_a_perspective_list_gets_its_own_pdf(month, paths):
     text = server.received[0].message.get_body(("plain",)).get_content()
     assert "Internal Process" in text and "Financial" not in text
     assert _ledger(paths, "select report_sha256 from delivery.ledger") == [
-        (hashlib.sha256(pdf.read_bytes()).hexdigest(),)]
+        (hashlib.sha256(pdf.read_bytes()).hexdigest(),)
+    ]
 
 
 def test_a_failure_notice_goes_once_per_failed_run(month, paths):
     with SmtpServer() as server:
         for _ in range(2):  # the CLI and the sensor both report the same run
-            notify_run_failure(_ctx(month, server), failed_run_id="failed-run-7",
-                               job_name=MONTHLY_JOB, period=FEB,
-                               failures=[("raw_finance", "no file matches finance/gl.csv")])
+            notify_run_failure(
+                _ctx(month, server),
+                failed_run_id="failed-run-7",
+                job_name=MONTHLY_JOB,
+                period=FEB,
+                failures=[("raw_finance", "no file matches finance/gl.csv")],
+            )
     assert len(server.received) == 1
     text = server.received[0].message.get_content()
     assert "failed-run-7" in text and "raw_finance: no file matches" in text
     assert server.received[0].message["Subject"].endswith(f"The {MONTHLY_JOB} run for {FEB} failed")
 
 
-@pytest.mark.parametrize("tags, first", [({"dagster/backfill": "bf-1"}, FEB), ({}, JAN)],
-                         ids=["backfill-tag", "multi-month"])
+@pytest.mark.parametrize(
+    "tags, first",
+    [({"dagster/backfill": "bf-1"}, FEB), ({}, JAN)],
+    ids=["backfill-tag", "multi-month"],
+)
 def test_a_backfill_sends_nothing(month, paths, monkeypatch, tags, first):
     with SmtpServer() as server:
-        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port),
-                             security="none")
+        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port), security="none")
         outcome = run_job(paths, DELIVERY_JOB, first, FEB, tags=tags)
     assert outcome.success, outcome.errors
     assert server.received == [] and _ledger(paths) == []
 
 
-def test_a_failed_delivery_fails_the_step_and_never_shows_the_password(month, paths,
-                                                                       monkeypatch, tmp_path):
+def test_a_failed_delivery_fails_the_step_and_never_shows_the_password(
+    month, paths, monkeypatch, tmp_path
+):
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     wrong = "wr0ng-" + PASSWORD
     with SmtpServer(starttls=True, auth=True, ca=ca) as server:
-        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port),
-                             user=USER, password=wrong, ca_file=str(tmp_path / "ca.pem"))
+        set_smtp_environment(
+            monkeypatch,
+            host="127.0.0.1",
+            port=str(server.port),
+            user=USER,
+            password=wrong,
+            ca_file=str(tmp_path / "ca.pem"),
+        )
         outcome = run_job(paths, DELIVERY_JOB, FEB, FEB, tags={"scorecard/send_email": "true"})
     assert not outcome.success and server.received == []
     assert any(e.startswith("delivery_email") and "535" in e for e in outcome.errors)
@@ -236,8 +287,7 @@ def test_the_failure_sensor_emails_the_data_team(month, paths, monkeypatch):
 
     with SmtpServer() as server:
         server.script.data_replies = ["554 5.6.0 Rejected"]
-        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port),
-                             security="none")
+        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port), security="none")
         failed = run_job(paths, DELIVERY_JOB, FEB, FEB, tags={"scorecard/send_email": "true"})
         assert not failed.success
         sensor = build_definitions(paths).resolve_sensor_def("scorecard_failure_notice")
@@ -245,15 +295,20 @@ def test_the_failure_sensor_emails_the_data_team(month, paths, monkeypatch):
             run = instance.get_run_by_id(failed.run_id)
             event = instance.all_logs(failed.run_id, of_type=DagsterEventType.RUN_FAILURE)[0]
             context = build_run_status_sensor_context(
-                sensor_name=sensor.name, dagster_event=event.dagster_event,
-                dagster_instance=instance, dagster_run=run,
-                resources={"warehouse": WarehouseResource(path=str(paths.warehouse)),
-                           "scorecard": ScorecardResource(
-                               home=str(paths.home), definitions_dir=str(paths.definitions),
-                               sql_dir=str(paths.sql),
-                               report_assets_dir=str(paths.report_assets)),
-                           "smtp": SmtpResource(host="127.0.0.1", port=server.port,
-                                                security="none")},
+                sensor_name=sensor.name,
+                dagster_event=event.dagster_event,
+                dagster_instance=instance,
+                dagster_run=run,
+                resources={
+                    "warehouse": WarehouseResource(path=str(paths.warehouse)),
+                    "scorecard": ScorecardResource(
+                        home=str(paths.home),
+                        definitions_dir=str(paths.definitions),
+                        sql_dir=str(paths.sql),
+                        report_assets_dir=str(paths.report_assets),
+                    ),
+                    "smtp": SmtpResource(host="127.0.0.1", port=server.port, security="none"),
+                },
             ).for_run_failure()
             sensor(context)
     notices = [m for m in server.received if "failed" in m.message["Subject"]]
@@ -274,8 +329,9 @@ def _emails(server) -> list[tuple[str, list[str]]]:
     return found
 
 
-def test_a_dropped_reply_is_unconfirmed_until_send_unconfirmed_sends_it(month, paths,
-                                                                        monkeypatch, capsys):
+def test_a_dropped_reply_is_unconfirmed_until_send_unconfirmed_sends_it(
+    month, paths, monkeypatch, capsys
+):
     """Against a real SMTP server that drops the connection once it has the message: every run
     fails naming the recipients, status shows them, --unconfirmed sends to exactly them."""
     from pipelines.cli import main
@@ -287,8 +343,13 @@ def test_a_dropped_reply_is_unconfirmed_until_send_unconfirmed_sends_it(month, p
     lists = {r.id: [p.email for p in r.recipients] for r in month["catalog"].recipient_lists}
     send = ["send", "--period", FEB.key]
     with SmtpServer() as server:
-        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port),
-                             security="none", sender="scorecard@northwind.example")
+        set_smtp_environment(
+            monkeypatch,
+            host="127.0.0.1",
+            port=str(server.port),
+            security="none",
+            sender="scorecard@northwind.example",
+        )
         server.script.drop_after_data = True  # each message arrives, its 250 reply never does
         assert main(send) == 1
         assert f"unconfirmed for {', '.join(lists['leadership'])}" in capsys.readouterr().err
@@ -307,17 +368,25 @@ def test_a_dropped_reply_is_unconfirmed_until_send_unconfirmed_sends_it(month, p
         status = capsys.readouterr().out.splitlines()
         assert max(len(line) for line in status) <= WIDTH
         assert "  2026-02 quality_owners: sent 0, unconfirmed 1 (ahmed.karim@example.com)" in status
-        assert any(line.startswith("  2026-02 leadership: sent 0, unconfirmed 6 (alex.morgan@")
-                   for line in status), status
-        assert (f"  resend {FEB} to its unconfirmed: scorecard send --period {FEB} "
-                "--unconfirmed") in status
+        assert any(
+            line.startswith("  2026-02 leadership: sent 0, unconfirmed 6 (alex.morgan@")
+            for line in status
+        ), status
+        assert (
+            f"  resend {FEB} to its unconfirmed: scorecard send --period {FEB} --unconfirmed"
+        ) in status
 
         assert main([*send, "--unconfirmed"]) == 0
-        assert sorted(_emails(server)[len(first):]) == sorted(lists.items())  # exactly them
-        assert set(_ledger(paths, "select state, resend from delivery.ledger where kind in "
-                                  "('scorecard', 'data_notice') qualify row_number() over ("
-                                  "partition by kind, list_id, recipient order by claimed_at "
-                                  "desc) = 1")) == {("sent", True)}  # delivered, as resends
+        assert sorted(_emails(server)[len(first) :]) == sorted(lists.items())  # exactly them
+        assert set(
+            _ledger(
+                paths,
+                "select state, resend from delivery.ledger where kind in "
+                "('scorecard', 'data_notice') qualify row_number() over ("
+                "partition by kind, list_id, recipient order by claimed_at "
+                "desc) = 1",
+            )
+        ) == {("sent", True)}  # delivered, as resends
 
         assert main(send) == 0  # now nothing is pending
         assert len(_emails(server)) == 2 * len(first)

@@ -40,8 +40,6 @@ RUN_DEADLINE_SECONDS = 150  # a bound for a loaded 2-core machine; it takes abou
 DAGSTER_ROLE, DAGSTER_PASSWORD = "dagster", "dagster-Pw-31e8"  # noqa: S105 - test credentials
 
 
-
-
 @pytest.fixture
 def instance_env(postgres, tmp_path) -> dict[str, str]:
     """A fresh database owned by a plain role, and a DAGSTER_HOME holding deploy/dagster.yaml."""
@@ -53,18 +51,28 @@ def instance_env(postgres, tmp_path) -> dict[str, str]:
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     shutil.copyfile(PROJECT_ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
-    return {"DAGSTER_HOME": str(dagster_home), "DAGSTER_PG_HOST": "127.0.0.1",
-            "DAGSTER_PG_PORT": str(postgres.port), "DAGSTER_PG_DB": database,
-            "DAGSTER_PG_USER": DAGSTER_ROLE, "DAGSTER_PG_PASSWORD": DAGSTER_PASSWORD}
+    return {
+        "DAGSTER_HOME": str(dagster_home),
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": str(postgres.port),
+        "DAGSTER_PG_DB": database,
+        "DAGSTER_PG_USER": DAGSTER_ROLE,
+        "DAGSTER_PG_PASSWORD": DAGSTER_PASSWORD,
+    }
 
 
 def _start_daemon(env: dict[str, str], log: Path) -> subprocess.Popen:
     daemon = Path(sys.executable).with_name("dagster-daemon")
     with log.open("w") as out:
         # its own process group: the code server and run workers it starts go with it
-        return subprocess.Popen([str(daemon), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-                                cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [str(daemon), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -86,12 +94,15 @@ def _wait_for_run(instance: DagsterInstance, run_id: str, log: Path):
             return run
         time.sleep(1)
     tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-    pytest.fail(f"run {run_id} not finished after {RUN_DEADLINE_SECONDS} s "
-                f"(status {run.status if run else None}); daemon log:\n{tail}")
+    pytest.fail(
+        f"run {run_id} not finished after {RUN_DEADLINE_SECONDS} s "
+        f"(status {run.status if run else None}); daemon log:\n{tail}"
+    )
 
 
 def test_a_backfill_submitted_to_the_instance_is_run_by_the_daemon(
-        tmp_path, quarter_exports, instance_env, monkeypatch, capsys):
+    tmp_path, quarter_exports, instance_env, monkeypatch, capsys
+):
     on_server = home_on(tmp_path, quarter_exports, "server")
     by_cli = home_on(tmp_path, quarter_exports, "laptop")
     for name, value in {**instance_env, "SCORECARD_HOME": str(on_server.home)}.items():
@@ -108,8 +119,12 @@ def test_a_backfill_submitted_to_the_instance_is_run_by_the_daemon(
             assert run.status == DagsterRunStatus.SUCCESS, log.read_text()[-3000:]
             assert run.tags[RANGE_START_TAG] == FIRST.key and run.tags[RANGE_END_TAG] == LAST.key
             # queued by the submit, then taken off the queue and launched by the daemon
-            events = [e.dagster_event.event_type for e in instance.all_logs(
-                run_id, of_type={DagsterEventType.RUN_ENQUEUED, DagsterEventType.RUN_STARTING})]
+            events = [
+                e.dagster_event.event_type
+                for e in instance.all_logs(
+                    run_id, of_type={DagsterEventType.RUN_ENQUEUED, DagsterEventType.RUN_STARTING}
+                )
+            ]
             assert events == [DagsterEventType.RUN_ENQUEUED, DagsterEventType.RUN_STARTING]
         assert "Launched 1 runs" in log.read_text()
     finally:
@@ -119,12 +134,14 @@ def test_a_backfill_submitted_to_the_instance_is_run_by_the_daemon(
     assert on_server_tables == table_contents(by_cli)
 
 
-def test_submit_refuses_an_instance_without_a_run_queue(tmp_path, quarter_exports, monkeypatch,
-                                                        capsys):
+def test_submit_refuses_an_instance_without_a_run_queue(
+    tmp_path, quarter_exports, monkeypatch, capsys
+):
     home = home_on(tmp_path, quarter_exports, "laptop")
     (home.home / "dagster").mkdir()
     (home.home / "dagster" / "dagster.yaml").write_text(
-        "run_coordinator: {module: dagster._core.run_coordinator, class: DefaultRunCoordinator}\n")
+        "run_coordinator: {module: dagster._core.run_coordinator, class: DefaultRunCoordinator}\n"
+    )
     monkeypatch.setenv("SCORECARD_HOME", str(home.home))
     monkeypatch.setenv("DAGSTER_HOME", str(home.home / "dagster"))
     assert main(["backfill", "--from", FIRST.key, "--to", LAST.key, "--submit"]) == 2

@@ -25,8 +25,12 @@ FIRST, LAST = Period(2025, 9), Period(2026, 2)
 def demo(tmp_path_factory) -> RuntimePaths:
     """A small demo (scale 0.05, six months) loaded and scored, and its last month rendered."""
     home = tmp_path_factory.mktemp("e2e")
-    paths = RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
-                         sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+    paths = RuntimePaths(
+        home=home,
+        definitions=PROJECT_ROOT / "definitions",
+        sql=PROJECT_ROOT / "sql",
+        report_assets=PROJECT_ROOT / "reports",
+    )
     generate_demo(paths.demo, start=FIRST.key, end=LAST.key, scale=0.05, seed=11)
     history = run_job(paths, HISTORY_JOB, FIRST, LAST.shift(-1))
     assert history.success, history.errors
@@ -54,11 +58,15 @@ def test_pdf_lists_organization_period_and_every_kpi_with_its_number(demo):
 def test_warehouse_numbers_are_the_reports_numbers(demo):
     con = connect(demo.warehouse, read_only=True)
     try:
-        states = dict(con.execute(
-            "select kpi_id, state from kpi.kpi_values where period = ?", [LAST.start]).fetchall())
+        states = dict(
+            con.execute(
+                "select kpi_id, state from kpi.kpi_values where period = ?", [LAST.start]
+            ).fetchall()
+        )
         overall = con.execute(
             "select score from score.rollup_scores where level = 'overall' and period = ?",
-            [LAST.start]).fetchone()[0]
+            [LAST.start],
+        ).fetchone()[0]
     finally:
         con.close()
     catalog = load_catalog(demo.definitions, demo.sql)
@@ -90,9 +98,15 @@ def test_cli_rejects_bad_periods(demo, monkeypatch, capsys):
 def test_dagster_definitions_validate(demo):
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
-        env={"SCORECARD_HOME": str(demo.home), "PATH": "/usr/bin:/bin",
-             "DAGSTER_HOME": str(demo.dagster_home)},
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        env={
+            "SCORECARD_HOME": str(demo.home),
+            "PATH": "/usr/bin:/bin",
+            "DAGSTER_HOME": str(demo.dagster_home),
+        },
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Validation successful" in result.stderr + result.stdout

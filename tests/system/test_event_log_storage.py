@@ -21,24 +21,42 @@ from pipelines.runner import instance_config, instance_for, run_job
 from pipelines.settings import PROJECT_ROOT, RuntimePaths
 
 # Columns that differ between any two runs: run ids, times, the serialized event (times inside).
-_PER_RUN = {"run_id", "last_run_id", "event", "timestamp", "event_timestamp", "create_timestamp",
-            "last_materialization", "last_materialization_timestamp", "cached_status_data",
-            "evaluation_event", "evaluation_event_timestamp", "update_timestamp",
-            "assigned_timestamp", "asset_details", "migration_completed"}
+_PER_RUN = {
+    "run_id",
+    "last_run_id",
+    "event",
+    "timestamp",
+    "event_timestamp",
+    "create_timestamp",
+    "last_materialization",
+    "last_materialization_timestamp",
+    "cached_status_data",
+    "evaluation_event",
+    "evaluation_event_timestamp",
+    "update_timestamp",
+    "assigned_timestamp",
+    "asset_details",
+    "migration_completed",
+}
 _RUN_DERIVED_TAGS = ("dagster/data_version",)  # a hash over the run id, among others
-
-
 
 
 def _rows(database: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(database)
     try:
-        tables = [name for (name,) in con.execute(
-            "select name from sqlite_master where type = 'table' order by name")]
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select name from sqlite_master where type = 'table' order by name"
+            )
+        ]
         contents = {}
         for table in tables:
-            columns = [f'"{c[1]}"' for c in con.execute(f"pragma table_info({table})")
-                       if c[1] not in _PER_RUN]
+            columns = [
+                f'"{c[1]}"'
+                for c in con.execute(f"pragma table_info({table})")
+                if c[1] not in _PER_RUN
+            ]
             rows = con.execute(f"select {', '.join(columns)} from {table} order by 1").fetchall()
             if table == "asset_event_tags":  # (id, event_id, asset_key, key, value)
                 rows = [(*r[:4], None if r[3] in _RUN_DERIVED_TAGS else r[4]) for r in rows]
@@ -63,8 +81,11 @@ def test_batched_event_log_equals_dagsters_own(tmp_path, quarter_exports, monkey
 
     groups: list[int] = []
     store = BatchingSqliteEventLogStorage._store_asset_events
-    monkeypatch.setattr(BatchingSqliteEventLogStorage, "_store_asset_events",
-                        lambda self, events: (groups.append(len(events)), store(self, events)))
+    monkeypatch.setattr(
+        BatchingSqliteEventLogStorage,
+        "_store_asset_events",
+        lambda self, events: (groups.append(len(events)), store(self, events)),
+    )
     monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
     first = run_job(own, HISTORY_JOB, FIRST, LAST)
     assert first.success and groups == [], "Dagster's own storage wrote the first run"
@@ -84,26 +105,33 @@ def test_batched_event_log_equals_dagsters_own(tmp_path, quarter_exports, monkey
         keys = reference.get_asset_keys()
         assert len(keys) == 31 and sorted(keys) == sorted(instance.get_asset_keys())
         for key in keys:
-            assert (reference.get_materialized_partitions(key)
-                    == instance.get_materialized_partitions(key) == {"2026-01", "2026-02",
-                                                                     "2026-03"})
+            assert (
+                reference.get_materialized_partitions(key)
+                == instance.get_materialized_partitions(key)
+                == {"2026-01", "2026-02", "2026-03"}
+            )
             ours = instance.get_latest_materialization_event(key)
             theirs = reference.get_latest_materialization_event(key)
             assert ours.dagster_event.partition == theirs.dagster_event.partition
-            assert (ours.asset_materialization.metadata.keys()
-                    == theirs.asset_materialization.metadata.keys())
+            assert (
+                ours.asset_materialization.metadata.keys()
+                == theirs.asset_materialization.metadata.keys()
+            )
 
 
 def test_the_instance_file_follows_the_runtime_folder(tmp_path):
     """Written on first use, rewritten when the folder moved, a user's own file left alone."""
-    moved = RuntimePaths(home=tmp_path / "moved", definitions=PROJECT_ROOT / "definitions",
-                         sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+    moved = RuntimePaths(
+        home=tmp_path / "moved",
+        definitions=PROJECT_ROOT / "definitions",
+        sql=PROJECT_ROOT / "sql",
+        report_assets=PROJECT_ROOT / "reports",
+    )
     moved.dagster_home.mkdir(parents=True)
     config = moved.dagster_home / "dagster.yaml"
     config.write_text(instance_config(tmp_path / "elsewhere" / "dagster"))
     with instance_for(moved) as instance:
-        assert instance.event_log_storage._base_dir == str(
-            moved.dagster_home / "history" / "runs")
+        assert instance.event_log_storage._base_dir == str(moved.dagster_home / "history" / "runs")
     assert config.read_text() == instance_config(moved.dagster_home)
     own = "# mine\nconcurrency:\n  pools:\n    default_limit: 2\n"
     config.write_text(own)

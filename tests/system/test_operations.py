@@ -47,11 +47,21 @@ def test_a_load_failing_before_commit_leaves_the_month_as_it_was(paths, catalog,
     load_file_table(con, table, jan, jan, paths.home, "good-run")
     before = con.execute("select * from raw.finance_gl_entries order by all").fetchall()
     # rows arrive, then the statement fails part way: a crash between load and commit
-    crashing = ("select * replace (case when entry_id = 'GL-4' then error('disk went away') "
-                "else amount_usd end as amount_usd) from read_csv($path, header = true)")
+    crashing = (
+        "select * replace (case when entry_id = 'GL-4' then error('disk went away') "
+        "else amount_usd end as amount_usd) from read_csv($path, header = true)"
+    )
     with pytest.raises(Exception, match="disk went away"):
-        replace_months(con, table, crashing, {"path": str(tiny_exports / "finance/gl_entries.csv")},
-                       jan, jan, "crashing-run", "test")
+        replace_months(
+            con,
+            table,
+            crashing,
+            {"path": str(tiny_exports / "finance/gl_entries.csv")},
+            jan,
+            jan,
+            "crashing-run",
+            "test",
+        )
     assert con.execute("select * from raw.finance_gl_entries order by all").fetchall() == before
     assert con.execute("select distinct run_id from meta.loads").fetchall() == [("good-run",)]
     con.close()
@@ -59,12 +69,19 @@ def test_a_load_failing_before_commit_leaves_the_month_as_it_was(paths, catalog,
 
 def test_a_second_writer_waits_then_fails_with_a_clear_message(paths):
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import time, duckdb
             con = duckdb.connect({str(paths.warehouse)!r})
             print("locked", flush=True)
             time.sleep(30)
-        """)], stdout=subprocess.PIPE, text=True)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(WarehouseLockedError) as caught:
@@ -86,9 +103,12 @@ def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, quarter_exports):
         pass
     env = {**os.environ, "SCORECARD_HOME": str(paths.home)}
     backfill = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", FIRST.key, "--to",
-         LAST.key], env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", FIRST.key, "--to", LAST.key],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         claimed = False
@@ -104,8 +124,13 @@ def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, quarter_exports):
         if backfill.poll() is None:
             backfill.kill()
     month = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", LAST.key, "--to",
-         LAST.key], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180)
+        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", LAST.key, "--to", LAST.key],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert month.returncode == 0, month.stdout + month.stderr
     assert "had stopped without finishing" in month.stderr
     with instance_for(paths) as instance:
@@ -118,8 +143,9 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def test_a_run_waiting_for_the_warehouse_sleeps_and_runs_once_the_slot_is_free(tmp_path,
-                                                                               quarter_exports):
+def test_a_run_waiting_for_the_warehouse_sleeps_and_runs_once_the_slot_is_free(
+    tmp_path, quarter_exports
+):
     """Another writer holds the warehouse pool's slot: the run waits for it without keeping a
     core busy (Dagster's own wait never slept: pipelines/pool_wait.py), then runs."""
     paths = home_on(tmp_path, quarter_exports, "waiting")
@@ -130,16 +156,24 @@ def test_a_run_waiting_for_the_warehouse_sleeps_and_runs_once_the_slot_is_free(t
         assert storage.claim_concurrency_slot("warehouse", holder, "load").is_claimed
     env = {**os.environ, "SCORECARD_HOME": str(paths.home)}
     run = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", LAST.key, "--to",
-         LAST.key], env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", LAST.key, "--to", LAST.key],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline, pending = time.monotonic() + 120, False
         while not pending and run.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
             with instance_for(paths) as instance:
-                pending = any(step.run_id != holder for step in instance.event_log_storage
-                              .get_concurrency_info("warehouse").pending_steps)
+                pending = any(
+                    step.run_id != holder
+                    for step in instance.event_log_storage.get_concurrency_info(
+                        "warehouse"
+                    ).pending_steps
+                )
         assert pending, "the run asked for the warehouse slot"
         cpu, started = _cpu_seconds(run.pid), time.monotonic()
         time.sleep(4)

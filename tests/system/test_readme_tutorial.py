@@ -23,8 +23,8 @@ TARGET = re.compile(r"^(?:#|--) (file|append to): (\S+)\n")
 
 def _tutorial_blocks() -> list[tuple[str, str]]:
     tutorial = (PROJECT_ROOT / "docs" / "tutorial.md").read_text()
-    section = tutorial[tutorial.index("## Add a source"):]
-    section = section[:section.index("\n## ", section.index("## Add a KPI"))]
+    section = tutorial[tutorial.index("## Add a source") :]
+    section = section[: section.index("\n## ", section.index("## Add a KPI"))]
     return [(lang, re.sub(r"(?m)^   ", "", body)) for lang, body in BLOCK.findall(section)]
 
 

@@ -40,8 +40,11 @@ def _pdf_children(out: Path) -> list[int]:
             state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
         except (OSError, IndexError):
             continue
-        if state != "Z" and b"pipelines.report.pdf" in command and any(
-                str(out).encode() in part for part in command):
+        if (
+            state != "Z"
+            and b"pipelines.report.pdf" in command
+            and any(str(out).encode() in part for part in command)
+        ):
             found.append(int(entry.name))
     return found
 
@@ -89,8 +92,10 @@ def test_the_sweep_takes_only_stale_files_no_render_holds(tmp_path):
     lists.mkdir(parents=True)
     other_month.mkdir()
     old = time.time() - 60
-    stale = [Path(tempfile.mkstemp(prefix=".scorecard.pdf.", suffix=".tmp", dir=d)[1])
-             for d in (other_month, lists)]
+    stale = [
+        Path(tempfile.mkstemp(prefix=".scorecard.pdf.", suffix=".tmp", dir=d)[1])
+        for d in (other_month, lists)
+    ]
     stale.append(Path(tempfile.mkdtemp(prefix=pdf.SCRATCH_PREFIX, dir=other_month)))
     (stale[-1] / "font.woff").write_bytes(b"x")
     in_use = Path(tempfile.mkdtemp(prefix=pdf.SCRATCH_PREFIX, dir=other_month))

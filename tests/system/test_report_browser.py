@@ -18,8 +18,15 @@ from pipelines.report.render import render_html
 from pipelines.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and shutil.which("chromium") is None,
@@ -30,7 +37,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def browser():
     sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
+    )
     with sync_api.sync_playwright() as playwright:
         executable = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
         browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
@@ -45,8 +53,9 @@ def test_report_html_in_chromium(browser, tmp_path):
     page_file.write_text(render_html(report, PROJECT_ROOT / "reports"), encoding="utf-8")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems, requests = [], []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning")
-            else None)
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("request", lambda r: requests.append(r.url))
     page.goto(page_file.as_uri(), wait_until="load")

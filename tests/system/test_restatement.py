@@ -33,8 +33,9 @@ def _correct_revenue(gl_entries) -> None:
     """Book a revenue line of the month that the first export had missed."""
     with gl_entries.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    line = next(r for r in rows if r["entry_date"].startswith(MONTH.key)
-                and r["account_type"] == "revenue")
+    line = next(
+        r for r in rows if r["entry_date"].startswith(MONTH.key) and r["account_type"] == "revenue"
+    )
     line["amount_usd"] = f"{float(line['amount_usd']) + CORRECTION_USD:.2f}"
     with gl_entries.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -45,8 +46,10 @@ def _correct_revenue(gl_entries) -> None:
 def _revenue(paths) -> float:
     con = connect(paths.warehouse, read_only=True)
     try:
-        return con.execute("select value from kpi.kpi_values where kpi_id = 'revenue_usd' "
-                           "and period = ?", [MONTH.start]).fetchone()[0]
+        return con.execute(
+            "select value from kpi.kpi_values where kpi_id = 'revenue_usd' and period = ?",
+            [MONTH.start],
+        ).fetchone()[0]
     finally:
         con.close()
 

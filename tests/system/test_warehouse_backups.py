@@ -36,8 +36,12 @@ def ran_home(tmp_path_factory, quarter_exports) -> RuntimePaths:
     """A runtime folder where March 2026 ran end to end: report, versions, ledger, outbox."""
     home = tmp_path_factory.mktemp("ran") / "home"
     shutil.copytree(quarter_exports, home / "demo")  # a copy: each test copies the whole folder
-    paths = RuntimePaths(home=home, definitions=PROJECT_ROOT / "definitions",
-                         sql=PROJECT_ROOT / "sql", report_assets=PROJECT_ROOT / "reports")
+    paths = RuntimePaths(
+        home=home,
+        definitions=PROJECT_ROOT / "definitions",
+        sql=PROJECT_ROOT / "sql",
+        report_assets=PROJECT_ROOT / "reports",
+    )
     outcome = run_job(paths, MONTHLY_JOB, LAST, LAST)
     assert outcome.success, outcome.errors
     return paths
@@ -50,8 +54,12 @@ def home(ran_home, tmp_path, monkeypatch) -> RuntimePaths:
     shutil.copytree(ran_home.home, copy, symlinks=True)
     monkeypatch.setenv("SCORECARD_HOME", str(copy))
     monkeypatch.delenv("SCORECARD_BACKUPS_KEEP", raising=False)
-    return RuntimePaths(home=copy, definitions=ran_home.definitions, sql=ran_home.sql,
-                        report_assets=ran_home.report_assets)
+    return RuntimePaths(
+        home=copy,
+        definitions=ran_home.definitions,
+        sql=ran_home.sql,
+        report_assets=ran_home.report_assets,
+    )
 
 
 def _backups(paths: RuntimePaths) -> list[Path]:
@@ -66,8 +74,10 @@ def _state(path: Path) -> tuple[bytes, int]:
 def _kept_rows(path: Path) -> dict[str, list]:
     con = connect(path, read_only=True)
     try:
-        return {table: con.execute(f"select * from {table} order by all").fetchall()
-                for table in KEPT_TABLES}
+        return {
+            table: con.execute(f"select * from {table} order by all").fetchall()
+            for table in KEPT_TABLES
+        }
     finally:
         con.close()
 
@@ -85,22 +95,27 @@ def test_a_damaged_warehouse_stops_run_status_and_send_in_one_line(home, capsys,
     _truncate(home.warehouse)
     damaged = _state(home.warehouse)
     capsys.readouterr()
-    for command in (["run", "--period", LAST.key], ["status", "--to", LAST.key],
-                    ["send", "--period", LAST.key]):
+    for command in (
+        ["run", "--period", LAST.key],
+        ["status", "--to", LAST.key],
+        ["send", "--period", LAST.key],
+    ):
         assert cli.main(command) == 1, command
         err = capsys.readouterr().err
         assert "Traceback" not in err
         line = err.splitlines()[-1]
-        assert line.startswith(f"scorecard {command[0]}: the warehouse {home.warehouse} is "
-                               "damaged or unreadable"), err
+        assert line.startswith(
+            f"scorecard {command[0]}: the warehouse {home.warehouse} is damaged or unreadable"
+        ), err
         assert f"The newest backup is {backups[0]}" in line and "`scorecard restore`" in line
         assert _state(home.warehouse) == damaged, f"scorecard {command[0]} wrote to the file"
         assert _backups(home) == backups, "a damaged warehouse never replaces a good backup"
     # a run the daemon starts (no CLI before it): every step blames the warehouse, none a source
     outcome = run_job(home, HISTORY_JOB, LAST, LAST)
     assert not outcome.success and outcome.errors
-    assert all(f"the warehouse {home.warehouse} is damaged" in e for e in outcome.errors), \
+    assert all(f"the warehouse {home.warehouse} is damaged" in e for e in outcome.errors), (
         outcome.errors
+    )
     assert _state(home.warehouse) == damaged and _backups(home) == backups
 
 
@@ -123,7 +138,8 @@ def test_a_backup_is_taken_before_each_run_and_the_newest_n_are_kept(home, capsy
 
 
 def test_restore_brings_back_the_ledger_and_report_versions_and_keeps_the_damaged_file(
-        home, capsys):
+    home, capsys
+):
     before = _kept_rows(home.warehouse)
     assert all(before.values()), "the month was sent and its report archived"
     folder = home.home / "backups"
@@ -138,8 +154,9 @@ def test_restore_brings_back_the_ledger_and_report_versions_and_keeps_the_damage
     capsys.readouterr()
     assert cli.main(["restore"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"Skipped the backup {newer} (taken 2026-04-06 06:00 UTC): it "
-                             "does not read whole")
+    assert out[0].startswith(
+        f"Skipped the backup {newer} (taken 2026-04-06 06:00 UTC): it does not read whole"
+    )
     assert out[1].startswith(f"Restored the warehouse {home.warehouse} from the backup {good}")
     aside = sorted(home.home.glob("warehouse.before-restore-*.duckdb"))
     assert len(aside) == 1 and aside[0].read_bytes() == damaged, "the damaged file is kept"
@@ -153,8 +170,10 @@ def test_restore_brings_back_the_ledger_and_report_versions_and_keeps_the_damage
 
 def _leave_a_write_ahead_log(path: Path, sql: str) -> None:
     """A process that commits `sql` and dies before checkpointing: the .wal stays."""
-    code = (f"import duckdb, os\ncon = duckdb.connect({str(path)!r}, "
-            f"config={{'checkpoint_threshold': '1TB'}})\ncon.execute({sql!r})\nos._exit(0)")
+    code = (
+        f"import duckdb, os\ncon = duckdb.connect({str(path)!r}, "
+        f"config={{'checkpoint_threshold': '1TB'}})\ncon.execute({sql!r})\nos._exit(0)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -191,8 +210,12 @@ def test_every_command_and_the_backups_are_documented():
     assert "restore" in commands
     for name in commands:
         assert f"`scorecard {name}" in readme, f"scorecard {name} is documented nowhere"
-    for text in ("scorecard restore [--from BACKUP]", "SCORECARD_BACKUPS_KEEP",
-                 "$SCORECARD_HOME/backups/", "delivery ledger"):
+    for text in (
+        "scorecard restore [--from BACKUP]",
+        "SCORECARD_BACKUPS_KEEP",
+        "$SCORECARD_HOME/backups/",
+        "delivery ledger",
+    ):
         assert text in readme, text
     assert "warehouse-backups.md" in (PROJECT_ROOT / "docs" / "architecture.md").read_text()
 
@@ -202,8 +225,9 @@ def test_the_failure_notice_goes_out_unrecorded_when_the_warehouse_does_not_open
 
     paths.warehouse.write_bytes(b"not a database" * 100)
     said = []
-    notify_failure(paths, "run-1", MONTHLY_JOB, LAST, ("raw_finance: the warehouse is damaged",),
-                   said.append)
+    notify_failure(
+        paths, "run-1", MONTHLY_JOB, LAST, ("raw_finance: the warehouse is damaged",), said.append
+    )
     assert any("was notified" in line for line in said), said
     assert list((paths.outbox / LAST.key).glob("*failure_notice*.eml"))
     assert paths.warehouse.read_bytes() == b"not a database" * 100

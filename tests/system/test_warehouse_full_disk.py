@@ -47,8 +47,10 @@ def _load(warehouse: WarehouseResource, catalog, first, last, home, run_id) -> N
 def _contents(path: Path) -> tuple[list, list]:
     con = connect(path, read_only=True)
     try:
-        return (con.execute("select * from raw.finance_gl_entries order by all").fetchall(),
-                con.execute("select * from meta.loads order by all").fetchall())
+        return (
+            con.execute("select * from raw.finance_gl_entries order by all").fetchall(),
+            con.execute("select * from meta.loads order by all").fetchall(),
+        )
     finally:
         con.close()
 
@@ -96,7 +98,8 @@ def test_a_commit_that_hits_a_full_disk_fails_loudly_and_keeps_january(small_dis
 
 
 def test_a_checkpoint_that_hits_a_full_disk_fails_loudly_and_keeps_the_commit(
-        small_disk, tmp_path, catalog, home):
+    small_disk, tmp_path, catalog, home
+):
     wal_bytes = _wal_bytes_of_feb_and_mar(tmp_path, catalog, home)
     path = small_disk / "warehouse.duckdb"
     warehouse = WarehouseResource(path=str(path))
@@ -139,8 +142,9 @@ def test_a_writer_after_the_load_reports_the_full_disk_not_a_failed_rollback(sma
     (small_disk / "filler").unlink()
     con = connect(path, read_only=True)
     try:
-        kept = con.execute("select strftime(period, '%Y-%m'), count(*) from kpi.kpi_values "
-                           "group by 1").fetchall()
+        kept = con.execute(
+            "select strftime(period, '%Y-%m'), count(*) from kpi.kpi_values group by 1"
+        ).fetchall()
     finally:
         con.close()
     assert kept == [(JAN.key, len(kpis))]

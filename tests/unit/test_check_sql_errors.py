@@ -19,8 +19,9 @@ where response_date >= $window_start and response_date < $window_end
 MESSAGE_STARTS = ("error: ", "warning: ", "The catalog has", "scorecard check: ", "  - ")
 
 
-def _check(copied_catalog: Path, tmp_path: Path, monkeypatch, capsys,
-           expression: str) -> tuple[int, list[str]]:
+def _check(
+    copied_catalog: Path, tmp_path: Path, monkeypatch, capsys, expression: str
+) -> tuple[int, list[str]]:
     monkeypatch.setenv("SCORECARD_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SCORECARD_DEFINITIONS", str(copied_catalog / "definitions"))
     monkeypatch.setenv("SCORECARD_SQL", str(copied_catalog / "sql"))
@@ -32,12 +33,17 @@ def _check(copied_catalog: Path, tmp_path: Path, monkeypatch, capsys,
     return code, [line for line in err if "nps" in line]
 
 
-@pytest.mark.parametrize("expression, words", [
-    ("length(getenv('HOME'))", ["getenv", "does not exist"]),
-    ("count(*) + no_such_column", ["no_such_column", "not found"]),
-], ids=["unknown-function", "unknown-column"])
+@pytest.mark.parametrize(
+    "expression, words",
+    [
+        ("length(getenv('HOME'))", ["getenv", "does not exist"]),
+        ("count(*) + no_such_column", ["no_such_column", "not found"]),
+    ],
+    ids=["unknown-function", "unknown-column"],
+)
 def test_sql_that_does_not_bind_is_one_line_naming_the_kpi_and_file(
-        copied_catalog, tmp_path, monkeypatch, capsys, expression, words):
+    copied_catalog, tmp_path, monkeypatch, capsys, expression, words
+):
     code, lines = _check(copied_catalog, tmp_path, monkeypatch, capsys, expression)
     assert code != 0
     assert len(lines) == 1, lines

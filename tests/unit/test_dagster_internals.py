@@ -17,9 +17,14 @@ def test_the_sqlite_event_log_internals_the_batching_storage_builds_on_are_there
     """If this fails after upgrading Dagster, the event log is Dagster's own (one warning at
     start, a backfill some 35 % slower): adapt or remove pipelines/event_log_storage.py."""
     assert event_log_storage.MISSING == [], (
-        f"Dagster's SqliteEventLogStorage changed: {event_log_storage.MISSING}")
+        f"Dagster's SqliteEventLogStorage changed: {event_log_storage.MISSING}"
+    )
     assert list(inspect.signature(SqliteEventLogStorage._store_asset_event).parameters) == [
-        "self", "conn", "event", "event_id"]
+        "self",
+        "conn",
+        "event",
+        "event_id",
+    ]
 
 
 def test_the_concurrency_context_internals_the_pool_wait_fix_builds_on_are_there():
@@ -28,17 +33,20 @@ def test_the_concurrency_context_internals_the_pool_wait_fix_builds_on_are_there
     pipelines/pool_wait.py."""
     assert pool_wait.PATCHABLE, "Dagster's InstanceConcurrencyContext changed"
     assert pool_wait.apply()
-    assert (InstanceConcurrencyContext.interval_to_next_pending_claim_check
-            is pool_wait.interval_to_next_pending_claim_check)
+    assert (
+        InstanceConcurrencyContext.interval_to_next_pending_claim_check
+        is pool_wait.interval_to_next_pending_claim_check
+    )
 
 
 def test_the_checks_see_a_missing_internal(monkeypatch):
     monkeypatch.setattr(SqliteEventLogStorage, "_store_asset_event_tags", None)
     assert event_log_storage._missing_internals() == ["_store_asset_event_tags"]
-    monkeypatch.setattr(SqliteEventLogStorage, "_store_asset_event",
-                        lambda self, conn, event: None)
-    assert event_log_storage._missing_internals() == ["_store_asset_event",
-                                                       "_store_asset_event_tags"]
+    monkeypatch.setattr(SqliteEventLogStorage, "_store_asset_event", lambda self, conn, event: None)
+    assert event_log_storage._missing_internals() == [
+        "_store_asset_event",
+        "_store_asset_event_tags",
+    ]
     assert pool_wait._patchable()
     monkeypatch.setattr(pool_wait, "_METHOD", "a_method_an_upgrade_removed")
     assert not pool_wait._patchable()

@@ -18,29 +18,43 @@ def test_definitions_follow_the_catalog(paths, catalog):
     keys = set(graph.get_all_asset_keys())
     expected = {AssetKey(f"raw_{t.raw_name}") for t in catalog.tables}
     expected |= {AssetKey(f"kpi_{k.id}") for k in catalog.kpis}
-    expected |= {AssetKey("scorecard_scores"), AssetKey("report_scorecard"),
-                 AssetKey("delivery_email")}
+    expected |= {
+        AssetKey("scorecard_scores"),
+        AssetKey("report_scorecard"),
+        AssetKey("delivery_email"),
+    }
     assert keys == expected
     # lineage: each KPI depends on exactly the raw tables its SQL reads
     defects = graph.get(AssetKey("kpi_defects_per_1000_orders"))
-    assert defects.parent_keys == {AssetKey("raw_operations_orders"),
-                                   AssetKey("raw_operations_defects")}
+    assert defects.parent_keys == {
+        AssetKey("raw_operations_orders"),
+        AssetKey("raw_operations_defects"),
+    }
     assert graph.get(AssetKey("kpi_nps")).group_name == "customer"
     assert graph.get(AssetKey("raw_hr_roster")).group_name == "raw"
-    assert {j.name for j in defs.resolve_all_job_defs()} >= {"monthly_scorecard",
-                                                             "scorecard_history"}
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {
+        "monthly_scorecard",
+        "scorecard_history",
+    }
     schedule = defs.resolve_schedule_def("monthly_scorecard_schedule")
     assert schedule.cron_schedule == "0 6 4 * *"
     assert schedule.execution_timezone == "Europe/Berlin"
 
 
-@pytest.mark.parametrize(("fires_at", "period"), [
-    (datetime(2026, 11, 4, 6, 0, tzinfo=ZoneInfo("Europe/Berlin")), "2026-10"),
-    (datetime(2027, 1, 4, 6, 0, tzinfo=ZoneInfo("Europe/Berlin")), "2026-12"),  # year end
-    # 23:30 UTC on Nov 30 is already Dec 1 in Berlin: the local date decides the month
-    (datetime(2026, 11, 30, 23, 30, tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Europe/Berlin")),
-     "2026-11"),
-])
+@pytest.mark.parametrize(
+    ("fires_at", "period"),
+    [
+        (datetime(2026, 11, 4, 6, 0, tzinfo=ZoneInfo("Europe/Berlin")), "2026-10"),
+        (datetime(2027, 1, 4, 6, 0, tzinfo=ZoneInfo("Europe/Berlin")), "2026-12"),  # year end
+        # 23:30 UTC on Nov 30 is already Dec 1 in Berlin: the local date decides the month
+        (
+            datetime(2026, 11, 30, 23, 30, tzinfo=ZoneInfo("UTC")).astimezone(
+                ZoneInfo("Europe/Berlin")
+            ),
+            "2026-11",
+        ),
+    ],
+)
 def test_schedule_runs_the_month_that_just_closed(paths, fires_at, period):
     schedule = build_definitions(paths).resolve_schedule_def("monthly_scorecard_schedule")
     run = schedule(build_schedule_context(scheduled_execution_time=fires_at))

@@ -23,10 +23,13 @@ from pipelines.report.templating import template_environment
 from pipelines.settings import PROJECT_ROOT
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%\xe2\xe3\xcf\xd3 binary \x00\x01\x02\r\n\n%%EOF\n"
-LEADERS = RecipientList(id="leadership", recipients=[
-    Recipient(name="Alex Morgan", email="alex.morgan@example.com"),
-    Recipient(name="Lena Sørensen", email="lena.sorensen@example.com"),
-])
+LEADERS = RecipientList(
+    id="leadership",
+    recipients=[
+        Recipient(name="Alex Morgan", email="alex.morgan@example.com"),
+        Recipient(name="Lena Sørensen", email="lena.sorensen@example.com"),
+    ],
+)
 
 
 @pytest.fixture
@@ -43,28 +46,45 @@ def attachment(tmp_path):
 
 def _withheld(report, kpi_id, reason):
     """The report with one KPI withheld, as the pipeline marks it."""
+
     def mark(k):
-        return replace(k, status="withheld", withheld_reason=reason, actual=None, score=None) \
-            if k.id == kpi_id else k
+        return (
+            replace(k, status="withheld", withheld_reason=reason, actual=None, score=None)
+            if k.id == kpi_id
+            else k
+        )
+
     perspectives = tuple(
-        replace(p, objectives=tuple(replace(o, kpis=tuple(mark(k) for k in o.kpis))
-                                    for o in p.objectives))
-        for p in report.perspectives)
+        replace(
+            p,
+            objectives=tuple(replace(o, kpis=tuple(mark(k) for k in o.kpis)) for o in p.objectives),
+        )
+        for p in report.perspectives
+    )
     report = replace(report, perspectives=perspectives)
     return replace(report, withheld=tuple(k for k in report.kpis() if k.status == "withheld"))
 
 
 def _build(report, env, attachment, recipients=LEADERS, to=None):
-    return scorecard_message(report, assess(report), recipients, to or recipients.recipients,
-                             sender=parse_sender("Scorecard <scorecard@northwind.example>"),
-                             message_id="<1.scorecard@northwind.example>",
-                             attachment=attachment, env=env)
+    return scorecard_message(
+        report,
+        assess(report),
+        recipients,
+        to or recipients.recipients,
+        sender=parse_sender("Scorecard <scorecard@northwind.example>"),
+        message_id="<1.scorecard@northwind.example>",
+        attachment=attachment,
+        env=env,
+    )
 
 
 def _parts(message):
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
-    return parsed, parsed.get_body(("plain",)).get_content(), \
-        parsed.get_body(("html",)).get_content()
+    return (
+        parsed,
+        parsed.get_body(("plain",)).get_content(),
+        parsed.get_body(("html",)).get_content(),
+    )
 
 
 def test_structure_alternatives_and_attachment_byte_identical(catalog, env, attachment):
@@ -79,7 +99,9 @@ def test_structure_alternatives_and_attachment_byte_identical(catalog, env, atta
     assert pdf.get_content() == attachment.path.read_bytes()
     assert parsed["Subject"] == "Northwind Instruments Balanced Scorecard \u2014 October 2026"
     assert [a.addr_spec for a in parsed["To"].addresses] == [
-        "alex.morgan@example.com", "lena.sorensen@example.com"]
+        "alex.morgan@example.com",
+        "lena.sorensen@example.com",
+    ]
     assert parsed["To"].addresses[1].display_name == "Lena Sørensen"
     assert parsed["Message-ID"] == "<1.scorecard@northwind.example>"
     assert parsed["From"].addresses[0].addr_spec == "scorecard@northwind.example"
@@ -96,24 +118,36 @@ def test_body_has_scores_statuses_and_a_line_per_off_track_kpi(catalog, env, att
     off = [k for k in report.kpis() if k.status == "off_track"]
     assert off
     for kpi in off:
-        assert len([line for line in text.splitlines() if kpi.name + ":" in line
-                    and "\u25a0" in line]) == 1
+        assert (
+            len([line for line in text.splitlines() if kpi.name + ":" in line and "\u25a0" in line])
+            == 1
+        )
         assert kpi.name in html
     assert "\u25a0&nbsp;Off track" in html  # symbol and word, never colour alone
 
 
 def test_html_uses_inline_styles_and_tables_only(catalog, env, attachment):
     _, _, html = _parts(_build(report_from_catalog(catalog), env, attachment))
-    for forbidden in ("<svg", "<img", "<style", "<link", "<script", "class=", "http://",
-                      "https://"):
+    for forbidden in (
+        "<svg",
+        "<img",
+        "<style",
+        "<link",
+        "<script",
+        "class=",
+        "http://",
+        "https://",
+    ):
         assert forbidden not in html.lower(), forbidden
     assert "<table" in html and 'style="' in html
 
 
-def test_withheld_kpis_are_plainly_marked_and_the_subject_says_incomplete(catalog, env,
-                                                                          attachment):
-    report = _withheld(report_from_catalog(catalog), "revenue_usd",
-                       "finance.gl_entries failed expect_column_values_to_not_be_null")
+def test_withheld_kpis_are_plainly_marked_and_the_subject_says_incomplete(catalog, env, attachment):
+    report = _withheld(
+        report_from_catalog(catalog),
+        "revenue_usd",
+        "finance.gl_entries failed expect_column_values_to_not_be_null",
+    )
     parsed, text, html = _parts(_build(report, env, attachment))
     assert "WITHHELD: Revenue: finance.gl_entries failed" in text
     assert "WITHHELD &middot; Revenue" in html or "WITHHELD · Revenue" in html
@@ -130,8 +164,11 @@ def test_html_escapes_catalog_text(catalog, env, attachment):
 
 
 def test_a_list_gets_only_its_perspectives(catalog, env, attachment):
-    owners = RecipientList(id="customer_owners", perspectives=["customer"],
-                           recipients=[Recipient(name="Tom Becker", email="tom@example.com")])
+    owners = RecipientList(
+        id="customer_owners",
+        perspectives=["customer"],
+        recipients=[Recipient(name="Tom Becker", email="tom@example.com")],
+    )
     view = for_list(report_from_catalog(catalog), owners)
     assert [p.id for p in view.perspectives] == ["customer"]
     _, text, html = _parts(_build(view, env, attachment, owners))
@@ -140,11 +177,15 @@ def test_a_list_gets_only_its_perspectives(catalog, env, attachment):
 
 
 def test_header_injection_is_folded_never_passed_raw(catalog, env, attachment):
-    evil = RecipientList(id="leadership", recipients=[
-        Recipient(name="Eve\r\nBcc: attacker@evil.example", email="eve@example.com")])
-    report = replace(report_from_catalog(catalog),
-                     organization="Northwind\r\nBcc: attacker@evil.example\r\nX-Evil: 1",
-                     period_label="October 2026\nSubject: free money")
+    evil = RecipientList(
+        id="leadership",
+        recipients=[Recipient(name="Eve\r\nBcc: attacker@evil.example", email="eve@example.com")],
+    )
+    report = replace(
+        report_from_catalog(catalog),
+        organization="Northwind\r\nBcc: attacker@evil.example\r\nX-Evil: 1",
+        period_label="October 2026\nSubject: free money",
+    )
     raw = _build(report, env, attachment, evil).as_bytes()
     parsed = message_from_bytes(raw, policy=policy.default)
     assert parsed["Bcc"] is None and parsed["X-Evil"] is None
@@ -157,14 +198,22 @@ def test_header_injection_is_folded_never_passed_raw(catalog, env, attachment):
 
 def test_the_email_library_refuses_raw_newlines_in_headers():
     from email.message import EmailMessage
+
     message = EmailMessage(policy=policy.SMTP)
     with pytest.raises(ValueError, match="linefeed|carriage"):
         message["Subject"] = "hello\r\nBcc: attacker@evil.example"
 
 
-@pytest.mark.parametrize("address", ["eve@example.com\r\nBcc: x@evil.example",
-                                     "Eve <eve@example.com>", "eve@example.com, x@evil.example",
-                                     "ève@example.com", "not an address"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "eve@example.com\r\nBcc: x@evil.example",
+        "Eve <eve@example.com>",
+        "eve@example.com, x@evil.example",
+        "ève@example.com",
+        "not an address",
+    ],
+)
 def test_invalid_addresses_are_rejected(address):
     with pytest.raises(MessageError):
         mailbox("Eve", address)
@@ -177,12 +226,25 @@ def test_header_text_folds_whitespace_and_drops_controls():
 def test_a_scorecard_from_empty_data_is_never_sent_as_complete(catalog, env, attachment):
     report = report_from_catalog(catalog)
     empty = tuple(
-        replace(p, score=None, status="no_data", objectives=tuple(
-            replace(o, kpis=tuple(replace(k, actual=None, score=None, status="no_data")
-                                  for k in o.kpis)) for o in p.objectives))
-        for p in report.perspectives)
-    report = replace(report, perspectives=empty, overall_score=None, overall_status="no_data",
-                     highlights=())
+        replace(
+            p,
+            score=None,
+            status="no_data",
+            objectives=tuple(
+                replace(
+                    o,
+                    kpis=tuple(
+                        replace(k, actual=None, score=None, status="no_data") for k in o.kpis
+                    ),
+                )
+                for o in p.objectives
+            ),
+        )
+        for p in report.perspectives
+    )
+    report = replace(
+        report, perspectives=empty, overall_score=None, overall_status="no_data", highlights=()
+    )
     completeness = assess(report)
     assert completeness.empty and completeness.incomplete
     parsed, text, html = _parts(_build(report, env, attachment))

@@ -22,7 +22,9 @@ PIPELINES = PROJECT_ROOT / "pipelines"
 
 # Lowest first: the data path, with the Dagster wiring and the command line above it all.
 LAYERS: dict[str, int] = {
-    "settings": 0, "periods": 0, "warehouse": 0,  # foundation
+    "settings": 0,
+    "periods": 0,
+    "warehouse": 0,  # foundation
     "catalog": 1,
     "ingest": 2,
     "quality": 3,
@@ -31,9 +33,19 @@ LAYERS: dict[str, int] = {
     "report": 6,
     "delivery": 7,
     # wiring and application: Dagster definitions, the runner, the CLI and what only it uses
-    "defs": 8, "definitions": 8, "runner": 8, "instance_full": 8, "event_log_storage": 8,
-    "pool_wait": 8, "progress": 8, "status": 8, "submit": 8, "cli": 8, "scaffold": 8,
-    "demo": 8, "catalog_check": 8,
+    "defs": 8,
+    "definitions": 8,
+    "runner": 8,
+    "instance_full": 8,
+    "event_log_storage": 8,
+    "pool_wait": 8,
+    "progress": 8,
+    "status": 8,
+    "submit": 8,
+    "cli": 8,
+    "scaffold": 8,
+    "demo": 8,
+    "catalog_check": 8,
 }
 
 # Imports allowed against the rules above, as (importing module, imported module). Each one
@@ -60,8 +72,9 @@ def module_name(path: Path, root: Path = PROJECT_ROOT) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports_in(source: str, module: str, is_package: bool, file: str,
-               known_modules: set[str]) -> list[Import]:
+def imports_in(
+    source: str, module: str, is_package: bool, file: str, known_modules: set[str]
+) -> list[Import]:
     """Every import of a pipelines module in `source` (the text of `module`), wherever it is."""
     found = []
     for node in ast.walk(ast.parse(source, file)):
@@ -71,15 +84,20 @@ def imports_in(source: str, module: str, is_package: bool, file: str,
             base = node.module or ""
             if node.level:  # relative: from the module's package, up level - 1 packages
                 package = module.split(".") if is_package else module.split(".")[:-1]
-                package = package[:len(package) - (node.level - 1)]
+                package = package[: len(package) - (node.level - 1)]
                 base = ".".join(package + ([node.module] if node.module else []))
             # `from pipelines import pool_wait` imports the module pipelines.pool_wait
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known_modules else base
-                       for a in node.names]
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in known_modules else base
+                for a in node.names
+            ]
         else:
             continue
-        found += [Import(file, node.lineno, module, target) for target in dict.fromkeys(targets)
-                  if target.startswith("pipelines.")]
+        found += [
+            Import(file, node.lineno, module, target)
+            for target in dict.fromkeys(targets)
+            if target.startswith("pipelines.")
+        ]
     return found
 
 
@@ -88,24 +106,33 @@ def package_of(module: str) -> str:
     return module.split(".")[1]
 
 
-def all_imports(root: Path = PROJECT_ROOT,
-                exceptions: set[tuple[str, str]] = KNOWN_EXCEPTIONS) -> list[Import]:
+def all_imports(
+    root: Path = PROJECT_ROOT, exceptions: set[tuple[str, str]] = KNOWN_EXCEPTIONS
+) -> list[Import]:
     """The imports of every module under root/pipelines, but the `exceptions`."""
     files = sorted((root / "pipelines").rglob("*.py"))
     modules = {module_name(f, root) for f in files}
     modules |= {m.rsplit(".", 1)[0] for m in modules if m.count(".") > 1}
     found = []
     for path in files:
-        found += imports_in(path.read_text(encoding="utf-8"), module_name(path, root),
-                            path.name == "__init__.py", str(path.relative_to(root)), modules)
+        found += imports_in(
+            path.read_text(encoding="utf-8"),
+            module_name(path, root),
+            path.name == "__init__.py",
+            str(path.relative_to(root)),
+            modules,
+        )
     return [i for i in found if (i.source, i.target) not in exceptions]
 
 
 def upward(imports: list[Import], layers: dict[str, int] = LAYERS) -> list[str]:
     """The imports of a higher layer's package by a lower layer's module, one line each."""
-    return [f"{i}: {package_of(i.source)} (layer {layers[package_of(i.source)]}) may not import "
-            f"{package_of(i.target)} (layer {layers[package_of(i.target)]})"
-            for i in imports if layers[package_of(i.target)] > layers[package_of(i.source)]]
+    return [
+        f"{i}: {package_of(i.source)} (layer {layers[package_of(i.source)]}) may not import "
+        f"{package_of(i.target)} (layer {layers[package_of(i.target)]})"
+        for i in imports
+        if layers[package_of(i.target)] > layers[package_of(i.source)]
+    ]
 
 
 def cycles(imports: list[Import]) -> list[str]:
@@ -137,8 +164,10 @@ def cycles(imports: list[Import]) -> list[str]:
         done |= group
         path = _shortest_cycle(node, graph, group)
         hops = "\n".join(f"    {edges[(a, b)]}" for a, b in zip(path, path[1:], strict=False))
-        found.append(f"import cycle {' -> '.join(path)} (packages in it: "
-                     f"{', '.join(sorted(group))}):\n{hops}")
+        found.append(
+            f"import cycle {' -> '.join(path)} (packages in it: "
+            f"{', '.join(sorted(group))}):\n{hops}"
+        )
     return found
 
 
@@ -165,11 +194,16 @@ IMPORTS = all_imports()
 
 def test_every_package_of_pipelines_has_a_layer():
     packages = {package_of(i.source) for i in IMPORTS}
-    packages |= {package_of(module_name(p)) for p in PIPELINES.rglob("*.py")
-                 if p.parent != PIPELINES or p.name != "__init__.py"}
+    packages |= {
+        package_of(module_name(p))
+        for p in PIPELINES.rglob("*.py")
+        if p.parent != PIPELINES or p.name != "__init__.py"
+    }
     missing = sorted(packages - set(LAYERS))
-    assert not missing, (f"packages of pipelines/ without a layer: {', '.join(missing)}; add "
-                         "each to LAYERS here and to docs/architecture.md")
+    assert not missing, (
+        f"packages of pipelines/ without a layer: {', '.join(missing)}; add "
+        "each to LAYERS here and to docs/architecture.md"
+    )
     gone = sorted(set(LAYERS) - packages)
     assert not gone, f"LAYERS names packages that no longer exist: {', '.join(gone)}"
 
@@ -193,6 +227,7 @@ def test_the_known_exceptions_are_still_in_the_code():
 
 # The checks themselves, on small made-up modules: they must see what hides.
 
+
 def _tree(tmp_path: Path, files: dict[str, str]) -> list[Import]:
     for name, text in files.items():
         path = tmp_path / name
@@ -201,18 +236,27 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> list[Import]:
     return all_imports(tmp_path)
 
 
-@pytest.mark.parametrize("text", [
-    "from pipelines.report.model import KpiLine\n",
-    "def f():\n    from pipelines.report import model\n",
-    "import pipelines.report.model as m\n",
-    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..report.model import X\n",
-    "class C:\n    def m(self):\n        from .. import report\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from pipelines.report.model import KpiLine\n",
+        "def f():\n    from pipelines.report import model\n",
+        "import pipelines.report.model as m\n",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..report.model import X\n",
+        "class C:\n    def m(self):\n        from .. import report\n",
+    ],
+)
 def test_an_upward_import_is_found_wherever_it_is_written(tmp_path, text):
-    imports = _tree(tmp_path, {"pipelines/__init__.py": "", "pipelines/scoring/__init__.py": "",
-                               "pipelines/report/__init__.py": "",
-                               "pipelines/report/model.py": "",
-                               "pipelines/scoring/score.py": text})
+    imports = _tree(
+        tmp_path,
+        {
+            "pipelines/__init__.py": "",
+            "pipelines/scoring/__init__.py": "",
+            "pipelines/report/__init__.py": "",
+            "pipelines/report/model.py": "",
+            "pipelines/scoring/score.py": text,
+        },
+    )
     problems = upward(imports)
     assert len(problems) == 1
     assert problems[0].startswith("pipelines/scoring/score.py:")
@@ -221,21 +265,31 @@ def test_an_upward_import_is_found_wherever_it_is_written(tmp_path, text):
 
 
 def test_from_pipelines_import_a_module_resolves_to_that_module(tmp_path):
-    imports = _tree(tmp_path, {"pipelines/__init__.py": "", "pipelines/runner.py": "",
-                               "pipelines/catalog/__init__.py": "",
-                               "pipelines/catalog/x.py": "from pipelines import runner\n"})
+    imports = _tree(
+        tmp_path,
+        {
+            "pipelines/__init__.py": "",
+            "pipelines/runner.py": "",
+            "pipelines/catalog/__init__.py": "",
+            "pipelines/catalog/x.py": "from pipelines import runner\n",
+        },
+    )
     assert [p.split(": ")[0] for p in upward(imports)] == [
-        "pipelines/catalog/x.py:1 imports pipelines.runner"]
+        "pipelines/catalog/x.py:1 imports pipelines.runner"
+    ]
 
 
 def test_a_cycle_within_the_top_layer_is_found(tmp_path):
-    imports = _tree(tmp_path, {
-        "pipelines/__init__.py": "",
-        "pipelines/runner.py": "from pipelines.definitions import build\n",
-        "pipelines/definitions.py": "def build():\n    from pipelines.defs import jobs\n",
-        "pipelines/defs/__init__.py": "",
-        "pipelines/defs/jobs.py": "def run():\n    from pipelines import runner\n",
-    })
+    imports = _tree(
+        tmp_path,
+        {
+            "pipelines/__init__.py": "",
+            "pipelines/runner.py": "from pipelines.definitions import build\n",
+            "pipelines/definitions.py": "def build():\n    from pipelines.defs import jobs\n",
+            "pipelines/defs/__init__.py": "",
+            "pipelines/defs/jobs.py": "def run():\n    from pipelines import runner\n",
+        },
+    )
     assert not upward(imports)
     (problem,) = cycles(imports)
     assert problem.startswith("import cycle definitions -> defs -> runner -> definitions")

@@ -29,8 +29,9 @@ def _section(title: str) -> str:
 
 def test_the_two_commands_are_the_ones_ci_and_the_demo_run():
     demo, tests = (block.strip() for block in SH_BLOCKS[:2])
-    assert demo == ("python3 -m venv .venv && .venv/bin/pip install -q -e . "
-                    "&& .venv/bin/scorecard demo")
+    assert demo == (
+        "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/scorecard demo"
+    )
     ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert tests in ci.splitlines(), ".ci/run must run the README's test command as written"
     scripts = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
@@ -75,8 +76,11 @@ def test_where_the_demo_writes(tmp_path, monkeypatch):
     for path in (paths.warehouse, paths.reports, paths.outbox, paths.dagster_home):
         assert f"`var/{path.relative_to(paths.home).as_posix()}" in tour, path
     assert "`var/dagster/`" in tour and "DAGSTER_HOME=$PWD/var/dagster" in tour
-    start_help = next(a.help for a in build_parser()._subparsers._group_actions[0]
-                      .choices["demo"]._actions if a.dest == "start")
+    start_help = next(
+        a.help
+        for a in build_parser()._subparsers._group_actions[0].choices["demo"]._actions
+        if a.dest == "start"
+    )
     assert "36 months" in start_help and "three years" in README
 
 
@@ -88,8 +92,13 @@ def test_the_report_parts_named_are_the_reports_contents(paths):
     tour = _section("A five-minute tour").lower()
     for fixed in ("Summary", "Strategy map", "Initiatives", "Data appendix"):
         assert fixed in titles
-    for words in ("overall score", "strategy map", "one page per perspective", "initiatives",
-                  "data-quality appendix"):
+    for words in (
+        "overall score",
+        "strategy map",
+        "one page per perspective",
+        "initiatives",
+        "data-quality appendix",
+    ):
         assert words in tour
 
 
@@ -107,7 +116,8 @@ def test_the_assets_named_are_the_code_locations(paths):
     kpi = catalog.kpis[0]
     perspective = catalog.perspective_of(kpi.objective).id
     assert graph.get(AssetKey(f"kpi_{kpi.id}")).group_name == perspective
-    assert isinstance(graph.get(AssetKey("scorecard_scores")).partitions_def,
-                      MonthlyPartitionsDefinition)
+    assert isinstance(
+        graph.get(AssetKey("scorecard_scores")).partitions_def, MonthlyPartitionsDefinition
+    )
     schedule = re.search(r"schedule `(\w+)`", tour).group(1)
     assert defs.resolve_schedule_def(schedule)

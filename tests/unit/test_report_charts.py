@@ -39,8 +39,15 @@ def test_trend_chart_names_its_zones_in_words_and_merges_equal_months():
 def test_trend_chart_follows_changing_targets_and_gaps():
     kpi = make_kpi(random.Random(3), "days", "Days", "days", "lower_is_better")
     shift = [2.0 if i >= 6 else 0.0 for i in range(12)]
-    points = [replace(p, target=p.target + shift[i], red_flag=p.red_flag + shift[i],
-                      actual=None if i == 4 else p.actual) for i, p in enumerate(kpi.trend)]
+    points = [
+        replace(
+            p,
+            target=p.target + shift[i],
+            red_flag=p.red_flag + shift[i],
+            actual=None if i == 4 else p.actual,
+        )
+        for i, p in enumerate(kpi.trend)
+    ]
     svg = trend_chart_svg(replace(kpi, trend=tuple(points)), _fmt)
     root = ET.fromstring(svg)
     assert len(list(root.iter(f"{SVG}rect"))) == 6  # the zones change in month 7
@@ -56,8 +63,9 @@ def test_trend_chart_without_values_is_empty():
     assert "On track" in {t.text for t in within.iter(f"{SVG}text")}
 
 
-@pytest.mark.parametrize(("low", "high"), [(0, 1), (3.2, 3.9), (-40, 120), (1e6, 2.5e6),
-                                           (0.001, 0.004), (5, 5)])
+@pytest.mark.parametrize(
+    ("low", "high"), [(0, 1), (3.2, 3.9), (-40, 120), (1e6, 2.5e6), (0.001, 0.004), (5, 5)]
+)
 def test_nice_ticks_cover_the_range(low, high):
     ticks = nice_ticks(low, high)
     assert ticks[0] <= low and (ticks[-1] >= high or low == high)

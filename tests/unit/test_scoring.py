@@ -15,26 +15,29 @@ LOWER = Goal("lower_is_better", goal=8, red_flag=12)
 BAND = Goal("within_range", lower=270, upper=300, red_flag_lower=255, red_flag_upper=315)
 
 
-@pytest.mark.parametrize(("goal", "actual", "expected_score", "expected_status"), [
-    (HIGHER, 100, GOAL_SCORE, ON_TRACK),
-    (HIGHER, 90, RED_FLAG_SCORE, AT_RISK),
-    (HIGHER, 95, 5.0, AT_RISK),
-    (HIGHER, 89.99, 3.33, OFF_TRACK),
-    (HIGHER, 110, 10.0, ON_TRACK),  # goal + (goal - red flag) reaches the cap
-    (HIGHER, 500, 10.0, ON_TRACK),
-    (HIGHER, 0, 0.0, OFF_TRACK),
-    (LOWER, 8, GOAL_SCORE, ON_TRACK),
-    (LOWER, 12, RED_FLAG_SCORE, AT_RISK),
-    (LOWER, 10, 5.0, AT_RISK),
-    (LOWER, 4, 10.0, ON_TRACK),
-    (LOWER, 16, 0.0, OFF_TRACK),
-    (BAND, 285, 10.0, ON_TRACK),
-    (BAND, 270, GOAL_SCORE, ON_TRACK),
-    (BAND, 300, GOAL_SCORE, ON_TRACK),
-    (BAND, 262.5, 5.0, AT_RISK),
-    (BAND, 315, RED_FLAG_SCORE, AT_RISK),
-    (BAND, 330, 0.0, OFF_TRACK),
-])
+@pytest.mark.parametrize(
+    ("goal", "actual", "expected_score", "expected_status"),
+    [
+        (HIGHER, 100, GOAL_SCORE, ON_TRACK),
+        (HIGHER, 90, RED_FLAG_SCORE, AT_RISK),
+        (HIGHER, 95, 5.0, AT_RISK),
+        (HIGHER, 89.99, 3.33, OFF_TRACK),
+        (HIGHER, 110, 10.0, ON_TRACK),  # goal + (goal - red flag) reaches the cap
+        (HIGHER, 500, 10.0, ON_TRACK),
+        (HIGHER, 0, 0.0, OFF_TRACK),
+        (LOWER, 8, GOAL_SCORE, ON_TRACK),
+        (LOWER, 12, RED_FLAG_SCORE, AT_RISK),
+        (LOWER, 10, 5.0, AT_RISK),
+        (LOWER, 4, 10.0, ON_TRACK),
+        (LOWER, 16, 0.0, OFF_TRACK),
+        (BAND, 285, 10.0, ON_TRACK),
+        (BAND, 270, GOAL_SCORE, ON_TRACK),
+        (BAND, 300, GOAL_SCORE, ON_TRACK),
+        (BAND, 262.5, 5.0, AT_RISK),
+        (BAND, 315, RED_FLAG_SCORE, AT_RISK),
+        (BAND, 330, 0.0, OFF_TRACK),
+    ],
+)
 def test_score_and_status_by_hand(goal, actual, expected_score, expected_status):
     assert score(actual, goal) == pytest.approx(expected_score, abs=0.01)
     assert status(actual, goal) == expected_status
@@ -73,8 +76,15 @@ def test_rollup_with_no_scored_member_has_no_score():
     assert coverage.scored == 0
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (10, ON_TRACK), (GOAL_SCORE, ON_TRACK), (5, AT_RISK), (RED_FLAG_SCORE, AT_RISK), (1, OFF_TRACK),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (10, ON_TRACK),
+        (GOAL_SCORE, ON_TRACK),
+        (5, AT_RISK),
+        (RED_FLAG_SCORE, AT_RISK),
+        (1, OFF_TRACK),
+    ],
+)
 def test_rolled_up_status(value, expected):
     assert status_of_score(value) == expected

@@ -34,10 +34,14 @@ def _with_targets(catalog, kpi_id, versions):
 
 def test_earlier_period_uses_the_target_version_in_force_then(catalog):
     kpi = catalog.kpi("revenue_usd")
-    cat = _with_targets(catalog, kpi.id, [
-        TargetVersion(**{"from": "2024-01", "value": 100.0}),
-        TargetVersion(**{"from": "2026-01", "value": 200.0}),
-    ])
+    cat = _with_targets(
+        catalog,
+        kpi.id,
+        [
+            TargetVersion(**{"from": "2024-01", "value": 100.0}),
+            TargetVersion(**{"from": "2026-01", "value": 200.0}),
+        ],
+    )
     assert goal_for(cat, kpi, Period(2024, 6)).goal == 100
     assert goal_for(cat, kpi, Period(2026, 6)).goal == 200
     assert goal_for(cat, kpi, Period(2023, 12)) is None
@@ -47,9 +51,13 @@ def test_earlier_period_uses_the_target_version_in_force_then(catalog):
 def test_annual_target_phased_by_profile_and_ytd_target_sums(catalog):
     kpi = catalog.kpi("revenue_usd")  # additive
     profile = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3]  # sums to 15
-    cat = _with_targets(catalog, kpi.id, [
-        TargetVersion(**{"from": "2026-01", "annual": 1500.0, "phasing": profile}),
-    ])
+    cat = _with_targets(
+        catalog,
+        kpi.id,
+        [
+            TargetVersion(**{"from": "2026-01", "annual": 1500.0, "phasing": profile}),
+        ],
+    )
     assert goal_for(cat, kpi, Period(2026, 1)).goal == pytest.approx(100)
     assert goal_for(cat, kpi, Period(2026, 12)).goal == pytest.approx(300)
     assert goal_for(cat, kpi, Period(2026, 1)).red_flag == pytest.approx(90)  # ratio 0.9
@@ -58,18 +66,26 @@ def test_annual_target_phased_by_profile_and_ytd_target_sums(catalog):
 
 def test_ytd_target_of_a_rate_is_the_mean_of_monthly_goals(catalog):
     kpi = catalog.kpi("gross_margin_pct")
-    cat = _with_targets(catalog, kpi.id, [
-        TargetVersion(**{"from": "2026-01", "value": 40.0, "red_flag": 35.0}),
-        TargetVersion(**{"from": "2026-03", "value": 46.0, "red_flag": 40.0}),
-    ])
+    cat = _with_targets(
+        catalog,
+        kpi.id,
+        [
+            TargetVersion(**{"from": "2026-01", "value": 40.0, "red_flag": 35.0}),
+            TargetVersion(**{"from": "2026-03", "value": 46.0, "red_flag": 40.0}),
+        ],
+    )
     assert ytd_target(cat, kpi, Period(2026, 3)) == pytest.approx((40 + 40 + 46) / 3)
 
 
 def test_forecast_by_run_rate_with_phasing(catalog):
     kpi = catalog.kpi("revenue_usd")
-    cat = _with_targets(catalog, kpi.id, [
-        TargetVersion(**{"from": "2026-01", "annual": 1200.0}),
-    ])
+    cat = _with_targets(
+        catalog,
+        kpi.id,
+        [
+            TargetVersion(**{"from": "2026-01", "annual": 1200.0}),
+        ],
+    )
     # 3 months elapsed of an even year, 330 so far -> 1320 projected, meets 1200
     result = forecast(cat, kpi, Period(2026, 3), 330.0)
     assert result["forecast"] == pytest.approx(1320)
@@ -80,8 +96,10 @@ def test_forecast_by_run_rate_with_phasing(catalog):
 
 
 def test_weights_change_over_time():
-    versions = [WeightVersion(**{"from": "2025-01", "weight": 1}),
-                WeightVersion(**{"from": "2026-01", "weight": 3})]
+    versions = [
+        WeightVersion(**{"from": "2025-01", "weight": 1}),
+        WeightVersion(**{"from": "2026-01", "weight": 3}),
+    ]
     assert weight_at(versions, Period(2024, 12)) == 0
     assert weight_at(versions, Period(2025, 6)) == 1
     assert weight_at(versions, Period(2026, 1)) == 3
@@ -117,33 +135,55 @@ def test_formula_is_arithmetic_only_and_never_a_silent_zero():
 
 
 def test_calculated_kpi_from_inputs():
-    kpi = Kpi(id="rpe", name="Revenue per employee", description="d", objective="o", owner="x",
-              unit="usd", direction="higher_is_better", formula="revenue / headcount")
-    inputs = {"revenue": KpiValue("revenue", VALUE, 1000.0, 3000.0, 9000.0),
-              "headcount": KpiValue("headcount", VALUE, 10.0, 10.0, 12.0)}
+    kpi = Kpi(
+        id="rpe",
+        name="Revenue per employee",
+        description="d",
+        objective="o",
+        owner="x",
+        unit="usd",
+        direction="higher_is_better",
+        formula="revenue / headcount",
+    )
+    inputs = {
+        "revenue": KpiValue("revenue", VALUE, 1000.0, 3000.0, 9000.0),
+        "headcount": KpiValue("headcount", VALUE, 10.0, 10.0, 12.0),
+    }
     value = calculated_value(kpi, inputs)
     assert (value.value, value.ytd_value, value.ttm_value) == (100.0, 300.0, 750.0)
     missing = calculated_value(kpi, {"revenue": inputs["revenue"]})
     assert (missing.state, missing.value) == (NO_DATA, None)
-    held = calculated_value(kpi, {**inputs, "headcount": KpiValue("headcount", WITHHELD, None,
-                                                                   None, None, "check failed")})
+    held = calculated_value(
+        kpi,
+        {**inputs, "headcount": KpiValue("headcount", WITHHELD, None, None, None, "check failed")},
+    )
     assert held.state == WITHHELD and "headcount" in held.withheld_reason
 
 
 def _initiative(**changes):
-    base = {"id": "i", "name": "I", "owner": "o", "objectives": ["grow_revenue"],
-            "start": "2026-01", "deadline": "2026-12-31", "status": "on_schedule",
-            "percent_complete": 50}
+    base = {
+        "id": "i",
+        "name": "I",
+        "owner": "o",
+        "objectives": ["grow_revenue"],
+        "start": "2026-01",
+        "deadline": "2026-12-31",
+        "status": "on_schedule",
+        "percent_complete": 50,
+    }
     return Initiative(**{**base, **changes})
 
 
-@pytest.mark.parametrize(("changes", "as_of", "overdue", "at_risk"), [
-    ({}, date(2026, 6, 30), False, False),
-    ({"percent_complete": 10}, date(2026, 9, 30), False, True),  # 74 % of time, 10 % done
-    ({"status": "behind"}, date(2026, 3, 31), False, True),
-    ({"deadline": "2026-05-31"}, date(2026, 6, 30), True, False),
-    ({"deadline": "2026-05-31", "status": "completed"}, date(2026, 6, 30), False, False),
-])
+@pytest.mark.parametrize(
+    ("changes", "as_of", "overdue", "at_risk"),
+    [
+        ({}, date(2026, 6, 30), False, False),
+        ({"percent_complete": 10}, date(2026, 9, 30), False, True),  # 74 % of time, 10 % done
+        ({"status": "behind"}, date(2026, 3, 31), False, True),
+        ({"deadline": "2026-05-31"}, date(2026, 6, 30), True, False),
+        ({"deadline": "2026-05-31", "status": "completed"}, date(2026, 6, 30), False, False),
+    ],
+)
 def test_initiative_flags_are_derived(catalog, changes, as_of, overdue, at_risk):
     line = initiative_line(catalog, _initiative(**changes), as_of)
     assert (line.overdue, line.at_risk) == (overdue, at_risk)
@@ -167,13 +207,33 @@ def report_kpis():
 
     def line(kpi_id, status, score, previous_status, previous_score):
         return KpiLine(
-            id=kpi_id, name=kpi_id, description="", owner="", unit="pct",
-            direction="higher_is_better", actual=1.0, target=1.0, target_lower=None,
-            target_upper=None, red_flag=0.9, variance=0.0, variance_pct=0.0, status=status,
-            score=score, previous=1.0, last_year=None, ytd_actual=None, ytd_target=None,
-            sql_file="", tables=(), previous_status=previous_status,
-            previous_score=previous_score)
+            id=kpi_id,
+            name=kpi_id,
+            description="",
+            owner="",
+            unit="pct",
+            direction="higher_is_better",
+            actual=1.0,
+            target=1.0,
+            target_lower=None,
+            target_upper=None,
+            red_flag=0.9,
+            variance=0.0,
+            variance_pct=0.0,
+            status=status,
+            score=score,
+            previous=1.0,
+            last_year=None,
+            ytd_actual=None,
+            ytd_target=None,
+            sql_file="",
+            tables=(),
+            previous_status=previous_status,
+            previous_score=previous_score,
+        )
 
-    return [line("improved", ON_TRACK, 8.0, ON_TRACK, 7.0),
-            line("worst", OFF_TRACK, 1.0, AT_RISK, 4.0),
-            line("steady", ON_TRACK, 7.0, ON_TRACK, 7.0)]
+    return [
+        line("improved", ON_TRACK, 8.0, ON_TRACK, 7.0),
+        line("worst", OFF_TRACK, 1.0, AT_RISK, 4.0),
+        line("steady", ON_TRACK, 7.0, ON_TRACK, 7.0),
+    ]

@@ -37,24 +37,34 @@ def test_templates_do_no_arithmetic():
 
 
 def test_one_jinja_environment_serves_the_report_and_the_emails():
-    made = [path.relative_to(PROJECT_ROOT).as_posix() for path in sorted(PIPELINES.rglob("*.py"))
-            if "jinja2.Environment(" in path.read_text(encoding="utf-8")]
+    made = [
+        path.relative_to(PROJECT_ROOT).as_posix()
+        for path in sorted(PIPELINES.rglob("*.py"))
+        if "jinja2.Environment(" in path.read_text(encoding="utf-8")
+    ]
     assert made == ["pipelines/report/templating.py"]
     env = template_environment(TEMPLATES)
-    for name in ("scorecard.html", "email/scorecard.html", "email/scorecard.txt",
-                 "email/notice.txt"):
+    for name in (
+        "scorecard.html",
+        "email/scorecard.html",
+        "email/scorecard.txt",
+        "email/notice.txt",
+    ):
         env.get_template(name)
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
     assert env.autoescape("email/scorecard.html") and env.autoescape("scorecard.html")
     assert not env.autoescape("email/scorecard.txt")  # plain text is not HTML-escaped
 
 
-@pytest.mark.parametrize(("direction", "label", "arrow"), [
-    ("higher_is_better", "Higher is better", "\u2191"),
-    ("lower_is_better", "Lower is better", "\u2193"),
-    ("within_range", "Within a range", "\u2194"),
-    ("sideways", "sideways", ""),
-])
+@pytest.mark.parametrize(
+    ("direction", "label", "arrow"),
+    [
+        ("higher_is_better", "Higher is better", "\u2191"),
+        ("lower_is_better", "Lower is better", "\u2193"),
+        ("within_range", "Within a range", "\u2194"),
+        ("sideways", "sideways", ""),
+    ],
+)
 def test_direction_labels_and_arrows(direction, label, arrow):
     assert (labels.direction_label(direction), labels.direction_arrow(direction)) == (label, arrow)
 
