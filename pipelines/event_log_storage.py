@@ -23,37 +23,55 @@ Creating the storage turns Dagster's batching on for the process (`DAGSTER_EVENT
 unless set). The tables, rows and what the UI reads are Dagster's own; other storages (the
 PostgreSQL instance of deploy/dagster.yaml) are not touched. A custom storage class in the
 instance's YAML is Dagster's documented extension point; what it overrides and calls are private
-parts of Dagster's SQLite storage. `MISSING` lists those this Dagster lacks, checked once at
-import: if an upgrade removed or reshaped one, the storage is Dagster's own (stock behaviour,
-slower) after one warning. `tests/unit/test_event_log_storage_internals.py` fails loudly on such
+parts of Dagster's SQLite storage (its class at its module path is the one import that must
+succeed). `MISSING` lists those this Dagster lacks, checked once at import: if an upgrade
+removed or reshaped one, the storage is Dagster's own (stock behaviour, slower) after one
+warning. `tests/unit/test_dagster_internals.py` fails loudly on such
 an upgrade; `tests/system/test_event_log_storage.py` compares everything the storage writes with
 Dagster's own (docs/decisions/patched-internals.md has the figures that keep it).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
-import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
-from dagster._core.events import ASSET_EVENTS
-from dagster._core.events.log import EventLogEntry
+from dagster import EventLogEntry
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sqlalchemy_compat import db_result
-from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
+
+from pipelines.stock_fallback import fall_back
 
 BATCH_SIZE = "1000"  # events Dagster buffers before handing them over (a batch's end hands over)
 _ENGINES_KEPT = 8  # database files with a kept engine: the index and the latest runs
 
 
-# What this storage relies on in Dagster's SqliteEventLogStorage: methods with their parameters,
-# and the attributes its constructor sets.
+def _private(module: str, name: str) -> Any:
+    """One of Dagster's private names, or None where this Dagster lacks it."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+# What this storage relies on in Dagster: three private names, methods of its SQLite event log
+# storage with their parameters, and the attributes that storage's constructor sets.
+_NAMES = {
+    "ASSET_EVENTS": ("dagster._core.events", "ASSET_EVENTS"),
+    "db_result": ("dagster._core.storage.sqlalchemy_compat", "db_result"),
+    "SQLITE_BUSY_TIMEOUT_SECONDS": ("dagster._core.storage.sqlite", "SQLITE_BUSY_TIMEOUT_SECONDS"),
+}
+_FOUND = {name: _private(*where) for name, where in _NAMES.items()}
+ASSET_EVENTS = _FOUND["ASSET_EVENTS"]
+db_result = _FOUND["db_result"]
+SQLITE_BUSY_TIMEOUT_SECONDS = _FOUND["SQLITE_BUSY_TIMEOUT_SECONDS"]
 _METHODS = {
     "_connect": ["self", "shard"],
     "_initdb": ["self", "engine"],
@@ -73,7 +91,7 @@ _ATTRIBUTES = ("_db_lock", "_initialized_dbs")
 
 def _missing_internals() -> list[str]:
     """The parts of Dagster's SQLite event log storage this one needs and this Dagster lacks."""
-    missing = []
+    missing = [name for name, found in _FOUND.items() if found is None]
     for name, parameters in _METHODS.items():
         method = getattr(SqliteEventLogStorage, name, None)
         if method is None or list(inspect.signature(method).parameters)[: len(parameters)] != (
@@ -86,11 +104,9 @@ def _missing_internals() -> list[str]:
 
 MISSING = _missing_internals()
 if MISSING:
-    warnings.warn(
+    fall_back(
         "Dagster's SQLite event log storage has changed (" + ", ".join(MISSING) + "): "
         "writing events the stock way (slower, same rows)",
-        RuntimeWarning,
-        stacklevel=1,
     )
 
 

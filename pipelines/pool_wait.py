@@ -18,9 +18,13 @@ tests/unit/test_dagster_internals.py fails loudly on such an upgrade.
 from __future__ import annotations
 
 import time
-import warnings
 
-from dagster._core.execution.plan import instance_concurrency_context as _concurrency
+from pipelines.stock_fallback import fall_back
+
+try:
+    from dagster._core.execution.plan import instance_concurrency_context as _concurrency
+except ImportError:  # moved or gone in this Dagster: PATCHABLE is False
+    _concurrency = None
 
 _METHOD = "interval_to_next_pending_claim_check"
 _STATE = ("_pending_claims", "_pending_timeouts")
@@ -40,18 +44,18 @@ def interval_to_next_pending_claim_check(self) -> float:
 
 
 def _patchable() -> bool:
-    context_class = _concurrency.InstanceConcurrencyContext
+    context_class = getattr(_concurrency, "InstanceConcurrencyContext", None)
+    if context_class is None:
+        return False
     init_names = context_class.__init__.__code__.co_names
     return hasattr(context_class, _METHOD) and all(name in init_names for name in _STATE)
 
 
 PATCHABLE = _patchable()
 if not PATCHABLE:
-    warnings.warn(
-        "pipelines.pool_wait: this Dagster's concurrency context has changed; "
-        "a run waiting for the warehouse slot may keep a core busy",
-        RuntimeWarning,
-        stacklevel=1,
+    fall_back(
+        "Dagster's concurrency context has changed: a run waiting for the warehouse slot "
+        "keeps a core busy while it waits (Dagster's own wait)"
     )
 
 

@@ -17,8 +17,13 @@ from contextlib import redirect_stderr, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, ExecuteInProcessResult
-from dagster._core.storage.dagster_run import RunsFilter
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    ExecuteInProcessResult,
+    RunsFilter,
+)
 
 from pipelines.definitions import build_definitions
 from pipelines.instance_full import HeldStorageNotes, instance_full_error

@@ -16,11 +16,12 @@ tests/unit/test_ge_configuration_memo.py fails loudly on such an upgrade.
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from great_expectations.expectations.expectation import Expectation
+
+from pipelines.stock_fallback import fall_back
 
 
 def _patchable() -> bool:
@@ -30,11 +31,9 @@ def _patchable() -> bool:
 
 PATCHABLE = _patchable()
 if not PATCHABLE:
-    warnings.warn(
+    fall_back(
         "Great Expectations' Expectation.configuration is no longer a plain property: "
         "validating without the configuration memo (slower, same verdicts)",
-        RuntimeWarning,
-        stacklevel=1,
     )
 
 

@@ -50,3 +50,15 @@ def test_the_checks_see_a_missing_internal(monkeypatch):
     assert pool_wait._patchable()
     monkeypatch.setattr(pool_wait, "_METHOD", "a_method_an_upgrade_removed")
     assert not pool_wait._patchable()
+
+
+def test_a_fallback_is_said_once_on_stderr_whatever_great_expectations_did_to_warnings(capsys):
+    import great_expectations.validator.validator  # noqa: F401 - captures warnings into a logger
+
+    from pipelines.stock_fallback import fall_back
+
+    fall_back("a patch does not apply here: stock behaviour")
+    fall_back("a patch does not apply here: stock behaviour")
+    assert capsys.readouterr().err == (
+        "scorecard: warning: a patch does not apply here: stock behaviour\n"
+    )

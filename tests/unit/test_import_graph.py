@@ -24,7 +24,8 @@ PIPELINES = PROJECT_ROOT / "pipelines"
 LAYERS: dict[str, int] = {
     "settings": 0,
     "periods": 0,
-    "warehouse": 0,  # foundation
+    "warehouse": 0,
+    "stock_fallback": 0,  # foundation
     "catalog": 1,
     "ingest": 2,
     "quality": 3,
