@@ -64,7 +64,8 @@ def make_kpi(
     **extra,
 ) -> KpiLine:
     """A KPI with twelve months of history, scored like the pipeline scores it."""
-    target = UNITS[unit] * rng.uniform(0.8, 1.2)
+    # a unit of the KPI's own ({label, decimals}) gets a size of its own
+    target = UNITS.get(unit, 357.0) * rng.uniform(0.8, 1.2)
     goal = _goal(direction, target)
     values = [target * rng.uniform(0.82, 1.12) for _ in range(13)]
     actual = values[-1]

@@ -6,13 +6,14 @@ checks the references between them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -45,6 +46,43 @@ class Strict(BaseModel):
     """Base: unknown fields are errors, values are not coerced across types."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+UNIT_NAMES: tuple[str, ...] = get_args(Unit)
+MAX_UNIT_DECIMALS = 4
+
+
+class CustomUnit(Strict):
+    """A unit of the KPI's own (MWh, tCO2e, points): the label after its numbers, their decimals."""
+
+    label: Annotated[
+        str, StringConstraints(min_length=1, max_length=12, pattern=r"^[^\x00-\x1f<>&]+$")
+    ] = Field(description="Shown after every number of the KPI: '357.2 MWh'.")
+    decimals: int = Field(default=0, ge=0, le=MAX_UNIT_DECIMALS)
+
+
+def unit_form(value: object) -> object:
+    """A KPI's `unit` as the catalog may give it: one of UNIT_NAMES, or {label, decimals}; a
+    ValueError naming both forms otherwise."""
+    forms = (
+        f"one of {', '.join(UNIT_NAMES)}, or a unit of your own as "
+        f"{{label: MWh, decimals: 1}} (label: up to 12 characters; decimals: 0 to "
+        f"{MAX_UNIT_DECIMALS})"
+    )
+    if isinstance(value, str):
+        if value not in UNIT_NAMES:
+            raise ValueError(f"unknown unit {value[:40]!r}; a unit is {forms}")
+        return value
+    if isinstance(value, dict):
+        try:
+            return CustomUnit.model_validate(value)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ValueError(f"{where}: {first['msg']}; a unit is {forms}") from None
+    if isinstance(value, CustomUnit):
+        return value
+    raise ValueError(f"a unit is {forms}")
 
 
 class WeightVersion(Strict):
@@ -341,7 +379,10 @@ class Kpi(Strict):
     description: Description
     objective: Identifier
     owner: Name
-    unit: Unit
+    unit: Unit | CustomUnit = Field(
+        description="One of usd, pct, days, hours, count, score, ratio, or a unit of the "
+        "KPI's own: {label: MWh, decimals: 1}."
+    )
     direction: Direction
     sql: str | None = Field(
         default=None, description="Path of the KPI's SQL file, relative to sql/."
@@ -382,6 +423,12 @@ class Kpi(Strict):
     )
 
     _sql_relative = field_validator("sql")(_relative_sql)
+    _unit_form = field_validator("unit", mode="before")(unit_form)
+
+    @property
+    def unit_name(self) -> str:
+        """The unit as one word for metadata and messages: 'pct', 'usd', or a custom label."""
+        return self.unit if isinstance(self.unit, str) else self.unit.label
 
     @field_validator("revisions")
     def _revisions_in_order(cls, value: list[KpiRevision]) -> list[KpiRevision]:  # noqa: N805

@@ -45,7 +45,7 @@ def _metadata(kpi: Kpi) -> dict:
     metadata = {
         "objective": kpi.objective,
         "owner": kpi.owner,
-        "unit": kpi.unit,
+        "unit": kpi.unit_name,
         "direction": kpi.direction,
         "definition": kpi.formula if kpi.calculated else f"sql/{kpi.sql_files[-1]}",
     }

@@ -15,13 +15,13 @@ from functools import partial
 from typing import Any
 
 from pipelines.catalog.locales import locale_style
+from pipelines.catalog.models import UNIT_NAMES, CustomUnit
 from pipelines.scoring.statuses import AT_RISK, NO_DATA, NO_TARGET, OFF_TRACK, ON_TRACK, WITHHELD
 
 DASH = "\u2014"  # em dash: the value is missing
 MINUS = "\u2212"  # typographic minus sign
 EN_DASH = "\u2013"  # range separator
 
-UNITS = ("usd", "pct", "days", "hours", "count", "score", "ratio")
 _DECIMALS = {"pct": 1, "days": 1, "hours": 1, "count": 0, "score": 1, "ratio": 2}
 _SUFFIX = {"pct": " %", "days": " days", "hours": " h"}
 
@@ -91,14 +91,15 @@ def _sign(text: str, signed: bool) -> str:
 
 
 def format_value(
-    value: float | None, unit: str, currency: str = "USD", locale: str = "en_US"
+    value: float | None, unit: str | CustomUnit, currency: str = "USD", locale: str = "en_US"
 ) -> str:
-    """A KPI value in its unit: '$1,234', '42.3 %', '7.2 days', '24.1 h', '1,204', '6.7', '2.15'."""
+    """A KPI value in its unit: '$1,234', '42.3 %', '7.2 days', '24.1 h', '1,204', '6.7', '2.15',
+    '357.2 MWh' (a unit of the KPI's own)."""
     return _format_unit(value, unit, currency, locale, signed=False)
 
 
 def format_variance(
-    value: float | None, unit: str, currency: str = "USD", locale: str = "en_US"
+    value: float | None, unit: str | CustomUnit, currency: str = "USD", locale: str = "en_US"
 ) -> str:
     """A signed variance in the KPI's unit: '+1.2 pts' for percentages, '+$12,345', '−3.0 days'."""
     if unit == "pct" and not _missing(value):
@@ -108,9 +109,16 @@ def format_variance(
     return _format_unit(value, unit, currency, locale, signed=True)
 
 
-def _format_unit(value: float | None, unit: str, currency: str, locale: str, signed: bool) -> str:
-    if unit not in UNITS:
-        raise ValueError(f"unknown unit {unit!r}; known: {', '.join(UNITS)}")
+def _format_unit(
+    value: float | None, unit: str | CustomUnit, currency: str, locale: str, signed: bool
+) -> str:
+    if isinstance(unit, CustomUnit):  # a unit of the KPI's own: '357.2 MWh'
+        if _missing(value):
+            return DASH
+        text = format_number(value, unit.decimals, locale)
+        return f"{_sign(text, signed)}{text.lstrip(MINUS)} {unit.label}"
+    if unit not in UNIT_NAMES:
+        raise ValueError(f"unknown unit {unit!r}; known: {', '.join(UNIT_NAMES)}")
     if _missing(value):
         return DASH
     if unit == "usd":
@@ -159,7 +167,7 @@ def format_target(
     lower: float | None,
     upper: float | None,
     direction: str,
-    unit: str,
+    unit: str | CustomUnit,
     currency: str = "USD",
     locale: str = "en_US",
 ) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipelines.catalog.models import CustomUnit
 from pipelines.periods import Period
 
 INITIATIVE_LABELS = {
@@ -77,8 +78,11 @@ def direction_arrow(direction: str) -> str:
     return DIRECTION_ARROWS.get(direction, "")
 
 
-def unit_label(unit: str, currency: str) -> str:
-    """'Percent' for 'pct', 'Currency (EUR)' for 'usd' in a euro report; others as they are."""
+def unit_label(unit: str | CustomUnit, currency: str) -> str:
+    """'Percent' for 'pct', 'Currency (EUR)' for 'usd' in a euro report, 'MWh' for a unit of the
+    KPI's own; others as they are."""
+    if isinstance(unit, CustomUnit):
+        return unit.label
     if unit == "usd":
         return f"Currency ({currency})"
     return UNIT_LABELS.get(unit, unit)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from pipelines.catalog.models import CustomUnit
 from pipelines.scoring.statuses import WITHHELD, Coverage
 
 
@@ -43,7 +44,7 @@ class KpiLine:
     name: str
     description: str
     owner: str
-    unit: str  # usd, pct, days, hours, count, score, ratio
+    unit: str | CustomUnit  # usd, pct, days, hours, count, score, ratio, or the KPI's own
     direction: str  # higher_is_better, lower_is_better, within_range
     actual: float | None
     target: float | None  # for within_range: None, see target_lower/target_upper
@@ -208,7 +209,7 @@ class RestatedValue:
 
     kpi_id: str
     name: str
-    unit: str
+    unit: str | CustomUnit
     sent: float | None
     restated: float | None
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.catalog.models import CustomUnit
 from pipelines.report import render
 from pipelines.report.charts import score_bar_svg, sparkline_svg
 from pipelines.report.formatting import (
@@ -46,6 +47,8 @@ from pipelines.scoring.statuses import (
     Coverage,
 )
 from pipelines.settings import PROJECT_ROOT
+
+MWH = CustomUnit(label="MWh", decimals=1)
 
 ASSETS = PROJECT_ROOT / "reports"
 XSS_NAME = "<script>alert(1)</script>"
@@ -378,6 +381,11 @@ def _squash(text: str) -> str:
         (None, "usd", "en_US", DASH),
         (None, "pct", "de_DE", DASH),
         (float("nan"), "count", "en_US", DASH),
+        (357.24, MWH, "en_US", "357.2 MWh"),
+        (12_357.25, MWH, "de_DE", "12.357,2 MWh"),
+        (-0.01, MWH, "en_US", "0.0 MWh"),
+        (None, MWH, "en_US", DASH),
+        (42.0, CustomUnit(label="tCO2e"), "en_US", "42 tCO2e"),
     ],
 )
 def test_format_value(value, unit, locale, expected):
@@ -413,6 +421,8 @@ def test_format_value_currency(currency, locale, expected):
         (0.0, "score", "0.0"),
         (0.05, "ratio", "+0.05"),
         (None, "pct", DASH),
+        (1.25, MWH, "+1.2 MWh"),
+        (-12.0, MWH, "\u221212.0 MWh"),
     ],
 )
 def test_format_variance(value, unit, expected):
