@@ -10,6 +10,9 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
+    TableColumn,
+    TableColumnConstraints,
+    TableSchema,
     multi_asset,
 )
 
@@ -51,17 +54,43 @@ def _spec(table: SourceTable) -> AssetSpec:
             "kind": table.table.kind,
             "date_column": table.table.date_column,
             "warehouse_table": f"raw.{table.raw_name}",
+            # Dagster's standard keys: the Columns tab and the table's name
+            "dagster/column_schema": MetadataValue.table_schema(_column_schema(table)),
+            "dagster/table_name": MetadataValue.text(f"raw.{table.raw_name}"),
         },
     )
 
 
+def _column_schema(table: SourceTable) -> TableSchema:
+    """The declared columns as Dagster's column schema (the asset's Columns tab)."""
+    key = set(table.table.key)
+    return TableSchema(
+        columns=[
+            TableColumn(
+                name=c.name,
+                type=c.type,
+                description="the date column"
+                if c.name == table.table.date_column
+                else ("part of the key" if c.name in key else None),
+                constraints=TableColumnConstraints(nullable=c.nullable, unique=False),
+            )
+            for c in table.table.columns
+        ]
+    )
+
+
 def _preview(con, table: SourceTable, period_start) -> str:
+    """Up to five of the month's rows, each value as DuckDB stores it (as text: no rounding, no
+    timestamps for dates), without the load's own columns."""
+    own = ", ".join(f"'{c}'" for c in ("_run_id", "_loaded_at", "_period"))
     frame = con.execute(
-        f"select * exclude (_run_id, _loaded_at) from {qualified_name(table)} "
-        "where _period = ? limit 5",
+        f"select coalesce(columns(lambda c: c not in ({own}))::varchar, 'NULL') "
+        f"from {qualified_name(table)} where _period = ? limit 5",
         [period_start],
     ).df()
-    return frame.to_markdown(index=False) if not frame.empty else "(no rows)"
+    if frame.empty:
+        return "(no rows)"
+    return frame.to_markdown(index=False, disable_numparse=True)
 
 
 @dataclass(frozen=True)
@@ -116,6 +145,7 @@ def _loaded_metadata(con, table: SourceTable, periods: list[Period], result) -> 
     metadata = {
         "load_status": MetadataValue.text("partial" if result.failed_periods else "loaded"),
         "rows_loaded": MetadataValue.int(result.total_rows),
+        "dagster/row_count": MetadataValue.int(result.total_rows),
         "rows_by_month": MetadataValue.json(result.rows_by_period),
         "source_path": MetadataValue.path(result.source_path),
         "extra_columns": MetadataValue.json(list(result.extra_columns)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import email.utils
+import re
 import shutil
 from pathlib import Path
 
@@ -70,6 +71,14 @@ def _materialized(paths: RuntimePaths, run_id: str) -> dict[str, dict]:
     }
 
 
+def _on_target(paths: RuntimePaths, run_id: str) -> dict[str, object]:
+    """Each KPI asset's on_target check evaluation in the run."""
+    with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
+        records = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    evaluations = [r.dagster_event.event_specific_data for r in records]
+    return {e.asset_key.to_user_string(): e for e in evaluations if e.check_name == "on_target"}
+
+
 def _exports_without(tmp_path: Path, exports: Path, *removed: str) -> Path:
     """A copy of the exports with some files missing."""
     folder = tmp_path / "broken_exports"
@@ -116,6 +125,14 @@ def test_a_missing_export_withholds_only_its_kpis_and_the_month_goes_out(
         for k, m in assets.items()
         if k.startswith("raw_") and k != "raw_operations_support_tickets"
     } == {"loaded"}
+    # Dagster's standard row count, and a preview of the rows as DuckDB stores them
+    gl = assets["raw_finance_gl_entries"]
+    assert gl["dagster/row_count"] == gl["rows_loaded"] > 0
+    header, _, first, *_ = gl["preview"].splitlines()
+    assert "_period" not in header and "entry_date" in header
+    assert "00:00:00" not in gl["preview"] and "NaT" not in gl["preview"]
+    assert re.search(r"\| 2026-03-\d\d +\|", first), first  # a date, not a timestamp
+    assert re.search(r"\| -?\d+\.\d{2,} +\|", first), first  # the amount unrounded
     assert _query(
         paths, "select table_key, strftime(period, '%Y-%m') from meta.load_failures order by 2"
     ) == [(TICKETS, p.key) for p in months_between(FIRST, LAST)]
@@ -131,6 +148,31 @@ def test_a_missing_export_withholds_only_its_kpis_and_the_month_goes_out(
     assert {k: v for k, v in broken.items() if k not in withheld} == {
         k: v for k, v in reference.items() if k not in withheld
     }
+
+    # in Dagster: a withheld KPI has no value and its on_target check failed as an error; the
+    # others carry their numbers, and their check passed exactly when they are on track
+    checks = _on_target(paths, outcome.run_id)
+    scores = dict(
+        _query(paths, "select kpi_id, status from score.kpi_scores where period = ?", [LAST.start])
+    )
+    for kpi_id, (state, value, *_) in broken.items():
+        metadata, check = assets[f"kpi_{kpi_id}"], checks[f"kpi_{kpi_id}"]
+        assert (metadata["month"], metadata["state"], metadata["status"]) == (
+            LAST.key,
+            state,
+            scores[kpi_id],
+        )
+        assert check.passed == (scores[kpi_id] == "on_track"), kpi_id
+        if kpi_id in withheld:
+            assert "value" not in metadata and "score" not in metadata
+            assert check.severity.value == "ERROR"
+            assert metadata["withheld_reason"] == broken[kpi_id][4]
+        else:
+            assert metadata["value"] == pytest.approx(value)
+            targets = [metadata.get(k) for k in ("target", "target_lower", "target_upper")]
+            assert any(isinstance(t, float) for t in targets) or scores[kpi_id] == "no_target"
+            assert check.severity.value == "WARN"
+    assert set(scores.values()) >= {"on_track", "withheld"}
 
     # the report is rendered and the scorecard emailed, marked provisional
     assert (paths.report_dir(LAST.key) / "scorecard.pdf").exists()

@@ -73,3 +73,19 @@ def test_every_asset_has_a_description(paths):
     graph = build_definitions(paths).resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, key
+
+
+def test_raw_assets_publish_their_column_schema_and_kpis_their_owners(paths, catalog):
+    graph = build_definitions(paths).resolve_asset_graph()
+    for table in catalog.tables:
+        metadata = graph.get(AssetKey(f"raw_{table.raw_name}")).metadata
+        schema = metadata["dagster/column_schema"].schema
+        assert [(c.name, c.type) for c in schema.columns] == [
+            (c.name, c.type) for c in table.table.columns
+        ]
+        nullable = {c.name: c.constraints.nullable for c in schema.columns}
+        assert nullable == {c.name: c.nullable for c in table.table.columns}
+        assert metadata["dagster/table_name"].value == f"raw.{table.raw_name}"
+    for kpi in catalog.kpis:
+        node = graph.get(AssetKey(f"kpi_{kpi.id}"))
+        assert node.owners == [f"team:{kpi.owner}"]

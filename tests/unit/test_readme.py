@@ -116,6 +116,8 @@ def test_the_assets_named_are_the_code_locations(paths):
     kpi = catalog.kpis[0]
     perspective = catalog.perspective_of(kpi.objective).id
     assert graph.get(AssetKey(f"kpi_{kpi.id}")).group_name == perspective
+    assert "`on_target` check" in tour
+    assert AssetCheckKey(AssetKey(f"kpi_{kpi.id}"), "on_target") in graph.asset_check_keys
     assert isinstance(
         graph.get(AssetKey("scorecard_scores")).partitions_def, MonthlyPartitionsDefinition
     )
