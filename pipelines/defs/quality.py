@@ -196,6 +196,11 @@ def _gate_summary(loads: int, checks: int, withheld: int) -> str:
     return f"{' and '.join(parts)}; {withheld} KPI value(s) withheld (the report marks them):"
 
 
+def _failed_check_tables(found: dict[str, list]) -> set[str]:
+    """'YYYY-MM: source.table' for each table with an error-level check failed in a month."""
+    return {f"{month}: {f.table_key}" for month, items in found.items() for f in items}
+
+
 def build_quality_gate(scores_key: AssetKey):
     """The check that fails the run when a source table failed to load or failed an
     error-level check in one of the run's months."""
@@ -208,14 +213,14 @@ def build_quality_gate(scores_key: AssetKey):
         "run's months failed to load or failed an error-level data-quality check; the KPIs "
         "reading it are withheld, everything else is computed, reported and sent.",
     )
-    def quality_gate(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    def quality_gate(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
         periods = _run_periods(context)
         with context.resources.warehouse.connection() as con:
             loads = failed_loads(con, periods[0], periods[-1])
             found = {p.key: failures(con, p) for p in periods}
             withheld = con.execute(
-                "select strftime(period, '%Y-%m'), kpi_id from kpi.kpi_values where "
-                "state = 'withheld' and period >= ? and period <= ? order by all",
+                "select strftime(period, '%Y-%m'), kpi_id, withheld_reason from kpi.kpi_values "
+                "where state = 'withheld' and period >= ? and period <= ? order by all",
                 [periods[0].start, periods[-1].start],
             ).fetchall()
         failed_tables = {(f.period, f.table_key) for f in loads}
@@ -225,20 +230,35 @@ def build_quality_gate(scores_key: AssetKey):
             for f in items
             if (month, f.table_key) not in failed_tables
         ]
-        if lines:
-            raise Failure(
-                description=_gate_summary(len(loads), len(lines) - len(loads), len(withheld))
-                + "\n"
-                + "\n".join(lines[:MAX_LISTED])
-                + (f"\nand {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""),
-                metadata={
-                    "failed_loads": MetadataValue.json([f.line() for f in loads][:100]),
-                    "failed_checks": MetadataValue.json(lines[len(loads) :][:100]),
-                    "withheld_kpis": MetadataValue.json([f"{m}: {k}" for m, k in withheld]),
-                },
-            )
-        return AssetCheckResult(
-            passed=True, metadata={"months": MetadataValue.json([p.key for p in periods])}
+        months = MetadataValue.json([p.key for p in periods])
+        if not lines:
+            yield AssetCheckResult(passed=True, metadata={"months": months})
+            return
+        summary = _gate_summary(len(loads), len(lines) - len(loads), len(withheld))
+        metadata = {
+            "months": months,
+            "failed_tables": MetadataValue.json(
+                sorted({f"{f.period}: {f.table_key}" for f in loads} | _failed_check_tables(found))
+            ),
+            "failed_loads": MetadataValue.json([f.line() for f in loads][:100]),
+            "failed_checks": MetadataValue.json(lines[len(loads) :][:100]),
+            "withheld_kpis": MetadataValue.json(
+                {f"{m}: {k}": reason or "" for m, k, reason in withheld[:500]}
+            ),
+        }
+        # the verdict with its metadata on the check (what the UI shows), then the run fails
+        yield AssetCheckResult(
+            passed=False,
+            severity=AssetCheckSeverity.ERROR,
+            description=summary.rstrip(":"),
+            metadata=metadata,
+        )
+        raise Failure(
+            description=summary
+            + "\n"
+            + "\n".join(lines[:MAX_LISTED])
+            + (f"\nand {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""),
+            metadata=metadata,
         )
 
     return quality_gate

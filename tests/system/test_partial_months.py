@@ -71,12 +71,12 @@ def _materialized(paths: RuntimePaths, run_id: str) -> dict[str, dict]:
     }
 
 
-def _on_target(paths: RuntimePaths, run_id: str) -> dict[str, object]:
-    """Each KPI asset's on_target check evaluation in the run."""
+def _checks(paths: RuntimePaths, run_id: str, name: str) -> dict[str, object]:
+    """Each asset's evaluation of the check `name` in the run."""
     with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
         records = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
     evaluations = [r.dagster_event.event_specific_data for r in records]
-    return {e.asset_key.to_user_string(): e for e in evaluations if e.check_name == "on_target"}
+    return {e.asset_key.to_user_string(): e for e in evaluations if e.check_name == name}
 
 
 def _exports_without(tmp_path: Path, exports: Path, *removed: str) -> Path:
@@ -151,7 +151,7 @@ def test_a_missing_export_withholds_only_its_kpis_and_the_month_goes_out(
 
     # in Dagster: a withheld KPI has no value and its on_target check failed as an error; the
     # others carry their numbers, and their check passed exactly when they are on track
-    checks = _on_target(paths, outcome.run_id)
+    checks = _checks(paths, outcome.run_id, "on_target")
     scores = dict(
         _query(paths, "select kpi_id, status from score.kpi_scores where period = ?", [LAST.start])
     )
@@ -173,6 +173,14 @@ def test_a_missing_export_withholds_only_its_kpis_and_the_month_goes_out(
             assert any(isinstance(t, float) for t in targets) or scores[kpi_id] == "no_target"
             assert check.severity.value == "WARN"
     assert set(scores.values()) >= {"on_track", "withheld"}
+
+    # the gate's verdict is on its check, with the failed tables and the withheld KPIs' reasons
+    gate = _checks(paths, outcome.run_id, "quality_gate")["scorecard_scores"]
+    assert (gate.passed, gate.severity.value) == (False, "ERROR")
+    assert gate.metadata["failed_tables"].value == [f"2026-03: {TICKETS}"]
+    assert gate.metadata["withheld_kpis"].value == {
+        f"2026-03: {k}": broken[k][4] for k in sorted(withheld)
+    }
 
     # the report is rendered and the scorecard emailed, marked provisional
     assert (paths.report_dir(LAST.key) / "scorecard.pdf").exists()
