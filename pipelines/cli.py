@@ -203,7 +203,10 @@ def cmd_demo(args, paths: RuntimePaths) -> int:
     from pipelines.demo.generator import generate_demo
 
     end = Period.parse(args.end) if args.end else last_complete_period(date.today())
-    start = Period.parse(args.start) if args.start else end.shift(-35)
+    if args.start:
+        start = Period.parse(args.start)
+    else:  # the company's first month: no partition before it is left without data
+        start = Period.parse(load_catalog(paths.definitions, paths.sql).organization.first_period)
     if start > end:
         raise UsageError(f"--start {start} is after --end {end}")
     if not args.exports_only:
@@ -344,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="generate the demo company and run its scorecard")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--scale", type=float, default=1.0, help="data volume factor (default 1)")
-    demo.add_argument("--start", help="first month YYYY-MM (default: 36 months before --end)")
+    demo.add_argument("--start", help="first month YYYY-MM (default: the catalog's first_period)")
     demo.add_argument("--end", help="last month YYYY-MM (default: the last complete month)")
     demo.add_argument("--exports-only", action="store_true", help="only write the export files")
     demo.set_defaults(func=cmd_demo)

@@ -10,6 +10,7 @@ import pytest
 
 from pipelines.demo import generator
 from pipelines.demo.generator import generate_demo
+from pipelines.periods import Period
 
 START, END, SCALE = "2025-11", "2026-02", 0.05
 
@@ -341,3 +342,23 @@ def test_rejects_bad_arguments(tmp_path, start, end, scale):
     with pytest.raises(ValueError):
         generate_demo(tmp_path / "demo", start=start, end=end, scale=scale)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_demo_starts_where_the_partitions_start(paths, capsys):
+    """A fresh demo leaves no month of Dagster's partitions without data: by default its exports
+    begin at the catalog's first_period, where the partitions begin."""
+    from pipelines.catalog import load_catalog
+    from pipelines.cli import main
+    from pipelines.defs.partitions import monthly_partitions
+
+    catalog = load_catalog(paths.definitions, paths.sql)
+    first = monthly_partitions(catalog).get_first_partition_key()
+    assert first == catalog.organization.first_period
+    end = Period.parse(first).shift(1).key
+    assert main(["demo", "--exports-only", "--end", end, "--scale", "0.01"]) == 0
+    assert f"Writing the demo exports for {first} to {end}" in capsys.readouterr().out
+    months = {
+        row["snapshot_date"][:7]
+        for row in csv.DictReader((paths.demo / "hr" / "roster.csv").open())
+    }
+    assert months == {first, end}

@@ -81,7 +81,7 @@ def test_where_the_demo_writes(tmp_path, monkeypatch):
         for a in build_parser()._subparsers._group_actions[0].choices["demo"]._actions
         if a.dest == "start"
     )
-    assert "36 months" in start_help and "three years" in README
+    assert "first_period" in start_help and "exports since its first month" in README
 
 
 def test_the_report_parts_named_are_the_reports_contents(paths):
