@@ -121,5 +121,13 @@ def test_the_assets_named_are_the_code_locations(paths):
     assert isinstance(
         graph.get(AssetKey("scorecard_scores")).partitions_def, MonthlyPartitionsDefinition
     )
+    assert AssetCheckKey(AssetKey("scorecard_scores"), "quality_gate") in graph.asset_check_keys
+    code = {
+        path.read_text()
+        for path in (PROJECT_ROOT / "pipelines" / "defs").glob("*.py")
+        if path.name in ("scorecard.py", "ingest.py", "quality.py")
+    }
+    for key in ("html_path", "pdf_path", "kpi_table", "load_status", "load_error"):
+        assert f"`{key}`" in tour and any(f'"{key}"' in text for text in code), key
     schedule = re.search(r"schedule `(\w+)`", tour).group(1)
     assert defs.resolve_schedule_def(schedule)
