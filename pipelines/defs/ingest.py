@@ -172,7 +172,7 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
         can_subset=True,
         pool="warehouse",
         required_resource_keys=required_resources(source),
-        check_specs=quality_check_specs([(raw_asset_key(t), t) for t in tables]),
+        check_specs=quality_check_specs([(raw_asset_key(t), t) for t in tables], partitions),
     )
     def load_source(context: AssetExecutionContext):
         warehouse, scorecard = context.resources.warehouse, context.resources.scorecard

@@ -62,10 +62,11 @@ def _owner(owner: str) -> str:
     return owner if "@" in owner and " " not in owner.strip() else f"team:{owner}"
 
 
-def _check_spec(kpi: Kpi) -> AssetCheckSpec:
+def _check_spec(kpi: Kpi, partitions: PartitionsDefinition) -> AssetCheckSpec:
     return AssetCheckSpec(
         ON_TARGET,
         asset=kpi_asset_key(kpi),
+        partitions_def=partitions,
         description="The run's last month is on track against its target (a warning when at "
         "risk, off track, without data or target; an error when the KPI is withheld).",
     )
@@ -139,7 +140,7 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
     @multi_asset(
         name="kpi_values",
         specs=[_spec(catalog, k) for k in catalog.kpis],
-        check_specs=[_check_spec(k) for k in catalog.kpis],
+        check_specs=[_check_spec(k, partitions) for k in catalog.kpis],
         partitions_def=partitions,
         backfill_policy=BackfillPolicy.single_run(),
         can_subset=True,

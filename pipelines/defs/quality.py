@@ -23,6 +23,7 @@ from dagster import (
     AssetKey,
     Failure,
     MetadataValue,
+    PartitionsDefinition,
     asset_check,
 )
 
@@ -42,12 +43,16 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def quality_check_specs(tables: list[tuple[AssetKey, SourceTable]]) -> list[AssetCheckSpec]:
-    """The `quality` check of each raw asset whose table declares expectations."""
+def quality_check_specs(
+    tables: list[tuple[AssetKey, SourceTable]], partitions: PartitionsDefinition
+) -> list[AssetCheckSpec]:
+    """The `quality` check of each raw asset whose table declares expectations, partitioned by
+    month like its asset: a month's run records the verdict on that month's partition."""
     return [
         AssetCheckSpec(
             CHECK_NAME,
             asset=key,
+            partitions_def=partitions,
             description=f"The {len(t.table.expectations)} expectations of {t.key} in the catalog "
             "(Great Expectations), on each loaded month; ERROR when an error-level one fails.",
         )

@@ -163,6 +163,7 @@ def test_a_missing_export_withholds_only_its_kpis_and_the_month_goes_out(
             scores[kpi_id],
         )
         assert check.passed == (scores[kpi_id] == "on_track"), kpi_id
+        assert check.partition == LAST.key  # on the month's partition in the UI
         if kpi_id in withheld:
             assert "value" not in metadata and "score" not in metadata
             assert check.severity.value == "ERROR"
@@ -173,6 +174,11 @@ def test_a_missing_export_withholds_only_its_kpis_and_the_month_goes_out(
             assert any(isinstance(t, float) for t in targets) or scores[kpi_id] == "no_target"
             assert check.severity.value == "WARN"
     assert set(scores.values()) >= {"on_track", "withheld"}
+
+    # each raw table's quality verdict is on the month's partition; the missing table's failed
+    quality = _checks(paths, outcome.run_id, "quality")
+    assert {c.partition for c in quality.values()} == {LAST.key}
+    assert not quality["raw_operations_support_tickets"].passed
 
     # the gate's verdict is on its check, with the failed tables and the withheld KPIs' reasons
     gate = _checks(paths, outcome.run_id, "quality_gate")["scorecard_scores"]
