@@ -249,9 +249,11 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
         problems.append("sources/: no source files (sources/*.yaml) were found")
     if not kpi_files and not problems:
         problems.append("kpis/: no KPI files (kpis/*.yaml) were found")
-    if problems:
-        raise CatalogError(problems)
+    if problems and scorecard is None:
+        raise CatalogError(problems)  # every reference is to the scorecard's objectives
 
+    # With problems in some files, the references between the files that did parse are checked
+    # too, so one pass reports every problem; a file that did not parse counts as empty.
     catalog = Catalog(
         root=root,
         sql_root=sql_root,
@@ -259,16 +261,25 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
         organization=scorecard.organization,
         perspectives=tuple(scorecard.perspectives),
         links=tuple(scorecard.links),
-        sources=tuple(sources),
-        kpis=tuple(k for f in kpi_files for k in f.kpis),
-        targets={k: tuple(sorted(v, key=lambda t: t.period)) for k, v in targets.targets.items()},
-        initiatives=tuple(initiatives.initiatives),
-        recipient_lists=tuple(recipients.lists),
-        commentary=tuple(commentary),
+        sources=tuple(s for s in sources if s is not None),
+        kpis=tuple(k for f in kpi_files if f is not None for k in f.kpis),
+        targets={
+            k: tuple(sorted(v, key=lambda t: t.period))
+            for k, v in (targets.targets.items() if targets else ())
+        },
+        initiatives=tuple(initiatives.initiatives if initiatives else ()),
+        recipient_lists=tuple(recipients.lists if recipients else ()),
+        commentary=tuple(c for c in commentary if c is not None),
         schedule=scorecard.schedule,
         report=scorecard.report,
     )
-    problems.extend(check_references(catalog))
+    problems.extend(
+        check_references(
+            catalog,
+            kpis_complete=None not in kpi_files,
+            sources_complete=None not in sources,
+        )
+    )
     if problems:
         raise CatalogError(problems)
     tables = kpi_tables(catalog)  # every KPI's SQL read and parsed once

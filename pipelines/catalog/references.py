@@ -126,8 +126,14 @@ def _sql_file_problems(parser, sql_root, file: str, where: str, by_raw: set[str]
     return problems
 
 
-def check_references(catalog: Catalog) -> list[str]:
-    """Every problem between the catalog's files, as 'file: where: what' lines."""
+def check_references(
+    catalog: Catalog, *, kpis_complete: bool = True, sources_complete: bool = True
+) -> list[str]:
+    """Every problem between the catalog's files, as 'file: where: what' lines.
+
+    On a catalog missing files that did not parse (`kpis_complete`, `sources_complete` False),
+    only the checks those files cannot change: no unknown-KPI, no KPI-less objective and no
+    formula problems without every KPI file, no SQL problems without every source file."""
     problems: list[str] = []
     objectives = {o.id for o in catalog.objectives}
     problems += _duplicates("perspective", "scorecard.yaml", [p.id for p in catalog.perspectives])
@@ -155,7 +161,7 @@ def check_references(catalog: Catalog) -> list[str]:
                     f"targets.yaml: targets.{kpi.id} (from {version.from_}): "
                     f"a {kpi.direction} KPI needs {want}"
                 )
-    for kpi_id in sorted(set(catalog.targets) - kpi_ids):
+    for kpi_id in sorted(set(catalog.targets) - kpi_ids) if kpis_complete else ():
         problems.append(f"targets.yaml: targets.{kpi_id}: unknown KPI {kpi_id!r}")
     for initiative in catalog.initiatives:
         for objective in initiative.objectives:
@@ -166,17 +172,19 @@ def check_references(catalog: Catalog) -> list[str]:
     for file in catalog.commentary:
         where = f"commentary ({file.period})"
         for i, comment in enumerate(file.comments):
-            if comment.kpi not in kpi_ids:
+            if kpis_complete and comment.kpi not in kpi_ids:
                 problems.append(f"{where}: comments[{i}].kpi: unknown KPI {comment.kpi!r}")
         problems += _duplicates("commented KPI", where, [c.kpi for c in file.comments])
     problems += _duplicates(
         "commentary period", "commentary/", [f.period for f in catalog.commentary]
     )
-    for objective in catalog.objectives:
+    for objective in catalog.objectives if kpis_complete else ():
         if not catalog.kpis_of(objective.id):
             problems.append(f"scorecard.yaml: objective {objective.id!r} has no KPI measuring it")
     problems += _recipient_problems(catalog)
-    return problems + _sql_problems(catalog) + _formula_problems(catalog)
+    if sources_complete:
+        problems += _sql_problems(catalog)
+    return problems + (_formula_problems(catalog) if kpis_complete else [])
 
 
 def empty_means_zero_problems(catalog: Catalog, tables: dict[str, tuple[str, ...]]) -> list[str]:

@@ -234,3 +234,28 @@ def test_a_red_flag_ratio_of_a_within_range_kpi_is_a_warning(copied_catalog):
         "within_range KPI (its red flags are the targets' red_flag_lower and red_flag_upper, "
         "or half the band's width outside it); remove it"
     ) in report.warnings
+
+
+def test_one_pass_reports_a_broken_file_and_a_bad_reference_elsewhere(copied_catalog):
+    """A typo in a source's expectation no longer hides a KPI's unknown objective: both are
+    reported at once; checks the broken file could change (unknown KPIs, SQL) stay quiet."""
+    root = copied_catalog / "definitions"
+    finance = root / "sources" / "finance.yaml"
+    finance.write_text(
+        finance.read_text().replace(
+            "expect_column_values_to_not_be_null, kwargs: {column: entry_id}",
+            "expect_column_values_to_not_be_nul, kwargs: {column: entry_id}",
+            1,
+        )
+    )
+    kpis = root / "kpis" / "financial.yaml"
+    kpis.write_text(
+        kpis.read_text().replace("objective: grow_revenue", "objective: grow_revnue", 1)
+    )
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(root, copied_catalog / "sql")
+    problems = caught.value.problems
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("sources/finance.yaml:") and "not_be_nul" in problems[0]
+    assert "unknown objective 'grow_revnue'" in problems[1]
+    assert problems[2] == "scorecard.yaml: objective 'grow_revenue' has no KPI measuring it"
