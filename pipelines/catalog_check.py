@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
-import yaml
 
 from pipelines.catalog.boundaries import boundary_problems
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.connectors import connector_problems
 from pipelines.catalog.expectations import total_problems
 from pipelines.catalog.kpi_sql import single_select
+from pipelines.catalog.locations import kpi_location, location
 from pipelines.catalog.models import Kpi, TargetVersion
 from pipelines.catalog.references import one_line
 from pipelines.ingest.raw_tables import create_raw_table
@@ -90,15 +90,6 @@ def _threshold_problem(direction: str, v: TargetVersion) -> str | None:
     return None
 
 
-def _kpi_file(catalog: Catalog, kpi_id: str) -> str:
-    """kpis/<file>.yaml: the file defining a KPI (read only to name it in a message)."""
-    for path in sorted(catalog.root.glob("kpis/*.yaml")):
-        kpis = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kpis") or []
-        if any(isinstance(k, dict) and k.get("id") == kpi_id for k in kpis):
-            return f"kpis/{path.name}"
-    return "kpis/"
-
-
 def _ratio_problem(kpi: Kpi, versions: tuple[TargetVersion, ...]) -> str | None:
     """Why a KPI's red_flag_ratio puts the red flag on the wrong side of the goal, or None.
 
@@ -131,11 +122,11 @@ def _targets(catalog: Catalog, coming: Period, report: CheckReport) -> None:
     for kpi in catalog.kpis:
         if problem := _ratio_problem(kpi, catalog.targets.get(kpi.id, ())):
             report.errors.append(
-                f"{_kpi_file(catalog, kpi.id)}: kpis ({kpi.id}).red_flag_ratio: {problem}"
+                f"{kpi_location(catalog.root, kpi.id, 'red_flag_ratio')}: {problem}"
             )
         if kpi.direction == "within_range" and kpi.red_flag_ratio is not None:
             report.warnings.append(
-                f"{_kpi_file(catalog, kpi.id)}: kpis ({kpi.id}).red_flag_ratio: has no effect "
+                f"{kpi_location(catalog.root, kpi.id, 'red_flag_ratio')}: has no effect "
                 "on a within_range KPI (its red flags are the targets' red_flag_lower and "
                 "red_flag_upper, or half the band's width outside it); remove it"
             )
@@ -162,14 +153,16 @@ def _fractions(where: str, weights: list) -> str | None:
 
 
 def _weights(catalog: Catalog, report: CheckReport) -> None:
-    problems = [
-        _fractions("scorecard.yaml: perspectives", [p.weight for p in catalog.perspectives])
-    ]
+    def where(*loc) -> str:
+        return location(catalog.root, "scorecard.yaml", loc)
+
+    problems = [_fractions(where("perspectives"), [p.weight for p in catalog.perspectives])]
     problems += [
         _fractions(
-            f"scorecard.yaml: perspective {p.id} objectives", [o.weight for o in p.objectives]
+            f"{where('perspectives', i, 'objectives')} (perspective {p.id})",
+            [o.weight for o in p.objectives],
         )
-        for p in catalog.perspectives
+        for i, p in enumerate(catalog.perspectives)
     ]
     report.errors.extend(p for p in problems if p)
 

@@ -14,7 +14,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pipelines.catalog.catalog import Catalog
-from pipelines.catalog.limits import CatalogFileError, compose_bounded, read_bounded
+from pipelines.catalog.limits import CatalogFileError
+from pipelines.catalog.locations import compose, line_of
 from pipelines.catalog.models import (
     CommentaryFile,
     InitiativesFile,
@@ -52,24 +53,6 @@ def _location(loc: tuple) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _line(node: yaml.Node | None, loc: tuple) -> int | None:
-    """The line (1-based) of the deepest YAML node on the key path `loc`."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for item in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == item), None)
-            if match is None:
-                match = next((k for k, _ in node.value if k.value == item), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(item, int):
-            match = node.value[item] if item < len(node.value) else None
-        else:
-            match = None
-        if match is None:
-            break
-        node, line = match, match.start_mark.line + 1
-    return line
-
-
 _PATTERN_HINTS = {
     "^[a-z][a-z0-9_]{0,62}$": "an id: lowercase letters, digits and underscores, starting with "
     "a letter",
@@ -87,11 +70,6 @@ def _pattern_message(err: dict) -> str:
     pattern = err.get("ctx", {}).get("pattern", "")
     hint = _PATTERN_HINTS.get(pattern, f"text matching {pattern}")
     return f"{_short(err.get('input'))} is not valid here; expected {hint}"
-
-
-def _compose(path: Path) -> yaml.Node | None:
-    """The file's node tree (kept for line numbers), read and parsed within the bounds."""
-    return compose_bounded(read_bounded(path))
 
 
 def _construct(tree: yaml.Node | None):
@@ -141,7 +119,7 @@ def _kpi_id_problems(paths: list[Path], files: list[KpiFile | None], root: Path)
     for ident, where in places.items():
         if len(where) > 1:
             lines = [
-                f"{path.relative_to(root).as_posix()}:{_line(_compose(path), ('kpis', i, 'id'))}"
+                f"{path.relative_to(root).as_posix()}:{line_of(compose(path), ('kpis', i, 'id'))}"
                 for path, i in where
             ]
             problems.append(
@@ -154,7 +132,7 @@ def _kpi_id_problems(paths: list[Path], files: list[KpiFile | None], root: Path)
 def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | None:
     name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
-        tree = _compose(path)
+        tree = compose(path)
         data = _construct(tree)
     except FileNotFoundError:
         problems.append(f"{name}: the file is missing")
@@ -195,7 +173,7 @@ def _parse(path: Path, model: type[M], root: Path, problems: list[str]) -> M | N
                     f"{len(err['input'])} characters; at most "
                     f"{err['ctx']['max_length']} are allowed here"
                 )
-            line = _line(tree, err["loc"])
+            line = line_of(tree, err["loc"])
             where = f"{name}:{line}" if line else name
             problems.append(f"{where}: {_location(err['loc'])}: {message}")
         return None
@@ -211,10 +189,10 @@ def _revision_sql_problems(
     for i, kpi in enumerate(kpi_file.kpis):
         for j, revision in enumerate(kpi.revisions):
             if revision.sql and not (sql_root / revision.sql).is_file():
-                tree = tree or _compose(path)
+                tree = tree or compose(path)
                 loc = ("kpis", i, "revisions", j, "sql")
                 problems.append(
-                    f"{path.relative_to(root).as_posix()}:{_line(tree, loc)}: {_location(loc)}: "
+                    f"{path.relative_to(root).as_posix()}:{line_of(tree, loc)}: {_location(loc)}: "
                     f"the SQL file sql/{revision.sql} does not exist (the path is relative "
                     "to sql/)"
                 )

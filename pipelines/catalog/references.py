@@ -12,6 +12,7 @@ import duckdb
 from pipelines.catalog import formula
 from pipelines.catalog.boundaries import sql_file_outside
 from pipelines.catalog.kpi_sql import single_select
+from pipelines.catalog.locations import kpi_location
 from pipelines.catalog.sql_sandbox import refused_table_functions, sandbox
 
 if TYPE_CHECKING:
@@ -149,7 +150,8 @@ def check_references(
     for kpi in catalog.kpis:
         if kpi.objective not in objectives:
             problems.append(
-                f"kpis: {kpi.id}.objective: unknown objective {kpi.objective!r}; "
+                f"{kpi_location(catalog.root, kpi.id, 'objective')}: "
+                f"unknown objective {kpi.objective!r}; "
                 f"known: {', '.join(sorted(objectives))}"
             )
         versions = catalog.targets.get(kpi.id, ())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import duckdb
@@ -79,10 +80,11 @@ def test_fractional_weights_that_do_not_add_up(copied_catalog):
         copied_catalog / "definitions/scorecard.yaml",
         lambda d: d["perspectives"][0].__setitem__("weight", 0.5),
     )
+    errors = _check(copied_catalog).errors
     assert any(
-        "perspectives: the fractional weights add up to 1.2" in e
-        for e in _check(copied_catalog).errors
-    )
+        re.match(r"scorecard\.yaml:\d+: perspectives: the fractional weights add up to 1\.2", e)
+        for e in errors
+    ), errors
 
 
 def test_missing_target_for_the_coming_period_is_a_warning(copied_catalog):
@@ -184,7 +186,7 @@ def test_a_red_flag_ratio_below_1_of_a_lower_is_better_kpi_is_refused(
     _kpi(copied_catalog, "customer", "customer_churn_pct", red_flag_ratio=0.9)
     _target(copied_catalog, "customer_churn_pct", {"from": "2022-01", "value": 1.5})
     expected = (
-        "kpis/customer.yaml: kpis (customer_churn_pct).red_flag_ratio: 0.9 puts the red flag "
+        "kpis/customer.yaml:31: kpis[2].red_flag_ratio: 0.9 puts the red flag "
         "below the goal (90% of the goal), but customer_churn_pct is lower_is_better: it would "
         "score 10 while off track. Use a ratio above 1 (e.g. 1.1: the red flag 10 % past the "
         "goal), or give each target a red_flag in targets.yaml instead"
@@ -199,7 +201,7 @@ def test_a_red_flag_ratio_below_1_of_a_lower_is_better_kpi_is_refused(
 def test_a_red_flag_ratio_above_1_of_a_higher_is_better_kpi_is_refused(copied_catalog):
     _kpi(copied_catalog, "financial", "revenue_usd", red_flag_ratio=1.1)
     assert _check(copied_catalog).errors == [
-        "kpis/financial.yaml: kpis (revenue_usd).red_flag_ratio: 1.1 puts the red flag above "
+        "kpis/financial.yaml:10: kpis[0].red_flag_ratio: 1.1 puts the red flag above "
         "the goal (110% of the goal), but revenue_usd is higher_is_better: it would score 10 "
         "while off track. Use a ratio below 1 (e.g. 0.9: the red flag 10 % short of the goal), "
         "or give each target a red_flag in targets.yaml instead"
@@ -230,7 +232,7 @@ def test_a_red_flag_ratio_of_a_within_range_kpi_is_a_warning(copied_catalog):
     report = _check(copied_catalog)
     assert report.errors == []
     assert (
-        "kpis/learning_growth.yaml: kpis (headcount).red_flag_ratio: has no effect on a "
+        "kpis/learning_growth.yaml:38: kpis[3].red_flag_ratio: has no effect on a "
         "within_range KPI (its red flags are the targets' red_flag_lower and red_flag_upper, "
         "or half the band's width outside it); remove it"
     ) in report.warnings
