@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import Definitions, definitions, in_process_executor
 
 from pipelines import pool_wait
-from pipelines.catalog import load_catalog
+from pipelines.catalog import CatalogError, load_catalog
 from pipelines.defs.connectors import connector_resources
 from pipelines.defs.delivery import build_delivery_assets, build_failure_sensor
 from pipelines.defs.ingest import build_ingest_assets
@@ -45,5 +45,11 @@ def build_definitions(paths: RuntimePaths) -> Definitions:
 
 @definitions
 def defs() -> Definitions:
-    """Loaded by `dagster dev` and `dagster definitions validate` through workspace.yaml."""
-    return build_definitions(runtime_paths())
+    """Loaded by `dagster dev` and `dagster definitions validate` through workspace.yaml.
+
+    A catalog with problems ends in their list: raised anew here, without the loader's frames,
+    so the stack Dagster prints under it is this one line."""
+    try:
+        return build_definitions(runtime_paths())
+    except CatalogError as exc:
+        raise CatalogError(exc.problems) from None
