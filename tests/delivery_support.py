@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
 from pathlib import Path
 
+from pipelines.delivery.message import Attachment, parse_sender, scorecard_message
+from pipelines.delivery.summary import assess
 from pipelines.delivery.transport import SMTP_ENVIRONMENT
+from pipelines.report.templating import template_environment
+from pipelines.settings import PROJECT_ROOT
 
 FAST = {"backoff_seconds": 0.01, "backoff_max_seconds": 0.05, "timeout_seconds": 5.0}
 
@@ -49,3 +54,20 @@ def set_smtp_environment(monkeypatch, **values: str) -> None:
     clear_smtp_environment(monkeypatch)
     for name, value in values.items():
         monkeypatch.setenv(SMTP_ENVIRONMENT[name], value)
+
+
+def scorecard_email(
+    report, recipient_list, *, to=None, attachment: Attachment | None = None
+) -> EmailMessage:
+    """The scorecard email of `report` to a list, built as delivery builds it (a fixed sender
+    and message id; a tiny PDF unless `attachment` is given)."""
+    return scorecard_message(
+        report,
+        assess(report),
+        recipient_list,
+        to or recipient_list.recipients,
+        sender=parse_sender("Scorecard <scorecard@northwind.example>"),
+        message_id="<1.scorecard@northwind.example>",
+        attachment=attachment or Attachment(Path("scorecard.pdf"), b"%PDF-1.4\n", "scorecard.pdf"),
+        env=template_environment(PROJECT_ROOT / "reports" / "templates"),
+    )

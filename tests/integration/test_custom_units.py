@@ -8,16 +8,14 @@ from dataclasses import replace
 from email import message_from_bytes, policy
 
 import pytest
+from delivery_support import scorecard_email
 from pypdf import PdfReader
 from report_factory import report_from_catalog
 
 from pipelines.catalog import load_catalog
 from pipelines.catalog.models import CustomUnit, Recipient, RecipientList
-from pipelines.delivery.message import Attachment, parse_sender, scorecard_message
-from pipelines.delivery.summary import assess
 from pipelines.report import render
 from pipelines.report.formatting import format_value
-from pipelines.report.templating import template_environment
 from pipelines.scoring.statuses import OFF_TRACK
 from pipelines.settings import PROJECT_ROOT
 
@@ -53,21 +51,11 @@ def test_the_report_and_the_email_show_the_kpis_own_unit(energy_catalog, tmp_pat
     assert pdf_text.count(shown) >= 2
     assert not re.search(rf"{re.escape(line.name)}\s+{int(line.actual)}\b", pdf_text)
 
-    pdf_bytes = pdf_path.read_bytes()
     report = _off_track(report, KPI)  # the email lists the off-track KPIs with their numbers
     leaders = RecipientList(
         id="leadership", recipients=[Recipient(name="Alex Morgan", email="alex@example.com")]
     )
-    message = scorecard_message(
-        report,
-        assess(report),
-        leaders,
-        leaders.recipients,
-        sender=parse_sender("Scorecard <scorecard@northwind.example>"),
-        message_id="<1.scorecard@northwind.example>",
-        attachment=Attachment(pdf_path, pdf_bytes, "scorecard.pdf"),
-        env=template_environment(PROJECT_ROOT / "reports" / "templates"),
-    )
+    message = scorecard_email(report, leaders)
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
     assert shown in parsed.get_body(("html",)).get_content()
     assert f"{line.name}: {shown} against a target of" in parsed.get_body(("plain",)).get_content()

@@ -9,16 +9,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
+from delivery_support import scorecard_email
 from report_factory import generated_report
 
 from pipelines.catalog.models import Recipient, RecipientList
 from pipelines.delivery.message import (
-    Attachment,
-    parse_sender,
-    scorecard_message,
     scorecard_subject,
 )
 from pipelines.delivery.summary import assess, for_list
@@ -26,7 +23,6 @@ from pipelines.report import render
 from pipelines.report.formatting import STATUS_LABELS, format_score, status_label, status_symbol
 from pipelines.report.provisional import provisional, weight_share
 from pipelines.report.strategy_map import strategy_map_svg
-from pipelines.report.templating import template_environment
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
 from pipelines.scoring.statuses import Coverage
@@ -187,17 +183,7 @@ def test_a_complete_month_reads_as_before(rendered):
 
 
 def _message(report, recipient_list=LEADERS):
-    env = template_environment(ASSETS / "templates")
-    message = scorecard_message(
-        report,
-        assess(report),
-        recipient_list,
-        recipient_list.recipients,
-        sender=parse_sender("Scorecard <scorecard@northwind.example>"),
-        message_id="<1.scorecard@northwind.example>",
-        attachment=Attachment(Path("scorecard.pdf"), b"%PDF-1.4\n", "scorecard.pdf"),
-        env=env,
-    )
+    message = scorecard_email(report, recipient_list)
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
     # CPython folds a long subject before an encoded word ('—') leaving a space at the end of
     # the first line, which reads back doubled: compare the words, and the subject as built.

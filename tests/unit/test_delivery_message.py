@@ -7,6 +7,7 @@ from dataclasses import replace
 from email import message_from_bytes, policy
 
 import pytest
+from delivery_support import scorecard_email
 from report_factory import report_from_catalog
 
 from pipelines.catalog.models import Recipient, RecipientList
@@ -15,8 +16,6 @@ from pipelines.delivery.message import (
     MessageError,
     header_text,
     mailbox,
-    parse_sender,
-    scorecard_message,
 )
 from pipelines.delivery.summary import assess, for_list
 from pipelines.report.templating import template_environment
@@ -66,16 +65,7 @@ def _withheld(report, kpi_id, reason):
 
 
 def _build(report, env, attachment, recipients=LEADERS, to=None):
-    return scorecard_message(
-        report,
-        assess(report),
-        recipients,
-        to or recipients.recipients,
-        sender=parse_sender("Scorecard <scorecard@northwind.example>"),
-        message_id="<1.scorecard@northwind.example>",
-        attachment=attachment,
-        env=env,
-    )
+    return scorecard_email(report, recipients, to=to, attachment=attachment)
 
 
 def _parts(message):
