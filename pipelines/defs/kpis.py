@@ -103,17 +103,17 @@ def _results(
     texts = {"month": month, "state": last.state, "status": row["status"]}
     if last.withheld_reason:
         texts["withheld_reason"] = last.withheld_reason
-    metadata |= numeric | {k: MetadataValue.text(v) for k, v in texts.items()}
+    shown = numeric | {k: MetadataValue.text(v) for k, v in texts.items()}
+    metadata |= shown
     status = row["status"]
-    passed = status == ON_TRACK
     check = AssetCheckResult(
         asset_key=key,
         check_name=ON_TARGET,
-        passed=passed,
+        passed=status == ON_TRACK,
         severity=AssetCheckSeverity.ERROR if status == WITHHELD else AssetCheckSeverity.WARN,
         description=f"{month}: {status.replace('_', ' ')}"
         + (f" ({last.withheld_reason})" if last.withheld_reason else ""),
-        metadata=numeric | {k: MetadataValue.text(v) for k, v in texts.items()},
+        metadata=shown,
     )
     return MaterializeResult(asset_key=key, metadata=metadata), check
 

@@ -18,8 +18,6 @@ from pipelines.delivery.message import (
     mailbox,
 )
 from pipelines.delivery.summary import assess, for_list
-from pipelines.report.templating import template_environment
-from pipelines.settings import PROJECT_ROOT
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%\xe2\xe3\xcf\xd3 binary \x00\x01\x02\r\n\n%%EOF\n"
 LEADERS = RecipientList(
@@ -29,11 +27,6 @@ LEADERS = RecipientList(
         Recipient(name="Lena Sørensen", email="lena.sorensen@example.com"),
     ],
 )
-
-
-@pytest.fixture
-def env():
-    return template_environment(PROJECT_ROOT / "reports" / "templates")
 
 
 @pytest.fixture
@@ -64,7 +57,7 @@ def _withheld(report, kpi_id, reason):
     return replace(report, withheld=tuple(k for k in report.kpis() if k.status == "withheld"))
 
 
-def _build(report, env, attachment, recipients=LEADERS, to=None):
+def _build(report, attachment, recipients=LEADERS, to=None):
     return scorecard_email(report, recipients, to=to, attachment=attachment)
 
 
@@ -77,8 +70,8 @@ def _parts(message):
     )
 
 
-def test_structure_alternatives_and_attachment_byte_identical(catalog, env, attachment):
-    message = _build(report_from_catalog(catalog), env, attachment)
+def test_structure_alternatives_and_attachment_byte_identical(catalog, attachment):
+    message = _build(report_from_catalog(catalog), attachment)
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
     assert parsed.get_content_type() == "multipart/mixed"
     body, pdf = parsed.get_payload()
@@ -98,9 +91,9 @@ def test_structure_alternatives_and_attachment_byte_identical(catalog, env, atta
     assert all(len(line) <= 998 for line in message.as_bytes().split(b"\r\n"))
 
 
-def test_body_has_scores_statuses_and_a_line_per_off_track_kpi(catalog, env, attachment):
+def test_body_has_scores_statuses_and_a_line_per_off_track_kpi(catalog, attachment):
     report = report_from_catalog(catalog)
-    _, text, html = _parts(_build(report, env, attachment))
+    _, text, html = _parts(_build(report, attachment))
     assert "Overall:" in text and "On track" in text
     for perspective in report.perspectives:
         assert perspective.name in text
@@ -116,8 +109,8 @@ def test_body_has_scores_statuses_and_a_line_per_off_track_kpi(catalog, env, att
     assert "\u25a0&nbsp;Off track" in html  # symbol and word, never colour alone
 
 
-def test_html_uses_inline_styles_and_tables_only(catalog, env, attachment):
-    _, _, html = _parts(_build(report_from_catalog(catalog), env, attachment))
+def test_html_uses_inline_styles_and_tables_only(catalog, attachment):
+    _, _, html = _parts(_build(report_from_catalog(catalog), attachment))
     for forbidden in (
         "<svg",
         "<img",
@@ -132,28 +125,28 @@ def test_html_uses_inline_styles_and_tables_only(catalog, env, attachment):
     assert "<table" in html and 'style="' in html
 
 
-def test_withheld_kpis_are_plainly_marked_and_the_subject_says_incomplete(catalog, env, attachment):
+def test_withheld_kpis_are_plainly_marked_and_the_subject_says_incomplete(catalog, attachment):
     report = _withheld(
         report_from_catalog(catalog),
         "revenue_usd",
         "finance.gl_entries failed expect_column_values_to_not_be_null",
     )
-    parsed, text, html = _parts(_build(report, env, attachment))
+    parsed, text, html = _parts(_build(report, attachment))
     assert "WITHHELD: Revenue: finance.gl_entries failed" in text
     assert "WITHHELD &middot; Revenue" in html or "WITHHELD · Revenue" in html
     assert "INCOMPLETE DATA" in text and "Incomplete data" in html
     assert parsed["Subject"].endswith("(incomplete data)")
 
 
-def test_html_escapes_catalog_text(catalog, env, attachment):
+def test_html_escapes_catalog_text(catalog, attachment):
     report = report_from_catalog(catalog)
     report = replace(report, organization="Evil <script>alert(1)</script> & Co")
-    _, text, html = _parts(_build(report, env, attachment))
+    _, text, html = _parts(_build(report, attachment))
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "Evil <script>alert(1)</script> & Co" in text  # plain text is not HTML-escaped
 
 
-def test_a_list_gets_only_its_perspectives(catalog, env, attachment):
+def test_a_list_gets_only_its_perspectives(catalog, attachment):
     owners = RecipientList(
         id="customer_owners",
         perspectives=["customer"],
@@ -161,12 +154,12 @@ def test_a_list_gets_only_its_perspectives(catalog, env, attachment):
     )
     view = for_list(report_from_catalog(catalog), owners)
     assert [p.id for p in view.perspectives] == ["customer"]
-    _, text, html = _parts(_build(view, env, attachment, owners))
+    _, text, html = _parts(_build(view, attachment, owners))
     assert "cover: Customer." in text
     assert "Financial" not in text and "Learning" not in html
 
 
-def test_header_injection_is_folded_never_passed_raw(catalog, env, attachment):
+def test_header_injection_is_folded_never_passed_raw(catalog, attachment):
     evil = RecipientList(
         id="leadership",
         recipients=[Recipient(name="Eve\r\nBcc: attacker@evil.example", email="eve@example.com")],
@@ -176,7 +169,7 @@ def test_header_injection_is_folded_never_passed_raw(catalog, env, attachment):
         organization="Northwind\r\nBcc: attacker@evil.example\r\nX-Evil: 1",
         period_label="October 2026\nSubject: free money",
     )
-    raw = _build(report, env, attachment, evil).as_bytes()
+    raw = _build(report, attachment, evil).as_bytes()
     parsed = message_from_bytes(raw, policy=policy.default)
     assert parsed["Bcc"] is None and parsed["X-Evil"] is None
     assert len(parsed.get_all("Subject")) == 1
@@ -213,7 +206,7 @@ def test_header_text_folds_whitespace_and_drops_controls():
     assert header_text("a\r\n b\tc\x00d\u2028e") == "a b cd e"
 
 
-def test_a_scorecard_from_empty_data_is_never_sent_as_complete(catalog, env, attachment):
+def test_a_scorecard_from_empty_data_is_never_sent_as_complete(catalog, attachment):
     report = report_from_catalog(catalog)
     empty = tuple(
         replace(
@@ -237,12 +230,12 @@ def test_a_scorecard_from_empty_data_is_never_sent_as_complete(catalog, env, att
     )
     completeness = assess(report)
     assert completeness.empty and completeness.incomplete
-    parsed, text, html = _parts(_build(report, env, attachment))
+    parsed, text, html = _parts(_build(report, attachment))
     assert parsed["Subject"].endswith("(incomplete data)")
     assert "built from empty data" in text and "built from empty data" in html
 
 
-def test_a_month_the_report_calls_incomplete_is_not_sent_as_complete(catalog, env, attachment):
+def test_a_month_the_report_calls_incomplete_is_not_sent_as_complete(catalog, attachment):
     """Every KPI has a value, but the month has not closed: the report's own reasons count."""
     report = report_from_catalog(catalog)
     assert not assess(report).incomplete
@@ -251,6 +244,6 @@ def test_a_month_the_report_calls_incomplete_is_not_sent_as_complete(catalog, en
     completeness = assess(report)
     assert completeness.incomplete and not completeness.empty
     assert completeness.reasons == (reason,)
-    parsed, text, html = _parts(_build(report, env, attachment))
+    parsed, text, html = _parts(_build(report, attachment))
     assert parsed["Subject"].endswith("(incomplete data)")
     assert "has not closed yet" in text and "has not closed yet" in html
