@@ -21,10 +21,10 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
-    ExecuteInProcessResult,
     RunsFilter,
 )
 
+from pipelines import run_origin
 from pipelines.definitions import build_definitions
 from pipelines.instance_full import HeldStorageNotes, instance_full_error
 from pipelines.periods import Period
@@ -89,7 +89,7 @@ def _open_instance(paths: RuntimePaths) -> DagsterInstance:
     return DagsterInstance.from_config(str(paths.dagster_home))
 
 
-def _outcome(result: ExecuteInProcessResult) -> RunOutcome:
+def _outcome(result) -> RunOutcome:
     errors = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data.error:
@@ -200,15 +200,14 @@ def run_job(
     job = build_definitions(paths).resolve_job_def(job_name)
     run_tags = dict(tags or {})
     if first == last:
-        kwargs = {"partition_key": first.key}
+        run_tags |= job.get_tags_for_partition_key(first.key, selected_asset_keys=None)
     else:
         run_tags |= {RANGE_START_TAG: first.key, RANGE_END_TAG: last.key}
-        kwargs = {}
     run_tags[PID_TAG] = process_identity(os.getpid())
     notes = HeldStorageNotes(sys.stderr)
     try:
         with redirect_stderr(notes):
-            result = _execute(paths, job, run_tags, kwargs, on_step)
+            result = _execute(paths, job, run_tags, on_step)
     except Exception as exc:
         full = instance_full_error(paths.dagster_home, exc)
         if full is None:
@@ -219,9 +218,7 @@ def run_job(
     return _outcome(result)
 
 
-def _execute(
-    paths: RuntimePaths, job, run_tags: dict, kwargs: dict, on_step: StepCallback | None
-) -> ExecuteInProcessResult:
+def _execute(paths: RuntimePaths, job, run_tags: dict, on_step: StepCallback | None):
     run_id = str(uuid.uuid4())
     with instance_for(paths) as instance:
         for dead in release_dead_runs(instance):
@@ -238,13 +235,16 @@ def _execute(
             )
             watcher.start()
         try:
+            if run_origin.AVAILABLE:  # the run belongs to the code location, as the UI's do
+                return run_origin.execute(
+                    instance, job, run_id=run_id, run_config=QUIET, tags=run_tags
+                )
             return job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
                 run_config=QUIET,
                 run_id=run_id,
                 tags=run_tags,
-                **kwargs,
             )
         finally:
             done.set()

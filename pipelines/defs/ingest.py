@@ -194,7 +194,7 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
                         con, table.key, failure.months, failure.message, context.run.run_id
                     )
                     yield failure.materialization(key)
-                    yield from checks.load_failed(key, failure.message)
+                    yield from checks.load_failed(key, failure.message, failure.months)
                     continue
                 failed = [p for p in periods if p.key in result.failed_periods]
                 for period in failed:

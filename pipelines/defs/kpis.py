@@ -1,12 +1,16 @@
 """KPI assets: one per KPI, grouped by perspective, each depending on the raw tables it reads.
 
-Each KPI's materialization carries the run's last month as Dagster metadata: value, year to date,
-target, red flag and score as numbers (Dagster plots them over partitions), status and state as
-text. Its `on_target` check says whether that month is on track: a warning when at risk, off
+Each month of a KPI carries its figures as Dagster metadata on that month's partition: value,
+year to date, target, red flag and score as numbers (Dagster plots them over partitions), status
+and state as text; on the materialization in a month's run, as an observation of each month in a
+backfill (whose one materialization stands for all its months). Its `on_target` check says
+whether a month is on track, on that month's partition: a warning when at risk, off
 track, without data or without a target; an error when the KPI is withheld (data quality), so a
 withheld KPI never shows as a green value. Status and score come from scoring's own
 `kpi_score_row`, the function the scores step writes `score.kpi_scores` with.
 """
+
+from collections.abc import Iterator
 
 from dagster import (
     AssetCheckKey,
@@ -27,7 +31,7 @@ from pipelines.catalog import Catalog
 from pipelines.catalog.formula import inputs
 from pipelines.catalog.models import Kpi
 from pipelines.defs.ingest import raw_asset_key
-from pipelines.defs.partitions import periods_of
+from pipelines.defs.partitions import checks_by_month, observe_month, one_month, periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
 from pipelines.kpis.evaluate import KpiValue, values_by_month, write_kpi_values
 from pipelines.periods import Period
@@ -67,15 +71,55 @@ def _check_spec(kpi: Kpi, partitions: PartitionsDefinition) -> AssetCheckSpec:
         ON_TARGET,
         asset=kpi_asset_key(kpi),
         partitions_def=partitions,
-        description="The run's last month is on track against its target (a warning when at "
+        description="The month is on track against its target (a warning when at "
         "risk, off track, without data or target; an error when the KPI is withheld).",
     )
 
 
+def _month(
+    catalog: Catalog, kpi: Kpi, month: str, value: KpiValue
+) -> tuple[dict, AssetCheckResult]:
+    """A month's figures as shown metadata (numbers and texts) and its on_target check."""
+    row = kpi_score_row(
+        catalog, kpi, Period.parse(month), value.state, value.value, value.ytd_value
+    )
+    numbers = {
+        "value": value.value,
+        "ytd": value.ytd_value,
+        "target": row["target"],
+        "target_lower": row["target_lower"],
+        "target_upper": row["target_upper"],
+        "red_flag": row["red_flag"],
+        "score": row["score"],
+    }
+    numeric = {k: MetadataValue.float(float(v)) for k, v in numbers.items() if v is not None}
+    texts = {"month": month, "state": value.state, "status": row["status"]}
+    if value.withheld_reason:
+        texts["withheld_reason"] = value.withheld_reason
+    shown = numeric | {k: MetadataValue.text(v) for k, v in texts.items()}
+    status = row["status"]
+    check = AssetCheckResult(
+        asset_key=kpi_asset_key(kpi),
+        check_name=ON_TARGET,
+        passed=status == ON_TRACK,
+        severity=AssetCheckSeverity.ERROR if status == WITHHELD else AssetCheckSeverity.WARN,
+        description=f"{month}: {status.replace('_', ' ')}"
+        + (f" ({value.withheld_reason})" if value.withheld_reason else ""),
+        metadata=shown,
+    )
+    return shown, check
+
+
 def _results(
-    catalog: Catalog, kpi: Kpi, months: dict[str, KpiValue]
-) -> tuple[MaterializeResult, AssetCheckResult]:
-    """The KPI's materialization and its on_target check, for the last month of the run."""
+    context: AssetExecutionContext,
+    catalog: Catalog,
+    kpi: Kpi,
+    months: dict[str, KpiValue],
+    periods: list[Period],
+    checked: bool,
+) -> Iterator:
+    """The KPI's materialization, each month's figures on its partition, and each month's
+    on_target check (when selected)."""
     key = kpi_asset_key(kpi)
     by_month = {m: (v.value if v.state == "value" else v.state) for m, v in months.items()}
     metadata: dict = {
@@ -84,38 +128,26 @@ def _results(
     }
     if not months:  # retired before the run's months
         metadata["state"] = MetadataValue.text("retired")
-        return MaterializeResult(asset_key=key, metadata=metadata), AssetCheckResult(
+        yield MaterializeResult(asset_key=key, metadata=metadata)
+        retired = AssetCheckResult(
             asset_key=key, check_name=ON_TARGET, passed=True, description="retired"
         )
-    month = max(months)
-    last = months[month]
-    row = kpi_score_row(catalog, kpi, Period.parse(month), last.state, last.value, last.ytd_value)
-    numbers = {
-        "value": last.value,
-        "ytd": last.ytd_value,
-        "target": row["target"],
-        "target_lower": row["target_lower"],
-        "target_upper": row["target_upper"],
-        "red_flag": row["red_flag"],
-        "score": row["score"],
-    }
-    numeric = {k: MetadataValue.float(float(v)) for k, v in numbers.items() if v is not None}
-    texts = {"month": month, "state": last.state, "status": row["status"]}
-    if last.withheld_reason:
-        texts["withheld_reason"] = last.withheld_reason
-    shown = numeric | {k: MetadataValue.text(v) for k, v in texts.items()}
-    metadata |= shown
-    status = row["status"]
-    check = AssetCheckResult(
-        asset_key=key,
-        check_name=ON_TARGET,
-        passed=status == ON_TRACK,
-        severity=AssetCheckSeverity.ERROR if status == WITHHELD else AssetCheckSeverity.WARN,
-        description=f"{month}: {status.replace('_', ' ')}"
-        + (f" ({last.withheld_reason})" if last.withheld_reason else ""),
-        metadata=shown,
-    )
-    return MaterializeResult(asset_key=key, metadata=metadata), check
+        if checked:
+            yield from checks_by_month(context, [(p, retired) for p in periods])
+        return
+    figures = {m: _month(catalog, kpi, m, v) for m, v in sorted(months.items())}
+    if one_month(context):
+        ((shown, _),) = figures.values()
+        yield MaterializeResult(asset_key=key, metadata=metadata | shown)
+    else:  # one materialization stands for every month: each month's figures observed on it
+        metadata["months"] = MetadataValue.text(f"{min(months)} to {max(months)}")
+        yield MaterializeResult(asset_key=key, metadata=metadata)
+        for month, (shown, _) in figures.items():
+            observe_month(context, key, Period.parse(month), shown)
+    if checked:
+        yield from checks_by_month(
+            context, [(Period.parse(m), check) for m, (_, check) in figures.items()]
+        )
 
 
 def _metadata(kpi: Kpi) -> dict:
@@ -156,16 +188,15 @@ def build_kpi_assets(catalog: Catalog, partitions: PartitionsDefinition):
             key=lambda k: k.calculated,
         )
         history: dict[str, dict[str, KpiValue]] = {k.id: {} for k in selected}
+        periods = periods_of(context)
         with warehouse.connection(sandboxed=True) as con:
-            for period, values in values_by_month(con, current, selected, periods_of(context)):
+            for period, values in values_by_month(con, current, selected, periods):
                 write_kpi_values(con, current, period, values, context.run.run_id)
                 for v in values:
                     history[v.kpi_id][period.key] = v
         checks = context.selected_asset_check_keys
         for kpi in selected:
-            materialization, check = _results(current, kpi, history[kpi.id])
-            yield materialization
-            if AssetCheckKey(kpi_asset_key(kpi), ON_TARGET) in checks:
-                yield check
+            checked = AssetCheckKey(kpi_asset_key(kpi), ON_TARGET) in checks
+            yield from _results(context, current, kpi, history[kpi.id], periods, checked)
 
     return kpi_values

@@ -28,6 +28,7 @@ from dagster import (
 )
 
 from pipelines.catalog.catalog import SourceTable
+from pipelines.defs.partitions import checks_by_month, one_month
 from pipelines.ingest.load_failures import failed_loads
 from pipelines.ingest.raw_tables import LoadResult
 from pipelines.periods import Period, months_between
@@ -175,12 +176,25 @@ class QualityChecks:
                     else self._context.log.warning
                 )
                 log(f"{validated.table.key}: data-quality check {result.description}")
-            yield result
+            if one_month(self._context):
+                yield result
+                continue
+            share = validated.seconds / max(1, len(validated.verdicts))
+            yield from checks_by_month(
+                self._context,
+                [
+                    (Period.parse(v.period), check_result(key, [v], share))
+                    for v in validated.verdicts
+                ],
+            )
 
-    def load_failed(self, key: AssetKey, message: str) -> Iterator[AssetCheckResult]:
-        """The check of a table whose load failed."""
+    def load_failed(
+        self, key: AssetKey, message: str, months: list[Period]
+    ) -> Iterator[AssetCheckResult]:
+        """The check of a table whose load failed, on each month it failed for."""
         if self._wanted(key):
-            yield load_failed_result(key, message)
+            result = load_failed_result(key, message)
+            yield from checks_by_month(self._context, [(p, result) for p in months])
 
 
 def _run_periods(context: AssetCheckExecutionContext) -> list[Period]:

@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "defs": 8,
     "definitions": 8,
     "runner": 8,
+    "run_origin": 8,
     "instance_full": 8,
     "event_log_storage": 8,
     "pool_wait": 8,
