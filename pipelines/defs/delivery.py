@@ -13,15 +13,19 @@ from dagster import (
     AssetKey,
     BackfillPolicy,
     Config,
+    DagsterEventType,
+    DagsterInstance,
     DefaultSensorStatus,
     Failure,
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
-    RunFailureSensorContext,
+    RunStatusChangeRecordsFilter,
+    SensorDefinition,
+    SensorEvaluationContext,
     SkipReason,
     asset,
-    run_failure_sensor,
+    sensor,
 )
 
 from pipelines.defs.partitions import periods_of
@@ -45,6 +49,7 @@ BACKFILL_TAG = "dagster/backfill"
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 _TRUE = ("1", "true", "yes")
+FAILURES_PER_TICK = 50  # run failures looked at per sensor tick; the rest wait for the next
 
 
 class DeliveryConfig(Config):
@@ -187,48 +192,76 @@ def _period_of_run(tags: Mapping[str, str]) -> Period:
     return last_complete_period(date.today())
 
 
-def _causes(context: RunFailureSensorContext) -> list[tuple[str, str]]:
+def _causes(instance: DagsterInstance, run_id: str) -> list[tuple[str, str]]:
+    """Each failed step of the run and its cause (the user code's error, not Dagster's wrapper)."""
     causes = []
-    for event in context.get_step_failure_events():
-        error = event.step_failure_data.error
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
+        error = entry.dagster_event.step_failure_data.error
         while error is not None and error.cause is not None:
             error = error.cause
-        causes.append((event.step_key or "?", (error.message if error else "").strip()))
+        causes.append((entry.step_key or "?", (error.message if error else "").strip()))
     return causes
 
 
-def build_failure_sensor(monitored_job) -> object:
-    """A sensor that emails the data team when a monitored run fails."""
+def _failures_after(instance: DagsterInstance, cursor: int | None) -> list:
+    """The instance's run failures after the storage id `cursor` (the latest one when None)."""
+    return instance.fetch_run_status_changes(
+        RunStatusChangeRecordsFilter(DagsterEventType.RUN_FAILURE, after_storage_id=cursor),
+        ascending=cursor is not None,
+        limit=FAILURES_PER_TICK if cursor is not None else 1,
+    ).records
 
-    @run_failure_sensor(
+
+def build_failure_sensor(monitored_job) -> SensorDefinition:
+    """A sensor that emails the data team when a monitored run fails, and says what it did on
+    every tick: watching from now on, nothing failed since the last tick, the notices sent, or
+    why one could not be sent."""
+    job_name = monitored_job.name
+
+    @sensor(
         name="scorecard_failure_notice",
-        monitored_jobs=[monitored_job],
         default_status=DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
         description="Emails the data team (lists with receives: notices) the run, the failed "
-        "step and the cause when a monthly scorecard run fails.",
+        f"step and the cause when a {job_name} run fails.",
     )
     def scorecard_failure_notice(
-        context: RunFailureSensorContext,
+        context: SensorEvaluationContext,
         warehouse: WarehouseResource,
         scorecard: ScorecardResource,
         smtp: SmtpResource,
-    ):
-        run = context.dagster_run
-        ctx = _context(scorecard, warehouse, smtp, run.run_id, quick=True)
-        results = notify_run_failure(
-            ctx,
-            failed_run_id=run.run_id,
-            job_name=run.job_name,
-            period=_period_of_run(run.tags),
-            failures=_causes(context),
-        )
-        errors = [
-            r.error or f"unconfirmed ({r.unconfirmed_reason})"
-            for r in results
-            if r.error or r.unconfirmed
-        ]
-        if errors:
-            return SkipReason("the failure notice could not be sent: " + "; ".join(errors))
-        return None
+    ) -> SkipReason:
+        instance = context.instance
+        if context.cursor is None:  # the first tick: failures from now on, not the history's
+            latest = _failures_after(instance, None)
+            context.update_cursor(str(latest[0].storage_id if latest else 0))
+            return SkipReason(f"watching for failed {job_name} runs from now on")
+        told, problems = [], []
+        for record in _failures_after(instance, int(context.cursor)):
+            context.update_cursor(str(record.storage_id))
+            run = instance.get_run_by_id(record.event_log_entry.run_id)
+            if run is None or run.job_name != job_name:
+                continue
+            results = notify_run_failure(
+                _context(scorecard, warehouse, smtp, run.run_id, quick=True),
+                failed_run_id=run.run_id,
+                job_name=run.job_name,
+                period=_period_of_run(run.tags),
+                failures=_causes(instance, run.run_id),
+            )
+            errors = [
+                r.error or f"unconfirmed ({r.unconfirmed_reason})"
+                for r in results
+                if r.error or r.unconfirmed
+            ]
+            if errors:
+                problems.append(f"run {run.run_id}: " + "; ".join(errors))
+            else:
+                told.append(run.run_id)
+        if problems:
+            return SkipReason("the failure notice could not be sent: " + " | ".join(problems))
+        if told:
+            return SkipReason(f"failure notice sent for run(s) {', '.join(told)}")
+        return SkipReason(f"no {job_name} run has failed since the last tick")
 
     return scorecard_failure_notice

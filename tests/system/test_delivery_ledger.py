@@ -279,38 +279,47 @@ def test_a_failed_delivery_fails_the_step_and_never_shows_the_password(
     assert "failed" in ledger_text and (paths.report_dir(FEB.key) / "scorecard.pdf").is_file()
 
 
-def test_the_failure_sensor_emails_the_data_team(month, paths, monkeypatch):
-    from dagster import DagsterEventType, build_run_status_sensor_context
+def test_the_failure_sensor_emails_the_data_team_and_says_what_it_did(month, paths, monkeypatch):
+    from dagster import build_sensor_context
 
     from pipelines.definitions import build_definitions
     from pipelines.defs.resources import ScorecardResource, SmtpResource
 
+    sensor = build_definitions(paths).resolve_sensor_def("scorecard_failure_notice")
     with SmtpServer() as server:
-        server.script.data_replies = ["554 5.6.0 Rejected"]
-        set_smtp_environment(monkeypatch, host="127.0.0.1", port=str(server.port), security="none")
-        failed = run_job(paths, DELIVERY_JOB, FEB, FEB, tags={"scorecard/send_email": "true"})
-        assert not failed.success
-        sensor = build_definitions(paths).resolve_sensor_def("scorecard_failure_notice")
+        resources = {
+            "warehouse": WarehouseResource(path=str(paths.warehouse)),
+            "scorecard": ScorecardResource(
+                home=str(paths.home),
+                definitions_dir=str(paths.definitions),
+                sql_dir=str(paths.sql),
+                report_assets_dir=str(paths.report_assets),
+            ),
+            "smtp": SmtpResource(host="127.0.0.1", port=server.port, security="none"),
+        }
         with instance_for(paths) as instance:
-            run = instance.get_run_by_id(failed.run_id)
-            event = instance.all_logs(failed.run_id, of_type=DagsterEventType.RUN_FAILURE)[0]
-            context = build_run_status_sensor_context(
-                sensor_name=sensor.name,
-                dagster_event=event.dagster_event,
-                dagster_instance=instance,
-                dagster_run=run,
-                resources={
-                    "warehouse": WarehouseResource(path=str(paths.warehouse)),
-                    "scorecard": ScorecardResource(
-                        home=str(paths.home),
-                        definitions_dir=str(paths.definitions),
-                        sql_dir=str(paths.sql),
-                        report_assets_dir=str(paths.report_assets),
-                    ),
-                    "smtp": SmtpResource(host="127.0.0.1", port=server.port, security="none"),
-                },
-            ).for_run_failure()
-            sensor(context)
+            context = build_sensor_context(instance=instance, resources=resources)
+            first = sensor(context)  # the first tick: from now on, not the instance's history
+            assert first.skip_message == f"watching for failed {MONTHLY_JOB} runs from now on"
+
+            # a monthly run fails at its email (the server rejects it)
+            server.script.data_replies = ["554 5.6.0 Rejected"]
+            set_smtp_environment(
+                monkeypatch, host="127.0.0.1", port=str(server.port), security="none"
+            )
+            failed = run_job(paths, MONTHLY_JOB, FEB, FEB, tags={"scorecard/send_email": "true"})
+            assert not failed.success
+            server.script.data_replies = []
+            context = build_sensor_context(
+                instance=instance, resources=resources, cursor=context.cursor
+            )
+            sent = sensor(context)
+            assert sent.skip_message == f"failure notice sent for run(s) {failed.run_id}"
+            context = build_sensor_context(
+                instance=instance, resources=resources, cursor=context.cursor
+            )
+            quiet = sensor(context)
+            assert quiet.skip_message == f"no {MONTHLY_JOB} run has failed since the last tick"
     notices = [m for m in server.received if "failed" in m.message["Subject"]]
     assert [m.rcpt_tos for m in notices] == [["data-team@example.com"]]
     text = notices[0].message.get_content()
