@@ -236,7 +236,7 @@ def build_failure_sensor(monitored_job) -> SensorDefinition:
             latest = _failures_after(instance, None)
             context.update_cursor(str(latest[0].storage_id if latest else 0))
             return SkipReason(f"watching for failed {job_name} runs from now on")
-        told, problems = [], []
+        told, known, problems = [], [], []
         for record in _failures_after(instance, int(context.cursor)):
             context.update_cursor(str(record.storage_id))
             run = instance.get_run_by_id(record.event_log_entry.run_id)
@@ -256,12 +256,18 @@ def build_failure_sensor(monitored_job) -> SensorDefinition:
             ]
             if errors:
                 problems.append(f"run {run.run_id}: " + "; ".join(errors))
-            else:
+            elif any(r.sent for r in results):
                 told.append(run.run_id)
+            else:  # the ledger says it went out already (the CLI tells the data team itself)
+                known.append(run.run_id)
+        said = [f"failure notice sent for run(s) {', '.join(told)}"] if told else []
+        said += (
+            [f"run(s) {', '.join(known)} failed; their notice was already sent"] if known else []
+        )
         if problems:
             return SkipReason("the failure notice could not be sent: " + " | ".join(problems))
-        if told:
-            return SkipReason(f"failure notice sent for run(s) {', '.join(told)}")
+        if said:
+            return SkipReason("; ".join(said))
         return SkipReason(f"no {job_name} run has failed since the last tick")
 
     return scorecard_failure_notice

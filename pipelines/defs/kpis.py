@@ -2,12 +2,12 @@
 
 Each month of a KPI carries its figures as Dagster metadata on that month's partition: value,
 year to date, target, red flag and score as numbers (Dagster plots them over partitions), status
-and state as text; on the materialization in a month's run, as an observation of each month in a
-backfill (whose one materialization stands for all its months). Its `on_target` check says
-whether a month is on track, on that month's partition: a warning when at risk, off
-track, without data or without a target; an error when the KPI is withheld (data quality), so a
-withheld KPI never shows as a green value. Status and score come from scoring's own
-`kpi_score_row`, the function the scores step writes `score.kpi_scores` with.
+and state as text; on the materialization of a month's run; in a backfill, whose one
+materialization stands for all its months, on a materialization of each month that follows
+it. Its `on_target` check says whether a month is on track, on that month's partition: a warning
+when at risk, off track, without data or without a target; an error when the KPI is withheld
+(data quality), so a withheld KPI never shows as a green value. Status and score come from
+scoring's own `kpi_score_row`, the function the scores step writes `score.kpi_scores` with.
 """
 
 from collections.abc import Iterator
@@ -31,7 +31,7 @@ from pipelines.catalog import Catalog
 from pipelines.catalog.formula import inputs
 from pipelines.catalog.models import Kpi
 from pipelines.defs.ingest import raw_asset_key
-from pipelines.defs.partitions import checks_by_month, observe_month, one_month, periods_of
+from pipelines.defs.partitions import checks_by_month, materialize_months, one_month, periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
 from pipelines.kpis.evaluate import KpiValue, values_by_month, write_kpi_values
 from pipelines.periods import Period
@@ -139,11 +139,16 @@ def _results(
     if one_month(context):
         ((shown, _),) = figures.values()
         yield MaterializeResult(asset_key=key, metadata=metadata | shown)
-    else:  # one materialization stands for every month: each month's figures observed on it
+    else:  # the range's one materialization, then each month's own, with its figures
         metadata["months"] = MetadataValue.text(f"{min(months)} to {max(months)}")
         yield MaterializeResult(asset_key=key, metadata=metadata)
-        for month, (shown, _) in figures.items():
-            observe_month(context, key, Period.parse(month), shown)
+        yield from materialize_months(
+            key,
+            {
+                Period.parse(m): shown | {"values_by_month": metadata["values_by_month"]}
+                for m, (shown, _) in figures.items()
+            },
+        )
     if checked:
         yield from checks_by_month(
             context, [(Period.parse(m), check) for m, (_, check) in figures.items()]

@@ -10,7 +10,7 @@ from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
     AssetKey,
-    AssetObservation,
+    AssetMaterialization,
     AssetRecordsFilter,
     MonthlyPartitionsDefinition,
 )
@@ -104,9 +104,12 @@ def _materializations(
     return found
 
 
-def observe_month(
-    context: AssetExecutionContext, key: AssetKey, period: Period, metadata: Mapping
-) -> None:
-    """A month's own figures on its partition in a range step, where the step's one
-    materialization stands for every month (Dagster plots a partition's latest event)."""
-    context.log_event(AssetObservation(asset_key=key, partition=period.key, metadata=metadata))
+def materialize_months(
+    key: AssetKey, metadata_by_month: Mapping[Period, Mapping]
+) -> Iterator[AssetMaterialization]:
+    """Each month's own materialization with its own figures, to follow a range step's one
+    materialization (whose metadata would otherwise stand for every month): Dagster shows and
+    plots a partition's latest materialization, and a check's verdict on a partition only when
+    it judged that materialization (`checks_by_month` names it)."""
+    for period, metadata in metadata_by_month.items():
+        yield AssetMaterialization(asset_key=key, partition=period.key, metadata=metadata)

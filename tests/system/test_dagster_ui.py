@@ -266,32 +266,35 @@ def test_a_kpis_value_target_and_score_are_numbers_the_ui_can_plot(ui):
 
 
 LATEST_EVENTS = """
-query ($key: AssetKeyInput!) {
+query ($key: AssetKeyInput!, $partitions: [String!]) {
   assetOrError(assetKey: $key) {
-    ... on Asset {
-      assetMaterializations(limit: 10) { partition metadataEntries { label } }
-      assetObservations(limit: 10) { partition metadataEntries { label
-        ... on FloatMetadataEntry { floatValue } ... on TextMetadataEntry { text } } }
-    }
+    ... on Asset { assetMaterializations(partitions: $partitions, limit: 20) {
+      partition runId metadataEntries { label
+        ... on FloatMetadataEntry { floatValue } ... on TextMetadataEntry { text } } } }
   }
 }"""
 
 
 def test_a_backfilled_month_shows_its_own_figures_not_the_last_months(ui):
-    """A backfill's one materialization stands for all its months: each month's figures are
-    observed on its own partition (what the UI plots), never the last month's on every one."""
-    web, _, _ = ui
-    events = web.query(LATEST_EVENTS, key={"path": PLAIN_KPI})["assetOrError"]
-    backfilled = {m["partition"]: m for m in events["assetMaterializations"]}
-    for period in (FIRST, FEB):
-        labels = {e["label"] for e in backfilled[period.key]["metadataEntries"]}
-        assert "values_by_month" in labels and "value" not in labels and "month" not in labels
-    observed = {
-        o["partition"]: {
-            e["label"]: e.get("floatValue", e.get("text")) for e in o["metadataEntries"]
-        }
-        for o in events["assetObservations"]
+    """A backfill's one materialization stands for all its months: each month is materialized
+    once more with its own figures, and that is the latest of its partition (what the UI shows
+    and plots by partition), never the last month's figures on every month."""
+    web, backfill_run, _ = ui
+    months = [FIRST.key, FEB.key]
+    events = web.query(LATEST_EVENTS, key={"path": PLAIN_KPI}, partitions=months)
+    materializations = events["assetOrError"]["assetMaterializations"]  # newest first
+    latest = {}
+    for m in materializations:
+        assert m["runId"] == backfill_run
+        latest.setdefault(m["partition"], m)
+    figures = {
+        p: {e["label"]: e.get("floatValue", e.get("text")) for e in m["metadataEntries"]}
+        for p, m in latest.items()
     }
-    assert observed[FIRST.key]["month"] == FIRST.key and observed[FEB.key]["month"] == FEB.key
-    assert observed[FIRST.key]["value"] != observed[FEB.key]["value"]
-    assert {"value", "ytd", "target", "score"} <= set(observed[FIRST.key])
+    assert figures[FIRST.key]["month"] == FIRST.key and figures[FEB.key]["month"] == FEB.key
+    assert figures[FIRST.key]["value"] != figures[FEB.key]["value"]
+    assert {"value", "ytd", "target", "score"} <= set(figures[FIRST.key])
+    # the range's own materialization, on each month too, carries no month's figures
+    for m in materializations[len(months) :]:
+        labels = {e["label"] for e in m["metadataEntries"]}
+        assert "values_by_month" in labels and "value" not in labels

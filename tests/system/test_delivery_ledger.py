@@ -301,6 +301,7 @@ def test_the_failure_sensor_emails_the_data_team_and_says_what_it_did(month, pat
             context = build_sensor_context(instance=instance, resources=resources)
             first = sensor(context)  # the first tick: from now on, not the instance's history
             assert first.skip_message == f"watching for failed {MONTHLY_JOB} runs from now on"
+            watched = context.cursor
 
             # a monthly run fails at its email (the server rejects it)
             server.script.data_replies = ["554 5.6.0 Rejected"]
@@ -320,6 +321,12 @@ def test_the_failure_sensor_emails_the_data_team_and_says_what_it_did(month, pat
             )
             quiet = sensor(context)
             assert quiet.skip_message == f"no {MONTHLY_JOB} run has failed since the last tick"
+            # the same failure seen again (as after the CLI told the data team): not resent
+            context = build_sensor_context(instance=instance, resources=resources, cursor=watched)
+            again = sensor(context)
+            assert again.skip_message == (
+                f"run(s) {failed.run_id} failed; their notice was already sent"
+            )
     notices = [m for m in server.received if "failed" in m.message["Subject"]]
     assert [m.rcpt_tos for m in notices] == [["data-team@example.com"]]
     text = notices[0].message.get_content()
