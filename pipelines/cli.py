@@ -18,7 +18,11 @@ from pipelines.instance_full import InstanceFullError
 from pipelines.periods import Period, PeriodError, last_complete_period
 from pipelines.settings import PROJECT_ROOT, RuntimePaths, runtime_paths
 from pipelines.warehouse.backup import BackupError
-from pipelines.warehouse.connection import WarehouseDamagedError, WarehouseLockedError
+from pipelines.warehouse.connection import (
+    WarehouseDamagedError,
+    WarehouseLockedError,
+    WarehouseSettingError,
+)
 
 
 class UsageError(Exception):
@@ -431,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args, runtime_paths())
-    except (UsageError, CatalogError) as exc:
+    except (UsageError, CatalogError, WarehouseSettingError) as exc:
         print(f"scorecard {args.command}: {exc}", file=sys.stderr)
         return 2
     except (WarehouseDamagedError, WarehouseLockedError, BackupError, InstanceFullError) as exc:

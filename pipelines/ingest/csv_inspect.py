@@ -160,15 +160,22 @@ def _python_encoding(encoding: str) -> str:
 
 def mixed_newlines(path: str) -> bool:
     """Whether the file ends some lines with CRLF and others with a bare LF (an export appended
-    to by another tool, or edited by hand)."""
-    crlf = lf = 0
+    to by another tool, or edited by hand). Stops at the first sight of both; a stretch without
+    a carriage return is searched, not counted."""
+    crlf = bare = False
     last = b""
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):
-            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
-            lf += chunk.count(b"\n")
+            if b"\r" in chunk or last == b"\r":
+                pairs = chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+                crlf = crlf or pairs > 0
+                bare = bare or chunk.count(b"\n") > pairs
+            else:
+                bare = bare or b"\n" in chunk
+            if crlf and bare:
+                return True
             last = chunk[-1:]
-    return 0 < crlf < lf
+    return False
 
 
 def has_quote(path: str) -> bool:

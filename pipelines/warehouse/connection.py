@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -129,6 +130,30 @@ SANDBOX = {
 }
 
 
+MEMORY_VARIABLE = "SCORECARD_WAREHOUSE_MEMORY"
+DEFAULT_MEMORY = "1GB"
+
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)", re.IGNORECASE)
+
+
+class WarehouseSettingError(ValueError):
+    """A warehouse setting in the environment that cannot be used; the message says which."""
+
+
+def memory_limit(environ=os.environ) -> str:
+    """How much memory DuckDB may hold per connection before it spills to disk (beside the
+    warehouse, `warehouse.duckdb.tmp`): $SCORECARD_WAREHOUSE_MEMORY ('1GB' when unset; DuckDB's
+    own default is 80 % of the machine's memory, which a backfill of a large group then takes)."""
+    value = environ.get(MEMORY_VARIABLE, "").strip() or DEFAULT_MEMORY
+    if not _MEMORY.fullmatch(value):
+        raise WarehouseSettingError(
+            f"{MEMORY_VARIABLE}={value!r} is not an amount of memory: write it as DuckDB does, "
+            "for example 512MB, 2GB or 25%"
+        )
+    return value
+
+
 def connect(
     path: Path, *, read_only: bool = False, wait_seconds: float = 30.0, sandboxed: bool = False
 ):
@@ -139,6 +164,7 @@ def connect(
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
     config = dict(SANDBOX) if sandboxed else {}
+    config["memory_limit"] = memory_limit()
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only, config=config)
