@@ -36,6 +36,7 @@ from pipelines.quality.ge_runner import GeValidator
 from pipelines.quality.outcomes import TableVerdict
 from pipelines.quality.store import failures
 from pipelines.quality.validate import Validated, validate_and_record
+from pipelines.warehouse.connection import memory_lent
 
 CHECK_NAME = "quality"
 GATE_NAME = "quality_gate"
@@ -156,14 +157,11 @@ class QualityChecks:
         selected); a check that could not record its verdicts raises."""
         if self._wanted(key):
             self._validator = self._validator or GeValidator()
-            self._done.append(
-                (
-                    key,
-                    validate_and_record(
-                        con, table, periods, self._context.run.run_id, self._validator, loaded
-                    ),
+            with memory_lent(con):  # pandas and GE's peak, not on top of DuckDB's cache
+                validated = validate_and_record(
+                    con, table, periods, self._context.run.run_id, self._validator, loaded
                 )
-            )
+            self._done.append((key, validated))
 
     def results(self) -> Iterator[AssetCheckResult]:
         """The checks done, in load order."""

@@ -73,20 +73,23 @@ class GeValidator:
         self._runs = itertools.count()
 
     @contextmanager
-    def _registered(self) -> Iterator[tuple[gx.ExpectationSuite, gx.ValidationDefinition]]:
-        """A suite and a validation definition of it, registered for one run, then removed.
+    def _registered(self, expectations: list) -> Iterator[gx.ValidationDefinition]:
+        """A suite of `expectations` and a validation definition of it, registered for one
+        run, then removed.
 
         A validation definition reads the rows once (GE fingerprints a DataFrame each time it
         makes a batch of it: 1.4 million rows a month take half a second); `Batch.validate`
-        made the batch twice."""
+        made the batch twice. The suite is filled before it is registered: each expectation
+        added to a registered suite is saved on its own."""
         name = f"scorecard-{next(self._runs)}"
-        suite = self._context.suites.add(gx.ExpectationSuite(name=name))
+        suite = gx.ExpectationSuite(name=name, expectations=expectations)
+        self._context.suites.add(suite)
         try:
             definition = self._context.validation_definitions.add(
                 gx.ValidationDefinition(name=name, data=self._batches, suite=suite)
             )
             try:
-                yield suite, definition
+                yield definition
             finally:
                 self._context.validation_definitions.delete(name)
         finally:
@@ -106,18 +109,19 @@ class GeValidator:
         """
         result_format = {"result_format": detail, "partial_unexpected_count": SAMPLE_SIZE}
         try:
-            with memoised_configurations(), self._registered() as (suite, definition):
-                for position, entry in entries.items():
-                    suite.add_expectation(
-                        get_expectation_impl(entry.expectation)(
-                            **entry.kwargs, meta={"position": position}
-                        )
+            with memoised_configurations():
+                expectations = [
+                    get_expectation_impl(entry.expectation)(
+                        **entry.kwargs, meta={"position": position}
                     )
-                outcome = definition.run(
-                    batch_parameters={"dataframe": _columns(frame, entries)},
-                    expectation_parameters=parameters,
-                    result_format=result_format,
-                )
+                    for position, entry in entries.items()
+                ]
+                with self._registered(expectations) as definition:
+                    outcome = definition.run(
+                        batch_parameters={"dataframe": _columns(frame, entries)},
+                        expectation_parameters=parameters,
+                        result_format=result_format,
+                    )
         except Exception as exc:  # GE itself failed: every expectation of the suite errored
             message = f"Great Expectations raised {type(exc).__name__}: {exc}"
             return {position: GeResult(False, {}, message) for position in entries}

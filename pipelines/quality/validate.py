@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.catalog.catalog import SourceTable
 from pipelines.catalog.expectations import ExpectationEntry, parameters, referenced_columns
@@ -135,6 +136,10 @@ def validate_table(
                     types,
                     None if pd.isna(seen) else pd.Timestamp(seen).to_pydatetime(),
                 )
+        del part
+        # the month's rows came through Arrow, whose pool keeps what it freed: handed back, so
+        # the next month's peak does not come on top of this one's
+        pa.default_memory_pool().release_unused()
         lag = (period.last_day - latest.date()).days if latest else None
         verdicts.append(
             TableVerdict(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.connection import WarehouseDamagedError, connect
+from pipelines.warehouse.connection import WarehouseDamagedError, connect, memory_lent
 
 BACKUPS_FOLDER = "backups"
 _STAMP = "%Y%m%d-%H%M%S-%f"
@@ -98,14 +98,15 @@ def verify(con, path: Path) -> int:
         "select schema_name, table_name from duckdb_tables() "
         "where database_name = current_database() order by all"
     ).fetchall()
-    for schema, table in tables:
-        try:
-            con.execute(
-                f"select count(*), bit_xor(hash(columns(*))) "
-                f"from {_quoted(schema)}.{_quoted(table)}"
-            ).fetchall()
-        except duckdb.Error as exc:
-            raise damaged_error(path, exc, table=f"{schema}.{table}") from None
+    with memory_lent(con):  # a scan: nothing worth caching
+        for schema, table in tables:
+            try:
+                con.execute(
+                    f"select count(*), bit_xor(hash(columns(*))) "
+                    f"from {_quoted(schema)}.{_quoted(table)}"
+                ).fetchall()
+            except duckdb.Error as exc:
+                raise damaged_error(path, exc, table=f"{schema}.{table}") from None
     return len(tables)
 
 
