@@ -283,18 +283,11 @@ def test_the_failure_sensor_emails_the_data_team_and_says_what_it_did(month, pat
     from dagster import build_sensor_context
 
     from pipelines.definitions import build_definitions
-    from pipelines.defs.resources import ScorecardResource, SmtpResource
+    from pipelines.defs.resources import SmtpResource, resources_for
 
     sensor = build_definitions(paths).resolve_sensor_def("scorecard_failure_notice")
     with SmtpServer() as server:
-        resources = {
-            "warehouse": WarehouseResource(path=str(paths.warehouse)),
-            "scorecard": ScorecardResource(
-                home=str(paths.home),
-                definitions_dir=str(paths.definitions),
-                sql_dir=str(paths.sql),
-                report_assets_dir=str(paths.report_assets),
-            ),
+        resources = resources_for(paths) | {
             "smtp": SmtpResource(host="127.0.0.1", port=server.port, security="none"),
         }
         with instance_for(paths) as instance:
