@@ -143,11 +143,7 @@ def _results(
         metadata["months"] = MetadataValue.text(f"{min(months)} to {max(months)}")
         yield MaterializeResult(asset_key=key, metadata=metadata)
         yield from materialize_months(
-            key,
-            {
-                Period.parse(m): shown | {"values_by_month": metadata["values_by_month"]}
-                for m, (shown, _) in figures.items()
-            },
+            key, {Period.parse(m): shown for m, (shown, _) in figures.items()}
         )
     if checked:
         yield from checks_by_month(
