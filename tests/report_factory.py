@@ -8,6 +8,7 @@ the pathological tests.
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +26,7 @@ from pipelines.report.model import (
 )
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
+from pipelines.scoring.signals import ABOVE, RUN, SIGNAL, month_signal
 from pipelines.scoring.statuses import OFF_TRACK, Coverage
 
 PERIOD = Period(2026, 10)
@@ -82,6 +84,16 @@ def make_kpi(
         for i in range(12)
     )
     status, previous = scoring.status(actual, goal), values[-2]
+    # limits from the twelve months shown; every third KPI (by its id, so the random draws
+    # stay as they were) is a signal: a run of eight on the side its value is
+    signal = month_signal(
+        [(p.period, p.actual) for p in trend], period, baseline=(period.shift(-11), period)
+    )
+    if zlib.crc32(kpi_id.encode()) % 3 == 0 and signal.state != SIGNAL:
+        side = signal.limits.side(actual) or ABOVE
+        signal = replace(signal, state=SIGNAL, rules=(RUN,), side=side)
+    if signal.state == SIGNAL:
+        trend = (*trend[:-1], replace(trend[-1], signal=True))
     fields = dict(
         id=kpi_id,
         name=name,
@@ -106,6 +118,7 @@ def make_kpi(
         definition=f"sql/kpis/{kpi_id}.sql",
         tables=("finance.gl_entries", "crm.accounts"),
         trend=trend,
+        signal=signal,
         previous_status=scoring.status(previous, goal),
         previous_score=scoring.score(previous, goal),
     )

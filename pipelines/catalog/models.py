@@ -371,6 +371,71 @@ class KpiRevision(Strict):
         return Period.parse(self.effective)
 
 
+# Values a baseline needs before its natural process limits are used (pipelines.scoring.signals).
+MIN_BASELINE = 12
+
+
+class ProcessChange(Strict):
+    """A change of the process a KPI measures (a new policy, a new system), from a month on:
+    its natural process limits start again from a baseline after it."""
+
+    effective: PeriodKey = Field(description="The first month of the changed process.")
+    note: Description = Field(min_length=1, description="What changed, in a sentence.")
+
+    @property
+    def period(self) -> Period:
+        """The first period of the changed process."""
+        return Period.parse(self.effective)
+
+
+class BaselineMonths(Strict):
+    """The months a KPI's natural process limits are computed from."""
+
+    from_: PeriodKey = Field(alias="from", description="The baseline's first month.")
+    to: PeriodKey = Field(description="The baseline's last month.")
+
+    @property
+    def months(self) -> tuple[Period, Period]:
+        """(first, last)."""
+        return Period.parse(self.from_), Period.parse(self.to)
+
+    @model_validator(mode="after")
+    def _long_enough(self) -> BaselineMonths:
+        first, last = Period.parse(self.from_), Period.parse(self.to)
+        span = (last.year - first.year) * 12 + last.month - first.month + 1
+        if span < MIN_BASELINE:
+            raise ValueError(
+                f"from {self.from_} to {self.to} is {max(span, 0)} month(s); natural process "
+                f"limits need a baseline of {MIN_BASELINE} months at least"
+            )
+        return self
+
+
+class KpiSignals(Strict):
+    """How a KPI's signals are told apart from routine variation (docs/semantics.md)."""
+
+    baseline: BaselineMonths | None = Field(
+        default=None,
+        description="The months the limits come from; left out: the first 12 to 24 months of "
+        "the current process.",
+    )
+    process_changes: list[ProcessChange] = Field(
+        default_factory=list,
+        description="Changes of the process, oldest first; the limits start again after each "
+        "(so they do after each definition revision).",
+    )
+
+    @field_validator("process_changes")
+    def _changes_in_order(cls, value: list[ProcessChange]) -> list[ProcessChange]:  # noqa: N805
+        for before, after in zip(value, value[1:], strict=False):
+            if after.effective <= before.effective:
+                raise ValueError(
+                    f"effective months must be in increasing order, each once; {after.effective} "
+                    f"follows {before.effective}"
+                )
+        return value
+
+
 class Kpi(Strict):
     """A KPI: one SQL file evaluated over a date window, scored against its targets."""
 
@@ -421,6 +486,10 @@ class Kpi(Strict):
         default=None,
         description="The first month the KPI is no longer computed or shown; its history stays.",
     )
+    signals: KpiSignals = Field(
+        default_factory=KpiSignals,
+        description="Natural process limits: the baseline months and changes of the process.",
+    )
 
     _sql_relative = field_validator("sql")(_relative_sql)
     _unit_form = field_validator("unit", mode="before")(unit_form)
@@ -451,7 +520,26 @@ class Kpi(Strict):
                 f"revision effective {self.revisions[-1].effective} is not before retired "
                 f"{self.retired}"
             )
+        baseline = self.signals.baseline
+        if baseline is not None:
+            first, last = baseline.months
+            inside = [p.key for p in self.process_starts if first < p <= last]
+            if inside:
+                raise ValueError(
+                    f"signals.baseline from {baseline.from_} to {baseline.to} spans the process "
+                    f"change of {inside[0]} (a revision or a process change): a baseline lies "
+                    "within one process"
+                )
         return self
+
+    @property
+    def process_starts(self) -> tuple[Period, ...]:
+        """The months the KPI's process starts again, in order: each definition revision and
+        each change of the process the catalog records (signals.process_changes)."""
+        starts = {r.period for r in self.revisions} | {
+            c.period for c in self.signals.process_changes
+        }
+        return tuple(sorted(starts))
 
     def revision_at(self, period: Period) -> tuple[int, KpiRevision | None]:
         """The definition in force in a period: its number (0: the original) and revision."""

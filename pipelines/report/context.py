@@ -24,6 +24,7 @@ from pipelines.report.model import (
 )
 from pipelines.report.quality_appendix import with_quality
 from pipelines.report.revisions import revision_fields
+from pipelines.scoring.signals import SIGNAL, signal_months
 from pipelines.scoring.statuses import NO_DATA, OFF_TRACK, WITHHELD, Coverage
 
 
@@ -46,7 +47,19 @@ def _history(con, period: Period) -> dict[tuple[str, str], dict]:
     return {(r["kpi_id"], r["period"]): r for r in rows}
 
 
-def _trend_point(row: dict, key: str) -> TrendPoint:
+def _month_values(con, period: Period) -> dict[str, list[tuple[str, float]]]:
+    """Every month's value of every KPI up to the period, for its process limits."""
+    found: dict[str, list[tuple[str, float]]] = {}
+    for kpi_id, month, value in con.execute(
+        "select kpi_id, strftime(period, '%Y-%m'), value from kpi.kpi_values "
+        "where period <= ? and value is not null order by kpi_id, period",
+        [period.start],
+    ).fetchall():
+        found.setdefault(kpi_id, []).append((month, value))
+    return found
+
+
+def _trend_point(row: dict, key: str, signal: bool = False) -> TrendPoint:
     return TrendPoint(
         key,
         row.get("value"),
@@ -55,6 +68,7 @@ def _trend_point(row: dict, key: str) -> TrendPoint:
         row.get("target_lower"),
         row.get("target_upper"),
         row.get("definition_revision"),
+        signal,
     )
 
 
@@ -114,6 +128,7 @@ def _kpi_line(
     history: dict,
     previous: dict,
     loaded: dict[tuple[str, str], int],
+    month_values: dict[str, list[tuple[str, float]]],
 ) -> KpiLine:
     v, s, before = values.get(kpi.id, {}), scores.get(kpi.id, {}), previous.get(kpi.id, {})
     year_start = fiscal_year_start(period, catalog.organization.fiscal_year_start_month)
@@ -121,9 +136,21 @@ def _kpi_line(
     def past(months: int) -> float | None:
         return history.get((kpi.id, period.shift(-months).key), {}).get("value")
 
+    months = [period.shift(-i) for i in range(11, -1, -1)]
+    baseline = kpi.signals.baseline
+    signals = signal_months(
+        month_values.get(kpi.id, []),
+        months,
+        kpi.process_starts,
+        baseline.months if baseline else None,
+    )
     trend = tuple(
-        _trend_point(history.get((kpi.id, p.key), {}), p.key)
-        for p in (period.shift(-i) for i in range(11, -1, -1))
+        _trend_point(
+            history.get((kpi.id, p.key), {}),
+            p.key,
+            p.key in signals and signals[p.key].state == SIGNAL,
+        )
+        for p in months
     )
     return KpiLine(
         id=kpi.id,
@@ -150,6 +177,7 @@ def _kpi_line(
         tables=catalog.kpi_tables[kpi.id],
         withheld_reason=v.get("withheld_reason"),
         trend=trend,
+        signal=signals.get(period.key) if v.get("value") is not None else None,
         previous_status=before.get("status"),
         previous_score=before.get("score"),
         forecast=s.get("forecast"),
@@ -202,6 +230,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         )
     }
     history = _history(con, period)
+    month_values = _month_values(con, period)
     loaded = _loaded_months(
         con, fiscal_year_start(period, catalog.organization.fiscal_year_start_month), period
     )
@@ -225,7 +254,17 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 status=nodes[("objective", o.id)]["status"],
                 coverage=_coverage(nodes[("objective", o.id)]),
                 kpis=tuple(
-                    _kpi_line(catalog, k, period, values, scores, history, previous_kpis, loaded)
+                    _kpi_line(
+                        catalog,
+                        k,
+                        period,
+                        values,
+                        scores,
+                        history,
+                        previous_kpis,
+                        loaded,
+                        month_values,
+                    )
                     for k in catalog.kpis_of(o.id, period)
                 ),
                 weight=weight_at(o.weight, period),

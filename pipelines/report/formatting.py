@@ -272,6 +272,9 @@ def register_filters(env: Any, locale: str = "en_US") -> None:
                     kpi, partial(format_value, unit=kpi.unit, currency=currency, locale=locale)
                 )
             ),
+            "signal_label": labels.signal_label,
+            "signal_rules": labels.signal_rules,
+            "signal_effect": labels.signal_effect,
             "initiative_label": labels.initiative_label,
             "initiative_symbol": labels.initiative_symbol,
             "initiative_state": labels.initiative_state,

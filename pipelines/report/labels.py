@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from pipelines.catalog.models import CustomUnit
 from pipelines.periods import Period
+from pipelines.scoring.signals import (
+    ABOVE,
+    BELOW,
+    NEAR,
+    NEAR_COUNT,
+    NEAR_WINDOW,
+    OUTSIDE,
+    ROUTINE,
+    RUN,
+    RUN_LENGTH,
+    SIGNAL,
+    MonthSignal,
+)
 
 INITIATIVE_LABELS = {
     "not_started": "Not started",
@@ -86,3 +99,45 @@ def unit_label(unit: str | CustomUnit, currency: str) -> str:
     if unit == "usd":
         return f"Currency ({currency})"
     return UNIT_LABELS.get(unit, unit)
+
+
+SIGNAL_SYMBOL = "\u25c6"  # ◆: a signal, beside its words, never colour alone
+_LIMIT = {ABOVE: "upper", BELOW: "lower"}
+
+
+def signal_rules(signal: MonthSignal) -> str:
+    """The rules a month's signal broke, in words: 'above the upper limit; 8 months in a row
+    above the centre line' (pipelines.scoring.signals)."""
+    words = []
+    side = signal.side or ABOVE
+    for rule in signal.rules:
+        if rule == OUTSIDE:
+            words.append(f"{side} the {_LIMIT[side]} limit")
+        elif rule == RUN:
+            words.append(f"{RUN_LENGTH} months in a row {side} the centre line")
+        elif rule == NEAR:
+            words.append(
+                f"{NEAR_COUNT} of the last {NEAR_WINDOW} months near the {_LIMIT[side]} limit"
+            )
+    return "; ".join(words)
+
+
+def signal_effect(signal: MonthSignal | None, direction: str) -> str | None:
+    """'improvement' or 'deterioration' for a signal of a one-sided KPI; None otherwise."""
+    if signal is None or signal.state != SIGNAL or direction == "within_range":
+        return None
+    better = ABOVE if direction == "higher_is_better" else BELOW
+    return "improvement" if signal.side == better else "deterioration"
+
+
+def signal_label(signal: MonthSignal | None, direction: str) -> str:
+    """The short verdict beside a KPI: '◆ signal, deterioration', 'routine variation', 'no
+    limits yet'; '' without a value this month."""
+    if signal is None:
+        return ""
+    if signal.state == SIGNAL:
+        effect = signal_effect(signal, direction)
+        return f"{SIGNAL_SYMBOL} signal" + (f", {effect}" if effect else "")
+    if signal.state == ROUTINE:
+        return "routine variation"
+    return "no limits yet"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pipelines.catalog.models import CustomUnit
+from pipelines.scoring.signals import MonthSignal
 from pipelines.scoring.statuses import WITHHELD, Coverage
 
 
@@ -24,6 +25,7 @@ class TrendPoint:
     target_lower: float | None = None  # the month's band (within_range KPIs)
     target_upper: float | None = None
     definition_revision: int | None = None  # the KPI revision that computed the value
+    signal: bool = False  # the month's value is a signal (pipelines.scoring.signals)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class KpiLine:
     last_year_breaks: tuple[RevisionLine, ...] = ()
     ytd_breaks: tuple[RevisionLine, ...] = ()  # changes inside the fiscal year to date
     trend_breaks: tuple[RevisionLine, ...] = ()  # changes within the 12 months of the trend
+    # signal or routine variation this month, and the limits (None: no value this month)
+    signal: MonthSignal | None = None
     ytd_months: int = 0  # months of the fiscal year to date (0: not known, e.g. calculated)
     ytd_months_loaded: int = 0  # of which every table the KPI reads was loaded
 
@@ -190,7 +194,7 @@ class InitiativeLine:
 class Highlight:
     """A KPI worth leadership's attention this month, and why."""
 
-    kind: str  # success, improvement_area, status_change
+    kind: str  # signal, success, improvement_area, status_change
     kpi: KpiLine
     reason: str
 

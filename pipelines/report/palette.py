@@ -16,6 +16,7 @@ TARGET = "#8a94a6"
 TRACK = "#e4e8ee"
 ARROW = "#5f6b7a"
 GREY = "#9aa3af"
+LIMITS = "#5b3a8c"  # a KPI's centre line, natural process limits and signals
 
 # Marks and fills (bars, box outlines) and the darker text colours that pass contrast checks.
 STATUS_MARK = {ON_TRACK: "#1f8a4c", AT_RISK: "#d98a00", OFF_TRACK: "#c8322a"}

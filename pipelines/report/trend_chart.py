@@ -4,7 +4,9 @@ Behind the line, each month's zones are shaded: on track (past the target), at r
 target and the red flag) and off track (past the red flag); the zones are named in words at the
 right edge, so the chart reads in black and white. A change of the KPI's definition within the
 twelve months is a dashed vertical line before its first month, labelled, with the note as its
-tooltip. Text is escaped; the markup is safe to insert unescaped.
+tooltip. Where the KPI has natural process limits (pipelines.scoring.signals), its centre line and
+limits are drawn over the months of its current process, and each month that is a signal is
+marked with a diamond. Text is escaped; the markup is safe to insert unescaped.
 """
 
 from __future__ import annotations
@@ -229,13 +231,53 @@ def _breaks(kpi: KpiLine, frame: _Frame) -> str:
     return "".join(parts)
 
 
-def _frame(points, width: float, height: float) -> _Frame | None:
+def _limits(kpi: KpiLine, frame: _Frame) -> str:
+    """The centre line and natural process limits over the current process's months,
+    labelled at their left end, and a diamond on each month that is a signal."""
+    signal = kpi.signal
+    parts = []
+    if signal is not None and signal.limits is not None:
+        slot = (frame.width - LEFT - RIGHT) / frame.count
+        first = next(
+            (i for i, p in enumerate(kpi.trend) if p.period >= (signal.process_start or "")), 0
+        )
+        left, right = frame.x(first) - slot / 2, frame.x(frame.count - 1) + slot / 2
+        limits = signal.limits
+        for value, label, dash in (
+            (limits.upper, "upper limit", "1.2 2"),
+            (limits.centre, "centre", "5 2 1.2 2"),
+            (limits.lower, "lower limit", "1.2 2"),
+        ):
+            if not frame.low <= value <= frame.high:
+                continue
+            y = frame.y(value)
+            parts.append(
+                f'<g class="process-limit"><line x1="{_f(left)}" y1="{_f(y)}" x2="{_f(right)}"'
+                f' y2="{_f(y)}" stroke="{palette.LIMITS}" stroke-width="0.9"'
+                f' stroke-dasharray="{dash}"/>'
+                + _text(left + 2, y - 2, label, size=5.8, fill=palette.LIMITS)
+                + "</g>"
+            )
+    for x, y in (
+        c
+        for c, p in zip(_series(kpi.trend, frame, "actual"), kpi.trend, strict=True)
+        if c is not None and p.signal
+    ):
+        parts.append(
+            f'<path class="signal-point" d="M{_f(x)},{_f(y - 4)}L{_f(x + 4)},{_f(y)}'
+            f'L{_f(x)},{_f(y + 4)}L{_f(x - 4)},{_f(y)}Z" fill="{palette.LIMITS}"'
+            ' stroke="#ffffff" stroke-width="0.8"/>'
+        )
+    return "".join(parts)
+
+
+def _frame(points, width: float, height: float, extra: tuple[float, ...] = ()) -> _Frame | None:
     values = [
         v
         for p in points
         for v in (p.actual, p.target, p.red_flag, p.target_lower, p.target_upper)
         if _finite(v)
-    ]
+    ] + [v for v in extra if _finite(v)]
     if not any(_finite(p.actual) for p in points):
         return None
     low, high = min(values), max(values)
@@ -252,7 +294,9 @@ def trend_chart_svg(
 ) -> str:
     """The detail chart of a KPI's last twelve months; '' when it has no actual to show."""
     points = kpi.trend
-    frame = _frame(points, width, height) if points else None
+    limits = kpi.signal.limits if kpi.signal is not None else None
+    extra = (limits.lower, limits.upper) if limits is not None else ()
+    frame = _frame(points, width, height, extra) if points else None
     if frame is None:
         return ""
     zones, labels = _zones(points, kpi.direction, frame)
@@ -280,6 +324,7 @@ def trend_chart_svg(
         + _breaks(kpi, frame)
         + _target_steps(points, frame)
         + _actual_line(points, frame)
+        + _limits(kpi, frame)
         + zone_text
         + _text(
             last[0],

@@ -22,6 +22,7 @@ from pipelines.scoring.statuses import AT_RISK, NO_DATA, OFF_TRACK, ON_TRACK, WI
 # CSS page sizes by the catalog's report.page_size.
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
 HIGHLIGHT_KINDS = (
+    ("signal", "Signals", "Beyond routine variation: the process has changed."),
     ("success", "Successes", "On track and improving most since last month."),
     ("improvement_area", "Areas for improvement", "Off track or at risk, weakest first."),
     ("status_change", "Status changes", "KPIs whose status moved since last month."),

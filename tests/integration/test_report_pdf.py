@@ -77,6 +77,7 @@ def test_summary_page_text(demo_report, demo_pdf):
     for needle in (
         "Vision",
         "Mission",
+        "Signals",
         "Successes",
         "Areas for improvement",
         "Status changes",
@@ -88,6 +89,24 @@ def test_summary_page_text(demo_report, demo_pdf):
         assert needle.upper() in cover.upper(), needle
     for p in demo_report.perspectives:
         assert p.name in cover and format_score(p.score) in cover
+
+
+def test_detail_pages_tell_signals_from_routine_variation(demo_report, demo_pdf):
+    _, _, pages = demo_pdf
+    kpis = demo_report.kpis()
+    first_detail = _first_page(pages, f"KPI 1 of {len(kpis)}")
+    verdicts = {"signal": "Signal", "routine": "Routine variation:"}
+    seen = set()
+    for offset, kpi in enumerate(kpis):
+        text = pages[first_detail + offset]
+        assert verdicts[kpi.signal.state] in text, kpi.id
+        assert "natural process limits" in text
+        low, high = (
+            format_value(v, kpi.unit) for v in (kpi.signal.limits.lower, kpi.signal.limits.upper)
+        )
+        assert f"limits {low} to {high}" in text, kpi.id
+        seen.add(kpi.signal.state)
+    assert seen == {"signal", "routine"}
 
 
 def test_strategy_map_page_names_every_objective(demo_report, demo_pdf):

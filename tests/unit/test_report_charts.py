@@ -17,6 +17,7 @@ from pipelines.report.labels import initiative_label, initiative_state, month_la
 from pipelines.report.model import TrendPoint
 from pipelines.report.textfit import text_width, wrap
 from pipelines.report.trend_chart import nice_ticks, trend_chart_svg
+from pipelines.scoring.signals import OUTSIDE, SIGNAL, MonthSignal, limits_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -63,6 +64,33 @@ def test_trend_chart_without_values_is_empty():
     assert "On track" in {t.text for t in within.iter(f"{SVG}text")}
 
 
+def test_trend_chart_draws_the_process_limits_and_marks_signals():
+    kpi = make_kpi(random.Random(5), "nps", "NPS", "usd", "higher_is_better")
+    limits = limits_of([(p.period, p.actual) for p in kpi.trend[:-1]])
+    spike = limits.upper + 3 * limits.average_moving_range  # far above: outside, and drawn
+    trend = tuple(
+        replace(p, actual=spike, signal=True) if i == 11 else p for i, p in enumerate(kpi.trend)
+    )
+    start = kpi.trend[3].period  # the process changed in the fourth month
+    signal = MonthSignal(SIGNAL, limits, (OUTSIDE,), "above", process_start=start)
+    root = ET.fromstring(trend_chart_svg(replace(kpi, trend=trend, signal=signal), _fmt))
+    groups = [g for g in root.iter(f"{SVG}g") if g.get("class") == "process-limit"]
+    assert [next(g.iter(f"{SVG}text")).text for g in groups] == [
+        "upper limit",
+        "centre",
+        "lower limit",
+    ]
+    lines = [next(g.iter(f"{SVG}line")) for g in groups]
+    ys = [float(line.get("y1")) for line in lines]
+    assert ys[0] < ys[1] < ys[2]  # upper above centre above lower
+    assert len({line.get("x1") for line in lines}) == 1
+    assert float(lines[0].get("x1")) > 58 + 3 * (500 - 58 - 52) / 12 - 1  # from the fourth month
+    marks = [p for p in root.iter(f"{SVG}path") if p.get("class") == "signal-point"]
+    assert len(marks) == 1
+    plain = ET.fromstring(trend_chart_svg(replace(kpi, signal=None), _fmt))
+    assert not [g for g in plain.iter(f"{SVG}g") if g.get("class") == "process-limit"]
+
+
 @pytest.mark.parametrize(
     ("low", "high"), [(0, 1), (3.2, 3.9), (-40, 120), (1e6, 2.5e6), (0.001, 0.004), (5, 5)]
 )
@@ -103,7 +131,12 @@ def test_detail_pages_setting_and_contents():
     assert [e["title"] for e in entries][:2] == ["Summary", "Strategy map"]
     assert entries[-1]["href"] == "#appendix"
     groups = view.highlight_groups(report)
-    assert [g["kind"] for g in groups] == ["success", "improvement_area", "status_change"]
+    assert [g["kind"] for g in groups] == [
+        "signal",
+        "success",
+        "improvement_area",
+        "status_change",
+    ]
 
 
 def test_freshness():

@@ -15,6 +15,7 @@ from pipelines.periods import Period, windows_for
 from pipelines.report.highlights import highlights
 from pipelines.report.initiatives import initiative_line
 from pipelines.scoring.scorecard import forecast, goal_for, kpi_score_row, rollup_rows, ytd_target
+from pipelines.scoring.signals import OUTSIDE, ROUTINE, SIGNAL, MonthSignal, limits_of
 from pipelines.scoring.statuses import AT_RISK, OFF_TRACK, ON_TRACK
 
 
@@ -199,6 +200,31 @@ def test_highlights(report_kpis):
     assert ("status_change", "worst") in kinds
     change = next(h for h in result if h.kind == "status_change" and h.kpi.id == "worst")
     assert change.reason == "at risk → off track"
+    assert not any(h.kind == "signal" for h in result)  # no limits: no signal
+
+
+def test_highlights_prefer_signals_to_routine_variation(report_kpis):
+    limits = limits_of([(f"2025-{m:02d}", v) for m, v in enumerate([1.0, 2.0] * 6, start=1)])
+    routine = MonthSignal(ROUTINE, limits)
+    below = MonthSignal(SIGNAL, limits, (OUTSIDE,), "below")
+    improved, worst, steady = report_kpis
+    kpis = [
+        replace(worst, signal=routine),
+        replace(improved, signal=below),
+        replace(steady, status=OFF_TRACK, previous_status=AT_RISK, score=3.0, signal=below),
+    ]
+    result = highlights(kpis)
+    assert [(h.kind, h.kpi.id) for h in result if h.kind == "signal"] == [
+        ("signal", "steady"),  # a deterioration, off track, before one on track
+        ("signal", "improved"),
+    ]
+    assert result[0].reason == "below the lower limit (deterioration)"
+    changes = [h for h in result if h.kind == "status_change"]
+    assert [h.kpi.id for h in changes] == ["steady", "worst"]  # the signal first
+    assert changes[0].reason == "at risk → off track, a signal"
+    assert changes[1].reason == "at risk → off track, routine variation"
+    areas = [h for h in result if h.kind == "improvement_area"]
+    assert [h.kpi.id for h in areas] == ["steady", "worst"]  # same status: the signal first
 
 
 @pytest.fixture
