@@ -486,6 +486,16 @@ class Kpi(Strict):
         default=None,
         description="The first month the KPI is no longer computed or shown; its history stays.",
     )
+    frequency: Literal["monthly", "quarterly", "annual"] = Field(
+        default="monthly",
+        description="How often the KPI is measured (a survey, an audit). Between measurements "
+        "it carries its latest measurement, scored against the month's target.",
+    )
+    measured_in: list[int] = Field(
+        default_factory=list,
+        description="The months of the year (1-12) a quarterly (4 months) or annual (1 month) KPI "
+        "is measured in; left out: the last month of each fiscal quarter, or of the fiscal year.",
+    )
     signals: KpiSignals = Field(
         default_factory=KpiSignals,
         description="Natural process limits: the baseline months and changes of the process.",
@@ -515,11 +525,31 @@ class Kpi(Strict):
             raise ValueError("a KPI needs either sql (a query file) or formula (a calculated KPI)")
         if self.calculated and any(r.sql for r in self.revisions):
             raise ValueError("a calculated KPI has no SQL: its revisions take a note only")
+        if self.calculated and self.frequency != "monthly":
+            raise ValueError(
+                "a calculated KPI follows its inputs' measurements; give the frequency to them"
+            )
         if self.retired and self.revisions and self.revisions[-1].effective >= self.retired:
             raise ValueError(
                 f"revision effective {self.revisions[-1].effective} is not before retired "
                 f"{self.retired}"
             )
+        if self.measured_in:
+            needed = {"quarterly": 4, "annual": 1}.get(self.frequency)
+            if needed is None:
+                raise ValueError("measured_in is for a quarterly or annual KPI (frequency)")
+            if len(set(self.measured_in)) != needed or not all(
+                1 <= m <= 12 for m in self.measured_in
+            ):
+                raise ValueError(
+                    f"measured_in of a {self.frequency} KPI lists {needed} different month(s) "
+                    f"of the year (1-12), not {self.measured_in}"
+                )
+            if needed == 4 and len({m % 3 for m in self.measured_in}) != 1:
+                raise ValueError(
+                    f"measured_in {self.measured_in}: a quarterly KPI is measured every third "
+                    "month, once in each quarter"
+                )
         baseline = self.signals.baseline
         if baseline is not None:
             first, last = baseline.months
@@ -531,6 +561,31 @@ class Kpi(Strict):
                     "within one process"
                 )
         return self
+
+    def measurement_months(self, fiscal_start_month: int = 1) -> frozenset[int]:
+        """The months of the year (1-12) the KPI is measured in: all twelve for a monthly KPI;
+        `measured_in`, or the last month of each fiscal quarter (quarterly) or of the fiscal
+        year (annual)."""
+        if self.frequency == "monthly":
+            return frozenset(range(1, 13))
+        if self.measured_in:
+            return frozenset(self.measured_in)
+        last = (fiscal_start_month - 2) % 12 + 1  # the fiscal year's last month
+        if self.frequency == "annual":
+            return frozenset({last})
+        return frozenset((last - 1 + 3 * i) % 12 + 1 for i in range(4))
+
+    def measurement_at(self, period: Period, fiscal_start_month: int = 1) -> Period:
+        """The latest month at or before `period` the KPI is measured in (the period itself
+        for a monthly KPI): the measurement a month between measurements carries."""
+        months = self.measurement_months(fiscal_start_month)
+        return next(period.shift(-i) for i in range(12) if period.shift(-i).month in months)
+
+    def measurement_window(self, period: Period) -> tuple[Period, Period]:
+        """The months a measurement taken in `period` covers: the month, or the quarter or
+        year ending with it."""
+        span = {"monthly": 1, "quarterly": 3, "annual": 12}[self.frequency]
+        return period.shift(1 - span), period
 
     @property
     def process_starts(self) -> tuple[Period, ...]:

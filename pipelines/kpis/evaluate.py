@@ -46,6 +46,7 @@ KPI_VALUE_COLUMNS = (
     "computed_at",
     "definition_revision",
     "definition_since",
+    "measured_in",
 )
 
 
@@ -63,6 +64,8 @@ class KpiValue:
     ytd_value: float | None
     ttm_value: float | None
     withheld_reason: str | None = None
+    # a quarterly or annual KPI: the month of the measurement the value is ('YYYY-MM')
+    measured_in: str | None = None
 
 
 def window_params(sql: str, window: Window) -> dict:
@@ -173,27 +176,37 @@ def kpi_value(
     """The month, year-to-date and trailing-twelve-month values of a KPI; withheld when a
     table it reads failed to load or failed an error-level quality check this month
     (pipelines.quality.gate); no data when a table it reads has no rows for the month.
-    `inputs`: the month's table rows and failed checks, when already read for other KPIs."""
+    `inputs`: the month's table rows and failed checks, when already read for other KPIs.
+
+    A quarterly or annual KPI is measured over the quarter or year ending with each of its
+    measurement months; a month between measurements carries the latest measurement, as that
+    month's inputs judge it (`measured_in` names it)."""
+    measured = kpi.measurement_at(period, catalog.organization.fiscal_year_start_month)
+    if measured != period:
+        return kpi_value(con, catalog, kpi, measured)
     inputs = inputs or MonthInputs.read(con, catalog, period)
+    measured_in = None if kpi.frequency == "monthly" else period.key
     reason = inputs.withheld_reason(catalog, kpi)
     if reason:
-        return KpiValue(kpi.id, WITHHELD, None, None, None, reason)
+        return KpiValue(kpi.id, WITHHELD, None, None, None, reason, measured_in)
     if inputs.never_loaded(catalog, kpi):
-        return KpiValue(kpi.id, NO_DATA, None, None, None)
+        return KpiValue(kpi.id, NO_DATA, None, None, None, None, measured_in)
     # the definition in force for the month runs over all its windows (a YTD across a
     # revision is computed under the month's definition; the report marks it)
     sql, file = catalog.sql_text(kpi, period), kpi.sql_at(period)
     problem = single_select(con, sql)
     if problem:
         raise KpiQueryError(f"KPI {kpi.id} (sql/{file or kpi.sql}) {problem}")
-    month_window, *longer = windows_for(period, catalog.organization.fiscal_year_start_month)
+    _, *longer = windows_for(period, catalog.organization.fiscal_year_start_month)
+    measurement = Window("month", *kpi.measurement_window(period))
     # a month without data still has its YTD and TTM over the months that have rows (the
-    # report marks them partial)
-    month = (
-        None if inputs.empty_tables(catalog, kpi) else evaluate(con, kpi, sql, month_window, file)
-    )
+    # report marks them partial); a quarter's or year's measurement is judged by its query
+    # alone (its rows may lie in any of its months)
+    empty = kpi.frequency == "monthly" and inputs.empty_tables(catalog, kpi)
+    month = None if empty else evaluate(con, kpi, sql, measurement, file)
     ytd, ttm = (evaluate(con, kpi, sql, w, file) for w in longer)
-    return KpiValue(kpi.id, VALUE if month is not None else NO_DATA, month, ytd, ttm)
+    state = VALUE if month is not None else NO_DATA
+    return KpiValue(kpi.id, state, month, ytd, ttm, None, measured_in)
 
 
 def calculated_value(kpi: Kpi, inputs: dict[str, KpiValue]) -> KpiValue:
@@ -295,6 +308,7 @@ def write_kpi_values(
                 run_id,
                 now,
                 *_definition(catalog.kpi(v.kpi_id), period),
+                Period.parse(v.measured_in).start if v.measured_in else None,
             ]
             for v in values
         ]

@@ -24,7 +24,7 @@ from pipelines.report.model import (
 )
 from pipelines.report.quality_appendix import with_quality
 from pipelines.report.revisions import revision_fields
-from pipelines.scoring.signals import SIGNAL, signal_months
+from pipelines.scoring.signals import SIGNAL, month_signal, signal_months
 from pipelines.scoring.statuses import NO_DATA, OFF_TRACK, WITHHELD, Coverage
 
 
@@ -48,15 +48,34 @@ def _history(con, period: Period) -> dict[tuple[str, str], dict]:
 
 
 def _month_values(con, period: Period) -> dict[str, list[tuple[str, float]]]:
-    """Every month's value of every KPI up to the period, for its process limits."""
+    """Every month's value of every KPI up to the period, for its process limits (a quarterly
+    or annual KPI: its measurements only, not the months carrying them)."""
     found: dict[str, list[tuple[str, float]]] = {}
     for kpi_id, month, value in con.execute(
         "select kpi_id, strftime(period, '%Y-%m'), value from kpi.kpi_values "
-        "where period <= ? and value is not null order by kpi_id, period",
+        "where period <= ? and value is not null "
+        "and (measured_in is null or measured_in = period) "  # measurements, not carried
+        "order by kpi_id, period",
         [period.start],
     ).fetchall():
         found.setdefault(kpi_id, []).append((month, value))
     return found
+
+
+def _signal(kpi: Kpi, period: Period, value: dict, signals: dict, history: list):
+    """The month's verdict; a month carrying an earlier measurement, that measurement's."""
+    if value.get("value") is None:
+        return None
+    measured = value.get("measured_in")
+    if measured is None or measured.strftime("%Y-%m") == period.key:
+        return signals.get(period.key)
+    baseline = kpi.signals.baseline
+    return month_signal(
+        history,
+        Period(measured.year, measured.month),
+        kpi.process_starts,
+        baseline.months if baseline else None,
+    )
 
 
 def _trend_point(row: dict, key: str, signal: bool = False) -> TrendPoint:
@@ -177,7 +196,9 @@ def _kpi_line(
         tables=catalog.kpi_tables[kpi.id],
         withheld_reason=v.get("withheld_reason"),
         trend=trend,
-        signal=signals.get(period.key) if v.get("value") is not None else None,
+        signal=_signal(kpi, period, v, signals, month_values.get(kpi.id, [])),
+        frequency=kpi.frequency,
+        measured_in=v["measured_in"].strftime("%Y-%m") if v.get("measured_in") else None,
         previous_status=before.get("status"),
         previous_score=before.get("score"),
         forecast=s.get("forecast"),

@@ -85,8 +85,19 @@ class KpiLine:
     trend_breaks: tuple[RevisionLine, ...] = ()  # changes within the 12 months of the trend
     # signal or routine variation this month, and the limits (None: no value this month)
     signal: MonthSignal | None = None
+    frequency: str = "monthly"  # monthly, quarterly, annual
+    # a quarterly or annual KPI: the month of the measurement shown ('YYYY-MM'); it differs
+    # from the report's month between measurements
+    measured_in: str | None = None
     ytd_months: int = 0  # months of the fiscal year to date (0: not known, e.g. calculated)
     ytd_months_loaded: int = 0  # of which every table the KPI reads was loaded
+
+    @property
+    def carried(self) -> bool:
+        """The value is an earlier measurement's: the KPI is not measured this month."""
+        return self.measured_in is not None and self.measured_in != (
+            self.trend[-1].period if self.trend else None
+        )
 
     @property
     def ytd_partial(self) -> bool:

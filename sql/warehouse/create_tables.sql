@@ -41,12 +41,15 @@ create table if not exists kpi.kpi_values (
     computed_at timestamp not null,
     definition_revision integer not null default 0, -- the KPI's revision in force (0: original)
     definition_since date,              -- the month that revision took effect (null: original)
+    measured_in date,                   -- quarterly/annual KPIs: the measurement's month
     primary key (period, kpi_id)
 );
 
 -- Warehouses made before KPI revisions gain the columns (rows already there: the original).
 alter table kpi.kpi_values add column if not exists definition_revision integer default 0;
 alter table kpi.kpi_values add column if not exists definition_since date;
+-- ... and before quarterly and annual KPIs (rows already there: monthly measurements).
+alter table kpi.kpi_values add column if not exists measured_in date;
 
 create table if not exists score.kpi_scores (
     period date not null,
