@@ -12,7 +12,7 @@ import math
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
@@ -170,6 +170,21 @@ class MonthInputs:
         return describe(found) if found else None
 
 
+def _checked_sql(con, catalog: Catalog, kpi: Kpi, period: Period) -> tuple[str, str | None]:
+    """The SQL in force for the month (and its file), checked to be one select."""
+    sql, file = catalog.sql_text(kpi, period), kpi.sql_at(period)
+    problem = single_select(con, sql)
+    if problem:
+        raise KpiQueryError(f"KPI {kpi.id} (sql/{file or kpi.sql}) {problem}")
+    return sql, file
+
+
+def _longer(con, catalog: Catalog, kpi: Kpi, period: Period, sql: str, file: str | None):
+    """The year to date and trailing twelve months ending with the month."""
+    _, *longer = windows_for(period, catalog.organization.fiscal_year_start_month)
+    return tuple(evaluate(con, kpi, sql, w, file) for w in longer)
+
+
 def kpi_value(
     con, catalog: Catalog, kpi: Kpi, period: Period, inputs: MonthInputs | None = None
 ) -> KpiValue:
@@ -179,11 +194,19 @@ def kpi_value(
     `inputs`: the month's table rows and failed checks, when already read for other KPIs.
 
     A quarterly or annual KPI is measured over the quarter or year ending with each of its
-    measurement months; a month between measurements carries the latest measurement, as that
-    month's inputs judge it (`measured_in` names it)."""
+    measurement months. A month between measurements carries the latest measurement (its
+    value, or why it has none, as its own month judged it; `measured_in` names it), with the
+    year to date and trailing twelve months of the month itself."""
     measured = kpi.measurement_at(period, catalog.organization.fiscal_year_start_month)
     if measured != period:
-        return kpi_value(con, catalog, kpi, measured)
+        carried = kpi_value(con, catalog, kpi, measured)
+        if carried.state == WITHHELD:
+            return carried
+        inputs = inputs or MonthInputs.read(con, catalog, period)
+        if inputs.never_loaded(catalog, kpi):
+            return carried
+        ytd, ttm = _longer(con, catalog, kpi, period, *_checked_sql(con, catalog, kpi, period))
+        return replace(carried, ytd_value=ytd, ttm_value=ttm)
     inputs = inputs or MonthInputs.read(con, catalog, period)
     measured_in = None if kpi.frequency == "monthly" else period.key
     reason = inputs.withheld_reason(catalog, kpi)
@@ -193,18 +216,14 @@ def kpi_value(
         return KpiValue(kpi.id, NO_DATA, None, None, None, None, measured_in)
     # the definition in force for the month runs over all its windows (a YTD across a
     # revision is computed under the month's definition; the report marks it)
-    sql, file = catalog.sql_text(kpi, period), kpi.sql_at(period)
-    problem = single_select(con, sql)
-    if problem:
-        raise KpiQueryError(f"KPI {kpi.id} (sql/{file or kpi.sql}) {problem}")
-    _, *longer = windows_for(period, catalog.organization.fiscal_year_start_month)
+    sql, file = _checked_sql(con, catalog, kpi, period)
     measurement = Window("month", *kpi.measurement_window(period))
     # a month without data still has its YTD and TTM over the months that have rows (the
     # report marks them partial); a quarter's or year's measurement is judged by its query
     # alone (its rows may lie in any of its months)
     empty = kpi.frequency == "monthly" and inputs.empty_tables(catalog, kpi)
     month = None if empty else evaluate(con, kpi, sql, measurement, file)
-    ytd, ttm = (evaluate(con, kpi, sql, w, file) for w in longer)
+    ytd, ttm = _longer(con, catalog, kpi, period, sql, file)
     state = VALUE if month is not None else NO_DATA
     return KpiValue(kpi.id, state, month, ytd, ttm, None, measured_in)
 
@@ -307,7 +326,9 @@ def write_kpi_values(
                 catalog.version,
                 run_id,
                 now,
-                *_definition(catalog.kpi(v.kpi_id), period),
+                *_definition(
+                    catalog.kpi(v.kpi_id), Period.parse(v.measured_in) if v.measured_in else period
+                ),
                 Period.parse(v.measured_in).start if v.measured_in else None,
             ]
             for v in values

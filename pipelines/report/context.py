@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pipelines.catalog import formula
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi, weight_at
 from pipelines.periods import Period, fiscal_year_start, months_between
@@ -62,9 +63,19 @@ def _month_values(con, period: Period) -> dict[str, list[tuple[str, float]]]:
     return found
 
 
-def _signal(kpi: Kpi, period: Period, value: dict, signals: dict, history: list):
+def repeats_measurements(catalog: Catalog, kpi: Kpi) -> bool:
+    """A calculated KPI over a quarterly or annual KPI: its months repeat the input's
+    measurement, so its monthly values are no process to set limits on."""
+    return kpi.calculated and any(
+        catalog.kpi(name).frequency != "monthly"
+        for name in formula.inputs(kpi.formula)
+        if name in {k.id for k in catalog.kpis}
+    )
+
+
+def _signal(catalog: Catalog, kpi: Kpi, period: Period, value: dict, signals: dict, history: list):
     """The month's verdict; a month carrying an earlier measurement, that measurement's."""
-    if value.get("value") is None:
+    if value.get("value") is None or repeats_measurements(catalog, kpi):
         return None
     measured = value.get("measured_in")
     if measured is None or measured.strftime("%Y-%m") == period.key:
@@ -126,7 +137,7 @@ def _ytd_coverage(
     in its empty_means_zero: loaded at all): a KPI whose source came later, or a month without
     data or with a failed load, gives a year to date of fewer months, and the report says so."""
     tables = catalog.kpi_tables.get(kpi.id, ())
-    if not tables:
+    if not tables or kpi.frequency != "monthly":  # a survey's table is empty between surveys
         return {}
     covered = sum(
         all(
@@ -196,7 +207,7 @@ def _kpi_line(
         tables=catalog.kpi_tables[kpi.id],
         withheld_reason=v.get("withheld_reason"),
         trend=trend,
-        signal=_signal(kpi, period, v, signals, month_values.get(kpi.id, [])),
+        signal=_signal(catalog, kpi, period, v, signals, month_values.get(kpi.id, [])),
         frequency=kpi.frequency,
         measured_in=v["measured_in"].strftime("%Y-%m") if v.get("measured_in") else None,
         previous_status=before.get("status"),

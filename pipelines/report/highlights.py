@@ -36,8 +36,9 @@ def _routine(kpi: KpiLine) -> bool:
 
 
 def signals(kpis: Sequence[KpiLine]) -> list[Highlight]:
-    """KPIs whose month is a signal: deteriorations first, then the weakest status."""
-    found = [k for k in kpis if _is_signal(k)]
+    """KPIs whose month is a signal, deteriorations first, then the weakest status; a month
+    carrying an earlier measurement repeats no signal (it was news when measured)."""
+    found = [k for k in kpis if _is_signal(k) and not k.carried]
     found.sort(
         key=lambda k: (EFFECT_RANK[signal_effect(k.signal, k.direction)], RANK.get(k.status, 3))
     )

@@ -106,18 +106,19 @@ _LIMIT = {ABOVE: "upper", BELOW: "lower"}
 
 
 def signal_rules(signal: MonthSignal) -> str:
-    """The rules a month's signal broke, in words: 'above the upper limit; 8 months in a row
-    above the centre line' (pipelines.scoring.signals)."""
+    """The rules a month's signal broke, in words: 'above the upper limit; 8 values in a row
+    above the centre line' (pipelines.scoring.signals; values, not months: a month without a
+    value is skipped, and a quarterly KPI's values are its measurements)."""
     words = []
     side = signal.side or ABOVE
     for rule in signal.rules:
         if rule == OUTSIDE:
             words.append(f"{side} the {_LIMIT[side]} limit")
         elif rule == RUN:
-            words.append(f"{RUN_LENGTH} months in a row {side} the centre line")
+            words.append(f"{RUN_LENGTH} values in a row {side} the centre line")
         elif rule == NEAR:
             words.append(
-                f"{NEAR_COUNT} of the last {NEAR_WINDOW} months near the {_LIMIT[side]} limit"
+                f"{NEAR_COUNT} of the last {NEAR_WINDOW} values near the {_LIMIT[side]} limit"
             )
     return "; ".join(words)
 

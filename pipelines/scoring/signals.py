@@ -77,6 +77,8 @@ class MonthSignal:
     process_start: str | None = None  # 'YYYY-MM': the first month of the current process
     values_in_process: int = 0  # values from the process's start to the month
     baseline_needed: int = MIN_BASELINE
+    baseline_count: int = 0  # the baseline's values so far (too little history: fewer than needed)
+    fixed_baseline: tuple[str, str] | None = None  # the catalog's baseline months, when used
 
 
 def limits_of(points: Sequence[tuple[str, float]]) -> Limits:
@@ -159,18 +161,17 @@ def month_signal(
     if baseline is not None and process_start(changes, baseline[0]) != start:
         baseline = None  # the catalog's baseline belongs to another process
     base = baseline_points(points, baseline)
+    about = {
+        "process_start": first,
+        "values_in_process": len(points),
+        "baseline_count": len(base),
+        "fixed_baseline": (baseline[0].key, baseline[1].key) if baseline else None,
+    }
     if len(base) < MIN_BASELINE:
-        return MonthSignal(TOO_LITTLE, None, process_start=first, values_in_process=len(points))
+        return MonthSignal(TOO_LITTLE, None, **about)
     limits = limits_of(base)
     rules, side = _rules([v for _, v in points], limits)
-    return MonthSignal(
-        SIGNAL if rules else ROUTINE,
-        limits,
-        rules,
-        side,
-        process_start=first,
-        values_in_process=len(points),
-    )
+    return MonthSignal(SIGNAL if rules else ROUTINE, limits, rules, side, **about)
 
 
 def signal_months(

@@ -86,6 +86,11 @@ def test_the_quarter_is_measured_in_its_last_month_and_carried_after(quarterly, 
     # January and February carry the December 2025 measurement, which had no answers
     assert _stored(con, JAN) == (NO_DATA, None, "2025-12")
     assert _stored(con, FEB) == (NO_DATA, None, "2025-12")
+    # ... with their own year to date: January's answers, not last year's
+    jan_ytd = con.execute(
+        "select ytd_value from kpi.kpi_values where kpi_id = 'nps' and period = ?", [JAN.start]
+    ).fetchone()[0]
+    assert jan_ytd == pytest.approx(_nps_by_hand(quarter_exports, JAN, JAN), abs=1e-9)
     state, value, measured = _stored(con, MAR)
     assert (state, measured) == (VALUE, "2026-03")
     assert value == pytest.approx(quarter, abs=1e-9)

@@ -94,4 +94,4 @@ def test_a_process_change_in_the_catalog_starts_the_limits_again(warehouse, copi
     assert not any(h.kind == "signal" for h in report.highlights)
     html = render_html(report, paths.report_assets)
     assert "Too little history for process limits:" in html
-    assert "1 value(s) since January 2026; the limits need 12." in html
+    assert "0 value(s) before this month since January 2026; the limits need 12." in html

@@ -56,8 +56,8 @@ def test_limits_are_mean_plus_minus_266_average_moving_ranges():
 
 def test_a_stable_process_is_routine_variation_and_the_baseline_needs_twelve_values():
     history = series(*BASE, 12.0)
-    assert month_signal(history, at(11)).state == TOO_LITTLE  # 11 values before it
-    assert month_signal(history, at(11)).values_in_process == 12
+    early = month_signal(history, at(11))
+    assert (early.state, early.values_in_process, early.baseline_count) == (TOO_LITTLE, 12, 11)
     verdict = month_signal(history, at(12))
     assert verdict.state == ROUTINE and verdict.rules == () and verdict.side is None
     assert verdict.limits.centre == pytest.approx(11.5)
@@ -140,6 +140,13 @@ def test_a_fixed_baseline_is_used_for_its_process_only():
     # a baseline in another process than the month's is not used
     other = month_signal(series(*values), at(23), changes=[at(20)], baseline=fixed)
     assert other.state == TOO_LITTLE
+    # a month before the fixed baseline has filled: the baseline's values so far
+    young = month_signal(series(*values), at(16), baseline=fixed)
+    assert (young.state, young.baseline_count, young.fixed_baseline) == (
+        TOO_LITTLE,
+        5,
+        ("2025-01", "2025-12"),
+    )
 
 
 def _kpi(**signals) -> dict:
