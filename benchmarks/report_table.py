@@ -51,6 +51,10 @@ def references_table(result: dict) -> str:
     rows = [
         _row("start-up alone (import + Definitions)", result["startup"]["total"]),
         _row("DuckDB floor (every file once)", result["floor"]["total"]),
+        _row(
+            "DuckDB month floor (every file once, one month kept)",
+            result["month_floor"]["total"],
+        ),
         _row("pandas script (5 KPIs x months)", result["pandas"]["total"])
         if "total" in result["pandas"]
         else ["pandas script (5 KPIs x months)", result["pandas"]["skipped"], "", "", ""],
@@ -67,6 +71,9 @@ def ratios(result: dict) -> dict[str, float]:
     if "total" in result["pandas"]:
         figures["pandas_over_backfill"] = round(result["pandas"]["total"]["wall_s"] / backfill, 3)
     figures["backfill_over_month"] = round(backfill / result["month"]["total"]["wall_s"], 2)
+    figures["month_over_month_floor"] = round(
+        result["month"]["total"]["wall_s"] / result["month_floor"]["total"]["wall_s"], 2
+    )
     return figures
 
 
