@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from pipelines.periods import Period
 from pipelines.report.highlights import highlights
+from pipelines.report.initiatives import action_lines
 from pipelines.report.model import (
     InitiativeLine,
     KpiLine,
@@ -270,7 +271,7 @@ def report_from_catalog(catalog, seed: int = 7, **fields) -> ScorecardReport:
         rng,
         initiatives=len(catalog.initiatives) or 6,
         sources=len(catalog.tables),
-        **fields,
+        **{"actions": action_lines(catalog, PERIOD), **fields},
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.catalog.models import (
+    Action,
     Comment,
     CommentaryFile,
     Initiative,
@@ -61,6 +62,7 @@ class Catalog:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     kpi_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    actions: tuple[Action, ...] = ()  # definitions/actions.yaml, when there is one
 
     @property
     def tables(self) -> list[SourceTable]:

@@ -17,6 +17,7 @@ from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.limits import CatalogFileError
 from pipelines.catalog.locations import compose, line_of
 from pipelines.catalog.models import (
+    ActionsFile,
     CommentaryFile,
     InitiativesFile,
     KpiFile,
@@ -219,6 +220,11 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
     problems += _kpi_id_problems(kpi_paths, kpi_files, root)
     targets = _parse(root / "targets.yaml", TargetsFile, root, problems)
     initiatives = _parse(root / "initiatives.yaml", InitiativesFile, root, problems)
+    actions = (
+        _parse(root / "actions.yaml", ActionsFile, root, problems)
+        if (root / "actions.yaml").exists()
+        else None
+    )
     recipients = _parse(root / "recipients.yaml", RecipientsFile, root, problems)
     commentary = [
         _parse(p, CommentaryFile, root, problems) for p in sorted(root.glob("commentary/*.yaml"))
@@ -246,6 +252,7 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
             for k, v in (targets.targets.items() if targets else ())
         },
         initiatives=tuple(initiatives.initiatives if initiatives else ()),
+        actions=tuple(actions.actions if actions else ()),
         recipient_lists=tuple(recipients.lists if recipients else ()),
         commentary=tuple(c for c in commentary if c is not None),
         schedule=scorecard.schedule,

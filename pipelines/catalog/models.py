@@ -6,6 +6,7 @@ checks the references between them.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal, get_args
 
 from pydantic import (
@@ -695,6 +696,50 @@ class Initiative(Strict):
     deadline: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     status: Status
     percent_complete: int = Field(ge=0, le=100)
+
+
+ActionStatus = Literal["open", "in_progress", "done", "cancelled"]
+DateText = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class Action(Strict):
+    """A decision taken in a review and the action it assigns: who does what by when."""
+
+    id: Identifier
+    decision: Description = Field(min_length=1, description="What the review decided.")
+    action: Description = Field(min_length=1, description="What is to be done, by the owner.")
+    owner: Name
+    decided: PeriodKey = Field(description="The month of the review that decided it.")
+    due: DateText = Field(description="When it is due, YYYY-MM-DD.")
+    status: ActionStatus
+    closed: DateText | None = Field(
+        default=None, description="When it was done or cancelled, YYYY-MM-DD."
+    )
+    kpis: list[Identifier] = Field(default_factory=list, description="The KPIs it is about.")
+
+    @model_validator(mode="after")
+    def _dates(self) -> Action:
+        closing = self.status in ("done", "cancelled")
+        if closing != (self.closed is not None):
+            raise ValueError(
+                "closed (the date it was done or cancelled) goes with status done or cancelled, "
+                "and only with them"
+            )
+        for name in ("due", "closed"):
+            text = getattr(self, name)
+            try:
+                day = date.fromisoformat(text) if text else None
+            except ValueError:
+                raise ValueError(f"{name} {text!r} is not a calendar date") from None
+            if day is not None and day < Period.parse(self.decided).start:
+                raise ValueError(f"{name} {text} is before the month it was decided in")
+        return self
+
+
+class ActionsFile(Strict):
+    """definitions/actions.yaml: the decisions and actions of the reviews (optional)."""
+
+    actions: list[Action] = Field(default_factory=list)
 
 
 class InitiativesFile(Strict):

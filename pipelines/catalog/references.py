@@ -142,6 +142,7 @@ def check_references(
     problems += _duplicates("source", "sources/", [s.source for s in catalog.sources])
     problems += _duplicates("table", "sources/", [t.raw_name for t in catalog.tables])
     problems += _duplicates("initiative", "initiatives.yaml", [i.id for i in catalog.initiatives])
+    problems += _duplicates("action", "actions.yaml", [a.id for a in catalog.actions])
     for i, link in enumerate(catalog.links):
         for end in (link.from_, link.to):
             if end not in objectives:
@@ -171,6 +172,10 @@ def check_references(
                 problems.append(
                     f"initiatives.yaml: {initiative.id}.objectives: unknown objective {objective!r}"
                 )
+    for action in catalog.actions if kpis_complete else ():
+        for kpi_id in action.kpis:
+            if kpi_id not in kpi_ids:
+                problems.append(f"actions.yaml: {action.id}.kpis: unknown KPI {kpi_id!r}")
     for file in catalog.commentary:
         where = f"commentary ({file.period})"
         for i, comment in enumerate(file.comments):

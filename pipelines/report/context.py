@@ -13,7 +13,7 @@ from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi, weight_at
 from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.report.highlights import highlights
-from pipelines.report.initiatives import initiative_lines
+from pipelines.report.initiatives import action_lines, initiative_lines
 from pipelines.report.model import (
     KpiLine,
     ObjectiveLine,
@@ -356,6 +356,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 **report.__dict__,
                 "withheld": tuple(k for k in kpis if k.status == WITHHELD),
                 "initiatives": initiative_lines(catalog, period),
+                "actions": action_lines(catalog, period),
                 "highlights": highlights(kpis),
                 **_report_settings(catalog, period),
             }

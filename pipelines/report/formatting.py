@@ -275,6 +275,7 @@ def register_filters(env: Any, locale: str = "en_US") -> None:
             "signal_label": labels.signal_label,
             "signal_rules": labels.signal_rules,
             "signal_effect": labels.signal_effect,
+            "action_label": labels.action_label,
             "initiative_label": labels.initiative_label,
             "initiative_symbol": labels.initiative_symbol,
             "initiative_state": labels.initiative_state,

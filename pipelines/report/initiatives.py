@@ -1,13 +1,14 @@
-"""Initiatives' overdue and at-risk flags, derived from dates and progress (never typed in)."""
+"""Initiatives' overdue and at-risk flags, derived from dates and progress (never typed in), and
+the reviews' decided actions as of a month, overdue derived from the due date."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from pipelines.catalog.catalog import Catalog
-from pipelines.catalog.models import Initiative
+from pipelines.catalog.models import Action, Initiative
 from pipelines.periods import Period
-from pipelines.report.model import InitiativeLine
+from pipelines.report.model import ActionLine, InitiativeLine
 
 CLOSED = ("completed", "cancelled")
 PROGRESS_SLACK_POINTS = 20  # progress this far behind the time elapsed reads as at risk
@@ -53,3 +54,44 @@ def initiative_lines(catalog: Catalog, period: Period) -> tuple[InitiativeLine, 
     """Every initiative as of the period's end, overdue first, then at risk, then by deadline."""
     lines = [initiative_line(catalog, i, period.last_day) for i in catalog.initiatives]
     return tuple(sorted(lines, key=lambda i: (not i.overdue, not i.at_risk, i.deadline)))
+
+
+ACTION_CLOSED = ("done", "cancelled")
+
+
+def action_line(catalog: Catalog, action: Action, as_of: date) -> ActionLine:
+    """The action as of a date (the period's last day): one closed after it was still open."""
+    closed = date.fromisoformat(action.closed) if action.closed else None
+    status = action.status
+    if closed is not None and closed > as_of:
+        status, closed = "in_progress", None
+    due = date.fromisoformat(action.due)
+    overdue = status not in ACTION_CLOSED and due < as_of
+    names = {k.id: k.name for k in catalog.kpis}
+    return ActionLine(
+        id=action.id,
+        decision=action.decision,
+        action=action.action,
+        owner=action.owner,
+        decided=action.decided,
+        due=due,
+        status=status,
+        closed=closed,
+        kpis=tuple(names.get(k, k) for k in action.kpis),
+        overdue=overdue,
+        days_overdue=(as_of - due).days if overdue else 0,
+    )
+
+
+def action_lines(catalog: Catalog, period: Period) -> tuple[ActionLine, ...]:
+    """The actions decided by the period's end that were open then or closed within the
+    period: overdue first, then open by due date, then those closed."""
+    lines = [
+        action_line(catalog, a, period.last_day)
+        for a in catalog.actions
+        if Period.parse(a.decided) <= period
+    ]
+    shown = [a for a in lines if a.closed is None or a.closed >= period.start]
+    return tuple(
+        sorted(shown, key=lambda a: (not a.overdue, a.status in ACTION_CLOSED, a.due, a.id))
+    )

@@ -37,6 +37,19 @@ OVERDUE_SYMBOL = "\u25a0"  # ■, as off track
 AT_RISK_SYMBOL = "\u25b2"  # ▲, as at risk
 
 
+ACTION_LABELS = {
+    "open": "Open",
+    "in_progress": "In progress",
+    "done": "Done",
+    "cancelled": "Cancelled",
+}
+
+
+def action_label(status: str) -> str:
+    """'In progress' for 'in_progress'."""
+    return ACTION_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
 def initiative_label(status: str) -> str:
     """'On schedule' for 'on_schedule'; unknown codes read as they are, underscores spaced."""
     return INITIATIVE_LABELS.get(status, status.replace("_", " ").capitalize())

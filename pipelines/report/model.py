@@ -202,6 +202,23 @@ class InitiativeLine:
 
 
 @dataclass(frozen=True)
+class ActionLine:
+    """A decision of a review and its action, as of the report's month (catalog text)."""
+
+    id: str
+    decision: str
+    action: str
+    owner: str
+    decided: str  # 'YYYY-MM'
+    due: date
+    status: str  # open, in_progress, done, cancelled: as of the month's last day
+    closed: date | None
+    kpis: tuple[str, ...]  # KPI names
+    overdue: bool  # past due and neither done nor cancelled by the month's end
+    days_overdue: int
+
+
+@dataclass(frozen=True)
 class Highlight:
     """A KPI worth leadership's attention this month, and why."""
 
@@ -259,6 +276,7 @@ class ScorecardReport:
     sources: tuple[SourceLine, ...] = ()
     withheld: tuple[KpiLine, ...] = field(default=())
     initiatives: tuple[InitiativeLine, ...] = ()
+    actions: tuple[ActionLine, ...] = ()  # decided by the month, open then or closed in it
     highlights: tuple[Highlight, ...] = ()
     restatement: Restatement | None = None
     links: tuple[StrategyLink, ...] = ()  # the strategy map's arrows, from the catalog

@@ -27,7 +27,7 @@ HIGHLIGHT_KINDS = (
     ("improvement_area", "Areas for improvement", "Off track or at risk, weakest first."),
     ("status_change", "Status changes", "KPIs whose status moved since last month."),
 )
-HIGHLIGHTS_SHOWN = 4
+HIGHLIGHTS_SHOWN = 3  # per column: four columns must leave the cover one page
 LATE_SHOWN = 5
 
 
@@ -81,10 +81,10 @@ def contents(report: ScorecardReport, details: list[KpiLine]) -> list[dict[str, 
     if details:
         title = "KPI details" if report.kpi_detail_pages == "all" else "Off-track KPI details"
         entries.append({"href": f"#kpi-detail-{details[0].id}", "title": title})
-    entries += [
-        {"href": "#initiatives", "title": "Initiatives"},
-        {"href": "#appendix", "title": "Data appendix"},
-    ]
+    entries.append({"href": "#initiatives", "title": "Initiatives"})
+    if report.actions:
+        entries.append({"href": "#actions", "title": "Decisions and actions"})
+    entries.append({"href": "#appendix", "title": "Data appendix"})
     return entries
 
 
@@ -129,6 +129,7 @@ def template_context(report: ScorecardReport, assets_dir: Path, locale: str) -> 
         "kpi_columns": kpi_columns,
         "withheld_span": kpi_columns - 5,  # after name, reason (over 3 columns) and status
         "overdue_initiatives": len(late),
+        "overdue_actions": sum(a.overdue for a in report.actions),
         "has_quality": has_quality,
         "appendix_columns": 5 if has_quality else 4,
         "source_ages": {

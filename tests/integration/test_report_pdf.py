@@ -64,8 +64,10 @@ def test_page_count_and_order(demo_report, demo_pdf):
         assert f"KPI {offset + 1} OF {len(kpis)}" in pages[first_detail + offset].upper()
         assert _squash(kpi.name) in pages[first_detail + offset]
     assert "Initiatives" in pages[first_detail + len(kpis)]
+    assert demo_report.actions  # the demo catalog records decisions of its reviews
+    assert "Decisions and actions" in pages[first_detail + len(kpis) + 1]
     assert "Data appendix" in pages[-1]
-    assert first_detail + len(kpis) + 2 == total
+    assert first_detail + len(kpis) + 3 == total
     for number, text in enumerate(pages, start=1):  # footer: period and page numbers
         assert f"Page {number} of {total}" in text
         assert demo_report.period_label in text
@@ -107,6 +109,19 @@ def test_detail_pages_tell_signals_from_routine_variation(demo_report, demo_pdf)
         assert f"limits {low} to {high}" in text, kpi.id
         seen.add(kpi.signal.state)
     assert seen == {"signal", "routine"}
+
+
+def test_actions_page_lists_the_reviews_decisions(demo_report, demo_pdf):
+    _, _, pages = demo_pdf
+    text = pages[_first_page(pages, "What the reviews decided")]
+    overdue = [a for a in demo_report.actions if a.overdue]
+    assert overdue  # the demo's October has an action past due
+    assert f"{len(demo_report.actions)} action(s), {len(overdue)} overdue" in text
+    for action in demo_report.actions:
+        assert " ".join(action.action.split()[:3]) in text, action.id
+        assert action.owner in text
+    assert "Overdue" in text and "days late" in text
+    assert "Decisions and actions" in pages[0]  # in the contents
 
 
 def test_strategy_map_page_names_every_objective(demo_report, demo_pdf):
@@ -159,10 +174,16 @@ def test_contents_links_bookmarks_and_metadata(demo_report, demo_pdf):
     internal = [a for a in annotations if "/Dest" in a or "/A" in a and "/D" in a["/A"]]
     assert len(internal) >= 8  # the table of contents and the perspective cards
     starts = [1, 2] + [_first_page(pages, f"Perspective {i} of 4") + 1 for i in range(1, 5)]
-    starts += [_first_page(pages, "KPI 1 of") + 1, len(pages) - 1, len(pages)]
+    starts += [_first_page(pages, "KPI 1 of") + 1, len(pages) - 2, len(pages) - 1, len(pages)]
     assert " ".join(map(str, starts)) in pages[0], "the contents' page numbers"
     titles = [item.title for item in reader.outline if not isinstance(item, list)]
-    for needle in ("Summary", "Strategy map", "Initiatives", "Data appendix"):
+    for needle in (
+        "Summary",
+        "Strategy map",
+        "Initiatives",
+        "Decisions and actions",
+        "Data appendix",
+    ):
         assert needle in titles
     assert reader.metadata.title == render.report_title(demo_report)
 
