@@ -100,6 +100,8 @@ def build_scorecard_assets(catalog: Catalog, partitions: PartitionsDefinition) -
                 "pdf_bytes": MetadataValue.int(last.pdf.stat().st_size),
                 "withheld_kpis": MetadataValue.int(last.withheld_kpis),
                 "restated_kpis": MetadataValue.int(last.restated_kpis),
+                "signals": MetadataValue.json(list(last.signals)),
+                "overdue_actions": MetadataValue.int(last.overdue_actions),
                 "periods_rendered": MetadataValue.json(sorted(published)),
             }
         )

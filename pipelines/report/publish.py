@@ -25,6 +25,8 @@ class Published:
     archived_pdf: Path
     restated_kpis: int
     withheld_kpis: int
+    signals: tuple[str, ...] = ()  # 'KPI name: the rules it broke', the month's signals
+    overdue_actions: int = 0
 
 
 def publish_report(
@@ -48,4 +50,6 @@ def publish_report(
             [period.start, str(html), str(pdf), digest, catalog.version, run_id, datetime.now()],
         )
     changes = len(report.restatement.changes) if report.restatement else 0
-    return Published(html, pdf, digest, archived, changes, len(report.withheld))
+    signals = tuple(f"{h.kpi.name}: {h.reason}" for h in report.highlights if h.kind == "signal")
+    overdue = sum(a.overdue for a in report.actions)
+    return Published(html, pdf, digest, archived, changes, len(report.withheld), signals, overdue)

@@ -17,6 +17,7 @@ from pipelines.catalog import load_catalog
 from pipelines.kpis.evaluate import VALUE, KpiValue, write_kpi_values
 from pipelines.periods import Period
 from pipelines.report.context import build_report
+from pipelines.report.publish import publish_report
 from pipelines.report.render import render_html
 from pipelines.scoring.scorecard import score_period
 from pipelines.scoring.signals import ABOVE, OUTSIDE, ROUTINE, SIGNAL, TOO_LITTLE
@@ -49,7 +50,7 @@ def _nps(report):
     return next(k for k in report.kpis() if k.id == "nps")
 
 
-def test_an_outlier_is_a_signal_in_the_report_and_its_chart(warehouse, catalog):
+def test_an_outlier_is_a_signal_in_the_report_and_its_chart(warehouse, catalog, paths):
     _write(warehouse, catalog, [*BASE, 15.2, 11.0])
     report = build_report(warehouse, catalog, OUTLIER, "test-run")
     nps = _nps(report)
@@ -72,6 +73,9 @@ def test_an_outlier_is_a_signal_in_the_report_and_its_chart(warehouse, catalog):
         for t in g.iter("{http://www.w3.org/2000/svg}text")
     ]
     assert labels == ["upper limit", "centre", "lower limit"]
+    # what the report step tells Dagster's UI
+    published = publish_report(warehouse, catalog, OUTLIER, "test-run", paths)
+    assert published.signals == ("Net Promoter Score: above the upper limit (improvement)",)
     # the month after is routine variation again, and the trend keeps the outlier's mark
     after = _nps(build_report(warehouse, catalog, AFTER, "test-run"))
     assert after.signal.state == ROUTINE
