@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -510,6 +511,25 @@ class Kpi(Strict):
         """The unit as one word for metadata and messages: 'pct', 'usd', or a custom label."""
         return self.unit if isinstance(self.unit, str) else self.unit.label
 
+    @field_validator("measured_in")
+    def _measurement_months(cls, value: list[int], info: ValidationInfo) -> list[int]:  # noqa: N805
+        if not value:
+            return value
+        frequency = info.data.get("frequency")
+        needed = {"quarterly": 4, "annual": 1}.get(frequency)
+        if needed is None:
+            raise ValueError("measured_in is for a KPI with frequency quarterly or annual")
+        if len(set(value)) != needed or not all(1 <= m <= 12 for m in value):
+            raise ValueError(
+                f"a {frequency} KPI is measured in {needed} different month(s) of the year "
+                f"(1-12), not {value}"
+            )
+        if needed == 4 and len({m % 3 for m in value}) != 1:
+            raise ValueError(
+                f"{value}: a quarterly KPI is measured every third month, once in each quarter"
+            )
+        return value
+
     @field_validator("revisions")
     def _revisions_in_order(cls, value: list[KpiRevision]) -> list[KpiRevision]:  # noqa: N805
         for before, after in zip(value, value[1:], strict=False):
@@ -535,22 +555,6 @@ class Kpi(Strict):
                 f"revision effective {self.revisions[-1].effective} is not before retired "
                 f"{self.retired}"
             )
-        if self.measured_in:
-            needed = {"quarterly": 4, "annual": 1}.get(self.frequency)
-            if needed is None:
-                raise ValueError("measured_in is for a quarterly or annual KPI (frequency)")
-            if len(set(self.measured_in)) != needed or not all(
-                1 <= m <= 12 for m in self.measured_in
-            ):
-                raise ValueError(
-                    f"measured_in of a {self.frequency} KPI lists {needed} different month(s) "
-                    f"of the year (1-12), not {self.measured_in}"
-                )
-            if needed == 4 and len({m % 3 for m in self.measured_in}) != 1:
-                raise ValueError(
-                    f"measured_in {self.measured_in}: a quarterly KPI is measured every third "
-                    "month, once in each quarter"
-                )
         baseline = self.signals.baseline
         if baseline is not None:
             first, last = baseline.months
@@ -720,10 +724,13 @@ class Action(Strict):
     @model_validator(mode="after")
     def _dates(self) -> Action:
         closing = self.status in ("done", "cancelled")
-        if closing != (self.closed is not None):
+        if closing and self.closed is None:
             raise ValueError(
-                "closed (the date it was done or cancelled) goes with status done or cancelled, "
-                "and only with them"
+                f"status {self.status} needs closed: the date it was {self.status}, YYYY-MM-DD"
+            )
+        if not closing and self.closed is not None:
+            raise ValueError(
+                f"closed is the date an action was done or cancelled; its status is {self.status}"
             )
         for name in ("due", "closed"):
             text = getattr(self, name)

@@ -208,6 +208,14 @@ def _kpi_line(
         withheld_reason=v.get("withheld_reason"),
         trend=trend,
         signal=_signal(catalog, kpi, period, v, signals, month_values.get(kpi.id, [])),
+        process_change=next(
+            (
+                (c.effective, c.note)
+                for c in reversed(kpi.signals.process_changes)
+                if c.period <= period
+            ),
+            None,
+        ),
         frequency=kpi.frequency,
         measured_in=v["measured_in"].strftime("%Y-%m") if v.get("measured_in") else None,
         previous_status=before.get("status"),

@@ -35,6 +35,14 @@ def _routine(kpi: KpiLine) -> bool:
     return kpi.signal is not None and kpi.signal.state == ROUTINE
 
 
+def _kind(kpi: KpiLine) -> str:
+    """', a signal of deterioration', ', routine variation' or '' (no limits)."""
+    if _is_signal(kpi):
+        effect = signal_effect(kpi.signal, kpi.direction)
+        return f", a signal of {effect}" if effect else ", a signal"
+    return ", routine variation" if _routine(kpi) else ""
+
+
 def signals(kpis: Sequence[KpiLine]) -> list[Highlight]:
     """KPIs whose month is a signal, deteriorations first, then the weakest status; a month
     carrying an earlier measurement repeats no signal (it was news when measured)."""
@@ -66,8 +74,7 @@ def status_changes(kpis: Sequence[KpiLine]) -> list[Highlight]:
         Highlight(
             "status_change",
             k,
-            f"{LABELS[k.previous_status]} → {LABELS[k.status]}"
-            + (", routine variation" if _routine(k) else ", a signal" if _is_signal(k) else ""),
+            f"{LABELS[k.previous_status]} → {LABELS[k.status]}{_kind(k)}",
         )
         for k in moved
     ]
@@ -81,7 +88,7 @@ def successes(kpis: Sequence[KpiLine]) -> list[Highlight]:
         Highlight(
             "success",
             k,
-            f"score up {_delta(k):.1f} to {k.score:.1f}" + (", a signal" if _is_signal(k) else ""),
+            f"score up {_delta(k):.1f} to {k.score:.1f}{_kind(k) if _is_signal(k) else ''}",
         )
         for k in improved[:TOP]
     ]
@@ -96,8 +103,7 @@ def improvement_areas(kpis: Sequence[KpiLine]) -> list[Highlight]:
     for k in weak[:TOP]:
         delta = _delta(k)
         trend = f", score {'down' if delta < 0 else 'up'} {abs(delta):.1f}" if delta else ""
-        kind = ", a signal" if _is_signal(k) else ", routine variation" if _routine(k) else ""
-        reasons.append(Highlight("improvement_area", k, f"{LABELS[k.status]}{trend}{kind}"))
+        reasons.append(Highlight("improvement_area", k, f"{LABELS[k.status]}{trend}{_kind(k)}"))
     return reasons
 
 

@@ -85,6 +85,8 @@ class KpiLine:
     trend_breaks: tuple[RevisionLine, ...] = ()  # changes within the 12 months of the trend
     # signal or routine variation this month, and the limits (None: no value this month)
     signal: MonthSignal | None = None
+    # the latest change of the process the catalog records by the month: ('YYYY-MM', note)
+    process_change: tuple[str, str] | None = None
     frequency: str = "monthly"  # monthly, quarterly, annual
     # a quarterly or annual KPI: the month of the measurement shown ('YYYY-MM'); it differs
     # from the report's month between measurements
@@ -252,6 +254,7 @@ class Restatement:
 
     sent_rendered_at: datetime
     changes: tuple[RestatedValue, ...]
+    catalog_changed: bool = False  # the catalog (definitions, targets, SQL) changed since
 
 
 @dataclass(frozen=True)

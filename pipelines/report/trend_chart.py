@@ -246,9 +246,9 @@ def _limits(kpi: KpiLine, frame: _Frame) -> str:
         for value, label, dash in (
             (limits.upper, "upper limit", "1.2 2"),
             (limits.centre, "centre", "5 2 1.2 2"),
-            (limits.lower, "lower limit", "1.2 2"),
+            (None if limits.below_zero else limits.lower, "lower limit", "1.2 2"),
         ):
-            if not frame.low <= value <= frame.high:
+            if value is None or not frame.low <= value <= frame.high:
                 continue
             y = frame.y(value)
             parts.append(
@@ -295,7 +295,9 @@ def trend_chart_svg(
     """The detail chart of a KPI's last twelve months; '' when it has no actual to show."""
     points = kpi.trend
     limits = kpi.signal.limits if kpi.signal is not None else None
-    extra = (limits.lower, limits.upper) if limits is not None else ()
+    extra: tuple[float, ...] = ()
+    if limits is not None:
+        extra = (limits.upper,) if limits.below_zero else (limits.lower, limits.upper)
     frame = _frame(points, width, height, extra) if points else None
     if frame is None:
         return ""

@@ -33,7 +33,7 @@ def sent_version(con, period: Period) -> dict | None:
     if not _ledger_exists(con):
         return None
     row = con.execute(
-        "select v.kpi_values, v.rendered_at, v.archived_pdf, v.pdf_sha256 "
+        "select v.kpi_values, v.rendered_at, v.archived_pdf, v.pdf_sha256, v.catalog_version "
         "from meta.report_versions v where v.period = ? and v.pdf_sha256 in ("
         "  select report_sha256 from delivery.ledger where period = ? and state = 'sent') "
         "order by v.version desc limit 1",
@@ -46,6 +46,7 @@ def sent_version(con, period: Period) -> dict | None:
         "rendered_at": row[1],
         "archived_pdf": row[2],
         "pdf_sha256": row[3],
+        "catalog_version": row[4],
     }
 
 
@@ -65,7 +66,11 @@ def restatement(con, report: ScorecardReport) -> Restatement | None:
         for k in report.kpis()
         if _differs(sent["values"].get(k.id), k.actual)
     )
-    return Restatement(sent["rendered_at"], changes) if changes else None
+    if not changes:
+        return None
+    return Restatement(
+        sent["rendered_at"], changes, sent["catalog_version"] != report.catalog_version
+    )
 
 
 def record_version(

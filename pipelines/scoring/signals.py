@@ -46,6 +46,9 @@ class Limits:
     baseline_first: str  # 'YYYY-MM'
     baseline_last: str
     baseline_values: int
+    # the lower limit falls below zero for a baseline of values that are never negative: the
+    # process has no lower limit in practice (the report shows none; the rules are unchanged)
+    below_zero: bool = False
 
     def side(self, value: float) -> str | None:
         """Which side of the centre line a value is on (None: on it)."""
@@ -89,14 +92,16 @@ def limits_of(points: Sequence[tuple[str, float]]) -> Limits:
     centre = sum(values) / len(values)
     ranges = [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
     mr = sum(ranges) / len(ranges)
+    lower = centre - SCALING * mr
     return Limits(
         centre,
-        centre - SCALING * mr,
+        lower,
         centre + SCALING * mr,
         mr,
         points[0][0],
         points[-1][0],
         len(points),
+        lower < 0 <= min(values),
     )
 
 

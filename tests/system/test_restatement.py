@@ -72,6 +72,7 @@ def test_a_corrected_month_is_restated_and_the_sent_report_is_kept(paths, export
 
     html = (paths.report_dir(MONTH.key) / "scorecard.html").read_text()
     assert "Restated report" in html and "KPI value(s) changed since the report sent" in html
+    assert "the data of the month was corrected and reloaded" in " ".join(html.split())
     assert f"${sent_revenue / 1e6:.2f}M" in html and f"${restated_revenue / 1e6:.2f}M" in html
     text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "Restated report" in text and "Revenue" in text

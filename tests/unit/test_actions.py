@@ -32,8 +32,8 @@ def action(**fields) -> Action:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"status": "done"}, "closed .* goes with status done or cancelled"),
-        ({"closed": "2026-11-02"}, "closed .* goes with status done or cancelled"),
+        ({"status": "done"}, "status done needs closed: the date it was done, YYYY-MM-DD"),
+        ({"closed": "2026-11-02"}, "closed is the date .*; its status is in_progress"),
         ({"due": "2026-07-31"}, "due 2026-07-31 is before the month it was decided in"),
         ({"due": "2026-02-30"}, "due '2026-02-30' is not a calendar date"),
         ({"status": "finished"}, "status"),

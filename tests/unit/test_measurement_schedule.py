@@ -56,9 +56,9 @@ def test_a_month_carries_the_latest_measurement_at_or_before_it():
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"measured_in": [3]}, "measured_in is for a quarterly or annual KPI"),
-        ({"frequency": "annual", "measured_in": [3, 9]}, "lists 1 different month"),
-        ({"frequency": "quarterly", "measured_in": [3, 6, 9]}, "lists 4 different month"),
+        ({"measured_in": [3]}, "measured_in is for a KPI with frequency quarterly or annual"),
+        ({"frequency": "annual", "measured_in": [3, 9]}, r"measured in 1 different month\(s\)"),
+        ({"frequency": "quarterly", "measured_in": [3, 6, 9]}, "measured in 4 different month"),
         ({"frequency": "quarterly", "measured_in": [1, 6, 9, 12]}, "every third month"),
         ({"frequency": "annual", "measured_in": [13]}, r"of the year \(1-12\)"),
         ({"frequency": "weekly"}, "frequency"),

@@ -90,13 +90,20 @@ def test_the_report_parts_named_are_the_reports_contents(paths):
     report = report_from_catalog(load_catalog(paths.definitions, paths.sql))
     titles = {entry["title"] for entry in contents(report, report.kpis()[:1])}
     tour = _section("A five-minute tour").lower()
-    for fixed in ("Summary", "Strategy map", "Initiatives", "Data appendix"):
+    for fixed in (
+        "Summary",
+        "Strategy map",
+        "Initiatives",
+        "Decisions and actions",
+        "Data appendix",
+    ):
         assert fixed in titles
     for words in (
         "overall score",
         "strategy map",
         "one page per perspective",
         "initiatives",
+        "decisions and actions",
         "data-quality appendix",
     ):
         assert words in tour

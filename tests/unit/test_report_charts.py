@@ -5,19 +5,22 @@ from __future__ import annotations
 import random
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from report_factory import generated_report, make_kpi
+from report_factory import generated_report, make_kpi, report_from_catalog
 
+from pipelines.catalog import load_catalog
 from pipelines.report import view
 from pipelines.report.charts import progress_bar_svg
 from pipelines.report.formatting import format_value
 from pipelines.report.labels import initiative_label, initiative_state, month_label
-from pipelines.report.model import TrendPoint
+from pipelines.report.model import RestatedValue, Restatement, TrendPoint
+from pipelines.report.render import render_html
 from pipelines.report.textfit import text_width, wrap
 from pipelines.report.trend_chart import nice_ticks, trend_chart_svg
 from pipelines.scoring.signals import OUTSIDE, SIGNAL, MonthSignal, limits_of
+from pipelines.settings import PROJECT_ROOT
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -145,3 +148,13 @@ def test_freshness():
     assert view.freshness(now - timedelta(minutes=5), now) == "under an hour"
     assert view.freshness(now - timedelta(hours=5), now) == "5 h"
     assert view.freshness(now - timedelta(days=3), now) == "3 days"
+
+
+def test_a_restatement_says_whether_the_catalog_changed():
+    catalog = load_catalog(PROJECT_ROOT / "definitions", PROJECT_ROOT / "sql")
+    change = (RestatedValue("nps", "Net Promoter Score", "score", 40.0, 42.0),)
+    sent = datetime(2026, 11, 4, 6, 0, tzinfo=UTC)
+    for changed, words in ((False, "the data of the month was corrected"), (True, "the catalog")):
+        report = report_from_catalog(catalog, restatement=Restatement(sent, change, changed))
+        html = " ".join(render_html(report, PROJECT_ROOT / "reports").split())
+        assert f"rendered on 2026-11-04 06:00 UTC: {words}" in html

@@ -221,7 +221,7 @@ def test_highlights_prefer_signals_to_routine_variation(report_kpis):
     assert result[0].reason == "below the lower limit (deterioration)"
     changes = [h for h in result if h.kind == "status_change"]
     assert [h.kpi.id for h in changes] == ["steady", "worst"]  # the signal first
-    assert changes[0].reason == "at risk → off track, a signal"
+    assert changes[0].reason == "at risk → off track, a signal of deterioration"
     assert changes[1].reason == "at risk → off track, routine variation"
     areas = [h for h in result if h.kind == "improvement_area"]
     assert [h.kpi.id for h in areas] == ["steady", "worst"]  # same status: the signal first

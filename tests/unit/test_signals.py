@@ -201,3 +201,11 @@ def test_the_catalog_sets_a_baseline_and_process_changes():
 def test_the_catalog_rejects_a_baseline_that_cannot_give_limits(signals, revisions, message):
     with pytest.raises(ValidationError, match=message):
         Kpi.model_validate({**_kpi(**signals), "revisions": revisions})
+
+
+def test_a_lower_limit_below_zero_for_a_never_negative_process_is_no_limit():
+    spiky = [0.5, 3.0, 0.4, 2.8, 0.6, 3.1, 0.5, 2.9, 0.4, 3.0, 0.6, 2.7]
+    limits = limits_of(series(*spiky))
+    assert limits.lower < 0 and limits.below_zero
+    assert not limits_of(series(*BASE)).below_zero
+    assert not limits_of(series(-1.0, 2.0, -1.5, 2.5)).below_zero  # negatives happen: a limit
