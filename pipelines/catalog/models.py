@@ -373,6 +373,18 @@ class KpiRevision(Strict):
         return Period.parse(self.effective)
 
 
+def _in_effective_order(entries: list) -> list:
+    """Entries with an `effective` month (revisions, process changes), checked to be in
+    increasing order, each month once."""
+    for before, after in zip(entries, entries[1:], strict=False):
+        if after.effective <= before.effective:
+            raise ValueError(
+                f"effective months must be in increasing order, each once; {after.effective} "
+                f"follows {before.effective}"
+            )
+    return entries
+
+
 # Values a baseline needs before its natural process limits are used (pipelines.scoring.signals).
 MIN_BASELINE = 12
 
@@ -429,13 +441,7 @@ class KpiSignals(Strict):
 
     @field_validator("process_changes")
     def _changes_in_order(cls, value: list[ProcessChange]) -> list[ProcessChange]:  # noqa: N805
-        for before, after in zip(value, value[1:], strict=False):
-            if after.effective <= before.effective:
-                raise ValueError(
-                    f"effective months must be in increasing order, each once; {after.effective} "
-                    f"follows {before.effective}"
-                )
-        return value
+        return _in_effective_order(value)
 
 
 class Kpi(Strict):
@@ -532,13 +538,7 @@ class Kpi(Strict):
 
     @field_validator("revisions")
     def _revisions_in_order(cls, value: list[KpiRevision]) -> list[KpiRevision]:  # noqa: N805
-        for before, after in zip(value, value[1:], strict=False):
-            if after.effective <= before.effective:
-                raise ValueError(
-                    f"effective months must be in increasing order, each once; {after.effective} "
-                    f"follows {before.effective}"
-                )
-        return value
+        return _in_effective_order(value)
 
     @model_validator(mode="after")
     def _sql_or_formula(self) -> Kpi:
