@@ -6,6 +6,7 @@ Every command that computes anything runs the Dagster jobs of pipelines.definiti
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,7 @@ from pipelines.catalog import CatalogError, load_catalog
 from pipelines.catalog_check import check_catalog
 from pipelines.demo.commands import add_demo_source_commands
 from pipelines.instance_full import InstanceFullError
-from pipelines.periods import Period, PeriodError, last_complete_period
+from pipelines.periods import Period, PeriodError, ReviewPeriod, last_complete_period
 from pipelines.settings import PROJECT_ROOT, RuntimePaths, runtime_paths
 from pipelines.warehouse.backup import BackupError
 from pipelines.warehouse.connection import (
@@ -23,6 +24,8 @@ from pipelines.warehouse.connection import (
     WarehouseLockedError,
     WarehouseSettingError,
 )
+
+_MONTH = re.compile(r"^\d{4}-\d{1,2}$")
 
 
 class UsageError(Exception):
@@ -47,6 +50,30 @@ def _period_in_range(text: str | None, paths: RuntimePaths) -> Period:
     return period
 
 
+def _review_in_range(text: str, paths: RuntimePaths) -> ReviewPeriod:
+    """A fiscal quarter ('2026-Q3') or year ('2026') whose months are all within the
+    scorecard's months."""
+    catalog = load_catalog(paths.definitions, paths.sql)
+    try:
+        review = ReviewPeriod.parse(text, catalog.organization.fiscal_year_start_month)
+    except PeriodError as exc:
+        raise UsageError(str(exc)) from None
+    first = Period.parse(catalog.organization.first_period)
+    latest = last_complete_period(date.today())
+    if review.first < first or review.last > latest:
+        raise UsageError(
+            f"{review.label} runs from {review.first} to {review.last}, outside the scorecard's "
+            f"months {first} to {latest} (from the catalog's first_period to the last "
+            "complete month)"
+        )
+    return review
+
+
+def _is_review(text: str | None) -> bool:
+    """Whether a --period names a fiscal quarter or year rather than a month."""
+    return text is not None and not _MONTH.match(text.strip())
+
+
 def _report(outcome, what: str) -> int:
     if outcome.success:
         return 0
@@ -61,6 +88,8 @@ def cmd_run(args, paths: RuntimePaths) -> int:
     from pipelines.defs.jobs import MONTHLY_JOB
     from pipelines.runner import run_job
 
+    if _is_review(args.period):
+        return _run_review(args, paths)
     period = _period_in_range(args.period, paths)
     if preflight(paths) != 0:
         return 1
@@ -75,7 +104,53 @@ def cmd_run(args, paths: RuntimePaths) -> int:
         print(f"HTML: {out / 'scorecard.html'}")
         print(f"PDF:  {out / 'scorecard.pdf'}")
     _print_delivery(paths, outcome, MONTHLY_JOB, period)
+    _print_packs(paths, outcome.run_id)
     return status
+
+
+def _run_review(args, paths: RuntimePaths) -> int:
+    """Score, render and email one fiscal quarter's or year's board pack from its months."""
+    from pipelines.defs.jobs import PACKS_JOB
+    from pipelines.defs.review import REVIEW_TAG
+    from pipelines.runner import run_job
+
+    review = _review_in_range(args.period, paths)
+    if preflight(paths) != 0:
+        return 1
+    _back_up(paths)
+    print(f"Running the board pack for {review.label} ({review.span}) ...")
+    outcome = run_job(paths, PACKS_JOB, review.last, review.last, tags={REVIEW_TAG: review.key})
+    status = _report(outcome, f"The board pack for {review.key}")
+    _print_packs(paths, outcome.run_id, review)
+    return status
+
+
+def _print_packs(paths: RuntimePaths, run_id: str, review: ReviewPeriod | None = None) -> None:
+    """Where the run's board packs are (`review`, or those a month's run rendered), and where
+    their email went."""
+    from pipelines.delivery.console import (
+        PACK_DELIVERY_ASSET,
+        delivery_lines,
+        materialization_metadata,
+    )
+    from pipelines.runner import instance_for
+
+    with instance_for(paths) as instance:
+        meta = materialization_metadata(instance, run_id, PACK_DELIVERY_ASSET)
+    if review is not None:
+        reviews = [review]
+    else:
+        start = load_catalog(paths.definitions, paths.sql).organization.fiscal_year_start_month
+        reviews = [ReviewPeriod.parse(k, start) for k in _rendered_packs(paths, run_id)]
+    for shown in reviews:
+        out = paths.report_dir(shown.key)
+        if (out / "board_pack.pdf").is_file():
+            print(f"Board pack {shown.label}:")
+            print(f"HTML: {out / 'board_pack.html'}")
+            print(f"PDF:  {out / 'board_pack.pdf'}")
+    if reviews and meta is not None:
+        for line in delivery_lines(meta, reviews[-1]):
+            print(line.replace("Email:", "Board pack email:", 1))
 
 
 def _report_rendered(paths: RuntimePaths, run_id: str) -> bool:
@@ -95,11 +170,11 @@ def _report_rendered(paths: RuntimePaths, run_id: str) -> bool:
 
 def _print_delivery(paths: RuntimePaths, outcome, job_name: str, period: Period) -> None:
     """Where the run's email went; after a failed run, the data team's notice."""
-    from pipelines.delivery.console import delivery_lines, delivery_metadata, notify_failure
+    from pipelines.delivery.console import delivery_lines, materialization_metadata, notify_failure
     from pipelines.runner import instance_for
 
     with instance_for(paths) as instance:
-        meta = delivery_metadata(instance, outcome.run_id)
+        meta = materialization_metadata(instance, outcome.run_id)
     if meta is not None or outcome.success:
         for line in delivery_lines(meta, period):
             print(line)
@@ -117,17 +192,18 @@ def _print_delivery(paths: RuntimePaths, outcome, job_name: str, period: Period)
 def cmd_send(args, paths: RuntimePaths) -> int:
     """Email an already rendered month: to its lists, or only --to; --resend sends again;
     --unconfirmed sends again to the recipients whose send is unconfirmed, only them."""
-    from pipelines.defs.delivery import RESEND_TAG, SEND_TAG, TO_TAG, UNCONFIRMED_TAG
     from pipelines.defs.jobs import DELIVERY_JOB
     from pipelines.delivery.message import MessageError, mailbox
     from pipelines.runner import run_job
 
-    period = _period_in_range(args.period, paths)
     if args.to:
         try:
             mailbox("", args.to)
         except MessageError as exc:
             raise UsageError(f"--to: {exc}") from None
+    if _is_review(args.period):
+        return _send_review(args, paths)
+    period = _period_in_range(args.period, paths)
     pdf = paths.report_dir(period.key) / "scorecard.pdf"
     if not pdf.is_file():
         raise UsageError(
@@ -135,6 +211,19 @@ def cmd_send(args, paths: RuntimePaths) -> int:
             f"run it first: scorecard run --period {period}"
         )
     _back_up(paths)
+    tags = _send_tags(args)
+    what = "Resending" if args.resend or args.unconfirmed else "Sending"
+    whom = " to its unconfirmed recipients" if args.unconfirmed else ""
+    print(f"{what} the scorecard for {period.label} ({period}){whom} ...")
+    outcome = run_job(paths, DELIVERY_JOB, period, period, tags=tags)
+    status = _report(outcome, f"Sending {period}")
+    _print_delivery(paths, outcome, DELIVERY_JOB, period)
+    return status
+
+
+def _send_tags(args) -> dict:
+    from pipelines.defs.delivery import RESEND_TAG, SEND_TAG, TO_TAG, UNCONFIRMED_TAG
+
     tags = {
         SEND_TAG: "true",
         RESEND_TAG: "true" if args.resend else "false",
@@ -142,12 +231,28 @@ def cmd_send(args, paths: RuntimePaths) -> int:
     }
     if args.to:
         tags[TO_TAG] = args.to
-    what = "Resending" if args.resend or args.unconfirmed else "Sending"
-    whom = " to its unconfirmed recipients" if args.unconfirmed else ""
-    print(f"{what} the scorecard for {period.label} ({period}){whom} ...")
-    outcome = run_job(paths, DELIVERY_JOB, period, period, tags=tags)
-    status = _report(outcome, f"Sending {period}")
-    _print_delivery(paths, outcome, DELIVERY_JOB, period)
+    return tags
+
+
+def _send_review(args, paths: RuntimePaths) -> int:
+    """Email a rendered board pack to the lists that take it (or --to)."""
+    from pipelines.defs.jobs import PACK_DELIVERY_JOB
+    from pipelines.defs.review import REVIEW_TAG
+    from pipelines.runner import run_job
+
+    review = _review_in_range(args.period, paths)
+    pdf = paths.report_dir(review.key) / "board_pack.pdf"
+    if not pdf.is_file():
+        raise UsageError(
+            f"there is no board pack for {review.key} at {pdf}; "
+            f"run it first: scorecard run --period {review.key}"
+        )
+    _back_up(paths)
+    print(f"Sending the board pack for {review.label} ({review.span}) ...")
+    tags = {**_send_tags(args), REVIEW_TAG: review.key}
+    outcome = run_job(paths, PACK_DELIVERY_JOB, review.last, review.last, tags=tags)
+    status = _report(outcome, f"Sending the board pack for {review.key}")
+    _print_packs(paths, outcome.run_id, review)
     return status
 
 
@@ -177,7 +282,35 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
     )
     progress.close()
     print_backfill_summary(paths, first, last)
-    return _report(outcome, f"The backfill {first}..{last}")
+    status = _report(outcome, f"The backfill {first}..{last}")
+    if status != 0 or not getattr(args, "packs", False):
+        return status
+    return _backfill_packs(paths, first, last)
+
+
+def _backfill_packs(paths: RuntimePaths, first: Period, last: Period) -> int:
+    """Render the board packs of the quarters and years that first..last close (no email)."""
+    from pipelines.defs.jobs import PACKS_JOB
+    from pipelines.runner import run_job
+
+    print(f"Rendering the board packs of the quarters and years {first} to {last} close ...")
+    outcome = run_job(
+        paths, PACKS_JOB, first, last, tags={"scorecard/backfill": f"{first}..{last}"}
+    )
+    status = _report(outcome, f"The board packs of {first}..{last}")
+    for key in _rendered_packs(paths, outcome.run_id):
+        print(f"  {key}: {paths.report_dir(key) / 'board_pack.pdf'}")
+    return status
+
+
+def _rendered_packs(paths: RuntimePaths, run_id: str) -> list[str]:
+    """The reviews whose board pack a run rendered."""
+    from pipelines.delivery.console import PACK_ASSET, materialization_metadata
+    from pipelines.runner import instance_for
+
+    with instance_for(paths) as instance:
+        keys = (materialization_metadata(instance, run_id, PACK_ASSET) or {}).get("packs")
+    return keys if isinstance(keys, list) else []
 
 
 def _submit_backfill(args, first: Period, last: Period) -> int:
@@ -356,7 +489,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--exports-only", action="store_true", help="only write the export files")
     demo.set_defaults(func=cmd_demo)
     run = commands.add_parser("run", help="run the scorecard of one month")
-    run.add_argument("--period", help="the month YYYY-MM (default: the last complete month)")
+    run.add_argument(
+        "--period",
+        help="the month YYYY-MM (default: the last complete month), or a fiscal quarter "
+        "YYYY-Qn or year YYYY for its board pack",
+    )
     run.set_defaults(func=cmd_run)
     backfill = commands.add_parser("backfill", help="load and score a range of past months")
     backfill.add_argument("--from", dest="start", required=True, help="first month YYYY-MM")
@@ -372,9 +509,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(PROJECT_ROOT / "workspace.yaml"),
         help="with --submit: the daemon's workspace file (default: ours)",
     )
+    backfill.add_argument(
+        "--packs",
+        action="store_true",
+        help="then render the board packs of the quarters and years the range closes (no email)",
+    )
     backfill.set_defaults(func=cmd_backfill)
     send = commands.add_parser("send", help="email a rendered month (once; --resend again)")
-    send.add_argument("--period", required=True, help="the month YYYY-MM")
+    send.add_argument(
+        "--period", required=True, help="the month YYYY-MM, or a board pack's YYYY-Qn or YYYY"
+    )
     send.add_argument("--to", help="only this address (on its lists, or alone)")
     again = send.add_mutually_exclusive_group()
     again.add_argument(

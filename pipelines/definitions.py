@@ -14,6 +14,7 @@ from pipelines.defs.kpis import build_kpi_assets
 from pipelines.defs.partitions import monthly_partitions
 from pipelines.defs.quality import build_quality_gate
 from pipelines.defs.resources import resources_for
+from pipelines.defs.review import build_review_assets
 from pipelines.defs.scorecard import SCORES_KEY, build_scorecard_assets
 from pipelines.settings import RuntimePaths, runtime_paths
 
@@ -30,6 +31,7 @@ def build_definitions(paths: RuntimePaths) -> Definitions:
             build_kpi_assets(catalog, partitions),
             *build_scorecard_assets(catalog, partitions),
             *build_delivery_assets(partitions),
+            *build_review_assets(catalog, partitions),
         ],
         asset_checks=[build_quality_gate(SCORES_KEY)],
         jobs=jobs,

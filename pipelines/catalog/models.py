@@ -689,6 +689,15 @@ class TargetsFile(Strict):
     targets: dict[Identifier, list[TargetVersion]]
 
 
+class InitiativeUpdate(Strict):
+    """An initiative's status and progress as its owner reported them at a month's end."""
+
+    month: PeriodKey
+    status: Status
+    percent_complete: int = Field(ge=0, le=100)
+    note: Description = ""
+
+
 class Initiative(Strict):
     """An action plan of the strategy."""
 
@@ -698,8 +707,42 @@ class Initiative(Strict):
     objectives: list[Identifier] = Field(min_length=1)
     start: PeriodKey | None = None
     deadline: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    status: Status
+    status: Status = Field(description="Its status now (the latest update's, when it has updates).")
     percent_complete: int = Field(ge=0, le=100)
+    updates: list[InitiativeUpdate] = Field(
+        default_factory=list,
+        description="Its progress month by month, oldest first: what the quarter's review reads "
+        "to say what was started, completed, slipped or changed status. The latest must agree "
+        "with status and percent_complete.",
+    )
+
+    @model_validator(mode="after")
+    def _history(self) -> Initiative:
+        months = [u.month for u in self.updates]
+        if months != sorted(set(months)):
+            raise ValueError("updates must be in month order, one per month")
+        if self.start and months and months[0] < self.start:
+            raise ValueError(f"update {months[0]} is before the initiative's start {self.start}")
+        if self.updates:
+            latest = self.updates[-1]
+            if (latest.status, latest.percent_complete) != (self.status, self.percent_complete):
+                raise ValueError(
+                    f"the latest update ({latest.month}: {latest.status}, "
+                    f"{latest.percent_complete} %) differs from status {self.status}, "
+                    f"percent_complete {self.percent_complete}; make them agree"
+                )
+        return self
+
+    def as_of(self, period: Period) -> tuple[str, int]:
+        """(status, percent_complete) at the end of `period`: the latest update by then; before
+        the first update, not started; without updates, the status now."""
+        if not self.updates:
+            return self.status, self.percent_complete
+        found = ("not_started", 0)
+        for update in self.updates:
+            if Period.parse(update.month) <= period:
+                found = (update.status, update.percent_complete)
+        return found
 
 
 ActionStatus = Literal["open", "in_progress", "done", "cancelled"]
@@ -783,6 +826,29 @@ class RecipientList(Strict):
         description="When KPIs are withheld or the month's data is incomplete: send with the "
         "gaps plainly marked, or hold this list's email and notify the data team.",
     )
+    packs: list[Literal["quarterly", "annual"]] = Field(
+        default_factory=list,
+        description="The board packs this list gets by email after a fiscal quarter's or "
+        "year's last month closes: quarterly, annual (default: none).",
+    )
+    monthly: bool = Field(
+        default=True,
+        description="Whether a scorecard list gets the monthly email (false: a board list that "
+        "gets only its packs).",
+    )
+
+    @model_validator(mode="after")
+    def _packs(self) -> RecipientList:
+        if self.receives == "notices" and (self.packs or not self.monthly):
+            raise ValueError("a notices list takes neither packs nor monthly: false")
+        if self.packs and self.perspectives:
+            raise ValueError(
+                "a board pack covers the whole scorecard: a list limited to perspectives "
+                "cannot take packs"
+            )
+        if not self.monthly and not self.packs:
+            raise ValueError("monthly: false and no packs: the list would get nothing")
+        return self
 
 
 class RecipientsFile(Strict):

@@ -73,7 +73,7 @@ def send_decision(months: int, tags: Mapping[str, str], send_email: bool) -> str
     return None
 
 
-def _context(
+def context_for(
     catalog_paths: ScorecardResource,
     warehouse: WarehouseResource,
     smtp: SmtpResource,
@@ -81,6 +81,7 @@ def _context(
     *,
     quick: bool = False,
 ) -> DeliveryContext:
+    """The delivery context of a run (`quick`: short attempts, for a sensor)."""
     settings = smtp.settings()
     if quick:  # a sensor evaluation has a time limit: two short attempts
         settings = replace(
@@ -93,7 +94,8 @@ def _context(
     )
 
 
-def _metadata(outcomes: list[DeliveryOutcome], transport: str, where: str) -> dict:
+def outcome_metadata(outcomes: list[DeliveryOutcome], transport: str, where: str) -> dict:
+    """The delivery's materialization metadata: who got what, where, and what is pending."""
     lists = [r for o in outcomes for r in o.lists]
     notices = [r for o in outcomes for r in o.notices]
     paths = [r.where for r in lists + notices if r.where and transport == "outbox"]
@@ -117,7 +119,7 @@ def _metadata(outcomes: list[DeliveryOutcome], transport: str, where: str) -> di
     }
 
 
-def _failure_text(outcomes: list[DeliveryOutcome]) -> str | None:
+def failure_text(outcomes: list[DeliveryOutcome]) -> str | None:
     """Why the delivery step fails: failed recipients, unconfirmed ones (and the command that
     resends to them), or None when every email went out or was skipped on purpose."""
     failures = [line for o in outcomes for line in o.failures]
@@ -165,15 +167,15 @@ def build_delivery_assets(partitions: PartitionsDefinition) -> list:
         if skip:
             context.log.info(f"No email sent: {skip}.")
             return MaterializeResult(metadata={"sent": False, "skipped": MetadataValue.text(skip)})
-        ctx = _context(scorecard, warehouse, smtp, context.run.run_id)
+        ctx = context_for(scorecard, warehouse, smtp, context.run.run_id)
         resend = config.resend or tags.get(RESEND_TAG, "").strip().lower() in _TRUE
         unconfirmed = config.unconfirmed or tags.get(UNCONFIRMED_TAG, "").strip().lower() in _TRUE
         to = (config.to or tags.get(TO_TAG, "")).strip() or None
         outcomes = [
             deliver_period(ctx, p, resend=resend, to=to, unconfirmed=unconfirmed) for p in periods
         ]
-        metadata = _metadata(outcomes, ctx.transport.name, ctx.transport.where)
-        if failure := _failure_text(outcomes):  # unconfirmed sends too: the run must say so
+        metadata = outcome_metadata(outcomes, ctx.transport.name, ctx.transport.where)
+        if failure := failure_text(outcomes):  # unconfirmed sends too: the run must say so
             failures = [line for o in outcomes for line in o.failures + o.unconfirmed]
             raise Failure(
                 description=failure, metadata={"failures": MetadataValue.json(failures), **metadata}
@@ -243,7 +245,7 @@ def build_failure_sensor(monitored_job) -> SensorDefinition:
             if run is None or run.job_name != job_name:
                 continue
             results = notify_run_failure(
-                _context(scorecard, warehouse, smtp, run.run_id, quick=True),
+                context_for(scorecard, warehouse, smtp, run.run_id, quick=True),
                 failed_run_id=run.run_id,
                 job_name=run.job_name,
                 period=_period_of_run(run.tags),

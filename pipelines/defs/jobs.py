@@ -11,16 +11,20 @@ from dagster import (
 
 from pipelines.catalog.models import ScheduleSettings
 from pipelines.defs.delivery import DELIVERY_KEY
+from pipelines.defs.review import BOARD_PACK_KEY, PACK_DELIVERY_KEY, REVIEW_SCORES_KEY
 from pipelines.defs.scorecard import REPORT_KEY
 from pipelines.periods import Period
 
 MONTHLY_JOB = "monthly_scorecard"
 HISTORY_JOB = "scorecard_history"
 DELIVERY_JOB = "scorecard_delivery"
+PACKS_JOB = "board_packs"
+PACK_DELIVERY_JOB = "board_pack_delivery"
 
 
 def build_jobs() -> list:
-    """The monthly job (everything) and the history job (loads, KPIs and scores, no report).
+    """The monthly job (everything), the history job (loads, KPIs and scores, no report), the
+    delivery job, and the board packs' jobs.
 
     Their monthly partitions come from the assets they select."""
     monthly = define_asset_job(
@@ -30,15 +34,28 @@ def build_jobs() -> list:
     )
     history = define_asset_job(
         HISTORY_JOB,
-        selection=AssetSelection.all() - AssetSelection.assets(REPORT_KEY, DELIVERY_KEY),
-        description="Load and score a range of past months (no report, no email).",
+        selection=AssetSelection.all()
+        - AssetSelection.assets(REPORT_KEY, DELIVERY_KEY, BOARD_PACK_KEY, PACK_DELIVERY_KEY),
+        description="Load and score a range of past months, and the quarters and years they "
+        "close (no report, no email).",
+    )
+    packs = define_asset_job(
+        PACKS_JOB,
+        selection=AssetSelection.assets(REVIEW_SCORES_KEY, BOARD_PACK_KEY, PACK_DELIVERY_KEY),
+        description="Score and render the board packs of the quarters and years the months "
+        "close, and email them (one month's run; a range sends nothing).",
+    )
+    pack_delivery = define_asset_job(
+        PACK_DELIVERY_JOB,
+        selection=AssetSelection.assets(PACK_DELIVERY_KEY),
+        description="Email an already rendered board pack (scorecard send --period 2026-Q3).",
     )
     delivery = define_asset_job(
         DELIVERY_JOB,
         selection=AssetSelection.assets(DELIVERY_KEY),
         description="Email an already rendered month (scorecard send); the ledger sends it once.",
     )
-    return [monthly, history, delivery]
+    return [monthly, history, delivery, packs, pack_delivery]
 
 
 def build_schedules(monthly_job, settings: ScheduleSettings) -> list:

@@ -17,26 +17,33 @@ from pipelines.catalog import load_catalog
 from pipelines.delivery.deliver import delivery_context
 from pipelines.delivery.notices import notify_run_failure
 from pipelines.delivery.transport import settings_from_environ
-from pipelines.periods import Period
+from pipelines.periods import Period, ReviewPeriod
 from pipelines.settings import RuntimePaths
 from pipelines.warehouse.connection import connect, ensure_tables
 
 DELIVERY_ASSET = AssetKey("delivery_email")
 
 
-def delivery_metadata(instance: DagsterInstance, run_id: str) -> dict | None:
-    """The delivery asset's metadata from a run on `instance` (plain values), or None if it
-    did not run."""
+PACK_ASSET = AssetKey("board_pack")
+PACK_DELIVERY_ASSET = AssetKey("board_pack_email")
+
+
+def materialization_metadata(
+    instance: DagsterInstance, run_id: str, asset: AssetKey = DELIVERY_ASSET
+) -> dict | None:
+    """An asset's metadata from a run on `instance` (plain values), or None if it did not
+    run: the monthly email's by default, the board packs' or their email's."""
     records = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
     for record in records:
         materialization = record.asset_materialization
-        if materialization is not None and materialization.asset_key == DELIVERY_ASSET:
+        if materialization is not None and materialization.asset_key == asset:
             return {k: v.value for k, v in materialization.metadata.items()}
     return None
 
 
-def delivery_lines(meta: dict | None, period: Period) -> list[str]:
-    """Where a run's messages went, for the terminal."""
+def delivery_lines(meta: dict | None, period: Period | ReviewPeriod) -> list[str]:
+    """Where a run's messages went, for the terminal (`period`: the month, or the review of a
+    board pack, as `scorecard send --period` takes it)."""
     if meta is None:
         return ["Email: the delivery step did not run."]
     if not meta.get("sent"):

@@ -20,6 +20,7 @@ from pipelines.warehouse.connection import transaction
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 SCORECARD, DATA_NOTICE, FAILURE_NOTICE = "scorecard", "data_notice", "failure_notice"
+QUARTER_PACK, ANNUAL_PACK = "quarter_pack", "annual_pack"  # board packs, by their last month
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import jinja2
 
 from pipelines.catalog.models import Recipient, RecipientList
 from pipelines.delivery.summary import Completeness, off_track, perspective_names
-from pipelines.report.model import ScorecardReport
+from pipelines.report.model import BoardPack, ScorecardReport
 from pipelines.report.provisional import provisional, provisional_marker
 
 # A plain ASCII address; the domain may be dotless (scorecard@localhost, the outbox's sender).
@@ -155,6 +155,55 @@ def scorecard_message(
         env.get_template("email/scorecard.html").render(context),
         subtype="html",
         cte="quoted-printable",
+    )
+    message.add_attachment(
+        attachment.content, maintype="application", subtype="pdf", filename=attachment.filename
+    )
+    return message
+
+
+def pack_subject(pack: BoardPack) -> str:
+    """'<organization> board pack — Q3 2026 (July to September 2026)'."""
+    report = pack.report
+    return header_text(
+        f"{report.organization} board pack \u2014 {report.period_label} ({pack.span})"
+    )
+
+
+def pack_attachment_name(pack: BoardPack) -> str:
+    """An ASCII file name: '<organization>-board-pack-2026-Q3.pdf'."""
+    return attachment_name(pack.report).replace("-scorecard-", "-board-pack-")
+
+
+def pack_message(
+    pack: BoardPack,
+    recipient_list: RecipientList,
+    recipients: list[Recipient],
+    *,
+    sender: Address,
+    message_id: str,
+    attachment: Attachment,
+    env: jinja2.Environment,
+) -> EmailMessage:
+    """A quarter's or year's board pack to one list: plain text and HTML, the PDF attached."""
+    report = pack.report
+    context = {
+        "pack": pack,
+        "report": report,
+        "subject": pack_subject(pack),
+        "off_track": off_track(report),
+        "attachment": attachment.filename,
+    }
+    message = _envelope(
+        sender,
+        [mailbox(r.name, r.email) for r in recipients],
+        context["subject"],
+        message_id,
+        {"X-Scorecard-Period": report.period, "X-Scorecard-List": recipient_list.id},
+    )
+    message.set_content(env.get_template("email/pack.txt").render(context), cte="quoted-printable")
+    message.add_alternative(
+        env.get_template("email/pack.html").render(context), subtype="html", cte="quoted-printable"
     )
     message.add_attachment(
         attachment.content, maintype="application", subtype="pdf", filename=attachment.filename

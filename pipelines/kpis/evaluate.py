@@ -170,7 +170,7 @@ class MonthInputs:
         return describe(found) if found else None
 
 
-def _checked_sql(con, catalog: Catalog, kpi: Kpi, period: Period) -> tuple[str, str | None]:
+def checked_sql(con, catalog: Catalog, kpi: Kpi, period: Period) -> tuple[str, str | None]:
     """The SQL in force for the month (and its file), checked to be one select."""
     sql, file = catalog.sql_text(kpi, period), kpi.sql_at(period)
     problem = single_select(con, sql)
@@ -205,7 +205,7 @@ def kpi_value(
         inputs = inputs or MonthInputs.read(con, catalog, period)
         if inputs.never_loaded(catalog, kpi):
             return carried
-        ytd, ttm = _longer(con, catalog, kpi, period, *_checked_sql(con, catalog, kpi, period))
+        ytd, ttm = _longer(con, catalog, kpi, period, *checked_sql(con, catalog, kpi, period))
         return replace(carried, ytd_value=ytd, ttm_value=ttm)
     inputs = inputs or MonthInputs.read(con, catalog, period)
     measured_in = None if kpi.frequency == "monthly" else period.key
@@ -216,7 +216,7 @@ def kpi_value(
         return KpiValue(kpi.id, NO_DATA, None, None, None, None, measured_in)
     # the definition in force for the month runs over all its windows (a YTD across a
     # revision is computed under the month's definition; the report marks it)
-    sql, file = _checked_sql(con, catalog, kpi, period)
+    sql, file = checked_sql(con, catalog, kpi, period)
     measurement = Window("month", *kpi.measurement_window(period))
     # a month without data still has its YTD and TTM over the months that have rows (the
     # report marks them partial); a quarter's or year's measurement is judged by its query

@@ -13,7 +13,7 @@ from html import escape
 
 from pipelines.periods import Period
 from pipelines.report import palette
-from pipelines.report.model import RevisionLine, TrendPoint
+from pipelines.report.model import ReviewScore, RevisionLine, TrendPoint
 
 ACTUAL_COLOUR = palette.ACTUAL
 TARGET_COLOUR = palette.TARGET
@@ -185,4 +185,49 @@ def progress_bar_svg(
         f' height="{height:g}" viewBox="0 0 {width:g} {height:g}" aria-hidden="true">'
         f'<rect x="0" y="0" width="{width:g}" height="{height:g}" rx="{height / 2:g}"'
         f' fill="{TRACK_COLOUR}"/>{fill}</svg>'
+    )
+
+
+def score_trend_svg(points: Sequence[ReviewScore], width: float = 360, height: float = 92) -> str:
+    """Bars of the overall score (0-10) of the last quarters or years, coloured by status, each
+    with its score above and its label below; '' without any. The labels are escaped."""
+    width, height = _size(width, "width"), _size(height, "height")
+    if not points:
+        return ""
+    top, bottom = 14.0, 16.0
+    plot = height - top - bottom
+    slot = width / len(points)
+    bar = min(28.0, slot * 0.6)
+    parts = [
+        f'<line x1="0" y1="{top + plot:.1f}" x2="{width:g}" y2="{top + plot:.1f}"'
+        f' stroke="{palette.RULE}" stroke-width="1"/>'
+    ]
+    for i, point in enumerate(points):
+        centre = slot * (i + 0.5)
+        label = escape(point.label)
+        parts.append(
+            f'<text x="{centre:.1f}" y="{height - 3:.1f}" font-size="8" text-anchor="middle"'
+            f' fill="{palette.MUTED}">{label}</text>'
+        )
+        if not _finite(point.score):
+            parts.append(
+                f'<text x="{centre:.1f}" y="{top + plot - 3:.1f}" font-size="8"'
+                f' text-anchor="middle" fill="{palette.MUTED}">no score</text>'
+            )
+            continue
+        h = max(1.0, plot * min(10.0, max(0.0, point.score)) / 10)
+        colour = palette.STATUS_MARK.get(point.status, palette.NEUTRAL_MARK)
+        parts.append(
+            f'<rect x="{centre - bar / 2:.1f}" y="{top + plot - h:.1f}" width="{bar:.1f}"'
+            f' height="{h:.1f}" fill="{colour}"/>'
+            f'<text x="{centre:.1f}" y="{top + plot - h - 3:.1f}" font-size="8.5"'
+            f' text-anchor="middle" fill="{palette.INK}">{point.score:.1f}</text>'
+        )
+    summary = "; ".join(
+        f"{p.label} {p.score:.1f}" if _finite(p.score) else f"{p.label} no score" for p in points
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="score-trend" width="{width:g}"'
+        f' height="{height:g}" viewBox="0 0 {width:g} {height:g}" role="img"'
+        f' aria-label="Overall score (0 to 10): {escape(summary)}">' + "".join(parts) + "</svg>"
     )

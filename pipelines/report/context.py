@@ -29,13 +29,14 @@ from pipelines.scoring.signals import SIGNAL, month_signal, signal_months
 from pipelines.scoring.statuses import NO_DATA, OFF_TRACK, WITHHELD, Coverage
 
 
-def _dicts(cursor) -> list[dict]:
+def dict_rows(cursor) -> list[dict]:
+    """A query's rows as dicts by column name."""
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _history(con, period: Period) -> dict[tuple[str, str], dict]:
-    rows = _dicts(
+    rows = dict_rows(
         con.execute(
             "select strftime(v.period, '%Y-%m') as period, v.kpi_id, v.value, "
             "v.definition_revision, s.target, "
@@ -237,7 +238,8 @@ def _kpi_line(
     )
 
 
-def _coverage(row: dict) -> Coverage:
+def coverage_of(row: dict) -> Coverage:
+    """The coverage of a stored roll-up row."""
     return Coverage(
         row["scored_count"], row["total_count"], row["scored_weight"], row["total_weight"]
     )
@@ -248,21 +250,21 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
     key = [period.start]
     values = {
         r["kpi_id"]: r
-        for r in _dicts(con.execute("select * from kpi.kpi_values where period = ?", key))
+        for r in dict_rows(con.execute("select * from kpi.kpi_values where period = ?", key))
     }
     scores = {
         r["kpi_id"]: r
-        for r in _dicts(con.execute("select * from score.kpi_scores where period = ?", key))
+        for r in dict_rows(con.execute("select * from score.kpi_scores where period = ?", key))
     }
     if not scores:
         raise LookupError(f"no scores in the warehouse for {period}; run the month first")
     nodes = {
         (r["level"], r["node_id"]): r
-        for r in _dicts(con.execute("select * from score.rollup_scores where period = ?", key))
+        for r in dict_rows(con.execute("select * from score.rollup_scores where period = ?", key))
     }
     previous = {
         (r["level"], r["node_id"]): r["score"]
-        for r in _dicts(
+        for r in dict_rows(
             con.execute(
                 "select level, node_id, score from score.rollup_scores where period = ?",
                 [period.shift(-1).start],
@@ -276,7 +278,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
     )
     previous_kpis = {
         r["kpi_id"]: r
-        for r in _dicts(
+        for r in dict_rows(
             con.execute(
                 "select kpi_id, status, score from score.kpi_scores where period = ?",
                 [period.shift(-1).start],
@@ -292,7 +294,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 owner=o.owner,
                 score=nodes[("objective", o.id)]["score"],
                 status=nodes[("objective", o.id)]["status"],
-                coverage=_coverage(nodes[("objective", o.id)]),
+                coverage=coverage_of(nodes[("objective", o.id)]),
                 kpis=tuple(
                     _kpi_line(
                         catalog,
@@ -319,7 +321,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 score=node["score"],
                 status=node["status"],
                 previous_score=previous.get(("perspective", p.id)),
-                coverage=_coverage(node),
+                coverage=coverage_of(node),
                 objectives=objectives,
                 weight=weight_at(p.weight, period),
             )
@@ -327,7 +329,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
     overall = nodes[("overall", "overall")]
     sources = tuple(
         SourceLine(r["table_key"], r["rows_loaded"], r["loaded_at"])
-        for r in _dicts(
+        for r in dict_rows(
             con.execute(
                 "select table_key, rows_loaded, loaded_at from meta.loads where period = ? "
                 "order by table_key",
@@ -347,7 +349,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         overall_score=overall["score"],
         overall_status=overall["status"],
         previous_overall_score=previous.get(("overall", "overall")),
-        coverage=_coverage(overall),
+        coverage=coverage_of(overall),
         perspectives=tuple(perspectives),
         run_id=run_id,
         generated_at=datetime.now(),
@@ -366,13 +368,13 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 "initiatives": initiative_lines(catalog, period),
                 "actions": action_lines(catalog, period),
                 "highlights": highlights(kpis),
-                **_report_settings(catalog, period),
+                **report_settings(catalog, period),
             }
         ),
     )
 
 
-def _report_settings(catalog: Catalog, period: Period) -> dict:
+def report_settings(catalog: Catalog, period: Period) -> dict:
     """The strategy map's links, the previous period's label and the catalog's report settings."""
     settings = catalog.report
     return {

@@ -8,7 +8,7 @@ from datetime import date
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Action, Initiative
 from pipelines.periods import Period
-from pipelines.report.model import ActionLine, InitiativeLine
+from pipelines.report.model import ActionLine, InitiativeChange, InitiativeLine
 
 CLOSED = ("completed", "cancelled")
 PROGRESS_SLACK_POINTS = 20  # progress this far behind the time elapsed reads as at risk
@@ -28,12 +28,11 @@ def elapsed_share(initiative: Initiative, as_of: date) -> float | None:
 def initiative_line(catalog: Catalog, initiative: Initiative, as_of: date) -> InitiativeLine:
     """The initiative as of a date (the period's last day)."""
     deadline = date.fromisoformat(initiative.deadline)
-    is_open = initiative.status not in CLOSED
+    status, percent = initiative.as_of(Period.of(as_of))
+    is_open = status not in CLOSED
     overdue = is_open and deadline < as_of
     share = elapsed_share(initiative, as_of)
-    lagging = share is not None and (
-        initiative.percent_complete < share * 100 - PROGRESS_SLACK_POINTS
-    )
+    lagging = share is not None and percent < share * 100 - PROGRESS_SLACK_POINTS
     names = {o.id: o.name for o in catalog.objectives}
     return InitiativeLine(
         id=initiative.id,
@@ -42,10 +41,10 @@ def initiative_line(catalog: Catalog, initiative: Initiative, as_of: date) -> In
         objectives=tuple(names[o] for o in initiative.objectives),
         start=initiative.start,
         deadline=deadline,
-        status=initiative.status,
-        percent_complete=initiative.percent_complete,
+        status=status,
+        percent_complete=percent,
         overdue=overdue,
-        at_risk=is_open and not overdue and (initiative.status == "behind" or lagging),
+        at_risk=is_open and not overdue and (status == "behind" or lagging),
         days_overdue=(as_of - deadline).days if overdue else 0,
     )
 
@@ -83,15 +82,52 @@ def action_line(catalog: Catalog, action: Action, as_of: date) -> ActionLine:
     )
 
 
-def action_lines(catalog: Catalog, period: Period) -> tuple[ActionLine, ...]:
+def action_lines(
+    catalog: Catalog, period: Period, first: Period | None = None
+) -> tuple[ActionLine, ...]:
     """The actions decided by the period's end that were open then or closed within the
-    period: overdue first, then open by due date, then those closed."""
+    period (a review: within its months, `first` to `period`): overdue first, then open by
+    due date, then those closed."""
     lines = [
         action_line(catalog, a, period.last_day)
         for a in catalog.actions
         if Period.parse(a.decided) <= period
     ]
-    shown = [a for a in lines if a.closed is None or a.closed >= period.start]
+    since = (first or period).start
+    shown = [a for a in lines if a.closed is None or a.closed >= since]
     return tuple(
         sorted(shown, key=lambda a: (not a.overdue, a.status in ACTION_CLOSED, a.due, a.id))
     )
+
+
+def initiative_changes(
+    catalog: Catalog, first: Period, last: Period
+) -> tuple[InitiativeChange, ...]:
+    """What happened to the initiatives from `first` to `last` (a review), by their updates:
+    completed, slipped (its deadline fell in the review and it was not completed by the end),
+    started, or a changed status. One line per initiative, in that order of weight."""
+    found = []
+    before_review = first.shift(-1)
+    for initiative in catalog.initiatives:
+        line = initiative_line(catalog, initiative, last.last_day)
+        before = initiative.as_of(before_review)[0] if initiative.updates else None
+        after = line.status
+        deadline = date.fromisoformat(initiative.deadline)
+        started = initiative.start is not None and first <= Period.parse(initiative.start) <= last
+        if initiative.updates and after == "completed" and before != "completed":
+            change = "completed"
+        elif first.start <= deadline <= last.last_day and after not in CLOSED:
+            change = "slipped"
+        elif started:
+            change = "started"
+        elif initiative.updates and before != after:
+            change = "status_changed"
+        else:
+            continue
+        notes = [
+            u.note for u in initiative.updates if first <= Period.parse(u.month) <= last and u.note
+        ]
+        was = None if started or before == "not_started" else before
+        found.append(InitiativeChange(change, line, was, notes[-1] if notes else ""))
+    order = ("completed", "slipped", "started", "status_changed")
+    return tuple(sorted(found, key=lambda c: (order.index(c.change), c.initiative.deadline)))

@@ -93,6 +93,9 @@ class KpiLine:
     measured_in: str | None = None
     ytd_months: int = 0  # months of the fiscal year to date (0: not known, e.g. calculated)
     ytd_months_loaded: int = 0  # of which every table the KPI reads was loaded
+    # a board pack's KPI: the review's months, and those the KPI had a value in (0: a month)
+    review_months: int = 0
+    review_months_with_data: int = 0
 
     @property
     def carried(self) -> bool:
@@ -100,6 +103,11 @@ class KpiLine:
         return self.measured_in is not None and self.measured_in != (
             self.trend[-1].period if self.trend else None
         )
+
+    @property
+    def review_partial(self) -> bool:
+        """A board pack's value over fewer months than its quarter or year has."""
+        return self.actual is not None and self.review_months_with_data < self.review_months
 
     @property
     def ytd_partial(self) -> bool:
@@ -297,3 +305,53 @@ class ScorecardReport:
     def kpis(self) -> list[KpiLine]:
         """All KPIs in catalog order."""
         return [k for p in self.perspectives for o in p.objectives for k in o.kpis]
+
+
+@dataclass(frozen=True)
+class ReviewScore:
+    """One quarter's (or year's) overall score, for the board pack's trend."""
+
+    key: str  # '2026-Q3'
+    label: str  # 'Q3 2026'
+    score: float | None
+    status: str
+
+
+@dataclass(frozen=True)
+class InitiativeChange:
+    """What happened to an initiative during the review: started, completed, slipped, or its
+    status changed (catalog text: the templates escape it)."""
+
+    change: str  # started, completed, slipped, status_changed
+    initiative: InitiativeLine  # as of the review's last month
+    before: str | None  # its status at the end of the previous review (None: not started yet)
+    note: str = ""  # the latest update's note within the review
+
+
+@dataclass(frozen=True)
+class MonthComment:
+    """An owner's comment written for one month of the review."""
+
+    month: str  # 'YYYY-MM'
+    kpi_id: str
+    kpi_name: str
+    author: str
+    text: str
+    status: str  # the KPI's status that month
+
+
+@dataclass(frozen=True)
+class BoardPack:
+    """A fiscal quarter's or year's board pack: the review scored like a month (`report`: its
+    period is the review's key, its KPI lines compare with the previous review and the same one
+    a year before), with the score trend, the initiatives review and the months' commentary."""
+
+    report: ScorecardReport
+    kind: str  # quarter, year
+    span: str  # 'July to September 2026'
+    first_month: str  # 'YYYY-MM'
+    last_month: str
+    year_ago_label: str  # 'Q3 2025'
+    score_trend: tuple[ReviewScore, ...] = ()  # oldest first, this review last
+    initiative_changes: tuple[InitiativeChange, ...] = ()
+    comments: tuple[MonthComment, ...] = ()

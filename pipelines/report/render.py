@@ -16,10 +16,11 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
-from pipelines.report.model import ScorecardReport
+from pipelines.report.model import BoardPack, ScorecardReport
 from pipelines.report.pdf import (  # noqa: F401 - re-exported: the fetcher lives with the child
     MAX_ASSET_BYTES,
     PANGO_PACKAGES,
@@ -34,12 +35,16 @@ from pipelines.report.pdf import (  # noqa: F401 - re-exported: the fetcher live
     write_pdf,
 )
 from pipelines.report.templating import template_environment
-from pipelines.report.view import template_context
+from pipelines.report.view import pack_context, template_context
 
 TEMPLATE = "scorecard.html"
 HTML_NAME = "scorecard.html"
 PDF_NAME = "scorecard.pdf"
-TEMP_PATTERN = ".scorecard.*.tmp"  # what _temp_file makes: .scorecard.html.<random>.tmp
+PACK_TEMPLATE = "board_pack.html"
+PACK_HTML_NAME = "board_pack.html"
+PACK_PDF_NAME = "board_pack.pdf"
+# what _temp_file makes: .scorecard.html.<random>.tmp, .board_pack.pdf.<random>.tmp
+TEMP_PATTERNS = (".scorecard.*.tmp", ".board_pack.*.tmp")
 _BETWEEN_TAGS = re.compile(r">\s{2,}<")
 
 
@@ -93,7 +98,8 @@ def sweep_stale(root: Path, before: float | None = None) -> list[Path]:
     before = time.time() if before is None else before
     if not root.is_dir():
         return []
-    found = [*root.rglob(TEMP_PATTERN), *root.rglob(f"{SCRATCH_PREFIX}*")]
+    found = [p for pattern in TEMP_PATTERNS for p in root.rglob(pattern)]
+    found += root.rglob(f"{SCRATCH_PREFIX}*")
     swept = [path for path in found if _stale(path, before)]
     for path in swept:
         with suppress(OSError):
@@ -119,30 +125,75 @@ def write_report(
     render_timeout_seconds by default); past it, or on any failure, nothing is written. First,
     what killed renders left under `sweep` (out_dir by default) is removed.
     """
+    return _write(
+        lambda: render_html(report, assets_dir, locale=locale),
+        report_title(report),
+        (HTML_NAME, PDF_NAME),
+        assets_dir,
+        out_dir,
+        timeout=timeout or report.render_timeout_seconds,
+        sweep=sweep,
+    )
+
+
+def pack_title(pack: BoardPack) -> str:
+    """'<organization> — Board pack — Q3 2026'."""
+    return f"{pack.report.organization} \u2014 Board pack \u2014 {pack.report.period_label}"
+
+
+def render_pack_html(pack: BoardPack, assets_dir: Path) -> str:
+    """The board pack as one self-contained HTML document, in the report's locale."""
+    locale = pack.report.locale
+    env = template_environment(assets_dir / "templates", locale=locale)
+    context = pack_context(pack, assets_dir, locale)
+    html = env.get_template(PACK_TEMPLATE).render(title=pack_title(pack), **context)
+    return _BETWEEN_TAGS.sub("> <", html)
+
+
+def write_pack(
+    pack: BoardPack, assets_dir: Path, out_dir: Path, *, sweep: Path | None = None
+) -> tuple[Path, Path]:
+    """Write out_dir/board_pack.html and out_dir/board_pack.pdf, as write_report does."""
+    return _write(
+        lambda: render_pack_html(pack, assets_dir),
+        pack_title(pack),
+        (PACK_HTML_NAME, PACK_PDF_NAME),
+        assets_dir,
+        out_dir,
+        timeout=pack.report.render_timeout_seconds,
+        sweep=sweep,
+    )
+
+
+def _write(
+    render: Callable[[], str],
+    title: str,
+    names: tuple[str, str],
+    assets_dir: Path,
+    out_dir: Path,
+    *,
+    timeout: float,
+    sweep: Path | None,
+) -> tuple[Path, Path]:
     started = time.time()
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep_stale(sweep or out_dir, before=started)
-    html_path, pdf_path = out_dir / HTML_NAME, out_dir / PDF_NAME
+    html_name, pdf_name = names
+    html_path, pdf_path = out_dir / html_name, out_dir / pdf_name
     temps: list[Path] = []
     held: list[int] = []
     try:
-        html_temp = _temp_file(out_dir, HTML_NAME, held)
+        html_temp = _temp_file(out_dir, html_name, held)
         temps.append(html_temp)
-        pdf_temp = _temp_file(out_dir, PDF_NAME, held)
+        pdf_temp = _temp_file(out_dir, pdf_name, held)
         temps.append(pdf_temp)
 
         def html_source() -> str:
-            html = render_html(report, assets_dir, locale=locale)
+            html = render()
             html_temp.write_text(html, encoding="utf-8")
             return html
 
-        render_pdf(
-            html_source,
-            assets_dir,
-            pdf_temp,
-            title=report_title(report),
-            timeout=timeout or report.render_timeout_seconds,
-        )
+        render_pdf(html_source, assets_dir, pdf_temp, title=title, timeout=timeout)
         os.replace(pdf_temp, pdf_path)
         os.replace(html_temp, html_path)
     except BaseException:

@@ -13,8 +13,10 @@ from typing import Any
 
 from markupsafe import Markup
 
+from pipelines.periods import QUARTER
+from pipelines.report.charts import score_trend_svg
 from pipelines.report.formatting import STATUS_LABELS
-from pipelines.report.model import KpiLine, ScorecardReport
+from pipelines.report.model import BoardPack, KpiLine, ScorecardReport
 from pipelines.report.provisional import provisional
 from pipelines.report.strategy_map import strategy_map_svg
 from pipelines.scoring.statuses import AT_RISK, NO_DATA, OFF_TRACK, ON_TRACK, WITHHELD
@@ -150,3 +152,53 @@ def freshness(loaded_at: datetime | None, generated_at: datetime) -> str:
     if hours < 48:
         return f"{hours:.0f} h"
     return f"{hours / 24:.0f} days"
+
+
+PACK_CHANGES = (
+    ("completed", "Completed", "Finished during the period."),
+    ("slipped", "Slipped", "Due during the period and not completed by its end."),
+    ("started", "Started", "Began during the period."),
+    ("status_changed", "Status changed", "Moved from one status to another during the period."),
+)
+
+
+def pack_context(pack: BoardPack, assets_dir: Path, locale: str) -> dict[str, Any]:
+    """Everything the board pack's templates read: the scorecard's context of the review, and
+    the pack's own parts."""
+    report = pack.report
+    quarter = pack.kind == QUARTER
+    noun = "quarter" if quarter else "year"
+    context = template_context(report, assets_dir, locale)
+    entries = [
+        {"href": "#summary", "title": "Summary"},
+        {"href": "#strategy-map", "title": "Strategy map"},
+    ]
+    entries += [{"href": f"#perspective-{p.id}", "title": p.name} for p in report.perspectives]
+    entries.append({"href": "#initiatives-review", "title": "Initiatives review"})
+    entries.append({"href": "#commentary", "title": "Owners' commentary"})
+    if report.actions:
+        entries.append({"href": "#actions", "title": "Decisions and actions"})
+    by_kind = [
+        {
+            "kind": kind,
+            "title": title,
+            "note": note,
+            "items": [c for c in pack.initiative_changes if c.change == kind],
+        }
+        for kind, title, note in PACK_CHANGES
+    ]
+    months: dict[str, list] = {}
+    for comment in pack.comments:
+        months.setdefault(comment.month, []).append(comment)
+    return context | {
+        "pack": pack,
+        "noun": noun,
+        "contents": entries,
+        "detail_ids": set(),  # a pack has no KPI detail pages
+        "previous_label": report.previous_period_label,
+        "score_trend": Markup(score_trend_svg(pack.score_trend)),  # noqa: S704 - escapes its text
+        "change_groups": by_kind,
+        "comment_months": list(months.items()),
+        "kpi_columns": 9 if quarter else 8,
+        "withheld_span": (9 if quarter else 8) - 5,
+    }

@@ -118,10 +118,16 @@ def kpi_score_row(
         "weight": weight_at(kpi.weight, period),
         **forecast(catalog, kpi, period, ytd_value if state != WITHHELD else None),
     }
+    return judged(row, goal, state, value)
+
+
+def judged(row: dict, goal: scoring.Goal | None, state: str, value: float | None) -> dict:
+    """`row` with the status, score and variance of a value against its goal (a month's or a
+    review's): withheld, no data without a value, no target without a goal."""
     if state == WITHHELD:
         return {**row, "status": WITHHELD}
     if value is None:
-        return row
+        return {**row, "status": NO_DATA}
     if goal is None:
         return {**row, "status": NO_TARGET}
     if goal.goal is not None:

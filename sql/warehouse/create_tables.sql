@@ -88,6 +88,70 @@ create table if not exists score.rollup_scores (
     primary key (period, level, node_id)
 );
 
+-- Fiscal quarters and years (pipelines/scoring/review.py): each KPI's value over the review from
+-- the same SQL as its months, scored against the review's target, and the roll-ups. Keyed by
+-- the review ('2026-Q3', '2026'); computed when the review's last month is scored.
+create schema if not exists review;
+
+create table if not exists review.kpi_results (
+    review_key varchar not null,
+    kind varchar not null,              -- quarter, year
+    first_month date not null,
+    last_month date not null,
+    kpi_id varchar not null,
+    objective_id varchar not null,
+    state varchar not null,             -- value, no_data, withheld
+    value double,
+    months integer not null,            -- months of the review (quarterly/annual KPIs: 1)
+    months_with_data integer not null,  -- of which the KPI had a value
+    measured_in date,                   -- quarterly/annual KPIs: the measurement's month
+    withheld_reason varchar,
+    status varchar not null,
+    score double,
+    target double,
+    target_lower double,
+    target_upper double,
+    red_flag double,
+    variance double,
+    variance_pct double,
+    weight double not null,
+    catalog_version varchar not null,
+    run_id varchar not null,
+    computed_at timestamp not null,
+    primary key (review_key, kpi_id)
+);
+
+create table if not exists review.rollup_scores (
+    review_key varchar not null,
+    kind varchar not null,
+    first_month date not null,
+    last_month date not null,
+    level varchar not null,
+    node_id varchar not null,
+    parent_id varchar,
+    status varchar not null,
+    score double,
+    scored_count integer not null,
+    total_count integer not null,
+    scored_weight double not null,
+    total_weight double not null,
+    catalog_version varchar not null,
+    run_id varchar not null,
+    computed_at timestamp not null,
+    primary key (review_key, level, node_id)
+);
+
+-- Every board pack rendered (pipelines/report/pack.py): where it is and its hash.
+create table if not exists review.packs (
+    review_key varchar not null primary key,
+    html_path varchar not null,
+    pdf_path varchar not null,
+    pdf_sha256 varchar not null,
+    catalog_version varchar not null,
+    run_id varchar not null,
+    rendered_at timestamp not null
+);
+
 -- Every rendering of a period's report, kept with its KPI values and an archived copy of the
 -- PDF, so the report that was sent can be found again and a restatement says what changed.
 create table if not exists meta.report_versions (

@@ -22,6 +22,9 @@ def test_definitions_follow_the_catalog(paths, catalog):
         AssetKey("scorecard_scores"),
         AssetKey("report_scorecard"),
         AssetKey("delivery_email"),
+        AssetKey("review_scores"),
+        AssetKey("board_pack"),
+        AssetKey("board_pack_email"),
     }
     assert keys == expected
     # lineage: each KPI depends on exactly the raw tables its SQL reads
@@ -35,6 +38,8 @@ def test_definitions_follow_the_catalog(paths, catalog):
     assert {j.name for j in defs.resolve_all_job_defs()} >= {
         "monthly_scorecard",
         "scorecard_history",
+        "board_packs",
+        "board_pack_delivery",
     }
     schedule = defs.resolve_schedule_def("monthly_scorecard_schedule")
     assert schedule.cron_schedule == "0 6 4 * *"
