@@ -148,10 +148,12 @@ def deliver(
     record: bool = True,
     unconfirmed_only: bool = False,
     provisional: bool | None = None,
+    folder: str | None = None,
 ) -> ListResult:
     """Claim, send and record one message to the recipients of `scope` still pending (with
     `unconfirmed_only`: to those whose earlier send is unconfirmed, and no one else).
-    `provisional`: whether a scorecard's month is incomplete (ledger.claim)."""
+    `provisional`: whether a scorecard's month is incomplete (ledger.claim). `folder`: the
+    outbox's folder for the message (default: the scope's month)."""
     result = ListResult(scope.list_id, scope.kind)
     message_id = new_message_id(ctx.sender, f"{scope.kind}.{scope.period}.{scope.list_id}")
     emails = [mailbox(r.name, r.email).addr_spec for r in recipients]  # invalid: before a claim
@@ -190,7 +192,7 @@ def deliver(
     stem = f"{scope.list_id}-{scope.kind}-{hashlib.sha256(message_id.encode()).hexdigest()[:10]}"
     result.message_id = message_id
     try:
-        sent = ctx.transport.send(message, pending, period=scope.period.key, stem=stem)
+        sent = ctx.transport.send(message, pending, period=folder or scope.period.key, stem=stem)
     except UnknownOutcome as exc:  # the claims stay: reported, never silently resent
         result.unconfirmed_reason, result.unconfirmed = exc.reason, result.unconfirmed + pending
         _record(ctx, record, ledger.annotate, message_id, exc.reason, exc.attempts)

@@ -111,6 +111,7 @@ def deliver_pack(
                 report_sha256=hashlib.sha256(attachment.content).hexdigest(),
                 resend=resend,
                 unconfirmed_only=unconfirmed,
+                folder=review.key,  # outbox/2026-Q3/, beside reports/2026-Q3/
             )
         )
     return outcome

@@ -104,8 +104,9 @@ def initiative_changes(
     catalog: Catalog, first: Period, last: Period
 ) -> tuple[InitiativeChange, ...]:
     """What happened to the initiatives from `first` to `last` (a review), by their updates:
-    completed, slipped (its deadline fell in the review and it was not completed by the end),
-    started, or a changed status. One line per initiative, in that order of weight."""
+    completed, slipped (its deadline fell in the review and it was not completed by the end, or
+    its planned start did and it had not started), started, or a changed status. One line per
+    initiative, in that order of weight."""
     found = []
     before_review = first.shift(-1)
     for initiative in catalog.initiatives:
@@ -113,10 +114,13 @@ def initiative_changes(
         before = initiative.as_of(before_review)[0] if initiative.updates else None
         after = line.status
         deadline = date.fromisoformat(initiative.deadline)
-        started = initiative.start is not None and first <= Period.parse(initiative.start) <= last
+        planned = initiative.start is not None and first <= Period.parse(initiative.start) <= last
+        started = planned and after != "not_started"
         if initiative.updates and after == "completed" and before != "completed":
             change = "completed"
-        elif first.start <= deadline <= last.last_day and after not in CLOSED:
+        elif (first.start <= deadline <= last.last_day and after not in CLOSED) or (
+            planned and not started
+        ):
             change = "slipped"
         elif started:
             change = "started"

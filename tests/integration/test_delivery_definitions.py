@@ -96,6 +96,7 @@ def test_recipient_lists_name_known_perspectives(copied_catalog):
     path = copied_catalog / "definitions" / "recipients.yaml"
     data = yaml.safe_load(path.read_text())
     data["lists"][0]["perspectives"] = ["customer", "finance"]
+    data["lists"][0].pop("packs", None)  # a list limited to perspectives takes no pack
     data["lists"][0]["incomplete"] = "hold"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     with pytest.raises(CatalogError) as error:
