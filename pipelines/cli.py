@@ -148,9 +148,22 @@ def _print_packs(paths: RuntimePaths, run_id: str, review: ReviewPeriod | None =
             print(f"Board pack {shown.label}:")
             print(f"HTML: {out / 'board_pack.html'}")
             print(f"PDF:  {out / 'board_pack.pdf'}")
-    if reviews and meta is not None:
-        for line in delivery_lines(meta, reviews[-1]):
-            print(line.replace("Email:", "Board pack email:", 1))
+    if not reviews or meta is None:
+        return
+    if not meta.get("sent"):
+        print(f"Board pack email: none sent: {meta.get('skipped', 'skipped')}.")
+        return
+    for shown in reviews:
+        sent = (meta.get("packs") or {}).get(shown.key)
+        if sent is None:
+            continue
+        if not sent.get("recipients") and not sent.get("held_lists"):
+            print(
+                f"Board pack email ({shown.key}): no list takes packs (packs: in recipients.yaml)."
+            )
+            continue
+        for line in delivery_lines({**sent, "sent": True}, shown):
+            print(line.replace("Email:", f"Board pack email ({shown.key}):", 1))
 
 
 def _report_rendered(paths: RuntimePaths, run_id: str) -> bool:
@@ -258,6 +271,7 @@ def _send_review(args, paths: RuntimePaths) -> int:
 
 def cmd_backfill(args, paths: RuntimePaths) -> int:
     """Load and score a range of months in one Dagster run (no report, no email)."""
+    from pipelines.defs.delivery import CLI_BACKFILL_TAG
     from pipelines.defs.jobs import HISTORY_JOB
     from pipelines.progress import StepProgress, print_backfill_summary
     from pipelines.runner import run_job, step_count
@@ -268,6 +282,11 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
     if preflight(paths) != 0:
         return 1
     if getattr(args, "submit", False):
+        if getattr(args, "packs", False):
+            raise UsageError(
+                "--packs renders here, after the run: submit the backfill first, then render "
+                f"the packs with: scorecard backfill --from {first} --to {last} --packs"
+            )
         return _submit_backfill(args, first, last)
     _back_up(paths)
     print(f"Loading and scoring {first} to {last} in one Dagster run ...")
@@ -278,7 +297,7 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
         first,
         last,
         on_step=progress.step_done,
-        tags={"scorecard/backfill": f"{first}..{last}"},
+        tags={CLI_BACKFILL_TAG: f"{first}..{last}"},
     )
     progress.close()
     print_backfill_summary(paths, first, last)
@@ -290,13 +309,12 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
 
 def _backfill_packs(paths: RuntimePaths, first: Period, last: Period) -> int:
     """Render the board packs of the quarters and years that first..last close (no email)."""
+    from pipelines.defs.delivery import CLI_BACKFILL_TAG
     from pipelines.defs.jobs import PACKS_JOB
     from pipelines.runner import run_job
 
     print(f"Rendering the board packs of the quarters and years {first} to {last} close ...")
-    outcome = run_job(
-        paths, PACKS_JOB, first, last, tags={"scorecard/backfill": f"{first}..{last}"}
-    )
+    outcome = run_job(paths, PACKS_JOB, first, last, tags={CLI_BACKFILL_TAG: f"{first}..{last}"})
     status = _report(outcome, f"The board packs of {first}..{last}")
     for key in _rendered_packs(paths, outcome.run_id):
         print(f"  {key}: {paths.report_dir(key) / 'board_pack.pdf'}")
@@ -315,6 +333,7 @@ def _rendered_packs(paths: RuntimePaths, run_id: str) -> list[str]:
 
 def _submit_backfill(args, first: Period, last: Period) -> int:
     """Queue the backfill on the instance at $DAGSTER_HOME for its daemon (deploy/dagster.yaml)."""
+    from pipelines.defs.delivery import CLI_BACKFILL_TAG
     from pipelines.defs.jobs import HISTORY_JOB
     from pipelines.submit import SubmitError, submit_range
 
@@ -324,7 +343,7 @@ def _submit_backfill(args, first: Period, last: Period) -> int:
             first,
             last,
             workspace=Path(args.workspace).resolve(),
-            tags={"scorecard/backfill": f"{first}..{last}"},
+            tags={CLI_BACKFILL_TAG: f"{first}..{last}"},
         )
     except SubmitError as exc:
         raise UsageError(str(exc)) from None

@@ -46,6 +46,7 @@ RESEND_TAG = "scorecard/resend"
 UNCONFIRMED_TAG = "scorecard/unconfirmed"  # send again only where the outcome is unknown
 TO_TAG = "scorecard/to"
 BACKFILL_TAG = "dagster/backfill"
+CLI_BACKFILL_TAG = "scorecard/backfill"  # `scorecard backfill`'s runs: 'first..last'
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 _TRUE = ("1", "true", "yes")
@@ -66,7 +67,7 @@ def send_decision(months: int, tags: Mapping[str, str], send_email: bool) -> str
     if send_email or tags.get(SEND_TAG, "").strip().lower() in _TRUE:
         return None
     how = f"set the run tag {SEND_TAG}=true or the config send_email: true to send"
-    if BACKFILL_TAG in tags:
+    if BACKFILL_TAG in tags or CLI_BACKFILL_TAG in tags:
         return f"a backfill sends no email ({how})"
     if months > 1:
         return f"a run over {months} months sends no email ({how})"

@@ -70,7 +70,8 @@ def build_schedules(monthly_job, settings: ScheduleSettings) -> list:
         # on from the start: a deployed daemon runs it without anyone switching it on in the UI
         default_status=DefaultScheduleStatus.RUNNING,
         description=f"On day {settings.days_after_month_end} of each month at {settings.time} "
-        f"({settings.timezone}), the scorecard of the month that just closed.",
+        f"({settings.timezone}), the scorecard of the month that just closed, and the board "
+        "packs of the fiscal quarter or year it closes.",
     )
     def monthly_scorecard_schedule(context: ScheduleEvaluationContext) -> RunRequest:
         period = Period.of(context.scheduled_execution_time.date()).shift(-1)

@@ -229,7 +229,17 @@ def build_review_assets(catalog: Catalog, partitions: PartitionsDefinition) -> l
             )
             for review in reviews
         ]
-        metadata = outcome_metadata(outcomes, ctx.transport.name, ctx.transport.where)
+        where = (ctx.transport.name, ctx.transport.where)
+        # per pack: a December closing the fourth quarter and the year sends both to one list
+        by_pack = {
+            o.period: {k: v.value for k, v in outcome_metadata([o], *where).items()}
+            for o in outcomes
+        }
+        metadata = {
+            "transport": MetadataValue.text(where[0]),
+            "destination": MetadataValue.text(where[1]),
+            "packs": MetadataValue.json(by_pack),
+        }
         if failure := failure_text(outcomes):
             raise Failure(description=failure, metadata=metadata)
         return MaterializeResult(metadata={"sent": True, **metadata})

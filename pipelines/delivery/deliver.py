@@ -236,6 +236,14 @@ def scorecard_targets(
     """The lists that get the scorecard and their recipients; with `to`, only that address
     (on the lists it belongs to, or alone on the 'direct' list)."""
     lists = [r for r in catalog.recipient_lists if r.receives == "scorecard" and r.monthly]
+    return narrowed(lists, to)
+
+
+def narrowed(
+    lists: list[RecipientList], to: str | None
+) -> list[tuple[RecipientList, list[Recipient]]]:
+    """Each list with its recipients; with `to`, only that address (on the lists it belongs
+    to, or alone on the 'direct' list)."""
     if to is None:
         return [(r, list(r.recipients)) for r in lists]
     matches = [(r, [p for p in r.recipients if p.email.lower() == to.lower()]) for r in lists]

@@ -77,10 +77,14 @@ def scorecard_subject(
 
 def attachment_name(report: ScorecardReport, list_id: str | None = None) -> str:
     """An ASCII file name: '<organization>-scorecard-YYYY-MM[-<list>].pdf'."""
-    ascii_name = unicodedata.normalize("NFKD", report.organization).encode("ascii", "ignore")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.decode().lower()).strip("-") or "scorecard"
     suffix = f"-{list_id.replace('_', '-')}" if list_id else ""
-    return f"{slug}-scorecard-{report.period}{suffix}.pdf"
+    return f"{_slug(report.organization)}-scorecard-{report.period}{suffix}.pdf"
+
+
+def _slug(name: str) -> str:
+    """An organization's name as ASCII letters, digits and dashes."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.decode().lower()).strip("-") or "scorecard"
 
 
 def new_message_id(sender: Address, tag: str) -> str:
@@ -172,7 +176,7 @@ def pack_subject(pack: BoardPack) -> str:
 
 def pack_attachment_name(pack: BoardPack) -> str:
     """An ASCII file name: '<organization>-board-pack-2026-Q3.pdf'."""
-    return attachment_name(pack.report).replace("-scorecard-", "-board-pack-")
+    return f"{_slug(pack.report.organization)}-board-pack-{pack.report.period}.pdf"
 
 
 def pack_message(

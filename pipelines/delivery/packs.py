@@ -2,7 +2,8 @@
 
 A list takes a pack by its `packs` (quarterly, annual). The ledger records a pack under its
 review's last month and its own kind (quarter_pack, annual_pack), so a December that closes both
-the fourth quarter and the year sends each pack once per recipient.
+the fourth quarter and the year sends each pack once per recipient. A pack with gaps (KPIs
+withheld or without data) follows the lists' `incomplete` policy as the monthly email does.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from pipelines.delivery.deliver import (
     ListResult,
     MissingReportError,
     deliver,
+    narrowed,
 )
 from pipelines.delivery.message import Attachment, pack_attachment_name, pack_message
-from pipelines.delivery.summary import Completeness
+from pipelines.delivery.summary import assess
 from pipelines.periods import QUARTER, ReviewPeriod
 from pipelines.report.pack import build_pack
 from pipelines.report.render import PACK_PDF_NAME
@@ -38,13 +40,8 @@ def pack_targets(
     catalog: Catalog, review: ReviewPeriod, to: str | None = None
 ) -> list[tuple[RecipientList, list[Recipient]]]:
     """The lists that take the review's pack and their recipients (with `to`: only that
-    address, on the lists it belongs to)."""
-    lists = [r for r in catalog.recipient_lists if PACK_OF[review.kind] in r.packs]
-    targets = [(r, list(r.recipients)) for r in lists]
-    if to is None:
-        return targets
-    found = [(r, [p for p in people if p.email.lower() == to.lower()]) for r, people in targets]
-    return [(r, people) for r, people in found if people]
+    address, on the lists it belongs to, or alone)."""
+    return narrowed([r for r in catalog.recipient_lists if PACK_OF[review.kind] in r.packs], to)
 
 
 def deliver_pack(
@@ -58,11 +55,15 @@ def deliver_pack(
     """Email the review's rendered pack to every list that takes it (or only `to`)."""
     with ctx.connection() as con:
         pack = build_pack(con, ctx.catalog, review, ctx.run_id)
+    completeness = assess(pack.report)
     env = ctx.templates()
     pdf = ctx.paths.report_dir(review.key) / PACK_PDF_NAME
-    outcome = DeliveryOutcome(review.key, ctx.transport.name, Completeness((), False), [])
+    outcome = DeliveryOutcome(review.key, ctx.transport.name, completeness, [])
     kind = pack_kind(review)
     for recipient_list, recipients in pack_targets(ctx.catalog, review, to):
+        if completeness.incomplete and recipient_list.incomplete == "hold":
+            outcome.lists.append(ListResult(recipient_list.id, kind, held=True))
+            continue
         scope = ledger.Scope(review.last, kind, recipient_list.id, ctx.transport.name)
         with ctx.connection() as con:
             before = ledger.plan(
@@ -71,6 +72,7 @@ def deliver_pack(
                 [r.email for r in recipients],
                 resend=resend,
                 unconfirmed_only=unconfirmed,
+                complete=not completeness.incomplete,
             )
         if not before.pending:
             outcome.lists.append(
@@ -111,6 +113,8 @@ def deliver_pack(
                 report_sha256=hashlib.sha256(attachment.content).hexdigest(),
                 resend=resend,
                 unconfirmed_only=unconfirmed,
+                # a pack sent with gaps goes out once more, complete, when its months are fixed
+                provisional=completeness.incomplete,
                 folder=review.key,  # outbox/2026-Q3/, beside reports/2026-Q3/
             )
         )

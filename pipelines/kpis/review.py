@@ -17,7 +17,7 @@ from pipelines.catalog import formula
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi
 from pipelines.kpis.evaluate import NO_DATA, VALUE, WITHHELD, checked_sql, evaluate
-from pipelines.periods import ReviewPeriod, Window
+from pipelines.periods import Period, ReviewPeriod, Window
 
 
 class ReviewNotReadyError(RuntimeError):
@@ -76,14 +76,19 @@ def _withheld(kpi: Kpi, review: ReviewPeriod, rows: dict) -> str | None:
 
 def _sql_value(con, catalog: Catalog, kpi: Kpi, review: ReviewPeriod, rows: dict) -> ReviewValue:
     months = review.months
+    if kpi.frequency != "monthly":  # its latest measurement as of the review's last month
+        state, value, reason, measured = rows.get(
+            (kpi.id, review.last.key), (NO_DATA, None, None, None)
+        )
+        if state == WITHHELD:
+            reason = f"withheld in {Period.parse(measured or review.last.key).label}: {reason}"
+            return ReviewValue(kpi.id, WITHHELD, None, 1, 0, reason, measured)
+        state = VALUE if value is not None else NO_DATA
+        return ReviewValue(kpi.id, state, value, 1, int(value is not None), None, measured)
     with_data = sum(rows.get((kpi.id, p.key), (None,))[0] == VALUE for p in months)
     reason = _withheld(kpi, review, rows)
     if reason:
         return ReviewValue(kpi.id, WITHHELD, None, len(months), with_data, reason)
-    if kpi.frequency != "monthly":  # its latest measurement as of the review's last month
-        state, value, _, measured = rows.get((kpi.id, review.last.key), (NO_DATA, None, None, None))
-        state = VALUE if value is not None else NO_DATA
-        return ReviewValue(kpi.id, state, value, 1, int(value is not None), None, measured)
     if not with_data:
         return ReviewValue(kpi.id, NO_DATA, None, len(months), 0)
     # the definition in force in the review's last month runs over the whole review
@@ -96,8 +101,10 @@ def _sql_value(con, catalog: Catalog, kpi: Kpi, review: ReviewPeriod, rows: dict
 def _calculated(kpi: Kpi, review: ReviewPeriod, found: dict[str, ReviewValue]) -> ReviewValue:
     names = formula.inputs(kpi.formula)
     inputs = [found[n] for n in names if n in found]
-    months = min((v.months for v in inputs), default=len(review.months))
-    with_data = min((v.months_with_data for v in inputs), default=0)
+    # as partial as its most partial input
+    shortest = max(inputs, key=lambda v: v.months - v.months_with_data, default=None)
+    months = shortest.months if shortest else len(review.months)
+    with_data = shortest.months_with_data if shortest else 0
     withheld = [v.kpi_id for v in inputs if v.state == WITHHELD]
     if withheld:
         reason = f"input KPI(s) withheld: {', '.join(withheld)}"

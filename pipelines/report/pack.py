@@ -126,7 +126,9 @@ def _perspectives(catalog, review, results, nodes, trend_keys, ytd) -> tuple[Per
     for p in catalog.perspectives:
         objectives = []
         for o in p.objectives:
-            node = nodes[(key, "objective", o.id)]
+            node = nodes.get((key, "objective", o.id))
+            if node is None:  # added to the catalog after the review was scored
+                continue
             kpis = tuple(
                 _kpi_line(catalog, k, review, results, trend_keys, ytd)
                 for k in catalog.kpis_of(o.id, review.last)
@@ -144,7 +146,9 @@ def _perspectives(catalog, review, results, nodes, trend_keys, ytd) -> tuple[Per
                     weight=weight_at(o.weight, review.last),
                 )
             )
-        node = nodes[(key, "perspective", p.id)]
+        node = nodes.get((key, "perspective", p.id))
+        if node is None:
+            continue
         lines.append(
             PerspectiveLine(
                 id=p.id,

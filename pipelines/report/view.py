@@ -199,6 +199,6 @@ def pack_context(pack: BoardPack, assets_dir: Path, locale: str) -> dict[str, An
         "score_trend": Markup(score_trend_svg(pack.score_trend)),  # noqa: S704 - escapes its text
         "change_groups": by_kind,
         "comment_months": list(months.items()),
-        "kpi_columns": 9 if quarter else 8,
-        "withheld_span": (9 if quarter else 8) - 5,
+        "kpi_columns": 9 if quarter else 7,  # a year: no year to date, no separate year before
+        "withheld_span": (9 if quarter else 7) - 5,
     }

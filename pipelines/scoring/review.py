@@ -4,7 +4,8 @@ objectives, perspectives and overall, exactly as a month is scored.
 The review's target comes from the monthly targets (an annual target phased as today): an
 additive KPI's goal and red flag are the sums of its months' (a quarter of revenue against the
 quarter's phased share), any other KPI's the mean of its months' (as its year to date is); a
-within-range KPI keeps the band of the review's last month. Weights are those in force in the
+within-range KPI keeps the band of the review's last month, and a quarterly or annual KPI, whose
+value is one measurement, that month's goal. Weights are those in force in the
 last month. Writes review.kpi_results and review.rollup_scores in one transaction.
 """
 
@@ -24,10 +25,10 @@ from pipelines.warehouse.connection import transaction
 def review_goal(catalog: Catalog, kpi: Kpi, review: ReviewPeriod) -> scoring.Goal | None:
     """The goal and red flag of a KPI for a review, from its months' goals (None: the last
     month has no target, or an additive KPI lacks one in some month)."""
+    last = goal_for(catalog, kpi, review.last)
+    if last is None or kpi.direction == "within_range" or kpi.frequency != "monthly":
+        return last  # a quarterly or annual KPI's value is one measurement: its month's goal
     goals = [goal_for(catalog, kpi, p) for p in review.months]
-    last = goals[-1]
-    if last is None or kpi.direction == "within_range":
-        return last
     if any(g is None for g in goals):
         return None if kpi.additive else last
     combine = sum if kpi.additive else (lambda values: sum(values) / len(values))

@@ -69,6 +69,7 @@ def test_smtp_settings_come_from_the_environment_only_when_set(monkeypatch):
         (1, {}, False, True),
         (1, {"dagster/schedule_name": "monthly_scorecard_schedule"}, False, True),
         (1, {"dagster/backfill": "abc"}, False, False),
+        (1, {"scorecard/backfill": "2026-12..2026-12"}, False, False),  # backfill --packs
         (3, {}, False, False),
         (3, {"dagster/backfill": "abc"}, True, True),
         (3, {"scorecard/send_email": "true"}, False, True),

@@ -3,26 +3,17 @@ never loaded) is marked as partial in the report, never shown as if it were the 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+from demo_homes import home_on
 
 from pipelines.catalog import load_catalog
 from pipelines.defs.jobs import HISTORY_JOB, MONTHLY_JOB
-from pipelines.demo.generator import generate_demo
 from pipelines.periods import Period
 from pipelines.report.context import build_report
 from pipelines.runner import run_job
 from pipelines.warehouse.connection import connect
 
 JAN, MAR = Period(2026, 1), Period(2026, 3)
-
-
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("exports")
-    generate_demo(folder, start=JAN.key, end=MAR.key, scale=0.03, seed=3)
-    return folder
 
 
 def _report(paths):
@@ -34,8 +25,8 @@ def _report(paths):
         con.close()
 
 
-def test_a_month_run_alone_has_a_partial_year_to_date_and_says_so(paths, exports):
-    shutil.copytree(exports, paths.home / "demo")
+def test_a_month_run_alone_has_a_partial_year_to_date_and_says_so(tmp_path, quarter_exports):
+    paths = home_on(tmp_path, quarter_exports, "home")
     outcome = run_job(paths, MONTHLY_JOB, MAR, MAR)
     assert outcome.success, outcome.errors
     revenue = {k.id: k for k in _report(paths).kpis()}["revenue_usd"]

@@ -54,7 +54,7 @@ def test_the_quarters_last_month_sends_its_pack_once(
         # by hand: sent to no one twice, then once more to one board member on purpose
         assert main(["send", "--period", "2026-Q1"]) == 0
         out = capsys.readouterr().out
-        assert "Board pack email: list board already has it (2 recipient(s))" in out
+        assert "Board pack email (2026-Q1): list board already has it (2 recipient(s))" in out
         assert len(_kinds(server)) == len(kinds)
         resend = ["send", "--period", "2026-Q1", "--to", "rafael.ortiz@example.com", "--resend"]
         assert main(resend) == 0
