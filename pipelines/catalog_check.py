@@ -185,6 +185,28 @@ def _expectations(catalog: Catalog, report: CheckReport) -> None:
             )
 
 
+def _units(catalog: Catalog, report: CheckReport) -> None:
+    """With business units: a KPI that cannot cascade (a table it reads names no unit) and is
+    not marked company_only is said, so a unit's scorecard never lacks it by surprise."""
+    if not catalog.units:
+        return
+    cascaded = {k.id for k in catalog.unit_kpis()}
+    with_units = {t.key for t in catalog.tables if t.table.unit_column}
+    for kpi in catalog.kpis:
+        if kpi.company_only or kpi.id in cascaded:
+            continue
+        missing = [t for t in catalog.kpi_tables.get(kpi.id, ()) if t not in with_units]
+        why = (
+            f"it reads {', '.join(missing)}, which names no unit (unit_column)"
+            if missing
+            else "an input KPI is computed for the company only"
+        )
+        report.warnings.append(
+            f"{kpi_location(catalog.root, kpi.id, 'id')}: {kpi.id} is computed for the company "
+            f"only: {why}; say company_only: true to make that the intent"
+        )
+
+
 def check_catalog(catalog: Catalog, today: date) -> CheckReport:
     """Every deeper problem of a loaded catalog; the coming period is the month of `today`."""
     report = CheckReport()
@@ -192,6 +214,7 @@ def check_catalog(catalog: Catalog, today: date) -> CheckReport:
     _targets(catalog, Period.of(today), report)
     _weights(catalog, report)
     _expectations(catalog, report)
+    _units(catalog, report)
     errors, warnings = connector_problems(catalog.sources, catalog.sql_root, os.environ)
     report.errors.extend(errors)
     report.errors.extend(boundary_problems(catalog.sources, runtime_paths().home, catalog.sql_root))

@@ -410,7 +410,13 @@ def preflight(paths: RuntimePaths, *, verbose: bool = False) -> int:
         print(
             f"The catalog is valid: {len(catalog.perspectives)} perspectives, "
             f"{len(catalog.objectives)} objectives, {len(catalog.kpis)} KPIs, "
-            f"{len(catalog.tables)} source tables (version {catalog.version})"
+            f"{len(catalog.tables)} source tables"
+            + (
+                f", {len(catalog.units)} business units ({len(catalog.unit_kpis())} KPIs each)"
+                if catalog.units
+                else ""
+            )
+            + f" (version {catalog.version})"
             + (f", {len(report.warnings)} warning(s)." if report.warnings else ".")
         )
     return 0

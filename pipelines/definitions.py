@@ -16,6 +16,7 @@ from pipelines.defs.quality import build_quality_gate
 from pipelines.defs.resources import resources_for
 from pipelines.defs.review import build_review_assets
 from pipelines.defs.scorecard import SCORES_KEY, build_scorecard_assets
+from pipelines.defs.units import build_unit_assets
 from pipelines.settings import RuntimePaths, runtime_paths
 
 
@@ -32,6 +33,7 @@ def build_definitions(paths: RuntimePaths) -> Definitions:
             *build_scorecard_assets(catalog, partitions),
             *build_delivery_assets(partitions),
             *build_review_assets(catalog, partitions),
+            *build_unit_assets(catalog, partitions),
         ],
         asset_checks=[build_quality_gate(SCORES_KEY)],
         jobs=jobs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.catalog.formula import inputs as formula_inputs
 from pipelines.catalog.models import (
     Action,
     Comment,
@@ -21,6 +22,7 @@ from pipelines.catalog.models import (
     SourceFile,
     Table,
     TargetVersion,
+    Unit,
 )
 from pipelines.periods import Period
 
@@ -63,6 +65,7 @@ class Catalog:
     report: ReportSettings = field(default_factory=ReportSettings)
     kpi_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     actions: tuple[Action, ...] = ()  # definitions/actions.yaml, when there is one
+    units: tuple[Unit, ...] = ()  # definitions/units.yaml, when there is one: parents first
 
     @property
     def tables(self) -> list[SourceTable]:
@@ -111,10 +114,63 @@ class Catalog:
         path = kpi.sql_at(period) if period is not None else kpi.sql
         return (self.sql_root / path).read_text(encoding="utf-8")
 
-    def target_for(self, kpi_id: str, period: Period) -> TargetVersion | None:
-        """The target version in force for a period (the latest that started on or before it)."""
-        current = None
-        for version in self.targets.get(kpi_id, ()):
-            if version.period <= period:
-                current = version
-        return current
+    def target_for(
+        self, kpi_id: str, period: Period, unit: str | None = None
+    ) -> TargetVersion | None:
+        """The target version in force for a period (the latest that started on or before it):
+        the company's, or a unit's (its own, else its parent's, up to the company's; a KPI with
+        `unit_targets: own`, the unit's own only)."""
+        chain: list = [*(self.unit_chain(unit) if unit else ()), None]
+        if unit and self.kpi(kpi_id).unit_targets == "own":
+            chain = chain[:1]  # an amount that scales with the unit: its own target or none
+        for owner in chain:
+            versions = self.targets.get(kpi_id, ()) if owner is None else owner.targets.get(kpi_id)
+            if versions is None:
+                continue
+            current = None
+            for version in sorted(versions, key=lambda v: v.period):
+                if version.period <= period:
+                    current = version
+            return current
+        return None
+
+    def unit(self, unit_id: str) -> Unit:
+        """A business unit by id."""
+        return next(u for u in self.units if u.id == unit_id)
+
+    def unit_chain(self, unit_id: str) -> list[Unit]:
+        """The unit, then its parent, up to a unit directly under the company."""
+        chain, current = [], self.unit(unit_id)
+        while True:
+            chain.append(current)
+            if current.parent is None:
+                return chain
+            current = self.unit(current.parent)
+
+    def units_under(self, unit_id: str) -> list[Unit]:
+        """The units below a unit, at any depth."""
+        found = []
+        for unit in self.units:
+            if unit.id != unit_id and any(u.id == unit_id for u in self.unit_chain(unit.id)):
+                found.append(unit)
+        return found
+
+    def unit_codes(self, unit_id: str) -> list[str]:
+        """The unit-column values of a unit's rows: its own codes and its units'."""
+        units = [self.unit(unit_id), *self.units_under(unit_id)]
+        return [code for u in units for code in u.own_codes]
+
+    def unit_kpis(self) -> list[Kpi]:
+        """The KPIs computed per unit: not company-only, every table they read names each row's
+        unit, and (a calculated KPI) every input is computed per unit."""
+        with_units = {t.key for t in self.tables if t.table.unit_column}
+        found: dict[str, Kpi] = {}
+        for kpi in sorted(self.kpis, key=lambda k: k.calculated):  # inputs first
+            if kpi.company_only:
+                continue
+            if kpi.calculated:
+                if all(name in found for name in formula_inputs(kpi.formula)):
+                    found[kpi.id] = kpi
+            elif all(t in with_units for t in self.kpi_tables.get(kpi.id, ())):
+                found[kpi.id] = kpi
+        return [k for k in self.kpis if k.id in found]

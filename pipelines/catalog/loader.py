@@ -25,6 +25,7 @@ from pipelines.catalog.models import (
     ScorecardFile,
     SourceFile,
     TargetsFile,
+    UnitsFile,
 )
 from pipelines.catalog.references import (
     check_references,
@@ -226,6 +227,11 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
         else None
     )
     recipients = _parse(root / "recipients.yaml", RecipientsFile, root, problems)
+    units = (
+        _parse(root / "units.yaml", UnitsFile, root, problems)
+        if (root / "units.yaml").exists()
+        else None
+    )
     commentary = [
         _parse(p, CommentaryFile, root, problems) for p in sorted(root.glob("commentary/*.yaml"))
     ]
@@ -253,6 +259,7 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
         },
         initiatives=tuple(initiatives.initiatives if initiatives else ()),
         actions=tuple(actions.actions if actions else ()),
+        units=tuple(units.units if units else ()),
         recipient_lists=tuple(recipients.lists if recipients else ()),
         commentary=tuple(c for c in commentary if c is not None),
         schedule=scorecard.schedule,

@@ -286,6 +286,11 @@ class Table(Strict):
         description="File sources: the share of a load's rows that may be rejected (values that "
         "do not parse, duplicated rows) before the load fails; 0: any rejected row fails it.",
     )
+    unit_column: Identifier | None = Field(
+        default=None,
+        description="The column naming each row's business unit: a value of a unit's codes in "
+        "definitions/units.yaml (docs/units.md). Left out: the table's rows belong to no unit.",
+    )
 
     @field_validator("encoding")
     def _known_encoding(cls, value: str) -> str:  # noqa: N805
@@ -304,7 +309,7 @@ class Table(Strict):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"columns declared twice: {', '.join(duplicates)}")
-        for column in [self.date_column, *self.key]:
+        for column in [self.date_column, *self.key, *filter(None, [self.unit_column])]:
             if column not in names:
                 raise ValueError(f"column {column!r} is used but not declared under columns")
         date_type = next(c.type for c in self.columns if c.name == self.date_column)
@@ -472,6 +477,16 @@ class Kpi(Strict):
     )
     additive: bool = Field(
         default=False, description="Values add up across months (so do year-to-date targets)."
+    )
+    unit_targets: Literal["inherit", "own"] = Field(
+        default="inherit",
+        description="A business unit without its own target for this KPI takes its parent's "
+        "(inherit), or has none (own: an amount that scales with the unit, like revenue).",
+    )
+    company_only: bool = Field(
+        default=False,
+        description="Computed for the company only, never per business unit (its rows carry no "
+        "unit, or a unit figure would mislead).",
     )
     red_flag_ratio: float | None = Field(
         default=None,
@@ -687,6 +702,40 @@ class TargetsFile(Strict):
     """definitions/targets.yaml: target versions per KPI id."""
 
     targets: dict[Identifier, list[TargetVersion]]
+
+
+class Unit(Strict):
+    """A business unit under the organisation (a region, a country, a division): its own
+    scorecard from the same KPI SQL over its rows (docs/units.md)."""
+
+    id: Identifier
+    name: Name
+    leader: Name
+    parent: Identifier | None = Field(
+        default=None, description="The unit it belongs to; left out: directly under the company."
+    )
+    codes: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        description="The values of the sources' unit columns that mean this unit (its rows; a "
+        "unit's scorecard also reads the rows of the units under it). Default: its id.",
+    )
+    vision: Description = ""
+    targets: dict[Identifier, list[TargetVersion]] = Field(
+        default_factory=dict,
+        description="Targets of this unit by KPI id, as in targets.yaml; a KPI without one "
+        "here takes its parent unit's, and at the top the company's.",
+    )
+
+    @property
+    def own_codes(self) -> list[str]:
+        """The unit-column values of its own rows."""
+        return self.codes or [self.id]
+
+
+class UnitsFile(Strict):
+    """definitions/units.yaml: the organisation's business units (optional)."""
+
+    units: list[Unit] = Field(default_factory=list)
 
 
 class InitiativeUpdate(Strict):

@@ -143,6 +143,7 @@ def check_references(
     problems += _duplicates("table", "sources/", [t.raw_name for t in catalog.tables])
     problems += _duplicates("initiative", "initiatives.yaml", [i.id for i in catalog.initiatives])
     problems += _duplicates("action", "actions.yaml", [a.id for a in catalog.actions])
+    problems += _unit_problems(catalog, kpis_complete)
     for i, link in enumerate(catalog.links):
         for end in (link.from_, link.to):
             if end not in objectives:
@@ -221,4 +222,44 @@ def _recipient_problems(catalog: Catalog) -> list[str]:
                     f"recipients.yaml: {recipient_list.id}.perspectives: unknown perspective "
                     f"{perspective!r}; known: {', '.join(sorted(known))}"
                 )
+    return problems
+
+
+def _unit_problems(catalog: Catalog, kpis_complete: bool) -> list[str]:
+    """The unit tree: unique ids, known parents, no cycle, each code one unit's; unit targets
+    of known KPIs in the KPI's shape."""
+    problems = _duplicates("unit", "units.yaml", [u.id for u in catalog.units])
+    ids = {u.id for u in catalog.units}
+    owners: dict[str, str] = {}
+    for unit in {u.id: u for u in catalog.units}.values():  # a duplicate id is said above
+        if unit.parent is not None and unit.parent not in ids:
+            problems.append(f"units.yaml: {unit.id}.parent: unknown unit {unit.parent!r}")
+        seen, current = {unit.id}, unit
+        while current.parent in ids:
+            current = next(u for u in catalog.units if u.id == current.parent)
+            if current.id in seen:
+                problems.append(f"units.yaml: {unit.id}: its parents run in a circle")
+                break
+            seen.add(current.id)
+        for code in unit.own_codes:
+            if code in owners:
+                problems.append(
+                    f"units.yaml: {unit.id}.codes: {code!r} is already {owners[code]}'s code"
+                )
+            owners.setdefault(code, unit.id)
+    kpis = {k.id: k for k in catalog.kpis}
+    for unit in catalog.units:
+        for kpi_id, versions in unit.targets.items():
+            kpi = kpis.get(kpi_id)
+            if kpi is None:
+                if kpis_complete:
+                    problems.append(f"units.yaml: {unit.id}.targets.{kpi_id}: unknown KPI")
+                continue
+            for version in versions:
+                if (version.lower is not None) != (kpi.direction == "within_range"):
+                    want = "lower and upper" if kpi.direction == "within_range" else "value"
+                    problems.append(
+                        f"units.yaml: {unit.id}.targets.{kpi_id} (from {version.from_}): "
+                        f"a {kpi.direction} KPI needs {want}"
+                    )
     return problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -15,7 +16,8 @@ FTE, HOURS = pa.decimal128(3, 2), pa.decimal128(5, 1)
 
 
 def _schema(*columns: tuple[str, pa.DataType]) -> pa.Schema:
-    return pa.schema([pa.field(name, kind) for name, kind in columns])
+    """The columns, then `country` (ISO 3166 alpha-2 code of the row's business unit) last."""
+    return pa.schema([pa.field(name, kind) for name, kind in [*columns, ("country", TEXT)]])
 
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -131,6 +133,13 @@ def decimals(values: np.ndarray, kind: pa.Decimal128Type) -> pa.Array:
 def nullable_ints(values: np.ndarray, missing: np.ndarray) -> pa.Array:
     """Integers with nulls where `missing` is true."""
     return pa.array(np.asarray(values, dtype=np.int64), mask=np.asarray(missing, dtype=bool))
+
+
+class RowSink(Protocol):
+    """Where a month of a table's rows goes: the files, or a pass that only looks at them."""
+
+    def write(self, key: str, columns: dict) -> None:
+        """Take rows given as {column: array} in the contract's column order."""
 
 
 class ExportWriters:

@@ -11,11 +11,12 @@ import numpy as np
 from pipelines.demo.context import RowContext
 from pipelines.demo.crm import CustomerBase, nps_responses, opportunities
 from pipelines.demo.drivers import Drivers, monthly_drivers
-from pipelines.demo.exports import ExportWriters
+from pipelines.demo.exports import ExportWriters, RowSink
 from pipelines.demo.finance import INSTRUMENT, account_totals, gl_entries, invoices
 from pipelines.demo.hr import Workforce, engagement_responses, training_records
 from pipelines.demo.months import Month, month_range
 from pipelines.demo.operations import RecentDeliveries, defects, orders, support_tickets
+from pipelines.demo.units import Countries, Outcomes, WithCountry
 
 
 class _Company:
@@ -30,7 +31,7 @@ class _Company:
         self.deliveries = RecentDeliveries()
         self.ctx = RowContext(rows, scale, months[-1].last)
 
-    def write_month(self, out: ExportWriters, month: Month) -> None:
+    def write_month(self, out: RowSink, month: Month) -> None:
         """Advance the company by a month and append that month's rows to every export."""
         levels = monthly_drivers(self.seed, month)
         out.write("crm/account_snapshots", self.customers.advance(month, levels))
@@ -44,7 +45,7 @@ class _Company:
         out.write("hr/engagement_responses", engagement_responses(ctx, month, levels, staff))
         out.write("operations/support_tickets", support_tickets(ctx, month, levels, customers))
 
-    def _finance(self, out: ExportWriters, month: Month, levels: Drivers) -> None:
+    def _finance(self, out: RowSink, month: Month, levels: Drivers) -> None:
         """Ledger, invoices, and the orders that make up instrument sales (with their defects)."""
         totals = account_totals(levels, self.customers.subscription_revenue(month))
         out.write("finance/gl_entries", gl_entries(self.ctx, month, levels, totals))
@@ -57,6 +58,16 @@ class _Company:
         out.write(
             "operations/defects", defects(self.ctx, month, levels, self.deliveries, len(numbers))
         )
+
+
+def _countries(seed: int, scale: float, months: list[Month]) -> Countries:
+    """Run the company once without writing to see who went through what, then give everyone a
+    country (pipelines/demo/units.py); the second run, which writes, draws exactly the same."""
+    company = _Company(seed, scale, months)
+    outcomes = Outcomes(initial_customers=len(company.customers.active))
+    for month in months:
+        company.write_month(outcomes, month)
+    return outcomes.countries(seed)
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:
@@ -85,12 +96,14 @@ def generate_demo(
     staging = out_dir.with_name(f".{out_dir.name}.{uuid.uuid4().hex[:12]}.partial")
     staging.mkdir()
     try:
+        countries = _countries(seed, scale, months)
         company = _Company(seed, scale, months)
-        with ExportWriters(staging) as out:
+        with ExportWriters(staging) as files:
+            out = WithCountry(files, countries)
             for month in months:
                 company.write_month(out, month)
         _swap_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return out.rows
+    return files.rows

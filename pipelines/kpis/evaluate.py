@@ -116,8 +116,9 @@ class MonthInputs:
     load_failed: dict[str, str] = field(default_factory=dict)  # table key -> why its load failed
 
     @classmethod
-    def read(cls, con, catalog: Catalog, period: Period) -> MonthInputs:
-        """One query for the rows of every loaded source table, one for the failed checks."""
+    def read(cls, con, catalog: Catalog, period: Period, rows_con=None) -> MonthInputs:
+        """One query for the rows of every loaded source table, one for the failed checks.
+        `rows_con`: where the rows are counted (a unit's: its rows only); `con` by default."""
         loaded = {
             name
             for (name,) in con.execute(
@@ -133,7 +134,7 @@ class MonthInputs:
                 for t in tables
             )
             params = [value for t in tables for value in (t.key, period.start)]
-            rows = dict(con.execute(union, params).fetchall())
+            rows = dict((rows_con or con).execute(union, params).fetchall())
         failed: dict[str, list] = {}
         for failure in failures(con, period):
             failed.setdefault(failure.table_key, []).append(failure)
@@ -186,7 +187,12 @@ def _longer(con, catalog: Catalog, kpi: Kpi, period: Period, sql: str, file: str
 
 
 def kpi_value(
-    con, catalog: Catalog, kpi: Kpi, period: Period, inputs: MonthInputs | None = None
+    con,
+    catalog: Catalog,
+    kpi: Kpi,
+    period: Period,
+    inputs: MonthInputs | None = None,
+    sql_con=None,
 ) -> KpiValue:
     """The month, year-to-date and trailing-twelve-month values of a KPI; withheld when a
     table it reads failed to load or failed an error-level quality check this month
@@ -196,18 +202,22 @@ def kpi_value(
     A quarterly or annual KPI is measured over the quarter or year ending with each of its
     measurement months. A month between measurements carries the latest measurement (its
     value, or why it has none, as its own month judged it; `measured_in` names it), with the
-    year to date and trailing twelve months of the month itself."""
+    year to date and trailing twelve months of the month itself.
+
+    `sql_con`: where the KPI's SQL runs and its tables' rows are counted, when not `con` (a
+    business unit's cursor, on which `raw` holds only the unit's rows)."""
+    query = sql_con or con
     measured = kpi.measurement_at(period, catalog.organization.fiscal_year_start_month)
     if measured != period:
-        carried = kpi_value(con, catalog, kpi, measured)
+        carried = kpi_value(con, catalog, kpi, measured, sql_con=sql_con)
         if carried.state == WITHHELD:
             return carried
-        inputs = inputs or MonthInputs.read(con, catalog, period)
+        inputs = inputs or MonthInputs.read(con, catalog, period, sql_con)
         if inputs.never_loaded(catalog, kpi):
             return carried
-        ytd, ttm = _longer(con, catalog, kpi, period, *checked_sql(con, catalog, kpi, period))
+        ytd, ttm = _longer(query, catalog, kpi, period, *checked_sql(con, catalog, kpi, period))
         return replace(carried, ytd_value=ytd, ttm_value=ttm)
-    inputs = inputs or MonthInputs.read(con, catalog, period)
+    inputs = inputs or MonthInputs.read(con, catalog, period, sql_con)
     measured_in = None if kpi.frequency == "monthly" else period.key
     reason = inputs.withheld_reason(catalog, kpi)
     if reason:
@@ -222,8 +232,8 @@ def kpi_value(
     # report marks them partial); a quarter's or year's measurement is judged by its query
     # alone (its rows may lie in any of its months)
     empty = kpi.frequency == "monthly" and inputs.empty_tables(catalog, kpi)
-    month = None if empty else evaluate(con, kpi, sql, measurement, file)
-    ytd, ttm = _longer(con, catalog, kpi, period, sql, file)
+    month = None if empty else evaluate(query, kpi, sql, measurement, file)
+    ytd, ttm = _longer(query, catalog, kpi, period, sql, file)
     state = VALUE if month is not None else NO_DATA
     return KpiValue(kpi.id, state, month, ytd, ttm, None, measured_in)
 
@@ -243,17 +253,23 @@ def calculated_value(kpi: Kpi, inputs: dict[str, KpiValue]) -> KpiValue:
     return KpiValue(kpi.id, VALUE if values[0] is not None else NO_DATA, *values)
 
 
-def period_values(con, catalog: Catalog, kpis: list[Kpi], period: Period) -> list[KpiValue]:
+def period_values(
+    con, catalog: Catalog, kpis: list[Kpi], period: Period, sql_con=None
+) -> list[KpiValue]:
     """Values of `kpis` for a period: SQL KPIs first, then calculated ones from their inputs.
 
     Inputs of a calculated KPI that are not among `kpis` are read from kpi.kpi_values. KPIs
     retired by the period are left out.
     """
     kpis = [k for k in kpis if k.in_force(period)]
-    inputs = MonthInputs.read(con, catalog, period)
-    computed = {k.id: kpi_value(con, catalog, k, period, inputs) for k in kpis if not k.calculated}
+    inputs = MonthInputs.read(con, catalog, period, sql_con)
+    computed = {
+        k.id: kpi_value(con, catalog, k, period, inputs, sql_con) for k in kpis if not k.calculated
+    }
     for kpi in (k for k in kpis if k.calculated):
-        known = {**stored_values(con, period, formula.inputs(kpi.formula)), **computed}
+        # a unit's (sql_con) inputs are all among its KPIs: never the company's stored ones
+        stored = {} if sql_con else stored_values(con, period, formula.inputs(kpi.formula))
+        known = {**stored, **computed}
         computed[kpi.id] = calculated_value(kpi, known)
     return [computed[k.id] for k in kpis]
 

@@ -25,6 +25,7 @@ from pipelines.report.model import (
 )
 from pipelines.report.quality_appendix import with_quality
 from pipelines.report.revisions import revision_fields
+from pipelines.report.units import unit_lines
 from pipelines.scoring.signals import SIGNAL, month_signal, signal_months
 from pipelines.scoring.statuses import NO_DATA, OFF_TRACK, WITHHELD, Coverage
 
@@ -367,6 +368,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 "withheld": tuple(k for k in kpis if k.status == WITHHELD),
                 "initiatives": initiative_lines(catalog, period),
                 "actions": action_lines(catalog, period),
+                "units": unit_lines(con, catalog, period),
                 "highlights": highlights(kpis),
                 **report_settings(catalog, period),
             }

@@ -266,6 +266,29 @@ class Restatement:
 
 
 @dataclass(frozen=True)
+class UnitCell:
+    """A unit's score and status in one perspective (or overall)."""
+
+    score: float | None
+    status: str
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    """A business unit in the company's "units at a glance" (catalog text: escaped)."""
+
+    id: str
+    name: str
+    leader: str
+    path: tuple[str, ...]  # the names of the units above it, top first
+    overall: UnitCell
+    perspectives: dict[str, UnitCell]  # by perspective id
+    off_track: tuple[str, ...]  # names of its KPIs off track this month
+    scored_count: int = 0
+    total_count: int = 0
+
+
+@dataclass(frozen=True)
 class ScorecardReport:
     """The whole scorecard of one period."""
 
@@ -301,6 +324,7 @@ class ScorecardReport:
     data_complete: bool = True  # False: the month's data is incomplete; do not send as final
     incomplete_reasons: tuple[str, ...] = ()  # why it is incomplete, one sentence each
     load_failures: tuple[str, ...] = ()  # source tables whose load failed for the month
+    units: tuple[UnitLine, ...] = ()  # business units, those needing attention first
 
     def kpis(self) -> list[KpiLine]:
         """All KPIs in catalog order."""

@@ -79,6 +79,8 @@ def contents(report: ScorecardReport, details: list[KpiLine]) -> list[dict[str, 
         {"href": "#summary", "title": "Summary"},
         {"href": "#strategy-map", "title": "Strategy map"},
     ]
+    if report.units:
+        entries.append({"href": "#units", "title": "Units at a glance"})
     entries += [{"href": f"#perspective-{p.id}", "title": p.name} for p in report.perspectives]
     if details:
         title = "KPI details" if report.kpi_detail_pages == "all" else "Off-track KPI details"

@@ -23,9 +23,12 @@ def phase_share(catalog: Catalog, version: TargetVersion, period: Period) -> flo
     return version.phasing[index] / sum(version.phasing)
 
 
-def goal_for(catalog: Catalog, kpi: Kpi, period: Period) -> scoring.Goal | None:
-    """The goal and red flags in force for a KPI in a period, or None without a target."""
-    version = catalog.target_for(kpi.id, period)
+def goal_for(
+    catalog: Catalog, kpi: Kpi, period: Period, unit: str | None = None
+) -> scoring.Goal | None:
+    """The goal and red flags in force for a KPI in a period (the company's, or a business
+    unit's: its own target, else the nearest parent's), or None without a target."""
+    version = catalog.target_for(kpi.id, period, unit)
     if version is None:
         return None
     if version.annual is not None:
@@ -55,19 +58,21 @@ def goal_for(catalog: Catalog, kpi: Kpi, period: Period) -> scoring.Goal | None:
     return scoring.Goal(kpi.direction, goal=version.value, red_flag=red_flag)
 
 
-def ytd_target(catalog: Catalog, kpi: Kpi, period: Period) -> float | None:
+def ytd_target(catalog: Catalog, kpi: Kpi, period: Period, unit: str | None = None) -> float | None:
     """Year-to-date target: the sum of monthly goals for additive KPIs, else their mean."""
     first = fiscal_year_start(period, catalog.organization.fiscal_year_start_month)
-    goals = [goal_for(catalog, kpi, p) for p in months_between(first, period)]
+    goals = [goal_for(catalog, kpi, p, unit) for p in months_between(first, period)]
     if kpi.direction == "within_range" or any(g is None for g in goals):
         return None
     values = [g.goal for g in goals]
     return sum(values) if kpi.additive else sum(values) / len(values)
 
 
-def forecast(catalog: Catalog, kpi: Kpi, period: Period, ytd_value: float | None) -> dict:
+def forecast(
+    catalog: Catalog, kpi: Kpi, period: Period, ytd_value: float | None, unit: str | None = None
+) -> dict:
     """Year-end projection for a KPI with an annual target: value, target, method, meets."""
-    version = catalog.target_for(kpi.id, period)
+    version = catalog.target_for(kpi.id, period, unit)
     empty = {
         "forecast": None,
         "forecast_target": None,
@@ -100,9 +105,11 @@ def kpi_score_row(
     state: str,
     value: float | None,
     ytd_value: float | None = None,
+    unit: str | None = None,
 ) -> dict:
-    """The score.kpi_scores row of one KPI (without period and run id)."""
-    goal = goal_for(catalog, kpi, period)
+    """The score.kpi_scores row of one KPI (without period and run id); with `unit`, of a
+    business unit's KPI against the unit's targets."""
+    goal = goal_for(catalog, kpi, period, unit)
     row = {
         "kpi_id": kpi.id,
         "objective_id": kpi.objective,
@@ -112,11 +119,11 @@ def kpi_score_row(
         "target_lower": goal.lower if goal else None,
         "target_upper": goal.upper if goal else None,
         "red_flag": goal.red_flag if goal else None,
-        "ytd_target": ytd_target(catalog, kpi, period),
+        "ytd_target": ytd_target(catalog, kpi, period, unit),
         "variance": None,
         "variance_pct": None,
         "weight": weight_at(kpi.weight, period),
-        **forecast(catalog, kpi, period, ytd_value if state != WITHHELD else None),
+        **forecast(catalog, kpi, period, ytd_value if state != WITHHELD else None, unit),
     }
     return judged(row, goal, state, value)
 
@@ -138,7 +145,7 @@ def judged(row: dict, goal: scoring.Goal | None, state: str, value: float | None
 
 def rollup_rows(catalog: Catalog, kpi_rows: list[dict], period: Period) -> list[dict]:
     """Objective, perspective and overall rows rolled up from the KPI rows, with the weights
-    in force in `period`."""
+    in force in `period` (a business unit's rows: its KPIs only, company-only ones left out)."""
     by_kpi = {r["kpi_id"]: r for r in kpi_rows}
     rows, perspective_members = [], []
     for perspective in catalog.perspectives:
@@ -147,6 +154,7 @@ def rollup_rows(catalog: Catalog, kpi_rows: list[dict], period: Period) -> list[
             members = [
                 (by_kpi[k.id]["score"], by_kpi[k.id]["weight"])
                 for k in catalog.kpis_of(objective.id, period)
+                if k.id in by_kpi
             ]
             rows.append(_node("objective", objective.id, perspective.id, *rollup(members)))
             objective_members.append((rows[-1]["score"], weight_at(objective.weight, period)))

@@ -8,5 +8,6 @@ select
     close_date,
     stage,
     amount_usd,
-    sales_rep
+    sales_rep,
+    country
 from crm.opportunities

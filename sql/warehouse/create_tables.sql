@@ -152,6 +152,65 @@ create table if not exists review.packs (
     rendered_at timestamp not null
 );
 
+-- Business units (definitions/units.yaml; pipelines/kpis/units.py, pipelines/scoring/units.py):
+-- each unit's month from the same KPI SQL over its rows, scored against its targets.
+create schema if not exists unit;
+
+create table if not exists unit.kpi_values (
+    period date not null,
+    unit_id varchar not null,
+    kpi_id varchar not null,
+    state varchar not null,
+    value double,
+    ytd_value double,
+    ttm_value double,
+    withheld_reason varchar,
+    measured_in date,
+    catalog_version varchar not null,
+    run_id varchar not null,
+    computed_at timestamp not null,
+    primary key (period, unit_id, kpi_id)
+);
+
+create table if not exists unit.kpi_scores (
+    period date not null,
+    unit_id varchar not null,
+    kpi_id varchar not null,
+    objective_id varchar not null,
+    status varchar not null,
+    score double,
+    target double,
+    target_lower double,
+    target_upper double,
+    red_flag double,
+    ytd_target double,
+    variance double,
+    variance_pct double,
+    weight double not null,
+    forecast double,
+    forecast_target double,
+    forecast_method varchar,
+    forecast_meets boolean,
+    run_id varchar not null,
+    primary key (period, unit_id, kpi_id)
+);
+
+create table if not exists unit.rollup_scores (
+    period date not null,
+    unit_id varchar not null,
+    level varchar not null,
+    node_id varchar not null,
+    parent_id varchar,
+    status varchar not null,
+    score double,
+    scored_count integer not null,
+    total_count integer not null,
+    scored_weight double not null,
+    total_weight double not null,
+    run_id varchar not null,
+    primary key (period, unit_id, level, node_id)
+);
+
 -- Every rendering of a period's report, kept with its KPI values and an archived copy of the
 -- PDF, so the report that was sent can be found again and a restatement says what changed.
 create table if not exists meta.report_versions (

@@ -232,7 +232,7 @@ def test_a_red_flag_ratio_of_a_within_range_kpi_is_a_warning(copied_catalog):
     report = _check(copied_catalog)
     assert report.errors == []
     assert (
-        "kpis/learning_growth.yaml:38: kpis[3].red_flag_ratio: has no effect on a "
+        "kpis/learning_growth.yaml:39: kpis[3].red_flag_ratio: has no effect on a "
         "within_range KPI (its red flags are the targets' red_flag_lower and red_flag_upper, "
         "or half the band's width outside it); remove it"
     ) in report.warnings

@@ -28,7 +28,7 @@ from pipelines.warehouse.connection import connect, ensure_tables
 
 JAN, APR = Period(2026, 1), Period(2026, 4)
 AS_OF = datetime(2026, 6, 1)
-TRAINING = "record_id,employee_id,course,completion_date,hours"
+TRAINING = "record_id,employee_id,course,completion_date,hours,country"
 TOTAL = "total_vs_previous(hours)"
 DEFAULTS = [  # what `scorecard new source` writes for its example table, in order
     "column_types",
@@ -69,7 +69,7 @@ def _training_rows(period: Period, total: float) -> list[str]:
     each = round(total / len(days), 4)
     hours = [each] * (len(days) - 1) + [round(total - each * (len(days) - 1), 4)]
     return [
-        f"TR-{day:%Y%m%d},E-{i % 7},safety,{day:%Y-%m-%d},{h:.4f}"
+        f"TR-{day:%Y%m%d},E-{i % 7},safety,{day:%Y-%m-%d},{h:.4f},DE"
         for i, (day, h) in enumerate(zip(days, hours, strict=True))
     ]
 

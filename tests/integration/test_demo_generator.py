@@ -23,6 +23,7 @@ COLUMNS = {
         "account_type",
         "department",
         "amount_usd",
+        "country",
     ],
     "finance/invoices": [
         "invoice_id",
@@ -31,6 +32,7 @@ COLUMNS = {
         "due_date",
         "paid_date",
         "amount_usd",
+        "country",
     ],
     "crm/account_snapshots": [
         "snapshot_date",
@@ -39,6 +41,7 @@ COLUMNS = {
         "region",
         "mrr_usd",
         "status",
+        "country",
     ],
     "crm/opportunities": [
         "opportunity_id",
@@ -48,8 +51,9 @@ COLUMNS = {
         "stage",
         "amount_usd",
         "sales_rep",
+        "country",
     ],
-    "crm/nps_responses": ["response_id", "customer_id", "response_date", "score"],
+    "crm/nps_responses": ["response_id", "customer_id", "response_date", "score", "country"],
     "hr/roster": [
         "snapshot_date",
         "employee_id",
@@ -59,9 +63,24 @@ COLUMNS = {
         "termination_date",
         "termination_type",
         "fte",
+        "country",
     ],
-    "hr/training_records": ["record_id", "employee_id", "course", "completion_date", "hours"],
-    "hr/engagement_responses": ["response_id", "employee_id", "response_date", "question", "score"],
+    "hr/training_records": [
+        "record_id",
+        "employee_id",
+        "course",
+        "completion_date",
+        "hours",
+        "country",
+    ],
+    "hr/engagement_responses": [
+        "response_id",
+        "employee_id",
+        "response_date",
+        "question",
+        "score",
+        "country",
+    ],
     "operations/orders": [
         "order_id",
         "customer_id",
@@ -70,8 +89,16 @@ COLUMNS = {
         "delivered_date",
         "quantity",
         "amount_usd",
+        "country",
     ],
-    "operations/defects": ["defect_id", "order_id", "reported_date", "severity", "category"],
+    "operations/defects": [
+        "defect_id",
+        "order_id",
+        "reported_date",
+        "severity",
+        "category",
+        "country",
+    ],
     "operations/support_tickets": [
         "ticket_id",
         "customer_id",
@@ -80,6 +107,7 @@ COLUMNS = {
         "priority",
         "channel",
         "satisfaction_score",
+        "country",
     ],
 }
 DATE_COLUMN = {
@@ -294,10 +322,18 @@ def test_churned_customers_appear_once_then_never(con):
     assert broken == 0
 
 
+def _without_country(path: Path) -> list[bytes]:
+    return [line.rsplit(b",", 1)[0] for line in path.read_bytes().splitlines()]
+
+
 def test_revenue_does_not_depend_on_scale(tmp_path, demo, con):
     out, _ = _generate(tmp_path, scale=2 * SCALE)
     for entities in ("crm/account_snapshots", "hr/roster"):  # entity counts do not scale
-        assert (out / f"{entities}.csv").read_bytes() == (demo[0] / f"{entities}.csv").read_bytes()
+        # (a customer's country leans on its orders, tickets and deals, which do scale)
+        assert _without_country(out / f"{entities}.csv") == _without_country(
+            demo[0] / f"{entities}.csv"
+        )
+    assert (out / "hr/roster.csv").read_bytes() == (demo[0] / "hr/roster.csv").read_bytes()
     doubled = duckdb.connect()
     path = out / "finance/gl_entries.csv"
     doubled.execute(f"create view gl_entries as select * from read_csv('{path}')")

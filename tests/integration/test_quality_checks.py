@@ -19,7 +19,7 @@ from pipelines.warehouse.connection import connect, ensure_tables
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
 AS_OF = datetime(2026, 6, 1)
-GL = "entry_id,entry_date,account_code,account_name,account_type,department,amount_usd"
+GL = "entry_id,entry_date,account_code,account_name,account_type,department,amount_usd,country"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def _failing(verdict) -> dict[str, tuple[str, str]]:
 
 def _gl_rows(month: str, count: int, last_day: int = 28) -> list[str]:
     return [
-        f"GL-{month}-{i},{month}-{1 + i % last_day:02d},4000,Sale,revenue,sales,10.00"
+        f"GL-{month}-{i},{month}-{1 + i % last_day:02d},4000,Sale,revenue,sales,10.00,DE"
         for i in range(count)
     ]
 
@@ -70,13 +70,13 @@ def test_each_row_level_default_fails_on_its_own_bad_value(con, paths, catalog, 
         table,
         [
             GL,
-            "GL-1,2026-01-05,4000,Product revenue,revenue,sales,1000.00",
-            "GL-1,2026-01-06,4000,Product revenue,revenue,sales,5.00",  # duplicate business key
-            "GL-3,2026-01-21,5000,Materials,,manufacturing,600.00",  # no account_type
-            "GL-4,2026-01-22,7000,Salaries,operating_expense,people,300.00",  # code outside 4-6xxx
-            "GL-5,2026-01-23,4000,Refund,revenue,sales,-5.00",  # a negative amount
-            "GL-6,2026-01-24,4000,Sale,revenu,marketing,5.00",  # type and department not allowed
-            "GL-7,2026-01-31,4000,Sale,revenue,sales,5.00",
+            "GL-1,2026-01-05,4000,Product revenue,revenue,sales,1000.00,DE",
+            "GL-1,2026-01-06,4000,Product revenue,revenue,sales,5.00,DE",  # duplicate business key
+            "GL-3,2026-01-21,5000,Materials,,manufacturing,600.00,FR",  # no account_type
+            "GL-4,2026-01-22,7000,Salaries,operating_expense,people,300.00,US",  # code not 4-6xxx
+            "GL-5,2026-01-23,4000,Refund,revenue,sales,-5.00,US",  # a negative amount
+            "GL-6,2026-01-24,4000,Sale,revenu,marketing,5.00,JP",  # type and department not allowed
+            "GL-7,2026-01-31,4000,Sale,revenue,sales,5.00,GB",
         ],
     )
     [verdict] = validate_table(con, table, JAN, JAN, AS_OF, ge)
@@ -133,10 +133,10 @@ def test_pair_future_and_snapshot_date_defaults(con, paths, catalog, ge):
         paths,
         invoices,
         [
-            "invoice_id,customer_id,issue_date,due_date,paid_date,amount_usd",
-            "I-1,C-1,2026-01-10,2026-02-09,2026-02-01,100.00",
-            "I-2,C-2,2026-01-11,2026-01-01,,100.00",  # due before issued
-            "I-3,C-3,2026-01-31,2026-03-02,2026-07-01,100.00",  # paid after as_of: in the future
+            "invoice_id,customer_id,issue_date,due_date,paid_date,amount_usd,country",
+            "I-1,C-1,2026-01-10,2026-02-09,2026-02-01,100.00,DE",
+            "I-2,C-2,2026-01-11,2026-01-01,,100.00,US",  # due before issued
+            "I-3,C-3,2026-01-31,2026-03-02,2026-07-01,100.00,GB",  # paid after as_of: in the future
         ],
     )
     [verdict] = validate_table(con, invoices, JAN, JAN, AS_OF, ge)
@@ -151,11 +151,11 @@ def test_pair_future_and_snapshot_date_defaults(con, paths, catalog, ge):
         roster,
         [
             "snapshot_date,employee_id,department,job_level,hire_date,termination_date,"
-            "termination_type,fte",
-            "2026-01-31,E-1,sales,manager,2020-01-01,,,1.0",
-            "2026-01-30,E-2,sales,manager,2020-01-01,,,1.0",  # not the month's last day
-            "2026-01-31,E-3,sales,manager,2027-01-01,2025-12-20,voluntary,-1.0",
-            "2026-01-31,E-1,finance,manager,2020-01-01,,,0.5",  # E-1 twice on one roster
+            "termination_type,fte,country",
+            "2026-01-31,E-1,sales,manager,2020-01-01,,,1.0,DE",
+            "2026-01-30,E-2,sales,manager,2020-01-01,,,1.0,US",  # not the month's last day
+            "2026-01-31,E-3,sales,manager,2027-01-01,2025-12-20,voluntary,-1.0,GB",
+            "2026-01-31,E-1,finance,manager,2020-01-01,,,0.5,DE",  # E-1 twice on one roster
         ],
     )
     [verdict] = validate_table(con, roster, JAN, JAN, AS_OF, ge)
@@ -354,10 +354,10 @@ def test_nan_infinite_amounts_and_a_currency_outside_the_set(con, paths, catalog
         table,
         [
             GL + ",rate,currency",
-            "GL-1,2026-01-05,4000,Sale,revenue,sales,10.00,1.5,USD",
-            "GL-2,2026-01-06,4000,Sale,revenue,sales,10.00,NaN,USD",
-            "GL-3,2026-01-07,4000,Sale,revenue,sales,10.00,inf,USD",
-            "GL-4,2026-01-08,4000,Sale,revenue,sales,10.00,2.0,EUR",
+            "GL-1,2026-01-05,4000,Sale,revenue,sales,10.00,DE,1.5,USD",
+            "GL-2,2026-01-06,4000,Sale,revenue,sales,10.00,DE,NaN,USD",
+            "GL-3,2026-01-07,4000,Sale,revenue,sales,10.00,DE,inf,USD",
+            "GL-4,2026-01-08,4000,Sale,revenue,sales,10.00,DE,2.0,EUR",
         ],
     )
     [verdict] = validate_table(con, table, JAN, JAN, AS_OF, ge)

@@ -17,13 +17,13 @@ from pipelines.warehouse.connection import connect, ensure_tables
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
 AS_OF = datetime(2026, 6, 1)
-HEADER = "entry_id,entry_date,account_code,account_name,account_type,department,amount_usd"
+HEADER = "entry_id,entry_date,account_code,account_name,account_type,department,amount_usd,country"
 GOOD = [
-    "GL-1,2026-01-05,4000,Product revenue,revenue,sales,1000.00",
-    "GL-2,2026-01-20,4100,Service revenue,revenue,field_service,500.00",
-    "GL-3,2026-01-21,5000,Materials,cost_of_sales,manufacturing,600.00",
-    "GL-4,2026-01-31,6000,Salaries,operating_expense,people,300.00",
-    "GL-5,2026-02-01,4000,Product revenue,revenue,sales,2000.00",
+    "GL-1,2026-01-05,4000,Product revenue,revenue,sales,1000.00,DE",
+    "GL-2,2026-01-20,4100,Service revenue,revenue,field_service,500.00,FR",
+    "GL-3,2026-01-21,5000,Materials,cost_of_sales,manufacturing,600.00,DE",
+    "GL-4,2026-01-31,6000,Salaries,operating_expense,people,300.00,US",
+    "GL-5,2026-02-01,4000,Product revenue,revenue,sales,2000.00,US",
 ]
 
 
@@ -50,7 +50,7 @@ def _write(path, lines: list[str], encoding: str = "utf-8", prefix: bytes = b"")
 
 BROKEN = {
     "a number with a thousands separator": (
-        [HEADER, *GOOD[:2], 'GL-9,2026-01-22,4000,Big sale,revenue,sales,"1,234.56"'],
+        [HEADER, *GOOD[:2], 'GL-9,2026-01-22,4000,Big sale,revenue,sales,"1,234.56",DE'],
         JAN,
         [
             "source finance, table gl_entries",
@@ -60,25 +60,25 @@ BROKEN = {
         ],
     ),
     "an impossible date": (
-        [HEADER, *GOOD[:4], "GL-5,2026-02-30,4000,Product revenue,revenue,sales,2000.00"],
+        [HEADER, *GOOD[:4], "GL-5,2026-02-30,4000,Product revenue,revenue,sales,2000.00,US"],
         FEB,
         ["line 6, column entry_date", '"2026-02-30" is not a date (YYYY-MM-DD)'],
     ),
     "a whole number written as text": (
-        [HEADER, "GL-1,2026-01-05,4000,Product revenue,revenue,sales,ten"],
+        [HEADER, "GL-1,2026-01-05,4000,Product revenue,revenue,sales,ten,DE"],
         JAN,
         ["line 2, column amount_usd", '"ten" is not a number'],
     ),
     "a row with a field missing": (
-        [HEADER, *GOOD[:3], "GL-4,2026-01-31,6000,Salaries,operating_expense,300.00"],
+        [HEADER, *GOOD[:3], "GL-4,2026-01-31,6000,Salaries,operating_expense,people,300.00"],
         JAN,
-        ["line 5", "the row has 6 fields, the header has 7"],
+        ["line 5", "the row has 7 fields, the header has 8"],
     ),
     "an unterminated quote": (
         [
             HEADER,
             GOOD[0],
-            'GL-2,2026-01-20,4100,"Service revenue,revenue,field_service,500.00',
+            'GL-2,2026-01-20,4100,"Service revenue,revenue,field_service,500.00,FR',
             *GOOD[2:4],
         ],
         JAN,
@@ -90,17 +90,20 @@ BROKEN = {
         ["row entry_id=GL-4", "the row appears 2 times (a duplicated row)", "1 of 5 rows rejected"],
     ),
     "an empty date": (
-        [HEADER, *GOOD[:3], "GL-4,,6000,Salaries,operating_expense,people,300.00"],
+        [HEADER, *GOOD[:3], "GL-4,,6000,Salaries,operating_expense,people,300.00,US"],
         JAN,
         ["row entry_id=GL-4, column entry_date: is empty: the row belongs to no month"],
     ),
     "a future-dated transaction": (  # in the month loaded; later months' rows are not judged
-        [HEADER, *GOOD[:4], "GL-6,2026-06-15,4000,Product revenue,revenue,sales,10.00"],
+        [HEADER, *GOOD[:4], "GL-6,2026-06-15,4000,Product revenue,revenue,sales,10.00,DE"],
         Period(2026, 6),
         ["row entry_id=GL-6, column entry_date: 2026-06-15 is in the future"],
     ),
     "a missing column": (
-        [HEADER.replace(",amount_usd", ""), *(g.rsplit(",", 1)[0] for g in GOOD)],
+        [
+            HEADER.replace(",amount_usd", ""),
+            *(",".join(g.split(",")[:6] + g.split(",")[7:]) for g in GOOD),
+        ],
         JAN,
         ["lacks the declared column(s) amount_usd"],
     ),
@@ -138,7 +141,7 @@ def test_a_broken_export_fails_clearly_and_keeps_the_month(loaded, paths, case):
             "is UTF-16-encoded (it starts with a UTF-16 byte-order mark); export it as UTF-8",
         ),
         (
-            f"{HEADER}\n{GOOD[0]}\nGL-2,2026-01-20,4100,Caf\xe9,revenue,sales,5.00\n".encode(
+            f"{HEADER}\n{GOOD[0]}\nGL-2,2026-01-20,4100,Caf\xe9,revenue,sales,5.00,FR\n".encode(
                 "latin-1"
             ),
             "line 3, column account_name: the file is not valid UTF-8 here",
@@ -179,7 +182,7 @@ def test_a_byte_order_mark_is_read_as_utf8(loaded, paths):
 
 def test_a_bad_row_of_another_month_does_not_block_this_one(loaded, paths):
     con, table, path = loaded
-    _write(path, [HEADER, *GOOD[:4], "GL-5,2026-02-30,4000,Product revenue,revenue,sales,2"])
+    _write(path, [HEADER, *GOOD[:4], "GL-5,2026-02-30,4000,Product revenue,revenue,sales,2,US"])
     result = load_file_table(con, table, JAN, JAN, paths.home, "jan-run", as_of=AS_OF)
     assert result.rows_by_period == {"2026-01": 4}
     assert result.rejected_by_period == {}
@@ -188,7 +191,7 @@ def test_a_bad_row_of_another_month_does_not_block_this_one(loaded, paths):
 def test_rejects_within_the_tables_rate_are_left_out_and_counted(loaded, paths):
     con, table, path = loaded
     lenient = SourceTable(table.source, table.table.model_copy(update={"max_reject_rate": 0.4}))
-    _write(path, [HEADER, *GOOD[:3], GOOD[2], "GL-4,2026-01-31,6000,Salaries,opex,people,3x"])
+    _write(path, [HEADER, *GOOD[:3], GOOD[2], "GL-4,2026-01-31,6000,Salaries,opex,people,3x,US"])
     result = load_file_table(con, lenient, JAN, JAN, paths.home, "lenient-run", as_of=AS_OF)
     assert result.rows_by_period == {"2026-01": 3}  # GL-3 once, GL-4 rejected
     assert result.rejected_by_period == {"2026-01": 2}

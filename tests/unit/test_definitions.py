@@ -25,6 +25,7 @@ def test_definitions_follow_the_catalog(paths, catalog):
         AssetKey("review_scores"),
         AssetKey("board_pack"),
         AssetKey("board_pack_email"),
+        AssetKey("unit_scores"),
     }
     assert keys == expected
     # lineage: each KPI depends on exactly the raw tables its SQL reads

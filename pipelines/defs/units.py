@@ -1,0 +1,72 @@
+"""The business units' scorecards (definitions/units.yaml): every unit's month from the same KPI
+SQL over its rows, scored against its targets, on the monthly partitions. Without units the
+asset materializes saying so; the company's figures never depend on it."""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    PartitionsDefinition,
+    asset,
+)
+
+from pipelines.catalog import Catalog
+from pipelines.defs.partitions import periods_of
+from pipelines.defs.resources import ScorecardResource, WarehouseResource
+from pipelines.defs.scorecard import SCORES_KEY
+from pipelines.kpis.units import units_values, unmapped_rows, write_unit_values
+from pipelines.scoring.units import score_unit_period
+
+UNIT_SCORES_KEY = AssetKey("unit_scores")
+
+
+def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> list:
+    """The unit_scores asset."""
+
+    @asset(
+        key=UNIT_SCORES_KEY,
+        group_name="units",
+        deps=[SCORES_KEY],
+        partitions_def=partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        kinds={"duckdb", "sql"},
+        pool="warehouse",
+    )
+    def unit_scores(
+        context: AssetExecutionContext, warehouse: WarehouseResource, scorecard: ScorecardResource
+    ) -> MaterializeResult:
+        """Each business unit's KPI values, scores and roll-ups for the months."""
+        current = scorecard.catalog()
+        if not current.units:
+            return MaterializeResult(
+                metadata={"units": MetadataValue.text("no units (definitions/units.yaml)")}
+            )
+        overall, unmapped = {}, {}
+        with warehouse.connection(sandboxed=True) as con:
+            for period in periods_of(context):
+                for unit_id, values in units_values(con, current, period).items():
+                    write_unit_values(con, current, unit_id, period, values, context.run.run_id)
+                for unit in current.units:
+                    row = score_unit_period(con, current, unit.id, period, context.run.run_id)
+                    overall[unit.id] = row["score"]
+                if found := unmapped_rows(con, current, period):
+                    unmapped[period.key] = found
+                    context.log.warning(
+                        f"{period}: rows of no unit (in the company's figures, in no unit's): "
+                        + ", ".join(f"{t} {n:,}" for t, n in found.items())
+                    )
+        last = periods_of(context)[-1]
+        return MaterializeResult(
+            metadata={
+                "units": MetadataValue.int(len(current.units)),
+                "kpis_per_unit": MetadataValue.int(len(current.unit_kpis())),
+                f"overall_{last.key}": MetadataValue.json(
+                    {k: round(v, 2) if v is not None else None for k, v in overall.items()}
+                ),
+                "rows_of_no_unit": MetadataValue.json(unmapped),
+            }
+        )
+
+    return [unit_scores]

@@ -1,0 +1,66 @@
+"""The business units' tree as the catalog checks it, and which KPIs cascade to units."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from pipelines.catalog import CatalogError, load_catalog
+from pipelines.periods import Period
+
+
+def _with_units(root, units: list[dict]):
+    (root / "definitions/units.yaml").write_text(yaml.safe_dump({"units": units}))
+    return load_catalog(root / "definitions", root / "sql")
+
+
+UNIT = {"id": "emea", "name": "EMEA", "leader": "S. Lindqvist"}
+
+
+@pytest.mark.parametrize(
+    ("units", "message"),
+    [
+        ([UNIT, {**UNIT, "id": "de", "parent": "europe"}], "de.parent: unknown unit 'europe'"),
+        (
+            [{**UNIT, "parent": "de"}, {**UNIT, "id": "de", "parent": "emea"}],
+            "emea: its parents run in a circle",
+        ),
+        (
+            [{**UNIT, "codes": ["DE"]}, {**UNIT, "id": "de", "codes": ["DE"]}],
+            "de.codes: 'DE' is already emea's code",
+        ),
+        ([UNIT, UNIT], "unit id 'emea' is used 2 times"),
+        (
+            [{**UNIT, "targets": {"headcount": [{"from": "2026-01", "value": 100}]}}],
+            "emea.targets.headcount \\(from 2026-01\\): a within_range KPI needs lower and upper",
+        ),
+        ([{**UNIT, "targets": {"sales": [{"from": "2026-01", "value": 1}]}}], "unknown KPI"),
+    ],
+)
+def test_the_catalog_rejects_a_tree_that_cannot_be(copied_catalog, units, message):
+    with pytest.raises(CatalogError, match=message):
+        _with_units(copied_catalog, units)
+
+
+def test_targets_inherit_up_the_tree_except_amounts(copied_catalog):
+    catalog = _with_units(
+        copied_catalog,
+        [
+            {**UNIT, "targets": {"gross_margin_pct": [{"from": "2026-01", "value": 45}]}},
+            {**UNIT, "id": "de", "parent": "emea"},
+        ],
+    )
+    march = Period(2026, 3)
+    assert catalog.target_for("gross_margin_pct", march, "de").value == 45  # EMEA's
+    assert catalog.target_for("csat_pct", march, "de").value == 90  # the company's
+    assert catalog.target_for("revenue_usd", march, "de") is None  # an amount: its own only
+    assert catalog.unit_codes("emea") == ["emea", "de"]
+    assert [u.id for u in catalog.unit_chain("de")] == ["de", "emea"]
+
+
+def test_without_a_unit_column_a_kpi_is_the_companys_only(catalog):
+    # the shipped catalog: every demo table names its rows' country
+    assert all(t.table.unit_column for t in catalog.tables)
+    cascaded = {k.id for k in catalog.unit_kpis()}
+    assert cascaded == {k.id for k in catalog.kpis if not k.company_only}
+    assert "revenue_per_employee_usd" in cascaded  # calculated, from two unit KPIs
