@@ -62,9 +62,14 @@ class DeliveryConfig(Config):
     to: str = ""  # only this address
 
 
+def tag_set(tags: Mapping[str, str], name: str) -> bool:
+    """Whether the run tag `name` says yes (1, true, yes)."""
+    return tags.get(name, "").strip().lower() in _TRUE
+
+
 def send_decision(months: int, tags: Mapping[str, str], send_email: bool) -> str | None:
     """None when the run should email; otherwise why it sends nothing."""
-    if send_email or tags.get(SEND_TAG, "").strip().lower() in _TRUE:
+    if send_email or tag_set(tags, SEND_TAG):
         return None
     how = f"set the run tag {SEND_TAG}=true or the config send_email: true to send"
     if BACKFILL_TAG in tags or CLI_BACKFILL_TAG in tags:
@@ -169,8 +174,8 @@ def build_delivery_assets(partitions: PartitionsDefinition) -> list:
             context.log.info(f"No email sent: {skip}.")
             return MaterializeResult(metadata={"sent": False, "skipped": MetadataValue.text(skip)})
         ctx = context_for(scorecard, warehouse, smtp, context.run.run_id)
-        resend = config.resend or tags.get(RESEND_TAG, "").strip().lower() in _TRUE
-        unconfirmed = config.unconfirmed or tags.get(UNCONFIRMED_TAG, "").strip().lower() in _TRUE
+        resend = config.resend or tag_set(tags, RESEND_TAG)
+        unconfirmed = config.unconfirmed or tag_set(tags, UNCONFIRMED_TAG)
         to = (config.to or tags.get(TO_TAG, "")).strip() or None
         outcomes = [
             deliver_period(ctx, p, resend=resend, to=to, unconfirmed=unconfirmed) for p in periods

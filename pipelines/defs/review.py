@@ -32,6 +32,7 @@ from pipelines.defs.delivery import (
     failure_text,
     outcome_metadata,
     send_decision,
+    tag_set,
 )
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, SmtpResource, WarehouseResource
@@ -48,7 +49,6 @@ REVIEW_SCORES_KEY = AssetKey("review_scores")
 BOARD_PACK_KEY = AssetKey("board_pack")
 PACK_DELIVERY_KEY = AssetKey("board_pack_email")
 REVIEW_TAG = "scorecard/review"  # only this review ('2026-Q3', '2026')
-_TRUE = ("1", "true", "yes")
 
 
 def reviews_of(context: AssetExecutionContext, catalog: Catalog) -> list[ReviewPeriod]:
@@ -223,9 +223,9 @@ def build_review_assets(catalog: Catalog, partitions: PartitionsDefinition) -> l
             deliver_pack(
                 ctx,
                 review,
-                resend=config.resend or tags.get(RESEND_TAG, "").lower() in _TRUE,
+                resend=config.resend or tag_set(tags, RESEND_TAG),
                 to=(config.to or tags.get(TO_TAG, "")).strip() or None,
-                unconfirmed=config.unconfirmed or tags.get(UNCONFIRMED_TAG, "").lower() in _TRUE,
+                unconfirmed=config.unconfirmed or tag_set(tags, UNCONFIRMED_TAG),
             )
             for review in reviews
         ]
