@@ -180,10 +180,14 @@ def checked_sql(con, catalog: Catalog, kpi: Kpi, period: Period) -> tuple[str, s
     return sql, file
 
 
-def _longer(con, catalog: Catalog, kpi: Kpi, period: Period, sql: str, file: str | None):
-    """The year to date and trailing twelve months ending with the month."""
-    _, *longer = windows_for(period, catalog.organization.fiscal_year_start_month)
-    return tuple(evaluate(con, kpi, sql, w, file) for w in longer)
+def _longer(
+    con, catalog: Catalog, kpi: Kpi, period: Period, sql: str, file: str | None, ttm: bool = True
+) -> tuple[float | None, float | None]:
+    """The year to date and trailing twelve months ending with the month (without `ttm`: the
+    year to date only)."""
+    _, ytd, twelve = windows_for(period, catalog.organization.fiscal_year_start_month)
+    last = evaluate(con, kpi, sql, twelve, file) if ttm else None
+    return evaluate(con, kpi, sql, ytd, file), last
 
 
 def kpi_value(
@@ -205,7 +209,8 @@ def kpi_value(
     year to date and trailing twelve months of the month itself.
 
     `sql_con`: where the KPI's SQL runs and its tables' rows are counted, when not `con` (a
-    business unit's cursor, on which `raw` holds only the unit's rows)."""
+    business unit's cursor, on which `raw` holds only the unit's rows). A unit's trailing twelve
+    months are not computed: nothing shows them, and each window is a query per unit and KPI."""
     query = sql_con or con
     measured = kpi.measurement_at(period, catalog.organization.fiscal_year_start_month)
     if measured != period:
@@ -215,7 +220,8 @@ def kpi_value(
         inputs = inputs or MonthInputs.read(con, catalog, period, sql_con)
         if inputs.never_loaded(catalog, kpi):
             return carried
-        ytd, ttm = _longer(query, catalog, kpi, period, *checked_sql(con, catalog, kpi, period))
+        checked = checked_sql(con, catalog, kpi, period)
+        ytd, ttm = _longer(query, catalog, kpi, period, *checked, ttm=sql_con is None)
         return replace(carried, ytd_value=ytd, ttm_value=ttm)
     inputs = inputs or MonthInputs.read(con, catalog, period, sql_con)
     measured_in = None if kpi.frequency == "monthly" else period.key
@@ -233,7 +239,7 @@ def kpi_value(
     # alone (its rows may lie in any of its months)
     empty = kpi.frequency == "monthly" and inputs.empty_tables(catalog, kpi)
     month = None if empty else evaluate(query, kpi, sql, measurement, file)
-    ytd, ttm = _longer(query, catalog, kpi, period, sql, file)
+    ytd, ttm = _longer(query, catalog, kpi, period, sql, file, ttm=sql_con is None)
     state = VALUE if month is not None else NO_DATA
     return KpiValue(kpi.id, state, month, ytd, ttm, None, measured_in)
 
