@@ -19,6 +19,7 @@ from pipelines.scoring.scorecard import score_period
 
 SCORES_KEY = AssetKey("scorecard_scores")
 REPORT_KEY = AssetKey("report_scorecard")
+UNIT_SCORES_KEY = AssetKey("unit_scores")  # pipelines/defs/units.py: the report shows them
 
 
 def _kpi_table(con, period_start) -> str:
@@ -74,7 +75,7 @@ def build_scorecard_assets(catalog: Catalog, partitions: PartitionsDefinition) -
     @asset(
         key=REPORT_KEY,
         group_name="scorecard",
-        deps=[SCORES_KEY],
+        deps=[SCORES_KEY, UNIT_SCORES_KEY],
         partitions_def=partitions,
         backfill_policy=BackfillPolicy.single_run(),
         kinds={"html", "pdf"},

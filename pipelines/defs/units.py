@@ -4,7 +4,6 @@ asset materializes saying so; the company's figures never depend on it."""
 
 from dagster import (
     AssetExecutionContext,
-    AssetKey,
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
@@ -15,11 +14,9 @@ from dagster import (
 from pipelines.catalog import Catalog
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
-from pipelines.defs.scorecard import SCORES_KEY
+from pipelines.defs.scorecard import SCORES_KEY, UNIT_SCORES_KEY
 from pipelines.kpis.units import units_values, unmapped_rows, write_unit_values
 from pipelines.scoring.units import score_unit_period
-
-UNIT_SCORES_KEY = AssetKey("unit_scores")
 
 
 def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> list:

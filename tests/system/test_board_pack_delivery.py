@@ -38,6 +38,9 @@ def test_the_quarters_last_month_sends_its_pack_once(
         code = main(["run", "--period", "2026-03"])
         out, err = capsys.readouterr()
         assert code in (0, 1), err  # a failed quality check fails the run, not the month
+        # the month's report waits for the units' scores: its units page is there
+        month = (paths.report_dir("2026-03") / "scorecard.html").read_text()
+        assert "Units at a glance" in month and 'id="unit-germany"' in month
         pdf = paths.report_dir("2026-Q1") / "board_pack.pdf"
         assert f"Board pack Q1 2026:\nHTML: {pdf.with_suffix('.html')}\nPDF:  {pdf}" in out
         kinds = _kinds(server)
