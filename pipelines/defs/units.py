@@ -15,7 +15,7 @@ from pipelines.catalog import Catalog
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
 from pipelines.defs.scorecard import SCORES_KEY, UNIT_SCORES_KEY
-from pipelines.kpis.units import units_values, unmapped_rows, write_unit_values
+from pipelines.kpis.units import attach_units, units_values, unmapped_rows, write_unit_values
 from pipelines.scoring.units import score_unit_period
 
 
@@ -42,6 +42,7 @@ def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> lis
             )
         overall, unmapped = {}, {}
         with warehouse.connection(sandboxed=True) as con:
+            attach_units(con, current)  # once: the step's loads are done
             for period in periods_of(context):
                 for unit_id, values in units_values(con, current, period).items():
                     write_unit_values(con, current, unit_id, period, values, context.run.run_id)

@@ -42,6 +42,17 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _loaded(con) -> set[str]:
+    """The raw tables of the warehouse (not of the units' databases)."""
+    return {
+        table
+        for (table,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = 'raw'"
+        ).fetchall()
+    }
+
+
 def attach_units(con, catalog: Catalog) -> None:
     """Attach every unit's database to `con`, its `raw` views over the unit's rows (of the
     tables loaded so far). Run once per step, before the units are evaluated."""
@@ -49,14 +60,7 @@ def attach_units(con, catalog: Catalog) -> None:
     attached = {
         r for (r,) in con.execute("select database_name from duckdb_databases()").fetchall()
     }
-    loaded = {
-        table
-        for (table,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_catalog = ? and table_schema = 'raw'",
-            [database],
-        ).fetchall()
-    }
+    loaded = _loaded(con)
     for unit in catalog.units:
         name = quote_identifier(f"unit_{unit.id}")
         if f"unit_{unit.id}" not in attached:
@@ -101,8 +105,7 @@ UNITS_AT_ONCE = min(8, 2 * (os.cpu_count() or 1))
 
 def units_values(con, catalog: Catalog, period: Period) -> dict[str, list[KpiValue]]:
     """Every unit's values for a month (reads only: the caller writes), UNITS_AT_ONCE at a
-    time; units attached first."""
-    attach_units(con, catalog)
+    time; the units' databases must be attached (attach_units, once per step)."""
     with ThreadPoolExecutor(UNITS_AT_ONCE, thread_name_prefix="kpi-unit") as pool:
         found = pool.map(lambda unit: unit_values(con, catalog, unit.id, period), catalog.units)
         return dict(zip([u.id for u in catalog.units], found, strict=True))
@@ -148,13 +151,7 @@ def unmapped_rows(con, catalog: Catalog, period: Period) -> dict[str, int]:
     (counted, never dropped: the company's figures still include them)."""
     codes = [c for u in catalog.units for c in u.own_codes]
     found = {}
-    loaded = {
-        table
-        for (table,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' "
-            "and table_catalog = current_database()"
-        ).fetchall()
-    }
+    loaded = _loaded(con)
     for table in catalog.tables:
         column = table.table.unit_column
         if not column or table.raw_name not in loaded:

@@ -18,7 +18,7 @@ import pytest
 from pipelines.catalog import load_catalog
 from pipelines.ingest.files import load_file_table
 from pipelines.kpis.evaluate import NO_DATA, VALUE, period_values, write_kpi_values
-from pipelines.kpis.units import units_values, unmapped_rows, write_unit_values
+from pipelines.kpis.units import attach_units, units_values, unmapped_rows, write_unit_values
 from pipelines.periods import Period, months_between
 from pipelines.report.context import build_report
 from pipelines.report.render import write_report
@@ -64,6 +64,7 @@ def units(tmp_path_factory, quarter_exports):
     ensure_tables(con)
     for table in catalog.tables:
         load_file_table(con, table, JAN, MAR, home, "t")
+    attach_units(con, catalog)
     for period in months_between(JAN, MAR):
         write_kpi_values(
             con, catalog, period, period_values(con, catalog, list(catalog.kpis), period), "t"
