@@ -25,7 +25,7 @@ from benchmarks.procs import Measured
 
 SETUP, BETWEEN, TEARDOWN = "setup", "between steps", "teardown"
 EVENTS = "dagster events"
-STEP_STAGES = ("load", "quality", "kpis", "scores", "report", "delivery", "other steps")
+STEP_STAGES = ("load", "quality", "kpis", "scores", "units", "report", "delivery", "other steps")
 STAGES = (SETUP, *STEP_STAGES, EVENTS, BETWEEN, TEARDOWN)
 
 
@@ -36,6 +36,8 @@ def stage_of(step_key: str) -> str:
         return "quality"
     if key.startswith("raw_"):
         return "load"
+    if key.startswith("unit_"):
+        return "units"
     if key.startswith("kpi"):
         return "kpis"
     if key.startswith("report"):

@@ -52,6 +52,10 @@ class RuntimePaths:
         """The folder of one period's rendered report."""
         return self.reports / period
 
+    def unit_report_dir(self, period: str, unit: str) -> Path:
+        """The folder of one business unit's rendered report of a period."""
+        return self.report_dir(period) / "units" / unit
+
 
 def runtime_paths() -> RuntimePaths:
     """Read the paths from the environment now."""

@@ -23,6 +23,7 @@ from pipelines.catalog.models import (
     Table,
     TargetVersion,
     Unit,
+    weight_at,
 )
 from pipelines.periods import Period
 
@@ -97,17 +98,39 @@ class Catalog:
         """A KPI by id."""
         return next(k for k in self.kpis if k.id == kpi_id)
 
-    def comment_for(self, kpi_id: str, period: Period) -> tuple[Comment, Period] | None:
-        """The latest comment on a KPI written for `period` or before, with its period."""
-        latest = None
-        for file in sorted(self.commentary, key=lambda f: f.period):
-            written = Period.parse(file.period)
-            if written > period:
-                break
-            for comment in file.comments:
-                if comment.kpi == kpi_id:
-                    latest = (comment, written)
-        return latest
+    def comment_for(
+        self, kpi_id: str, period: Period, unit: str | None = None
+    ) -> tuple[Comment, Period] | None:
+        """The latest comment on a KPI written for `period` or before, with its period: the
+        company's, or a unit's (its own, else its parent unit's, up to the company's)."""
+        for owner in [*(u.id for u in self.unit_chain(unit)), None] if unit else [None]:
+            latest = None
+            for file in sorted(self.commentary, key=lambda f: f.period):
+                written = Period.parse(file.period)
+                if written > period:
+                    break
+                for comment in file.comments:
+                    if comment.kpi == kpi_id and comment.unit == owner:
+                        latest = (comment, written)
+            if latest is not None:
+                return latest
+        return None
+
+    def weight_of(self, node, period: Period, unit: str | None = None) -> float:
+        """The weight in force of a perspective, objective or KPI: a unit's (its own, else its
+        parent unit's) where units.yaml gives one, else the catalog's."""
+        for owner in self.unit_chain(unit) if unit else ():
+            if node.id in owner.weights:
+                return owner.weights[node.id]
+        return weight_at(node.weight, period)
+
+    def owner_of(self, node, unit: str | None = None) -> str:
+        """Who owns a KPI or an objective: in a unit, its own owner (else its parent unit's)
+        where units.yaml names one, else the catalog's."""
+        for owner in self.unit_chain(unit) if unit else ():
+            if node.id in owner.owners:
+                return owner.owners[node.id]
+        return node.owner
 
     def sql_text(self, kpi: Kpi, period: Period | None = None) -> str:
         """The KPI's SQL in force in `period` (its revisions'), or its original SQL."""

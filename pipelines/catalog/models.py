@@ -725,6 +725,16 @@ class Unit(Strict):
         description="Targets of this unit by KPI id, as in targets.yaml; a KPI without one "
         "here takes its parent unit's, and at the top the company's.",
     )
+    weights: dict[Identifier, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Weights in this unit's roll-up by perspective, objective or KPI id; one "
+        "not given here is its parent unit's, and at the top the catalog's.",
+    )
+    owners: dict[Identifier, Name] = Field(
+        default_factory=dict,
+        description="Who owns a KPI or an objective in this unit, by id; one not given here is "
+        "its parent unit's, and at the top the catalog's.",
+    )
 
     @property
     def own_codes(self) -> list[str]:
@@ -758,6 +768,11 @@ class Initiative(Strict):
     deadline: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     status: Status = Field(description="Its status now (the latest update's, when it has updates).")
     percent_complete: int = Field(ge=0, le=100)
+    unit: Identifier | None = Field(
+        default=None,
+        description="The business unit running it (units.yaml): it shows in that unit's report "
+        "and its parents'; left out: the company's, in every report.",
+    )
     updates: list[InitiativeUpdate] = Field(
         default_factory=list,
         description="Its progress month by month, oldest first: what the quarter's review reads "
@@ -885,11 +900,16 @@ class RecipientList(Strict):
         description="Whether a scorecard list gets the monthly email (false: a board list that "
         "gets only its packs).",
     )
+    unit: Identifier | None = Field(
+        default=None,
+        description="A business unit (units.yaml): the list gets that unit's scorecard and PDF "
+        "instead of the company's.",
+    )
 
     @model_validator(mode="after")
     def _packs(self) -> RecipientList:
-        if self.receives == "notices" and (self.packs or not self.monthly):
-            raise ValueError("a notices list takes neither packs nor monthly: false")
+        if self.receives == "notices" and (self.packs or not self.monthly or self.unit):
+            raise ValueError("a notices list takes no packs, unit or monthly: false")
         if self.packs and self.perspectives:
             raise ValueError(
                 "a board pack covers the whole scorecard: a list limited to perspectives "
@@ -897,6 +917,8 @@ class RecipientList(Strict):
             )
         if not self.monthly and not self.packs:
             raise ValueError("monthly: false and no packs: the list would get nothing")
+        if self.unit and self.packs:
+            raise ValueError("a board pack is the company's: a list for a unit cannot take packs")
         return self
 
 
@@ -912,6 +934,11 @@ class Comment(Strict):
     kpi: Identifier
     author: Name
     text: Description = Field(min_length=1)
+    unit: Identifier | None = Field(
+        default=None,
+        description="The business unit the comment is on (units.yaml); left out: the company's "
+        "figure. A unit without a comment of its own shows its parent unit's, then the company's.",
+    )
 
 
 class CommentaryFile(Strict):

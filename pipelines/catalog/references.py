@@ -182,7 +182,11 @@ def check_references(
         for i, comment in enumerate(file.comments):
             if kpis_complete and comment.kpi not in kpi_ids:
                 problems.append(f"{where}: comments[{i}].kpi: unknown KPI {comment.kpi!r}")
-        problems += _duplicates("commented KPI", where, [c.kpi for c in file.comments])
+        problems += _duplicates(
+            "commented KPI",
+            where,
+            [c.kpi if c.unit is None else f"{c.kpi} (unit {c.unit})" for c in file.comments],
+        )
     problems += _duplicates(
         "commentary period", "commentary/", [f.period for f in catalog.commentary]
     )
@@ -262,4 +266,39 @@ def _unit_problems(catalog: Catalog, kpis_complete: bool) -> list[str]:
                         f"units.yaml: {unit.id}.targets.{kpi_id} (from {version.from_}): "
                         f"a {kpi.direction} KPI needs {want}"
                     )
+    return problems + _unit_reference_problems(catalog, ids, kpis_complete)
+
+
+def _unit_reference_problems(catalog: Catalog, ids: set[str], kpis_complete: bool) -> list[str]:
+    """What names a unit names a known one; a unit's weights and owners name known nodes."""
+    named = [
+        *((f"initiatives.yaml: {i.id}.unit", i.unit) for i in catalog.initiatives),
+        *(
+            (f"commentary ({f.period}): comments[{n}].unit", c.unit)
+            for f in catalog.commentary
+            for n, c in enumerate(f.comments)
+        ),
+        *((f"recipients.yaml: {r.id}.unit", r.unit) for r in catalog.recipient_lists),
+    ]
+    problems = [
+        f"{where}: unknown unit {unit!r}" + (f"; known: {', '.join(sorted(ids))}" if ids else "")
+        for where, unit in named
+        if unit is not None and unit not in ids
+    ]
+    if not kpis_complete:
+        return problems
+    kpis = {k.id for k in catalog.kpis}
+    objectives = {o.id for o in catalog.objectives}
+    perspectives = {p.id for p in catalog.perspectives}
+    for unit in catalog.units:
+        problems += [
+            f"units.yaml: {unit.id}.weights.{node}: no perspective, objective or KPI of that id"
+            for node in unit.weights
+            if node not in kpis | objectives | perspectives
+        ]
+        problems += [
+            f"units.yaml: {unit.id}.owners.{node}: no objective or KPI of that id"
+            for node in unit.owners
+            if node not in kpis | objectives
+        ]
     return problems

@@ -31,6 +31,7 @@ from dagster import (
 from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, SmtpResource, WarehouseResource
 from pipelines.defs.scorecard import REPORT_KEY
+from pipelines.defs.units import UNIT_REPORTS_KEY
 from pipelines.delivery.deliver import (
     DeliveryContext,
     DeliveryOutcome,
@@ -153,7 +154,7 @@ def build_delivery_assets(partitions: PartitionsDefinition) -> list:
     @asset(
         key=DELIVERY_KEY,
         group_name="scorecard",
-        deps=[REPORT_KEY],
+        deps=[REPORT_KEY, UNIT_REPORTS_KEY],
         partitions_def=partitions,
         backfill_policy=BackfillPolicy.single_run(),
         kinds={"email"},

@@ -13,6 +13,7 @@ from pipelines.catalog.models import ScheduleSettings
 from pipelines.defs.delivery import DELIVERY_KEY
 from pipelines.defs.review import BOARD_PACK_KEY, PACK_DELIVERY_KEY, REVIEW_SCORES_KEY
 from pipelines.defs.scorecard import REPORT_KEY
+from pipelines.defs.units import UNIT_REPORTS_KEY
 from pipelines.periods import Period
 
 MONTHLY_JOB = "monthly_scorecard"
@@ -35,7 +36,9 @@ def build_jobs() -> list:
     history = define_asset_job(
         HISTORY_JOB,
         selection=AssetSelection.all()
-        - AssetSelection.assets(REPORT_KEY, DELIVERY_KEY, BOARD_PACK_KEY, PACK_DELIVERY_KEY),
+        - AssetSelection.assets(
+            REPORT_KEY, UNIT_REPORTS_KEY, DELIVERY_KEY, BOARD_PACK_KEY, PACK_DELIVERY_KEY
+        ),
         description="Load and score a range of past months, and the quarters and years they "
         "close (no report, no email).",
     )

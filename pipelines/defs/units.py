@@ -1,9 +1,13 @@
 """The business units' scorecards (definitions/units.yaml): every unit's month from the same KPI
-SQL over its rows, scored against its targets, on the monthly partitions. Without units the
-asset materializes saying so; the company's figures never depend on it."""
+SQL over its rows, scored against its targets, and its own report, on the monthly partitions.
+Without units the assets materialize saying so; the company's figures never depend on them."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 from dagster import (
     AssetExecutionContext,
+    AssetKey,
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
@@ -16,11 +20,16 @@ from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
 from pipelines.defs.scorecard import SCORES_KEY, UNIT_SCORES_KEY
 from pipelines.kpis.units import attach_units, units_values, unmapped_rows, write_unit_values
+from pipelines.report.publish import publish_unit_report
 from pipelines.scoring.units import score_unit_period
+
+UNIT_REPORTS_KEY = AssetKey("unit_reports")
+# Unit reports rendered at once: each PDF renders in a child process of its own.
+RENDERS_AT_ONCE = max(1, min(4, os.cpu_count() or 1))
 
 
 def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> list:
-    """The unit_scores asset."""
+    """The unit_scores and unit_reports assets."""
 
     @asset(
         key=UNIT_SCORES_KEY,
@@ -67,4 +76,56 @@ def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> lis
             }
         )
 
-    return [unit_scores]
+    @asset(
+        key=UNIT_REPORTS_KEY,
+        group_name="units",
+        deps=[UNIT_SCORES_KEY, SCORES_KEY],
+        partitions_def=partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        kinds={"html", "pdf"},
+        pool="warehouse",
+    )
+    def unit_reports(
+        context: AssetExecutionContext, warehouse: WarehouseResource, scorecard: ScorecardResource
+    ) -> MaterializeResult:
+        """Each business unit's own scorecard report (HTML and PDF) for the months, beside the
+        company's: reports/<month>/units/<unit>/."""
+        current = scorecard.catalog()
+        if not current.units:
+            return MaterializeResult(
+                metadata={"units": MetadataValue.text("no units (definitions/units.yaml)")}
+            )
+        paths, run_id = scorecard.paths(), context.run.run_id
+        published = {}
+        with warehouse.connection() as con:
+
+            def render(unit_id: str, period):
+                cursor = con.cursor()  # each thread reads on a cursor of its own
+                try:
+                    return publish_unit_report(cursor, current, period, unit_id, run_id, paths)
+                finally:
+                    cursor.close()
+
+            with ThreadPoolExecutor(RENDERS_AT_ONCE, thread_name_prefix="unit-report") as pool:
+                for period in periods_of(context):
+                    units = [u.id for u in current.units]
+                    found = pool.map(lambda unit_id, p=period: render(unit_id, p), units)
+                    published[period.key] = list(found)
+        last = published[max(published)]
+        return MaterializeResult(
+            metadata={
+                "units": MetadataValue.int(len(last)),
+                "reports": MetadataValue.md(
+                    "| unit | overall | status | PDF |\n|---|---:|---|---|\n"
+                    + "\n".join(
+                        f"| {u.unit} | "
+                        f"{'' if u.overall_score is None else round(u.overall_score, 2)} | "
+                        f"{u.overall_status} | {u.pdf} |"
+                        for u in last
+                    )
+                ),
+                "periods_rendered": MetadataValue.json(sorted(published)),
+            }
+        )
+
+    return [unit_scores, unit_reports]

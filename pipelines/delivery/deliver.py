@@ -257,8 +257,14 @@ def narrowed(
 def _attachment(
     ctx: DeliveryContext, view: ScorecardReport, recipient_list: RecipientList
 ) -> Attachment:
-    """The PDF a list gets: the period's report, or one rendered with only its perspectives."""
-    full = ctx.paths.report_dir(view.period) / PDF_NAME
+    """The PDF a list gets: the period's report (a unit list: the unit's), or one rendered with
+    only its perspectives."""
+    folder = (
+        ctx.paths.unit_report_dir(view.period, recipient_list.unit)
+        if recipient_list.unit
+        else ctx.paths.report_dir(view.period)
+    )
+    full = folder / PDF_NAME
     if not full.is_file():
         raise MissingReportError(
             f"there is no report at {full}; render it first (scorecard run --period {view.period})"
@@ -267,7 +273,7 @@ def _attachment(
         return Attachment(full, full.read_bytes(), attachment_name(view))
     from pipelines.report.render import write_report  # WeasyPrint loads only when rendering
 
-    out = ctx.paths.report_dir(view.period) / "lists" / recipient_list.id
+    out = folder / "lists" / recipient_list.id
     _, pdf = write_report(view, ctx.paths.report_assets, out)
     return Attachment(pdf, pdf.read_bytes(), attachment_name(view, recipient_list.id))
 
@@ -344,22 +350,29 @@ def deliver_period(
     With `unconfirmed`, send again to the recipients whose send is unconfirmed, only them."""
     from pipelines.delivery.notices import notify_incomplete
 
+    targets = scorecard_targets(ctx.catalog, to)
     with ctx.connection() as con:
         report = build_report(con, ctx.catalog, period, ctx.run_id)
         report = replace(report, restatement=restatement(con, report))  # as the report shows
+        unit_reports = {  # a unit's list: the unit's scorecard, as its report shows it
+            unit: build_report(con, ctx.catalog, period, ctx.run_id, unit)
+            for unit in sorted({r.unit for r, _ in targets if r.unit})
+        }
     completeness = assess(report)
     env = ctx.templates()
     outcome = DeliveryOutcome(period.key, ctx.transport.name, completeness, [])
-    for recipient_list, recipients in scorecard_targets(ctx.catalog, to):
-        if completeness.incomplete and recipient_list.incomplete == "hold":
+    for recipient_list, recipients in targets:
+        seen = unit_reports[recipient_list.unit] if recipient_list.unit else report
+        complete = assess(seen) if recipient_list.unit else completeness
+        if complete.incomplete and recipient_list.incomplete == "hold":
             outcome.lists.append(ListResult(recipient_list.id, ledger.SCORECARD, held=True))
             continue
         outcome.lists.append(
             _scorecard_to_list(
                 ctx,
                 env,
-                report,
-                completeness,
+                seen,
+                complete,
                 recipient_list,
                 recipients,
                 period,

@@ -64,7 +64,8 @@ def scorecard_subject(
     """'<organization> Balanced Scorecard — <period label>', marked when data is missing: a
     provisional month starts 'Provisional (82 % scored): ' (the share of what the list sees);
     the complete scorecard sent after a provisional one starts 'Complete: '."""
-    subject = f"{report.organization} Balanced Scorecard \u2014 {report.period_label}"
+    whose = f"{report.organization} {report.unit.name}" if report.unit else report.organization
+    subject = f"{whose} Balanced Scorecard \u2014 {report.period_label}"
     if replaces is not None:
         subject = f"Complete: {subject}"
     marker = provisional_marker(provisional(report), report.locale)
@@ -76,9 +77,10 @@ def scorecard_subject(
 
 
 def attachment_name(report: ScorecardReport, list_id: str | None = None) -> str:
-    """An ASCII file name: '<organization>-scorecard-YYYY-MM[-<list>].pdf'."""
+    """An ASCII file name: '<organization>[-<unit>]-scorecard-YYYY-MM[-<list>].pdf'."""
     suffix = f"-{list_id.replace('_', '-')}" if list_id else ""
-    return f"{_slug(report.organization)}-scorecard-{report.period}{suffix}.pdf"
+    unit = f"-{report.unit.id.replace('_', '-')}" if report.unit else ""
+    return f"{_slug(report.organization)}{unit}-scorecard-{report.period}{suffix}.pdf"
 
 
 def _slug(name: str) -> str:

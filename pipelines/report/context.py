@@ -6,11 +6,12 @@ period (and its history, for comparisons and trends).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pipelines.catalog import formula
 from pipelines.catalog.catalog import Catalog
-from pipelines.catalog.models import Kpi, weight_at
+from pipelines.catalog.models import Kpi
 from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.report.highlights import highlights
 from pipelines.report.initiatives import action_lines, initiative_lines
@@ -25,9 +26,34 @@ from pipelines.report.model import (
 )
 from pipelines.report.quality_appendix import with_quality
 from pipelines.report.revisions import revision_fields
-from pipelines.report.units import unit_lines
+from pipelines.report.units import unit_header, unit_lines
 from pipelines.scoring.signals import SIGNAL, month_signal, signal_months
 from pipelines.scoring.statuses import NO_DATA, OFF_TRACK, WITHHELD, Coverage
+
+
+@dataclass(frozen=True)
+class ScoreTables:
+    """Where a scorecard's values, KPI scores and roll-ups are read from: the company's tables,
+    or one business unit's rows of unit.* (scores_of)."""
+
+    values: str = "kpi.kpi_values"
+    scores: str = "score.kpi_scores"
+    rollups: str = "score.rollup_scores"
+
+
+def scores_of(unit: str | None) -> ScoreTables:
+    """The company's tables, or a unit's rows as the company's tables look (its KPI values with
+    the company's definition revision of the month: a revision is the KPI's, in every unit)."""
+    if unit is None:
+        return ScoreTables()
+    unit_id = "'" + unit.replace("'", "''") + "'"
+    return ScoreTables(
+        values="(select u.* exclude (unit_id), k.definition_revision, k.definition_since "
+        "from unit.kpi_values u left join kpi.kpi_values k using (period, kpi_id) "
+        f"where u.unit_id = {unit_id})",
+        scores=f"(select * exclude (unit_id) from unit.kpi_scores where unit_id = {unit_id})",
+        rollups=f"(select * exclude (unit_id) from unit.rollup_scores where unit_id = {unit_id})",
+    )
 
 
 def dict_rows(cursor) -> list[dict]:
@@ -36,13 +62,13 @@ def dict_rows(cursor) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _history(con, period: Period) -> dict[tuple[str, str], dict]:
+def _history(con, period: Period, tables: ScoreTables) -> dict[tuple[str, str], dict]:
     rows = dict_rows(
         con.execute(
             "select strftime(v.period, '%Y-%m') as period, v.kpi_id, v.value, "
             "v.definition_revision, s.target, "
             "s.red_flag, s.target_lower, s.target_upper "
-            "from kpi.kpi_values v left join score.kpi_scores s using (period, kpi_id) "
+            f"from {tables.values} v left join {tables.scores} s using (period, kpi_id) "
             "where v.period >= ? and v.period <= ?",
             [period.shift(-12).start, period.start],
         )
@@ -50,12 +76,12 @@ def _history(con, period: Period) -> dict[tuple[str, str], dict]:
     return {(r["kpi_id"], r["period"]): r for r in rows}
 
 
-def _month_values(con, period: Period) -> dict[str, list[tuple[str, float]]]:
+def _month_values(con, period: Period, tables: ScoreTables) -> dict[str, list[tuple[str, float]]]:
     """Every month's value of every KPI up to the period, for its process limits (a quarterly
     or annual KPI: its measurements only, not the months carrying them)."""
     found: dict[str, list[tuple[str, float]]] = {}
     for kpi_id, month, value in con.execute(
-        "select kpi_id, strftime(period, '%Y-%m'), value from kpi.kpi_values "
+        f"select kpi_id, strftime(period, '%Y-%m'), value from {tables.values} v "
         "where period <= ? and value is not null "
         "and (measured_in is null or measured_in = period) "  # measurements, not carried
         "order by kpi_id, period",
@@ -104,8 +130,10 @@ def _trend_point(row: dict, key: str, signal: bool = False) -> TrendPoint:
     )
 
 
-def _commentary(catalog: Catalog, kpi: Kpi, period: Period, status: str) -> dict:
-    found = catalog.comment_for(kpi.id, period)
+def _commentary(
+    catalog: Catalog, kpi: Kpi, period: Period, status: str, unit: str | None = None
+) -> dict:
+    found = catalog.comment_for(kpi.id, period, unit)
     if found is None:
         return {"commentary_missing": status == OFF_TRACK}
     comment, written = found
@@ -161,6 +189,7 @@ def _kpi_line(
     previous: dict,
     loaded: dict[tuple[str, str], int],
     month_values: dict[str, list[tuple[str, float]]],
+    unit: str | None = None,
 ) -> KpiLine:
     v, s, before = values.get(kpi.id, {}), scores.get(kpi.id, {}), previous.get(kpi.id, {})
     year_start = fiscal_year_start(period, catalog.organization.fiscal_year_start_month)
@@ -188,7 +217,7 @@ def _kpi_line(
         id=kpi.id,
         name=kpi.name,
         description=kpi.description,
-        owner=kpi.owner,
+        owner=catalog.owner_of(kpi, unit),
         unit=kpi.unit,
         direction=kpi.direction,
         actual=v.get("value"),
@@ -226,7 +255,7 @@ def _kpi_line(
         forecast_target=s.get("forecast_target"),
         forecast_method=s.get("forecast_method"),
         forecast_meets=s.get("forecast_meets"),
-        **_commentary(catalog, kpi, period, s.get("status", NO_DATA)),
+        **_commentary(catalog, kpi, period, s.get("status", NO_DATA), unit),
         **revision_fields(
             kpi,
             period,
@@ -246,34 +275,40 @@ def coverage_of(row: dict) -> Coverage:
     )
 
 
-def build_report(con, catalog: Catalog, period: Period, run_id: str) -> ScorecardReport:
-    """The scorecard of `period` as stored in the warehouse."""
+def build_report(
+    con, catalog: Catalog, period: Period, run_id: str, unit: str | None = None
+) -> ScorecardReport:
+    """The scorecard of `period` as stored in the warehouse: the company's, or with `unit` a
+    business unit's (its KPIs, targets, weights, owners, commentary and initiatives, and the
+    company's month beside it)."""
+    tables = scores_of(unit)
     key = [period.start]
     values = {
         r["kpi_id"]: r
-        for r in dict_rows(con.execute("select * from kpi.kpi_values where period = ?", key))
+        for r in dict_rows(con.execute(f"select * from {tables.values} v where period = ?", key))
     }
     scores = {
         r["kpi_id"]: r
-        for r in dict_rows(con.execute("select * from score.kpi_scores where period = ?", key))
+        for r in dict_rows(con.execute(f"select * from {tables.scores} s where period = ?", key))
     }
     if not scores:
-        raise LookupError(f"no scores in the warehouse for {period}; run the month first")
+        whose = f"unit {unit}" if unit else "the warehouse"
+        raise LookupError(f"no scores for {whose} for {period}; run the month first")
     nodes = {
         (r["level"], r["node_id"]): r
-        for r in dict_rows(con.execute("select * from score.rollup_scores where period = ?", key))
+        for r in dict_rows(con.execute(f"select * from {tables.rollups} r where period = ?", key))
     }
     previous = {
         (r["level"], r["node_id"]): r["score"]
         for r in dict_rows(
             con.execute(
-                "select level, node_id, score from score.rollup_scores where period = ?",
+                f"select level, node_id, score from {tables.rollups} r where period = ?",
                 [period.shift(-1).start],
             )
         )
     }
-    history = _history(con, period)
-    month_values = _month_values(con, period)
+    history = _history(con, period, tables)
+    month_values = _month_values(con, period, tables)
     loaded = _loaded_months(
         con, fiscal_year_start(period, catalog.organization.fiscal_year_start_month), period
     )
@@ -281,18 +316,19 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
         r["kpi_id"]: r
         for r in dict_rows(
             con.execute(
-                "select kpi_id, status, score from score.kpi_scores where period = ?",
+                f"select kpi_id, status, score from {tables.scores} s where period = ?",
                 [period.shift(-1).start],
             )
         )
     }
+    shown = {k.id for k in catalog.unit_kpis()} if unit else {k.id for k in catalog.kpis}
     perspectives = []
     for p in catalog.perspectives:
         objectives = tuple(
             ObjectiveLine(
                 id=o.id,
                 name=o.name,
-                owner=o.owner,
+                owner=catalog.owner_of(o, unit),
                 score=nodes[("objective", o.id)]["score"],
                 status=nodes[("objective", o.id)]["status"],
                 coverage=coverage_of(nodes[("objective", o.id)]),
@@ -307,10 +343,12 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                         previous_kpis,
                         loaded,
                         month_values,
+                        unit,
                     )
                     for k in catalog.kpis_of(o.id, period)
+                    if k.id in shown
                 ),
-                weight=weight_at(o.weight, period),
+                weight=catalog.weight_of(o, period, unit),
             )
             for o in p.objectives
         )
@@ -324,7 +362,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
                 previous_score=previous.get(("perspective", p.id)),
                 coverage=coverage_of(node),
                 objectives=objectives,
-                weight=weight_at(p.weight, period),
+                weight=catalog.weight_of(p, period, unit),
             )
         )
     overall = nodes[("overall", "overall")]
@@ -341,7 +379,7 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
     org = catalog.organization
     report = ScorecardReport(
         organization=org.name,
-        vision=org.vision,
+        vision=(catalog.unit(unit).vision or org.vision) if unit else org.vision,
         mission=org.mission,
         currency=org.currency,
         period=period.key,
@@ -366,9 +404,10 @@ def build_report(con, catalog: Catalog, period: Period, run_id: str) -> Scorecar
             **{
                 **report.__dict__,
                 "withheld": tuple(k for k in kpis if k.status == WITHHELD),
-                "initiatives": initiative_lines(catalog, period),
-                "actions": action_lines(catalog, period),
-                "units": unit_lines(con, catalog, period),
+                "initiatives": initiative_lines(catalog, period, unit),
+                "actions": () if unit else action_lines(catalog, period),
+                "units": unit_lines(con, catalog, period, unit),
+                "unit": unit_header(con, catalog, period, unit) if unit else None,
                 "highlights": highlights(kpis),
                 **report_settings(catalog, period),
             }

@@ -49,9 +49,17 @@ def initiative_line(catalog: Catalog, initiative: Initiative, as_of: date) -> In
     )
 
 
-def initiative_lines(catalog: Catalog, period: Period) -> tuple[InitiativeLine, ...]:
-    """Every initiative as of the period's end, overdue first, then at risk, then by deadline."""
-    lines = [initiative_line(catalog, i, period.last_day) for i in catalog.initiatives]
+def initiative_lines(
+    catalog: Catalog, period: Period, unit: str | None = None
+) -> tuple[InitiativeLine, ...]:
+    """Every initiative as of the period's end (a unit's report: those of the unit and the units
+    under it), overdue first, then at risk, then by deadline."""
+    run_by = None if unit is None else {unit, *(u.id for u in catalog.units_under(unit))}
+    lines = [
+        initiative_line(catalog, i, period.last_day)
+        for i in catalog.initiatives
+        if run_by is None or i.unit in run_by
+    ]
     return tuple(sorted(lines, key=lambda i: (not i.overdue, not i.at_risk, i.deadline)))
 
 

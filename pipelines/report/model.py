@@ -289,6 +289,20 @@ class UnitLine:
 
 
 @dataclass(frozen=True)
+class UnitHeader:
+    """Whose scorecard a unit's report is, and the company's month beside it (catalog text:
+    escaped)."""
+
+    id: str
+    name: str
+    leader: str
+    path: tuple[str, ...]  # the names of the units above it, top first
+    company: UnitCell  # the company's overall score and status
+    company_perspectives: dict[str, UnitCell]  # by perspective id
+    company_only: tuple[str, ...] = ()  # names of the KPIs computed for the company only
+
+
+@dataclass(frozen=True)
 class ScorecardReport:
     """The whole scorecard of one period."""
 
@@ -325,6 +339,7 @@ class ScorecardReport:
     incomplete_reasons: tuple[str, ...] = ()  # why it is incomplete, one sentence each
     load_failures: tuple[str, ...] = ()  # source tables whose load failed for the month
     units: tuple[UnitLine, ...] = ()  # business units, those needing attention first
+    unit: UnitHeader | None = None  # a business unit's report: which unit, and the company's
 
     def kpis(self) -> list[KpiLine]:
         """All KPIs in catalog order."""

@@ -53,3 +53,26 @@ def publish_report(
     signals = tuple(f"{h.kpi.name}: {h.reason}" for h in report.highlights if h.kind == "signal")
     overdue = sum(a.overdue for a in report.actions)
     return Published(html, pdf, digest, archived, changes, len(report.withheld), signals, overdue)
+
+
+@dataclass(frozen=True)
+class PublishedUnit:
+    """Where a business unit's report of a period went and how it scored."""
+
+    unit: str
+    html: Path
+    pdf: Path
+    overall_score: float | None
+    overall_status: str
+
+
+def publish_unit_report(
+    con, catalog: Catalog, period: Period, unit: str, run_id: str, paths: RuntimePaths
+) -> PublishedUnit:
+    """Render a business unit's scorecard of the period (its own folder under the period's).
+    Not versioned: a restatement is the company report's to say."""
+    from pipelines.report.render import write_report  # WeasyPrint loads only when rendering
+
+    report = build_report(con, catalog, period, run_id, unit)
+    html, pdf = write_report(report, paths.report_assets, paths.unit_report_dir(period.key, unit))
+    return PublishedUnit(unit, html, pdf, report.overall_score, report.overall_status)

@@ -49,8 +49,12 @@ _BETWEEN_TAGS = re.compile(r">\s{2,}<")
 
 
 def report_title(report: ScorecardReport) -> str:
-    """The document title: '<organization> — Balanced Scorecard — <period label>'."""
-    return f"{report.organization} \u2014 Balanced Scorecard \u2014 {report.period_label}"
+    """The document title: '<organization> — Balanced Scorecard — <period label>' (a unit's:
+    '<organization> — <unit> — Balanced Scorecard — <period label>')."""
+    whose = report.organization
+    if report.unit:
+        whose += f" \u2014 {report.unit.name}"
+    return f"{whose} \u2014 Balanced Scorecard \u2014 {report.period_label}"
 
 
 def render_html(report: ScorecardReport, assets_dir: Path, *, locale: str | None = None) -> str:

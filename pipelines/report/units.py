@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.periods import Period
-from pipelines.report.model import UnitCell, UnitLine
+from pipelines.report.model import UnitCell, UnitHeader, UnitLine
 from pipelines.scoring.statuses import NO_DATA, OFF_TRACK
 
 
-def unit_lines(con, catalog: Catalog, period: Period) -> tuple[UnitLine, ...]:
-    """Every unit scored for the month, lowest overall score first (no score last), then by
-    name: the units needing attention come first."""
-    if not catalog.units:
+def unit_lines(
+    con, catalog: Catalog, period: Period, under: str | None = None
+) -> tuple[UnitLine, ...]:
+    """Every unit scored for the month (`under`: the units below that unit), lowest overall
+    score first (no score last), then by name: the units needing attention come first."""
+    units = catalog.units if under is None else catalog.units_under(under)
+    if not units:
         return ()
     nodes = {
         (unit_id, level, node_id): (score, status, scored, total)
@@ -31,7 +34,7 @@ def unit_lines(con, catalog: Catalog, period: Period) -> tuple[UnitLine, ...]:
         off.setdefault(unit_id, []).append(kpi_id)
     order = {k.id: i for i, k in enumerate(catalog.kpis)}
     lines = []
-    for unit in catalog.units:
+    for unit in units:
         overall = nodes.get((unit.id, "overall", "overall"))
         if overall is None:
             continue  # not scored for this month
@@ -59,4 +62,33 @@ def unit_lines(con, catalog: Catalog, period: Period) -> tuple[UnitLine, ...]:
         )
     return tuple(
         sorted(lines, key=lambda u: (u.overall.score is None, u.overall.score or 0, u.name))
+    )
+
+
+def unit_header(con, catalog: Catalog, period: Period, unit_id: str) -> UnitHeader:
+    """Whose report a unit's is: its name, leader and place in the tree, the company's overall
+    and perspective scores of the month beside its own, and the KPIs it does not compute."""
+    unit = catalog.unit(unit_id)
+    company = {
+        (level, node_id): UnitCell(score, status)
+        for level, node_id, score, status in con.execute(
+            "select level, node_id, score, status from score.rollup_scores where period = ? "
+            "and level in ('overall', 'perspective')",
+            [period.start],
+        ).fetchall()
+    }
+    cascading = {k.id for k in catalog.unit_kpis()}
+    return UnitHeader(
+        id=unit.id,
+        name=unit.name,
+        leader=unit.leader,
+        path=tuple(u.name for u in reversed(catalog.unit_chain(unit.id)[1:])),
+        company=company.get(("overall", "overall"), UnitCell(None, NO_DATA)),
+        company_perspectives={
+            p.id: company.get(("perspective", p.id), UnitCell(None, NO_DATA))
+            for p in catalog.perspectives
+        },
+        company_only=tuple(
+            k.name for k in catalog.kpis if k.id not in cascading and k.in_force(period)
+        ),
     )

@@ -7,7 +7,7 @@ transaction.
 from __future__ import annotations
 
 from pipelines.catalog.catalog import Catalog
-from pipelines.catalog.models import Kpi, TargetVersion, weight_at
+from pipelines.catalog.models import Kpi, TargetVersion
 from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
@@ -122,7 +122,7 @@ def kpi_score_row(
         "ytd_target": ytd_target(catalog, kpi, period, unit),
         "variance": None,
         "variance_pct": None,
-        "weight": weight_at(kpi.weight, period),
+        "weight": catalog.weight_of(kpi, period, unit),
         **forecast(catalog, kpi, period, ytd_value if state != WITHHELD else None, unit),
     }
     return judged(row, goal, state, value)
@@ -143,9 +143,12 @@ def judged(row: dict, goal: scoring.Goal | None, state: str, value: float | None
     return {**row, "status": scoring.status(value, goal), "score": scoring.score(value, goal)}
 
 
-def rollup_rows(catalog: Catalog, kpi_rows: list[dict], period: Period) -> list[dict]:
+def rollup_rows(
+    catalog: Catalog, kpi_rows: list[dict], period: Period, unit: str | None = None
+) -> list[dict]:
     """Objective, perspective and overall rows rolled up from the KPI rows, with the weights
-    in force in `period` (a business unit's rows: its KPIs only, company-only ones left out)."""
+    in force in `period` (a business unit's rows: its KPIs only, company-only ones left out,
+    and its own weights where units.yaml gives them)."""
     by_kpi = {r["kpi_id"]: r for r in kpi_rows}
     rows, perspective_members = [], []
     for perspective in catalog.perspectives:
@@ -157,9 +160,11 @@ def rollup_rows(catalog: Catalog, kpi_rows: list[dict], period: Period) -> list[
                 if k.id in by_kpi
             ]
             rows.append(_node("objective", objective.id, perspective.id, *rollup(members)))
-            objective_members.append((rows[-1]["score"], weight_at(objective.weight, period)))
+            weight = catalog.weight_of(objective, period, unit)
+            objective_members.append((rows[-1]["score"], weight))
         rows.append(_node("perspective", perspective.id, "overall", *rollup(objective_members)))
-        perspective_members.append((rows[-1]["score"], weight_at(perspective.weight, period)))
+        weight = catalog.weight_of(perspective, period, unit)
+        perspective_members.append((rows[-1]["score"], weight))
     rows.append(_node("overall", "overall", None, *rollup(perspective_members)))
     return rows
 

@@ -27,7 +27,7 @@ def score_unit_period(con, catalog: Catalog, unit_id: str, period: Period, run_i
         for k in catalog.unit_kpis()
         if k.in_force(period)
     ]
-    node_rows = rollup_rows(catalog, kpi_rows, period)
+    node_rows = rollup_rows(catalog, kpi_rows, period, unit_id)
     with transaction(con, f"the scores of unit {unit_id} for {period}"):
         for table in ("unit.kpi_scores", "unit.rollup_scores"):
             con.execute(

@@ -1,6 +1,7 @@
 """Business units: each unit's value is the KPI's own SQL over its rows, the company's over all
 rows; targets inherit up the tree; rows of no unit are counted; a unit with no rows in a month has
-no data; the company report shows the units side by side, read back from its PDF.
+no data; the company report shows the units side by side, and each unit has a report of its own
+beside the company's, both read back from their PDFs.
 
 The demo's first quarter of 2026 is loaded into a real DuckDB warehouse. France's February
 ledger lines are removed and one March line is coded for no unit. The expected revenue and
@@ -12,15 +13,22 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+from contextlib import nullcontext
+from dataclasses import replace
 
 import pytest
+from smtp_server import SmtpServer
 
 from pipelines.catalog import load_catalog
+from pipelines.catalog.models import Recipient, RecipientList
+from pipelines.delivery.deliver import deliver_period, delivery_context
+from pipelines.delivery.transport import SmtpSettings
 from pipelines.ingest.files import load_file_table
 from pipelines.kpis.evaluate import NO_DATA, VALUE, period_values, write_kpi_values
 from pipelines.kpis.units import attach_units, units_values, unmapped_rows, write_unit_values
 from pipelines.periods import Period, months_between
 from pipelines.report.context import build_report
+from pipelines.report.publish import publish_unit_report
 from pipelines.report.render import write_report
 from pipelines.scoring.scorecard import score_period
 from pipelines.scoring.statuses import NO_TARGET
@@ -171,3 +179,126 @@ def test_the_company_report_shows_the_units_side_by_side(units):
 
 def _flat(text: str) -> str:
     return "".join(text.split())
+
+
+def _pdf_text(pdf) -> str:
+    return subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _overall(con, table: str, period: Period, unit: str | None = None) -> float:
+    where = "and unit_id = ?" if unit else ""
+    return con.execute(
+        f"select score from {table} where period = ? and level = 'overall' {where}",
+        [period.start, *([unit] if unit else [])],
+    ).fetchone()[0]
+
+
+def test_a_units_report_is_its_own_scorecard_beside_the_companys(units):
+    catalog, con, paths = units
+    report = build_report(con, catalog, MAR, "t", "emea")
+    assert report.overall_score == pytest.approx(_overall(con, "unit.rollup_scores", MAR, "emea"))
+    assert report.unit.company.score == pytest.approx(_overall(con, "score.rollup_scores", MAR))
+    revenue = {k.id: k for k in report.kpis()}["revenue_usd"]
+    assert revenue.actual == pytest.approx(_ledger(paths, EMEA, MAR, MAR)[0])
+    assert revenue.target == 1125000  # EMEA's own
+    assert revenue.previous == pytest.approx(_unit_row(con, "emea", "revenue_usd", FEB)["value"])
+    assert {u.id for u in report.units} == {"germany", "france", "uk"}  # its own units only
+    published = publish_unit_report(con, catalog, MAR, "emea", "t", paths)
+    assert published.pdf == paths.report_dir(MAR.key) / "units/emea/scorecard.pdf"
+    text = _flat(_pdf_text(published.pdf))
+    for expected in (
+        "Europe, Middle East & Africa",
+        "led by Sofia Lindqvist, SVP EMEA",
+        "this unit vs the company",
+        "Germany",
+        "United Kingdom",
+    ):
+        assert _flat(expected) in text, expected
+    assert _flat("Asia Pacific") not in text
+    title = subprocess.run(
+        ["pdfinfo", str(published.pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Northwind Instruments \u2014 Europe, Middle East & Africa \u2014 Balanced" in title
+
+
+def test_a_units_own_weights_owners_and_initiatives(units):
+    catalog, con, _ = units
+    perspectives = dict(
+        con.execute(
+            "select node_id, score from unit.rollup_scores where period = ? and unit_id = 'apac' "
+            "and level = 'perspective'",
+            [MAR.start],
+        ).fetchall()
+    )
+    assert None not in perspectives.values()
+
+    def weighted(weights: dict[str, float]) -> float:
+        return sum(perspectives[p] * w for p, w in weights.items()) / sum(weights.values())
+
+    apac = {"financial": 0.30, "customer": 0.25, "internal_process": 0.35, "learning_growth": 0.10}
+    expected = weighted(apac)
+    assert _overall(con, "unit.rollup_scores", MAR, "apac") == pytest.approx(expected)
+    company = {p.id: p.weight for p in catalog.perspectives}
+    assert expected != pytest.approx(weighted(company))  # the weights made a difference
+    report = build_report(con, catalog, MAR, "t", "apac")
+    delivery = {k.id: k for k in report.kpis()}["on_time_delivery_pct"]
+    assert delivery.owner == "Kenji Sato, Head of Operations APAC"
+    assert [i.id for i in report.initiatives] == ["apac_second_carrier"]
+    whole = build_report(con, catalog, MAR, "t")
+    assert {k.id: k for k in whole.kpis()}["on_time_delivery_pct"].owner != delivery.owner
+    assert "apac_second_carrier" in {i.id for i in whole.initiatives}
+    assert [i.id for i in build_report(con, catalog, MAR, "t", "germany").initiatives] == []
+
+
+def test_a_units_commentary_is_its_own_else_its_parents_else_the_companys(catalog):
+    november = Period(2026, 11)
+    own, written = catalog.comment_for("on_time_delivery_pct", november, "apac")
+    assert (own.author, written) == ("Kenji Sato, Head of Operations APAC", Period(2026, 10))
+    # the company has no comment on it: EMEA has none either, never APAC's
+    assert catalog.comment_for("on_time_delivery_pct", november) is None
+    assert catalog.comment_for("on_time_delivery_pct", november, "emea") is None
+    uk, _ = catalog.comment_for("voluntary_attrition_pct", november, "uk")
+    assert uk.author == "Oliver Hughes, Country Manager UK"
+    # Germany has none of its own, nor has EMEA: the company's, not the UK's
+    germany, _ = catalog.comment_for("voluntary_attrition_pct", november, "germany")
+    assert germany == catalog.comment_for("voluntary_attrition_pct", november)[0] != uk
+
+
+def test_a_units_list_gets_only_its_units_pdf_and_the_executives_the_companys(units):
+    catalog, con, paths = units
+    company_html, company_pdf = write_report(
+        build_report(con, catalog, MAR, "t"), paths.report_assets, paths.report_dir(MAR.key)
+    )
+    emea_pdf = publish_unit_report(con, catalog, MAR, "emea", "t", paths).pdf
+    lists = (
+        RecipientList(
+            id="executives", recipients=[Recipient(name="Alex Morgan", email="alex@example.com")]
+        ),
+        RecipientList(
+            id="emea_leadership",
+            unit="emea",
+            recipients=[Recipient(name="Sofia Lindqvist", email="sofia@example.com")],
+        ),
+    )
+    with SmtpServer() as server:
+        smtp = SmtpSettings(
+            host="127.0.0.1", port=server.port, security="none", sender="bsc@example.com"
+        )
+        context = delivery_context(
+            replace(catalog, recipient_lists=lists), paths, smtp, lambda: nullcontext(con), "t"
+        )
+        outcome = deliver_period(context, MAR)
+    assert outcome.failures == []
+    sent = {m.rcpt_tos[0]: m.message for m in server.received}
+    assert set(sent) == {"alex@example.com", "sofia@example.com"}
+    emea, company = sent["sofia@example.com"], sent["alex@example.com"]
+    attached = [a.get_content() for a in emea.iter_attachments()]
+    assert attached == [emea_pdf.read_bytes()] != [company_pdf.read_bytes()]
+    assert [a.get_content() for a in company.iter_attachments()] == [company_pdf.read_bytes()]
+    assert "Europe, Middle East & Africa" in emea["Subject"]
+    assert "Europe" not in company["Subject"]
+    text = emea.get_body(("plain",)).get_content()
+    assert "led by Sofia Lindqvist" in text.replace("Led by", "led by")
+    assert next(emea.iter_attachments()).get_filename().endswith("-emea-scorecard-2026-03.pdf")

@@ -56,18 +56,29 @@ def test_run_sends_once_over_starttls_and_send_resends(
         )
         code, out, err = _run(capsys)
         sent = _scorecards(server)
-        assert {m.message["X-Scorecard-List"] for m in sent} == {"leadership", "quality_owners"}
-        leadership = next(m for m in sent if m.message["X-Scorecard-List"] == "leadership")
+        by_list = {m.message["X-Scorecard-List"]: m for m in sent}
+        units = {"emea_leadership", "americas_leadership", "apac_leadership"}
+        assert set(by_list) == {"leadership", "quality_owners"} | units
+        leadership = by_list["leadership"]
         assert len(leadership.rcpt_tos) == 6 and leadership.authenticated
         pdf = (paths.report_dir(PERIOD) / "scorecard.pdf").read_bytes()
         assert next(leadership.message.iter_attachments()).get_content() == pdf
+        # a unit's leadership gets the unit's own PDF, the executive team the company's
+        emea = paths.unit_report_dir(PERIOD, "emea") / "scorecard.pdf"
+        assert next(by_list["emea_leadership"].message.iter_attachments()).get_content() == (
+            emea.read_bytes()
+        )
+        assert by_list["emea_leadership"].rcpt_tos == [
+            "sofia.lindqvist@example.com",
+            "jonas.weber@example.com",
+        ]
         assert f"Email: sent via smtp://127.0.0.1:{server.port} to list leadership" in out
         assert [m.rcpt_tos for m in _notices(server, "incomplete")] == [["data-team@example.com"]]
         failed_runs = int(code == 1)
 
         assert main(["send", "--period", PERIOD]) == 0  # the month again: nothing twice
         out = capsys.readouterr().out
-        assert len(_scorecards(server)) == 2 and len(_notices(server, "incomplete")) == 1
+        assert len(_scorecards(server)) == 5 and len(_notices(server, "incomplete")) == 1
         assert len(_notices(server, "failed")) == failed_runs  # one notice per failed run
         assert "list leadership already has it" in out
 
@@ -75,7 +86,7 @@ def test_run_sends_once_over_starttls_and_send_resends(
             main(["send", "--period", PERIOD, "--to", "alex.morgan@example.com", "--resend"]) == 0
         )
         assert _scorecards(server)[-1].rcpt_tos == ["alex.morgan@example.com"]
-        assert len(_scorecards(server)) == 3
+        assert len(_scorecards(server)) == 6
     assert PASSWORD not in out + err
     con = connect(paths.warehouse, read_only=True)
     try:

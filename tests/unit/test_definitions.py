@@ -26,6 +26,7 @@ def test_definitions_follow_the_catalog(paths, catalog):
         AssetKey("board_pack"),
         AssetKey("board_pack_email"),
         AssetKey("unit_scores"),
+        AssetKey("unit_reports"),
     }
     assert keys == expected
     # lineage: each KPI depends on exactly the raw tables its SQL reads

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from benchmarks.units import drop_unit_references
 from pipelines.catalog import CatalogError, load_catalog
 from pipelines.periods import Period
 
 
 def _with_units(root, units: list[dict]):
     (root / "definitions/units.yaml").write_text(yaml.safe_dump({"units": units}))
+    drop_unit_references(root / "definitions", keep={u["id"] for u in units})
     return load_catalog(root / "definitions", root / "sql")
 
 
