@@ -182,6 +182,11 @@ class ReportSettings(Strict):
         default="all",
         description="A detail page for every KPI, or only for the KPIs off track.",
     )
+    unit_kpi_detail_pages: Literal["all", "off_track"] = Field(
+        default="off_track",
+        description="The same for a business unit's report (units.yaml): by default only its "
+        "off-track KPIs get a detail page, so a unit's PDF stays short and many render fast.",
+    )
     render_timeout_seconds: int = Field(
         default=60,
         ge=5,

@@ -410,6 +410,7 @@ def build_report(
                 "unit": unit_header(con, catalog, period, unit) if unit else None,
                 "highlights": highlights(kpis),
                 **report_settings(catalog, period),
+                **({"kpi_detail_pages": catalog.report.unit_kpi_detail_pages} if unit else {}),
             }
         ),
     )

@@ -205,6 +205,7 @@ def test_a_units_report_is_its_own_scorecard_beside_the_companys(units):
     assert revenue.target == 1125000  # EMEA's own
     assert revenue.previous == pytest.approx(_unit_row(con, "emea", "revenue_usd", FEB)["value"])
     assert {u.id for u in report.units} == {"germany", "france", "uk"}  # its own units only
+    assert report.kpi_detail_pages == "off_track"  # report.unit_kpi_detail_pages
     published = publish_unit_report(con, catalog, MAR, "emea", "t", paths)
     assert published.pdf == paths.report_dir(MAR.key) / "units/emea/scorecard.pdf"
     text = _flat(_pdf_text(published.pdf))
