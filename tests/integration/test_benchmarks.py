@@ -35,3 +35,27 @@ def test_pandas_reference_equals_the_pipeline_on_a_tiny_demo(paths):
     # the year to date restarts with the fiscal year: January's YTD margin is January's margin
     january = kpis(paths.demo, "2026-01", "2026-01")
     assert january["gross_margin_pct"]["2026-01"] == reference["gross_margin_pct"]["2026-01"]
+
+
+def test_the_units_benchmarks_trees_are_valid_catalogs_over_the_spread_exports(tmp_path):
+    import csv
+
+    from benchmarks.units import CODES, _definitions, spread_units
+    from pipelines.catalog import load_catalog
+    from pipelines.settings import PROJECT_ROOT
+
+    exports = tmp_path / "exports"
+    generate_demo(exports, start="2026-01", end="2026-01", scale=0.01, seed=3)
+    spread_units(exports)
+    with open(exports / "operations/orders.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and {r["country"] for r in rows} <= set(CODES)
+    assert len({r["country"] for r in rows}) == min(len(rows), len(CODES))
+    for count, units, leaves in ((0, 0, 0), (1, 1, 1), (3, 3, 3), (50, 50, 45)):
+        catalog = load_catalog(_definitions(tmp_path / f"t{count}", count), PROJECT_ROOT / "sql")
+        assert len(catalog.units) == units
+        with_rows = [u for u in catalog.units if set(u.own_codes) & set(CODES)]
+        assert len(with_rows) == leaves
+        tops = [u.id for u in catalog.units if u.parent is None]
+        covered = {c for u in tops for c in catalog.unit_codes(u)} & set(CODES)
+        assert covered == (set(CODES) if count else set())  # every row in one top unit
