@@ -103,6 +103,9 @@ def cmd_run(args, paths: RuntimePaths) -> int:
         out = paths.report_dir(period.key)
         print(f"HTML: {out / 'scorecard.html'}")
         print(f"PDF:  {out / 'scorecard.pdf'}")
+        units = sorted((out / "units").glob("*/scorecard.pdf"))
+        if units:
+            print(f"Business units: {len(units)} reports, {out / 'units'}/<unit>/scorecard.pdf")
     _print_delivery(paths, outcome, MONTHLY_JOB, period)
     _print_packs(paths, outcome.run_id)
     return status

@@ -73,6 +73,8 @@ def test_run_sends_once_over_starttls_and_send_resends(
             "jonas.weber@example.com",
         ]
         assert f"Email: sent via smtp://127.0.0.1:{server.port} to list leadership" in out
+        units = paths.report_dir(PERIOD) / "units"
+        assert f"Business units: 6 reports, {units}/<unit>/scorecard.pdf" in out
         assert [m.rcpt_tos for m in _notices(server, "incomplete")] == [["data-team@example.com"]]
         failed_runs = int(code == 1)
 
