@@ -152,7 +152,7 @@ def _fractions(where: str, weights: list) -> str | None:
     return None
 
 
-def _weights(catalog: Catalog, report: CheckReport) -> None:
+def _weights(catalog: Catalog, coming: Period, report: CheckReport) -> None:
     def where(*loc) -> str:
         return location(catalog.root, "scorecard.yaml", loc)
 
@@ -164,6 +164,21 @@ def _weights(catalog: Catalog, report: CheckReport) -> None:
         )
         for i, p in enumerate(catalog.perspectives)
     ]
+    for unit in (u for u in catalog.units if u.weights):  # its weights with those it inherits
+        at = f"units.yaml: {unit.id}.weights, with the weights it inherits"
+        problems.append(
+            _fractions(
+                f"{at} (perspectives)",
+                [catalog.weight_of(p, coming, unit.id) for p in catalog.perspectives],
+            )
+        )
+        problems += [
+            _fractions(
+                f"{at} (objectives of {p.id})",
+                [catalog.weight_of(o, coming, unit.id) for o in p.objectives],
+            )
+            for p in catalog.perspectives
+        ]
     report.errors.extend(p for p in problems if p)
 
 
@@ -212,7 +227,7 @@ def check_catalog(catalog: Catalog, today: date) -> CheckReport:
     report = CheckReport()
     _bind_sql(catalog, report)
     _targets(catalog, Period.of(today), report)
-    _weights(catalog, report)
+    _weights(catalog, Period.of(today), report)
     _expectations(catalog, report)
     _units(catalog, report)
     errors, warnings = connector_problems(catalog.sources, catalog.sql_root, os.environ)

@@ -66,3 +66,20 @@ def test_without_a_unit_column_a_kpi_is_the_companys_only(catalog):
     cascaded = {k.id for k in catalog.unit_kpis()}
     assert cascaded == {k.id for k in catalog.kpis if not k.company_only}
     assert "revenue_per_employee_usd" in cascaded  # calculated, from two unit KPIs
+
+
+def test_a_units_weights_are_checked_with_those_it_inherits(copied_catalog):
+    from datetime import date
+
+    from pipelines.catalog_check import check_catalog
+
+    sound = _with_units(copied_catalog, [{**UNIT, "weights": {"financial": 0.35, "customer": 0.2}}])
+    assert not [e for e in check_catalog(sound, date(2026, 11, 28)).errors if "units" in e]
+    skewed = _with_units(copied_catalog, [{**UNIT, "weights": {"financial": 0.5}}])
+    errors = [e for e in check_catalog(skewed, date(2026, 11, 28)).errors if "units" in e]
+    assert errors == [
+        "units.yaml: emea.weights, with the weights it inherits (perspectives): the fractional "
+        "weights add up to 1.2; they must add up to 1"
+    ]
+    with pytest.raises(CatalogError, match="emea.weights.sales: no perspective, objective or KPI"):
+        _with_units(copied_catalog, [{**UNIT, "weights": {"sales": 1}}])
