@@ -426,8 +426,25 @@ def preflight(paths: RuntimePaths, *, verbose: bool = False) -> int:
 
 
 def cmd_check(args, paths: RuntimePaths) -> int:
-    """Validate the catalog and report every problem."""
-    return preflight(paths, verbose=True)
+    """Validate the catalog and report every problem; with business units and a warehouse,
+    also the loaded rows whose unit code is no unit's."""
+    status = preflight(paths, verbose=True)
+    catalog = load_catalog(paths.definitions, paths.sql)
+    if status == 0 and catalog.units and paths.warehouse.exists():
+        from pipelines.kpis.units import unmapped_codes
+        from pipelines.warehouse.connection import connect
+
+        try:
+            con = connect(paths.warehouse, read_only=True)
+        except Exception as exc:  # a run holds it: the catalog's check stands on its own
+            print(f"note: the warehouse's unit codes were not checked: {exc}", file=sys.stderr)
+            return status
+        try:
+            for line in unmapped_codes(con, catalog):
+                print(f"warning: {line}", file=sys.stderr)
+        finally:
+            con.close()
+    return status
 
 
 def cmd_status(args, paths: RuntimePaths) -> int:

@@ -181,13 +181,11 @@ def checked_sql(con, catalog: Catalog, kpi: Kpi, period: Period) -> tuple[str, s
 
 
 def _longer(
-    con, catalog: Catalog, kpi: Kpi, period: Period, sql: str, file: str | None, ttm: bool = True
+    con, catalog: Catalog, kpi: Kpi, period: Period, sql: str, file: str | None
 ) -> tuple[float | None, float | None]:
-    """The year to date and trailing twelve months ending with the month (without `ttm`: the
-    year to date only)."""
+    """The year to date and trailing twelve months ending with the month."""
     _, ytd, twelve = windows_for(period, catalog.organization.fiscal_year_start_month)
-    last = evaluate(con, kpi, sql, twelve, file) if ttm else None
-    return evaluate(con, kpi, sql, ytd, file), last
+    return evaluate(con, kpi, sql, ytd, file), evaluate(con, kpi, sql, twelve, file)
 
 
 def kpi_value(
@@ -221,7 +219,7 @@ def kpi_value(
         if inputs.never_loaded(catalog, kpi):
             return carried
         checked = checked_sql(con, catalog, kpi, period)
-        ytd, ttm = _longer(query, catalog, kpi, period, *checked, ttm=sql_con is None)
+        ytd, ttm = _longer(query, catalog, kpi, period, *checked)
         return replace(carried, ytd_value=ytd, ttm_value=ttm)
     inputs = inputs or MonthInputs.read(con, catalog, period, sql_con)
     measured_in = None if kpi.frequency == "monthly" else period.key
@@ -239,7 +237,7 @@ def kpi_value(
     # alone (its rows may lie in any of its months)
     empty = kpi.frequency == "monthly" and inputs.empty_tables(catalog, kpi)
     month = None if empty else evaluate(query, kpi, sql, measurement, file)
-    ytd, ttm = _longer(query, catalog, kpi, period, sql, file, ttm=sql_con is None)
+    ytd, ttm = _longer(query, catalog, kpi, period, sql, file)
     state = VALUE if month is not None else NO_DATA
     return KpiValue(kpi.id, state, month, ytd, ttm, None, measured_in)
 

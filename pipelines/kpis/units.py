@@ -165,3 +165,30 @@ def unmapped_rows(con, catalog: Catalog, period: Period) -> dict[str, int]:
         if count:
             found[table.key] = count
     return found
+
+
+def unmapped_codes(con, catalog: Catalog) -> list[str]:
+    """Per source table with a unit column, over every month loaded: the rows whose unit code is
+    no unit's, as one line each with their months and (up to five of) their codes."""
+    codes = [c for u in catalog.units for c in u.own_codes]
+    lines, loaded = [], _loaded(con)
+    for table in catalog.tables:
+        column = table.table.unit_column
+        if not column or table.raw_name not in loaded:
+            continue
+        found = quote_identifier(column)
+        rows, months, seen = con.execute(
+            f"select count(*), list(distinct strftime(_period, '%Y-%m') order by 1), "
+            f"list(distinct coalesce({found}::varchar, '(empty)') order by 1) "
+            f"from raw.{quote_identifier(table.raw_name)} "
+            f"where {found} is null or not list_contains(?, {found}::varchar)",
+            [codes],
+        ).fetchone()
+        if rows:
+            shown = ", ".join(seen[:5]) + (f" and {len(seen) - 5} more" if len(seen) > 5 else "")
+            lines.append(
+                f"{table.key}.{column}: {rows:,} row(s) of {', '.join(months)} carry a code of no "
+                f"unit ({shown}): they count for the company only; add the code to a unit in "
+                "units.yaml"
+            )
+    return lines

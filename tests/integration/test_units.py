@@ -25,7 +25,13 @@ from pipelines.delivery.deliver import deliver_period, delivery_context
 from pipelines.delivery.transport import SmtpSettings
 from pipelines.ingest.files import load_file_table
 from pipelines.kpis.evaluate import NO_DATA, VALUE, period_values, write_kpi_values
-from pipelines.kpis.units import attach_units, units_values, unmapped_rows, write_unit_values
+from pipelines.kpis.units import (
+    attach_units,
+    units_values,
+    unmapped_codes,
+    unmapped_rows,
+    write_unit_values,
+)
 from pipelines.periods import Period, months_between
 from pipelines.report.context import build_report
 from pipelines.report.publish import publish_unit_report
@@ -122,6 +128,7 @@ def test_a_units_value_is_the_same_sql_over_its_rows(units):
     emea = _unit_row(con, "emea", "revenue_usd", MAR)
     assert emea["value"] == pytest.approx(revenue)
     assert emea["ytd_value"] == pytest.approx(_ledger(paths, EMEA, JAN, MAR)[0])
+    assert emea["ttm_value"] == pytest.approx(_ledger(paths, EMEA, JAN, MAR)[0])  # no 2025 rows
     # a ratio of the unit's sums
     assert _unit_row(con, "emea", "gross_margin_pct", MAR)["value"] == pytest.approx(margin)
     germany = _unit_row(con, "germany", "gross_margin_pct", MAR)["value"]
@@ -146,6 +153,11 @@ def test_rows_of_no_unit_are_counted(units):
     catalog, con, _ = units
     assert unmapped_rows(con, catalog, MAR) == {"finance.gl_entries": 1}
     assert unmapped_rows(con, catalog, FEB) == {}
+    # scorecard check says which codes, in which months, so they can be mapped
+    assert unmapped_codes(con, catalog) == [
+        "finance.gl_entries.country: 1 row(s) of 2026-03 carry a code of no unit (XX): they "
+        "count for the company only; add the code to a unit in units.yaml"
+    ]
 
 
 def test_targets_are_the_units_own_else_inherited(units):
