@@ -38,17 +38,26 @@ settings.load_profile("scorecard")
 TIERS = ("unit", "integration", "system")
 
 
+def _tier(item) -> str:
+    return item.path.relative_to(Path(__file__).parent).parts[0]
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark every test with its tier, the folder under tests/ it is in; refuse one outside."""
-    root = Path(__file__).parent
+    """Mark every test with its tier, the folder under tests/ it is in; refuse one outside.
+
+    Then order the tiers slowest first, system, integration, unit (each keeps its files' order):
+    the workers of `-n 3` (`--dist loadfile`: a file's tests, and its module fixtures, on one
+    worker) take the long end-to-end files first, so that none of them is left to run alone at
+    the end while the other workers are idle."""
     for item in items:
-        tier = item.path.relative_to(root).parts[0]
+        tier = _tier(item)
         if tier not in TIERS:
             raise pytest.UsageError(
                 f"{item.nodeid}: a test belongs in tests/unit, "
                 "tests/integration or tests/system (docs/testing.md)"
             )
         item.add_marker(getattr(pytest.mark, tier))
+    items.sort(key=lambda item: -TIERS.index(_tier(item)))
 
 
 # What the tests may leave in a checkout: the venv, caches, the package's metadata.
