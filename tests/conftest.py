@@ -1,4 +1,4 @@
-"""Shared fixtures: a runtime folder per test, the project's catalog, a warehouse file.
+"""Shared fixtures: a runtime folder per test, the tests' catalog, a warehouse file.
 
 Each test's tier is the folder it is in (tests/unit, tests/integration, tests/system): the
 marker of that name is added here, so `pytest -m "not system"` leaves out the slow end-to-end
@@ -7,12 +7,19 @@ tier (docs/testing.md).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from demo_homes import write_quarter_exports
+from demo_homes import (
+    DEFINITIONS_ENV,
+    SHIPPED_DEFINITIONS,
+    runtime_paths_at,
+    use_definitions_without_units,
+    write_quarter_exports,
+)
 from hypothesis import HealthCheck, settings
 
 from pipelines.catalog import load_catalog
@@ -31,17 +38,26 @@ settings.load_profile("scorecard")
 TIERS = ("unit", "integration", "system")
 
 
+def _tier(item) -> str:
+    return item.path.relative_to(Path(__file__).parent).parts[0]
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark every test with its tier, the folder under tests/ it is in; refuse one outside."""
-    root = Path(__file__).parent
+    """Mark every test with its tier, the folder under tests/ it is in; refuse one outside.
+
+    Then order the tiers slowest first, system, integration, unit (each keeps its files' order):
+    the workers of `-n 3` (`--dist loadfile`: a file's tests, and its module fixtures, on one
+    worker) take the long end-to-end files first, so that none of them is left to run alone at
+    the end while the other workers are idle."""
     for item in items:
-        tier = item.path.relative_to(root).parts[0]
+        tier = _tier(item)
         if tier not in TIERS:
             raise pytest.UsageError(
                 f"{item.nodeid}: a test belongs in tests/unit, "
                 "tests/integration or tests/system (docs/testing.md)"
             )
         item.add_marker(getattr(pytest.mark, tier))
+    items.sort(key=lambda item: -TIERS.index(_tier(item)))
 
 
 # What the tests may leave in a checkout: the venv, caches, the package's metadata.
@@ -91,23 +107,38 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 _BEFORE = pytest.StashKey[set[str] | None]()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def definitions_without_units(tmp_path_factory) -> Path:
+    """The tests' catalog: definitions/ without units.yaml, the default of every run in this
+    test process and its children (tests/demo_homes.py says why)."""
+    before = os.environ.get(DEFINITIONS_ENV)
+    yield use_definitions_without_units(tmp_path_factory.mktemp("catalog") / "definitions")
+    if before is None:
+        os.environ.pop(DEFINITIONS_ENV, None)
+    else:
+        os.environ[DEFINITIONS_ENV] = before
+
+
+@pytest.fixture
+def shipped_definitions(monkeypatch) -> Path:
+    """definitions/ as shipped, business units included, for the test's runs and commands: the
+    tests about units and those of the product as shipped."""
+    monkeypatch.setenv(DEFINITIONS_ENV, str(SHIPPED_DEFINITIONS))
+    return SHIPPED_DEFINITIONS
+
+
 @pytest.fixture
 def paths(tmp_path: Path, monkeypatch) -> RuntimePaths:
-    """Runtime paths under a temporary SCORECARD_HOME, with the project's catalog."""
+    """Runtime paths under a temporary SCORECARD_HOME, with the tests' catalog."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("SCORECARD_HOME", str(home))
-    return RuntimePaths(
-        home=home,
-        definitions=PROJECT_ROOT / "definitions",
-        sql=PROJECT_ROOT / "sql",
-        report_assets=PROJECT_ROOT / "reports",
-    )
+    return runtime_paths_at(home)
 
 
 @pytest.fixture
 def catalog(paths: RuntimePaths):
-    """The shipped demo catalog."""
+    """The tests' demo catalog (the shipped one without business units)."""
     return load_catalog(paths.definitions, paths.sql)
 
 
@@ -125,10 +156,10 @@ def quarter_exports(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def copied_catalog(tmp_path: Path) -> Path:
-    """A writable copy of definitions/ and sql/ to break on purpose; returns its root."""
+def copied_catalog(tmp_path: Path, definitions_without_units: Path) -> Path:
+    """A writable copy of the tests' catalog and sql/ to break on purpose; returns its root."""
     root = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    shutil.copytree(definitions_without_units, root / "definitions")
     shutil.copytree(PROJECT_ROOT / "sql", root / "sql")
     return root
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from connector_fixtures import READER, READER_PASSWORD
 from dagster import DagsterInstance, materialize
-from demo_homes import allow_exports
+from demo_homes import allow_exports, definitions_without_units
 from pg_cluster import free_port
 
 from pipelines.catalog import load_catalog
@@ -58,7 +58,7 @@ def hr_api(exports):
 def _paths(tmp_path: Path, exports: Path, switched: bool, api_url: str = "") -> RuntimePaths:
     """A runtime folder on the exports with a copy of the catalog, CRM and HR switched or not."""
     root = tmp_path / ("switched" if switched else "files")
-    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    shutil.copytree(definitions_without_units(), root / "definitions")
     (root / "home").mkdir()
     (root / "home" / "demo").symlink_to(exports, target_is_directory=True)
     if switched:

@@ -48,11 +48,11 @@ EXPECTED = [
 
 
 @pytest.fixture
-def switched(quarter_exports, tmp_path, monkeypatch) -> RuntimePaths:
+def switched(quarter_exports, tmp_path, monkeypatch, definitions_without_units) -> RuntimePaths:
     """The demo with CRM in PostgreSQL and HR from an API (definitions/examples/), on the quarter's
     exports, neither variable set."""
     root = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    shutil.copytree(definitions_without_units, root / "definitions")
     for name, example in (("crm", "crm_postgres.yaml"), ("hr", "hr_api.yaml")):
         shutil.copy(
             PROJECT_ROOT / "definitions/examples" / example,

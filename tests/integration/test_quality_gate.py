@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
+from demo_homes import runtime_paths_at
 
 from pipelines.catalog import load_catalog
 from pipelines.defs.jobs import HISTORY_JOB
@@ -17,7 +18,7 @@ from pipelines.periods import Period
 from pipelines.report.context import build_report
 from pipelines.report.render import render_html
 from pipelines.runner import run_job
-from pipelines.settings import PROJECT_ROOT, RuntimePaths
+from pipelines.settings import RuntimePaths
 from pipelines.warehouse.connection import connect
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
@@ -44,12 +45,7 @@ def _break(paths: RuntimePaths) -> None:
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory):
     home = tmp_path_factory.mktemp("gate")
-    paths = RuntimePaths(
-        home=home,
-        definitions=PROJECT_ROOT / "definitions",
-        sql=PROJECT_ROOT / "sql",
-        report_assets=PROJECT_ROOT / "reports",
-    )
+    paths = runtime_paths_at(home)
     generate_demo(paths.demo, start=JAN.key, end=FEB.key, scale=0.03, seed=5)
     shutil.copytree(paths.demo, home / "clean")
     _break(paths)

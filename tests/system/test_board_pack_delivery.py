@@ -22,9 +22,10 @@ def _kinds(server) -> list[tuple[str, str]]:
 
 
 def test_the_quarters_last_month_sends_its_pack_once(
-    tmp_path, quarter_exports, monkeypatch, capsys
+    tmp_path, quarter_exports, shipped_definitions, monkeypatch, capsys
 ):
-    paths = home_on(tmp_path, quarter_exports, "home")
+    # the catalog as shipped: the month's report has its business units' page
+    paths = home_on(tmp_path, quarter_exports, "home", shipped_definitions)
     monkeypatch.setenv("SCORECARD_HOME", str(paths.home))
     with SmtpServer() as server:
         set_smtp_environment(

@@ -22,6 +22,7 @@ from delivery_support import (
     fill_missing_exports,
     set_smtp_environment,
 )
+from demo_homes import runtime_paths_at
 from smtp_server import PASSWORD, USER, SmtpServer
 
 from pipelines.catalog import load_catalog
@@ -34,7 +35,6 @@ from pipelines.delivery.notices import notify_run_failure
 from pipelines.delivery.transport import SmtpSettings
 from pipelines.periods import Period
 from pipelines.runner import instance_for, run_job
-from pipelines.settings import PROJECT_ROOT, RuntimePaths
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
 LEADERS = RecipientList(
@@ -56,12 +56,7 @@ DATA_TEAM = RecipientList(
 def month(tmp_path_factory) -> dict:
     """February 2026 of the tiny data set loaded, scored, rendered and sent to the outbox."""
     home = tmp_path_factory.mktemp("delivery")
-    paths = RuntimePaths(
-        home=home,
-        definitions=PROJECT_ROOT / "definitions",
-        sql=PROJECT_ROOT / "sql",
-        report_assets=PROJECT_ROOT / "reports",
-    )
+    paths = runtime_paths_at(home)
     shutil.copytree(DATA / "tiny", paths.demo)
     catalog = load_catalog(paths.definitions, paths.sql)
     fill_missing_exports(catalog, home)
@@ -347,8 +342,8 @@ def test_a_dropped_reply_is_unconfirmed_until_send_unconfirmed_sends_it(
     from pipelines.status import WIDTH
 
     monkeypatch.setenv("SCORECARD_HOME", str(paths.home))
-    for variable in ("SCORECARD_DEFINITIONS", "SCORECARD_SQL"):
-        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("SCORECARD_DEFINITIONS", str(paths.definitions))  # the month's catalog
+    monkeypatch.delenv("SCORECARD_SQL", raising=False)
     lists = {
         r.id: [p.email for p in r.recipients] for r in month["catalog"].recipient_lists if r.monthly
     }

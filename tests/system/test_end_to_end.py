@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from demo_homes import runtime_paths_at
 from pypdf import PdfReader
 from warehouse_contents import table_contents
 
@@ -25,12 +26,7 @@ FIRST, LAST = Period(2025, 9), Period(2026, 2)
 def demo(tmp_path_factory) -> RuntimePaths:
     """A small demo (scale 0.05, six months) loaded and scored, and its last month rendered."""
     home = tmp_path_factory.mktemp("e2e")
-    paths = RuntimePaths(
-        home=home,
-        definitions=PROJECT_ROOT / "definitions",
-        sql=PROJECT_ROOT / "sql",
-        report_assets=PROJECT_ROOT / "reports",
-    )
+    paths = runtime_paths_at(home)
     generate_demo(paths.demo, start=FIRST.key, end=LAST.key, scale=0.05, seed=11)
     history = run_job(paths, HISTORY_JOB, FIRST, LAST.shift(-1))
     assert history.success, history.errors

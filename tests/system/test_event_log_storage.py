@@ -13,12 +13,12 @@ import sqlite3
 from pathlib import Path
 
 import yaml
-from demo_homes import FIRST, LAST, home_on
+from demo_homes import FIRST, LAST, home_on, runtime_paths_at
 
 from pipelines.defs.jobs import HISTORY_JOB
 from pipelines.event_log_storage import BatchingSqliteEventLogStorage
 from pipelines.runner import instance_config, instance_for, run_job
-from pipelines.settings import PROJECT_ROOT, RuntimePaths
+from pipelines.settings import RuntimePaths
 
 # Columns that differ between any two runs: run ids, times, the serialized event (times inside).
 _PER_RUN = {
@@ -121,12 +121,7 @@ def test_batched_event_log_equals_dagsters_own(tmp_path, quarter_exports, monkey
 
 def test_the_instance_file_follows_the_runtime_folder(tmp_path):
     """Written on first use, rewritten when the folder moved, a user's own file left alone."""
-    moved = RuntimePaths(
-        home=tmp_path / "moved",
-        definitions=PROJECT_ROOT / "definitions",
-        sql=PROJECT_ROOT / "sql",
-        report_assets=PROJECT_ROOT / "reports",
-    )
+    moved = runtime_paths_at(tmp_path / "moved")
     moved.dagster_home.mkdir(parents=True)
     config = moved.dagster_home / "dagster.yaml"
     config.write_text(instance_config(tmp_path / "elsewhere" / "dagster"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterEventType, DagsterInstance
-from demo_homes import FIRST, LAST, home_on
+from demo_homes import FIRST, LAST, definitions_without_units, home_on
 from pg_cluster import free_port
 
 from pipelines.catalog import load_catalog
@@ -234,7 +234,7 @@ def test_a_garbled_export_keeps_the_months_earlier_rows_until_a_good_load(
 def _switched_crm(tmp_path: Path, exports: Path) -> RuntimePaths:
     """A runtime folder whose catalog reads the CRM from PostgreSQL (definitions/examples)."""
     root = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    shutil.copytree(definitions_without_units(), root / "definitions")
     text = (PROJECT_ROOT / "definitions" / "examples" / "crm_postgres.yaml").read_text()
     text = "\n".join(
         "  " + FAST if line.strip().startswith("retries:") else line for line in text.splitlines()
@@ -283,7 +283,7 @@ def test_a_broken_monthly_file_behind_a_glob_blocks_only_its_month(
 ):
     """One export per month behind a glob: February's file has an unterminated quote."""
     root = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    shutil.copytree(definitions_without_units(), root / "definitions")
     sources = root / "definitions" / "sources" / "operations.yaml"
     sources.write_text(
         sources.read_text().replace(
@@ -330,7 +330,7 @@ def test_the_complete_scorecard_follows_a_provisional_one_once(quarter_exports, 
     they get the complete scorecard, once, saying what it replaces."""
     exports = _exports_without(tmp_path, quarter_exports, "operations/support_tickets.csv")
     root = tmp_path / "project"  # the small demo has no invoice falling due in March: retired
-    shutil.copytree(PROJECT_ROOT / "definitions", root / "definitions")
+    shutil.copytree(definitions_without_units(), root / "definitions")
     kpis = root / "definitions" / "kpis" / "financial.yaml"
     kpis.write_text(
         kpis.read_text().replace(

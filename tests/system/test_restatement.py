@@ -13,20 +13,13 @@ from pypdf import PdfReader
 
 from pipelines.cli import main
 from pipelines.defs.jobs import HISTORY_JOB, MONTHLY_JOB
-from pipelines.demo.generator import generate_demo
 from pipelines.periods import Period
 from pipelines.runner import run_job
 from pipelines.warehouse.connection import connect
 
-FIRST, MONTH = Period(2026, 1), Period(2026, 3)
+# February: a month that closes no quarter, so its runs render no board pack besides the report
+FIRST, MONTH = Period(2026, 1), Period(2026, 2)
 CORRECTION_USD = 500_000.0
-
-
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("exports")
-    generate_demo(folder, start=FIRST.key, end=MONTH.key, scale=0.03, seed=11)
-    return folder
 
 
 def _correct_revenue(gl_entries) -> None:
@@ -54,8 +47,8 @@ def _revenue(paths) -> float:
         con.close()
 
 
-def test_a_corrected_month_is_restated_and_the_sent_report_is_kept(paths, exports, capsys):
-    shutil.copytree(exports, paths.home / "demo")
+def test_a_corrected_month_is_restated_and_the_sent_report_is_kept(paths, quarter_exports, capsys):
+    shutil.copytree(quarter_exports, paths.home / "demo")  # a copy: the test corrects it
     assert run_job(paths, HISTORY_JOB, FIRST, MONTH.shift(-1)).success
     first = run_job(paths, MONTHLY_JOB, MONTH, MONTH)
     assert first.success, first.errors

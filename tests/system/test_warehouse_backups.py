@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from demo_homes import LAST
+from demo_homes import LAST, runtime_paths_at
 from documentation import documentation
 
 from pipelines import cli
@@ -36,12 +36,7 @@ def ran_home(tmp_path_factory, quarter_exports) -> RuntimePaths:
     """A runtime folder where March 2026 ran end to end: report, versions, ledger, outbox."""
     home = tmp_path_factory.mktemp("ran") / "home"
     shutil.copytree(quarter_exports, home / "demo")  # a copy: each test copies the whole folder
-    paths = RuntimePaths(
-        home=home,
-        definitions=PROJECT_ROOT / "definitions",
-        sql=PROJECT_ROOT / "sql",
-        report_assets=PROJECT_ROOT / "reports",
-    )
+    paths = runtime_paths_at(home)
     outcome = run_job(paths, MONTHLY_JOB, LAST, LAST)
     assert outcome.success, outcome.errors
     return paths

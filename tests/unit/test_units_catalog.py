@@ -8,6 +8,7 @@ import yaml
 from benchmarks.units import drop_unit_references
 from pipelines.catalog import CatalogError, load_catalog
 from pipelines.periods import Period
+from pipelines.settings import PROJECT_ROOT
 
 
 def _with_units(root, units: list[dict]):
@@ -60,8 +61,10 @@ def test_targets_inherit_up_the_tree_except_amounts(copied_catalog):
     assert [u.id for u in catalog.unit_chain("de")] == ["de", "emea"]
 
 
-def test_without_a_unit_column_a_kpi_is_the_companys_only(catalog):
+def test_without_a_unit_column_a_kpi_is_the_companys_only(shipped_definitions):
     # the shipped catalog: every demo table names its rows' country
+    catalog = load_catalog(shipped_definitions, PROJECT_ROOT / "sql")
+    assert catalog.units
     assert all(t.table.unit_column for t in catalog.tables)
     cascaded = {k.id for k in catalog.unit_kpis()}
     assert cascaded == {k.id for k in catalog.kpis if not k.company_only}
