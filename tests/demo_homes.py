@@ -17,6 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
+from benchmarks.units import drop_unit_references
 from pipelines.catalog.boundaries import EXPORT_ROOTS_ENV
 from pipelines.demo.generator import generate_demo
 from pipelines.periods import Period
@@ -29,9 +30,11 @@ _WITHOUT_UNITS: list[Path] = []  # the test process's copy, once written
 
 
 def use_definitions_without_units(folder: Path) -> Path:
-    """Write definitions/ without units.yaml to `folder` and make it the catalog of this test
-    process and its children ($SCORECARD_DEFINITIONS); called once per process (conftest.py)."""
+    """Write definitions/ without units.yaml (nor the lists, comments and initiatives of a unit)
+    to `folder` and make it the catalog of this test process and its children
+    ($SCORECARD_DEFINITIONS); called once per process (conftest.py)."""
     shutil.copytree(SHIPPED_DEFINITIONS, folder, ignore=shutil.ignore_patterns("units.yaml"))
+    drop_unit_references(folder)
     os.environ[DEFINITIONS_ENV] = str(folder)
     _WITHOUT_UNITS[:] = [folder]
     return folder

@@ -265,7 +265,8 @@ def test_a_units_own_weights_owners_and_initiatives(units):
     assert [i.id for i in build_report(con, catalog, MAR, "t", "germany").initiatives] == []
 
 
-def test_a_units_commentary_is_its_own_else_its_parents_else_the_companys(catalog):
+def test_a_units_commentary_is_its_own_else_its_parents_else_the_companys(shipped_definitions):
+    catalog = load_catalog(shipped_definitions, PROJECT_ROOT / "sql")
     november = Period(2026, 11)
     own, written = catalog.comment_for("on_time_delivery_pct", november, "apac")
     assert (own.author, written) == ("Kenji Sato, Head of Operations APAC", Period(2026, 10))

@@ -38,8 +38,9 @@ def _run(capsys) -> tuple[int, str, str]:
 
 
 def test_run_sends_once_over_starttls_and_send_resends(
-    paths, catalog, tiny_exports, tmp_path, monkeypatch, capsys
+    paths, catalog, tiny_exports, tmp_path, monkeypatch, capsys, shipped_definitions
 ):
+    # the product as shipped: its business units' lists get their units' PDFs
     fill_missing_exports(catalog, paths.home)
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
