@@ -20,7 +20,7 @@ from datetime import datetime
 from pipelines.catalog.catalog import Catalog
 from pipelines.kpis.evaluate import KpiValue, period_values
 from pipelines.periods import Period
-from pipelines.warehouse.connection import quote_identifier, transaction
+from pipelines.warehouse.connection import quote_identifier, quote_literal, transaction
 
 UNIT_VALUE_COLUMNS = (
     "period",
@@ -36,10 +36,6 @@ UNIT_VALUE_COLUMNS = (
     "run_id",
     "computed_at",
 )
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _loaded(con) -> set[str]:
@@ -66,7 +62,7 @@ def attach_units(con, catalog: Catalog) -> None:
         if f"unit_{unit.id}" not in attached:
             con.execute(f"attach ':memory:' as {name}")
         con.execute(f"create schema if not exists {name}.raw")
-        codes = ", ".join(_literal(code) for code in catalog.unit_codes(unit.id))
+        codes = ", ".join(quote_literal(code) for code in catalog.unit_codes(unit.id))
         for table in (t for t in catalog.tables if t.raw_name in loaded):
             column = table.table.unit_column
             rows = f"{quote_identifier(column)} in ({codes})" if column else "false"

@@ -29,6 +29,7 @@ from pipelines.report.revisions import revision_fields
 from pipelines.report.units import unit_header, unit_lines
 from pipelines.scoring.signals import SIGNAL, month_signal, signal_months
 from pipelines.scoring.statuses import NO_DATA, OFF_TRACK, WITHHELD, Coverage
+from pipelines.warehouse.connection import quote_literal
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def scores_of(unit: str | None) -> ScoreTables:
     the company's definition revision of the month: a revision is the KPI's, in every unit)."""
     if unit is None:
         return ScoreTables()
-    unit_id = "'" + unit.replace("'", "''") + "'"
+    unit_id = quote_literal(unit)
     return ScoreTables(
         values="(select u.* exclude (unit_id), k.definition_revision, k.definition_since "
         "from unit.kpi_values u left join kpi.kpi_values k using (period, kpi_id) "

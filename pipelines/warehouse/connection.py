@@ -109,6 +109,11 @@ def database_path(con) -> Path | None:
     return None
 
 
+def quote_literal(text: str) -> str:
+    """A text as an SQL string literal (single quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quote_identifier(name: str) -> str:
     """Quote a catalog identifier for SQL, refusing anything that is not a plain lowercase name."""
     if not _IDENTIFIER.match(name):
