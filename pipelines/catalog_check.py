@@ -135,6 +135,13 @@ def _targets(catalog: Catalog, coming: Period, report: CheckReport) -> None:
                 report.errors.append(
                     f"targets.yaml: targets.{kpi.id} (from {version.from_}): {problem}"
                 )
+        for unit in catalog.units:
+            for version in unit.targets.get(kpi.id, ()):
+                if problem := _threshold_problem(kpi.direction, version):
+                    report.errors.append(
+                        f"units.yaml: {unit.id}.targets.{kpi.id} (from {version.from_}): "
+                        f"{problem}"
+                    )
         if kpi.in_force(coming) and catalog.target_for(kpi.id, coming) is None:
             report.warnings.append(
                 f"targets.yaml: targets.{kpi.id}: no target for the coming period {coming}; "

@@ -270,6 +270,7 @@ def load_catalog(root: Path, sql_root: Path) -> Catalog:
             catalog,
             kpis_complete=None not in kpi_files,
             sources_complete=None not in sources,
+            units_complete=units is not None or not (root / "units.yaml").exists(),
         )
     )
     if problems:

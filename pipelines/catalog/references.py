@@ -128,13 +128,18 @@ def _sql_file_problems(parser, sql_root, file: str, where: str, by_raw: set[str]
 
 
 def check_references(
-    catalog: Catalog, *, kpis_complete: bool = True, sources_complete: bool = True
+    catalog: Catalog,
+    *,
+    kpis_complete: bool = True,
+    sources_complete: bool = True,
+    units_complete: bool = True,
 ) -> list[str]:
     """Every problem between the catalog's files, as 'file: where: what' lines.
 
     On a catalog missing files that did not parse (`kpis_complete`, `sources_complete` False),
     only the checks those files cannot change: no unknown-KPI, no KPI-less objective and no
-    formula problems without every KPI file, no SQL problems without every source file."""
+    formula problems without every KPI file, no SQL problems without every source file, no
+    unknown-unit problems when units.yaml did not parse (`units_complete` False)."""
     problems: list[str] = []
     objectives = {o.id for o in catalog.objectives}
     problems += _duplicates("perspective", "scorecard.yaml", [p.id for p in catalog.perspectives])
@@ -143,7 +148,7 @@ def check_references(
     problems += _duplicates("table", "sources/", [t.raw_name for t in catalog.tables])
     problems += _duplicates("initiative", "initiatives.yaml", [i.id for i in catalog.initiatives])
     problems += _duplicates("action", "actions.yaml", [a.id for a in catalog.actions])
-    problems += _unit_problems(catalog, kpis_complete)
+    problems += _unit_problems(catalog, kpis_complete, units_complete)
     for i, link in enumerate(catalog.links):
         for end in (link.from_, link.to):
             if end not in objectives:
@@ -229,7 +234,7 @@ def _recipient_problems(catalog: Catalog) -> list[str]:
     return problems
 
 
-def _unit_problems(catalog: Catalog, kpis_complete: bool) -> list[str]:
+def _unit_problems(catalog: Catalog, kpis_complete: bool, units_complete: bool) -> list[str]:
     """The unit tree: unique ids, known parents, no cycle, each code one unit's; unit targets
     of known KPIs in the KPI's shape."""
     problems = _duplicates("unit", "units.yaml", [u.id for u in catalog.units])
@@ -238,13 +243,17 @@ def _unit_problems(catalog: Catalog, kpis_complete: bool) -> list[str]:
     for unit in {u.id: u for u in catalog.units}.values():  # a duplicate id is said above
         if unit.parent is not None and unit.parent not in ids:
             problems.append(f"units.yaml: {unit.id}.parent: unknown unit {unit.parent!r}")
-        seen, current = {unit.id}, unit
+        chain, current = [unit.id], unit
         while current.parent in ids:
             current = next(u for u in catalog.units if u.id == current.parent)
-            if current.id in seen:
-                problems.append(f"units.yaml: {unit.id}: its parents run in a circle")
+            if current.id in chain:  # said once, by the cycle's members (not those under it)
+                cycle = sorted(chain[chain.index(current.id) :])
+                if cycle[0] == unit.id:
+                    problems.append(
+                        f"units.yaml: {', '.join(cycle)}: their parents run in a circle"
+                    )
                 break
-            seen.add(current.id)
+            chain.append(current.id)
         for code in unit.own_codes:
             if code in owners:
                 problems.append(
@@ -266,6 +275,8 @@ def _unit_problems(catalog: Catalog, kpis_complete: bool) -> list[str]:
                         f"units.yaml: {unit.id}.targets.{kpi_id} (from {version.from_}): "
                         f"a {kpi.direction} KPI needs {want}"
                     )
+    if not units_complete:  # the tree did not parse: every name of a unit would look unknown
+        return problems
     return problems + _unit_reference_problems(catalog, ids, kpis_complete)
 
 

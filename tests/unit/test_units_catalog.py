@@ -26,7 +26,7 @@ UNIT = {"id": "emea", "name": "EMEA", "leader": "S. Lindqvist"}
         ([UNIT, {**UNIT, "id": "de", "parent": "europe"}], "de.parent: unknown unit 'europe'"),
         (
             [{**UNIT, "parent": "de"}, {**UNIT, "id": "de", "parent": "emea"}],
-            "emea: its parents run in a circle",
+            "de, emea: their parents run in a circle",
         ),
         (
             [{**UNIT, "codes": ["DE"]}, {**UNIT, "id": "de", "codes": ["DE"]}],
@@ -86,3 +86,46 @@ def test_a_units_weights_are_checked_with_those_it_inherits(copied_catalog):
     ]
     with pytest.raises(CatalogError, match="emea.weights.sales: no perspective, objective or KPI"):
         _with_units(copied_catalog, [{**UNIT, "weights": {"sales": 1}}])
+
+
+def test_a_units_red_flag_on_the_wrong_side_of_its_goal_is_an_error(copied_catalog):
+    from datetime import date
+
+    from pipelines.catalog_check import check_catalog
+
+    wrong = {"from": "2026-01", "value": 98, "red_flag": 99}  # on-time delivery: higher is better
+    catalog = _with_units(copied_catalog, [{**UNIT, "targets": {"on_time_delivery_pct": [wrong]}}])
+    errors = [e for e in check_catalog(catalog, date(2026, 11, 28)).errors if "units" in e]
+    assert errors == [
+        "units.yaml: emea.targets.on_time_delivery_pct (from 2026-01): red_flag 99.0 is above "
+        "the goal 98.0, but higher is better"
+    ]
+
+
+def test_a_tree_that_does_not_parse_is_one_error_not_every_reference_to_it(
+    shipped_definitions, tmp_path
+):
+    import shutil
+
+    definitions = tmp_path / "definitions"  # the demo's: its lists, comments, initiatives name units
+    shutil.copytree(shipped_definitions, definitions)
+    units = yaml.safe_load((definitions / "units.yaml").read_text())
+    del units["units"][0]["leader"]
+    (definitions / "units.yaml").write_text(yaml.safe_dump(units))
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(definitions, PROJECT_ROOT / "sql")
+    problems = raised.value.problems
+    assert any("units.yaml" in p and "leader" in p for p in problems), problems
+    assert not [p for p in problems if "unknown unit" in p]
+
+
+def test_a_circle_of_parents_is_said_once_by_its_members(copied_catalog):
+    units = [
+        {**UNIT, "id": "europe", "parent": "de"},
+        {**UNIT, "id": "de", "parent": "europe"},
+        {**UNIT, "id": "fr", "parent": "europe"},
+    ]
+    with pytest.raises(CatalogError) as raised:
+        _with_units(copied_catalog, units)
+    circles = [p for p in raised.value.problems if "circle" in p]
+    assert circles == ["units.yaml: de, europe: their parents run in a circle"]
