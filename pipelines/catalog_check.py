@@ -139,8 +139,7 @@ def _targets(catalog: Catalog, coming: Period, report: CheckReport) -> None:
             for version in unit.targets.get(kpi.id, ()):
                 if problem := _threshold_problem(kpi.direction, version):
                     report.errors.append(
-                        f"units.yaml: {unit.id}.targets.{kpi.id} (from {version.from_}): "
-                        f"{problem}"
+                        f"units.yaml: {unit.id}.targets.{kpi.id} (from {version.from_}): {problem}"
                     )
         if kpi.in_force(coming) and catalog.target_for(kpi.id, coming) is None:
             report.warnings.append(

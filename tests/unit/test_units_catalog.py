@@ -107,7 +107,7 @@ def test_a_tree_that_does_not_parse_is_one_error_not_every_reference_to_it(
 ):
     import shutil
 
-    definitions = tmp_path / "definitions"  # the demo's: its lists, comments, initiatives name units
+    definitions = tmp_path / "definitions"  # the demo's lists, comments, initiatives name units
     shutil.copytree(shipped_definitions, definitions)
     units = yaml.safe_load((definitions / "units.yaml").read_text())
     del units["units"][0]["leader"]
