@@ -78,6 +78,17 @@ def months_between(first: Period, last: Period) -> list[Period]:
     return [first.shift(i) for i in range(count + 1)]
 
 
+def month_runs(months: list[str]) -> list[tuple[Period, Period]]:
+    """Months ('YYYY-MM', in order) as runs of consecutive months: (first, last) each."""
+    runs: list[list[Period]] = []
+    for period in map(Period.parse, months):
+        if runs and runs[-1][-1].shift(1) == period:
+            runs[-1][-1] = period
+        else:
+            runs.append([period, period])
+    return [(a, b) for a, b in runs]
+
+
 def last_complete_period(today: date) -> Period:
     """The month before the current one."""
     return Period.of(today).shift(-1)

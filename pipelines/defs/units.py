@@ -20,8 +20,8 @@ from pipelines.defs.partitions import periods_of
 from pipelines.defs.resources import ScorecardResource, WarehouseResource
 from pipelines.defs.scorecard import SCORES_KEY, UNIT_SCORES_KEY
 from pipelines.kpis.units import attach_units, units_values, unmapped_rows, write_unit_values
-from pipelines.report.publish import publish_unit_report
-from pipelines.scoring.units import score_unit_period
+from pipelines.report.publish import publish_unit_report, remove_former_unit_reports
+from pipelines.scoring.units import drop_former_units, score_unit_period
 
 UNIT_REPORTS_KEY = AssetKey("unit_reports")
 # Unit reports rendered at once: each PDF renders in a child process of its own.
@@ -43,11 +43,22 @@ def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> lis
     def unit_scores(
         context: AssetExecutionContext, warehouse: WarehouseResource, scorecard: ScorecardResource
     ) -> MaterializeResult:
-        """Each business unit's KPI values, scores and roll-ups for the months."""
+        """Each business unit's KPI values, scores and roll-ups for the months; the rows of units
+        the tree no longer holds are deleted from those months."""
         current = scorecard.catalog()
+        former = {}
+        with warehouse.connection(sandboxed=True) as con:
+            for period in periods_of(context):
+                if gone := drop_former_units(con, current, period):
+                    former[period.key] = gone
+        if former:
+            context.log.info(f"rows of units no longer in units.yaml deleted: {former}")
         if not current.units:
             return MaterializeResult(
-                metadata={"units": MetadataValue.text("no units (definitions/units.yaml)")}
+                metadata={
+                    "units": MetadataValue.text("no units (definitions/units.yaml)"),
+                    "former_units_dropped": MetadataValue.json(former),
+                }
             )
         overall, unmapped = {}, {}
         with warehouse.connection(sandboxed=True) as con:
@@ -73,6 +84,7 @@ def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> lis
                     {k: round(v, 2) if v is not None else None for k, v in overall.items()}
                 ),
                 "rows_of_no_unit": MetadataValue.json(unmapped),
+                "former_units_dropped": MetadataValue.json(former),
             }
         )
 
@@ -91,11 +103,13 @@ def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> lis
         """Each business unit's own scorecard report (HTML and PDF) for the months, beside the
         company's: reports/<month>/units/<unit>/."""
         current = scorecard.catalog()
+        paths, run_id = scorecard.paths(), context.run.run_id
+        for period in periods_of(context):  # the reports of units the tree no longer holds
+            remove_former_unit_reports(paths, period.key, [u.id for u in current.units])
         if not current.units:
             return MaterializeResult(
                 metadata={"units": MetadataValue.text("no units (definitions/units.yaml)")}
             )
-        paths, run_id = scorecard.paths(), context.run.run_id
         published = {}
         with warehouse.connection() as con:
 

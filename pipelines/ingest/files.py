@@ -48,7 +48,7 @@ from pipelines.ingest.text_stage import (
     text_months,
     text_stage,
 )
-from pipelines.periods import Period, months_between
+from pipelines.periods import Period, month_runs, months_between
 from pipelines.warehouse.connection import database_path, is_disk_full, warehouse_full_error
 
 _READERS = {"jsonl": read_jsonl_file, "xlsx": read_xlsx_file}
@@ -208,17 +208,6 @@ def _message(where: str, problems: list[Problem]) -> str:
     return _one_line(f"{where}: {'; '.join(texts[:MAX_EXAMPLES])}{more}")
 
 
-def _runs(months: list[str]) -> list[tuple[Period, Period]]:
-    """Consecutive months as (first, last) runs."""
-    runs: list[list[Period]] = []
-    for period in map(Period.parse, months):
-        if runs and runs[-1][-1].shift(1) == period:
-            runs[-1][-1] = period
-        else:
-            runs.append([period, period])
-    return [(a, b) for a, b in runs]
-
-
 def _fail_all(where: str, blocked: dict[str, list[Problem]]) -> None:
     problems = [p for month in sorted(blocked) for p in blocked[month]]
     kinds = {kind for kind, _ in problems}
@@ -265,7 +254,7 @@ def load_file_table(
         if len(blocked) == len(months):
             _fail_all(where, blocked)
         rows: dict[str, int] = {}
-        for run_first, run_last in _runs([m for m in months if m not in blocked]):
+        for run_first, run_last in month_runs([m for m in months if m not in blocked]):
             rows |= replace_months(
                 con,
                 table,

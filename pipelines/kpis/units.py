@@ -19,7 +19,7 @@ from datetime import datetime
 
 from pipelines.catalog.catalog import Catalog
 from pipelines.kpis.evaluate import KpiValue, period_values
-from pipelines.periods import Period
+from pipelines.periods import Period, month_runs
 from pipelines.warehouse.connection import quote_identifier, quote_literal, transaction
 
 UNIT_VALUE_COLUMNS = (
@@ -174,16 +174,19 @@ def unmapped_codes(con, catalog: Catalog) -> list[str]:
             continue
         found = quote_identifier(column)
         rows, months, seen = con.execute(
-            f"select count(*), list(distinct strftime(_period, '%Y-%m') order by 1), "
-            f"list(distinct coalesce({found}::varchar, '(empty)') order by 1) "
+            f"select count(*), list_sort(list(distinct strftime(_period, '%Y-%m'))), "
+            f"list_sort(list(distinct coalesce({found}::varchar, '(empty)'))) "
             f"from raw.{quote_identifier(table.raw_name)} "
             f"where {found} is null or not list_contains(?, {found}::varchar)",
             [codes],
         ).fetchone()
         if rows:
             shown = ", ".join(seen[:5]) + (f" and {len(seen) - 5} more" if len(seen) > 5 else "")
+            spans = ", ".join(
+                a.key if a == b else f"{a.key}..{b.key}" for a, b in month_runs(months)
+            )
             lines.append(
-                f"{table.key}.{column}: {rows:,} row(s) of {', '.join(months)} carry a code of no "
+                f"{table.key}.{column}: {rows:,} row(s) of {spans} carry a code of no "
                 f"unit ({shown}): they count for the company only; add the code to a unit in "
                 "units.yaml"
             )

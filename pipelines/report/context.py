@@ -12,6 +12,7 @@ from datetime import datetime
 from pipelines.catalog import formula
 from pipelines.catalog.catalog import Catalog
 from pipelines.catalog.models import Kpi
+from pipelines.kpis.units import unmapped_rows
 from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.report.highlights import highlights
 from pipelines.report.initiatives import action_lines, initiative_lines
@@ -138,7 +139,12 @@ def _commentary(
     if found is None:
         return {"commentary_missing": status == OFF_TRACK}
     comment, written = found
+    inherited = None
+    if unit is not None and comment.unit != unit:  # said, so no one takes it for the unit's own
+        owner = "the company" if comment.unit is None else catalog.unit(comment.unit).name
+        inherited = f"{owner}'s comment"
     return {
+        "commentary_from": inherited,
         "commentary": comment.text,
         "commentary_author": comment.author,
         "commentary_period": written.key,
@@ -408,6 +414,9 @@ def build_report(
                 "initiatives": initiative_lines(catalog, period, unit),
                 "actions": () if unit else action_lines(catalog, period),
                 "units": unit_lines(con, catalog, period, unit),
+                "rows_of_no_unit": ()
+                if unit or not catalog.units
+                else tuple(unmapped_rows(con, catalog, period).items()),
                 "unit": unit_header(con, catalog, period, unit) if unit else None,
                 "highlights": highlights(kpis),
                 **report_settings(catalog, period),

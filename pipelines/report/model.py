@@ -72,6 +72,7 @@ class KpiLine:
     commentary_period: str | None = None  # the month the comment was written for
     commentary_carried_over: bool = False  # written for an earlier month
     commentary_missing: bool = False  # off track and no comment for this month
+    commentary_from: str | None = None  # a unit's report: whose comment it inherits, if not its own
     forecast: float | None = None  # year-end projection (KPIs with an annual target)
     forecast_target: float | None = None
     forecast_method: str | None = None
@@ -339,6 +340,7 @@ class ScorecardReport:
     incomplete_reasons: tuple[str, ...] = ()  # why it is incomplete, one sentence each
     load_failures: tuple[str, ...] = ()  # source tables whose load failed for the month
     units: tuple[UnitLine, ...] = ()  # business units, those needing attention first
+    rows_of_no_unit: tuple[tuple[str, int], ...] = ()  # (table, rows) in no unit's figures
     unit: UnitHeader | None = None  # a business unit's report: which unit, and the company's
 
     def kpis(self) -> list[KpiLine]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -76,3 +77,17 @@ def publish_unit_report(
     report = build_report(con, catalog, period, run_id, unit)
     html, pdf = write_report(report, paths.report_assets, paths.unit_report_dir(period.key, unit))
     return PublishedUnit(unit, html, pdf, report.overall_score, report.overall_status)
+
+
+def remove_former_unit_reports(paths: RuntimePaths, period: str, units: list[str]) -> list[str]:
+    """Remove the period's reports of units the tree no longer holds (reports/<month>/units/
+    <unit>/ whose unit is not in `units`); returns their ids."""
+    folder = paths.report_dir(period) / "units"
+    gone = sorted(
+        p.name
+        for p in (folder.iterdir() if folder.is_dir() else ())
+        if p.is_dir() and p.name not in units
+    )
+    for unit in gone:
+        shutil.rmtree(folder / unit)
+    return gone

@@ -32,6 +32,14 @@ def unit_lines(
         [period.start, OFF_TRACK],
     ).fetchall():
         off.setdefault(unit_id, []).append(kpi_id)
+    kpis = {  # (scored, in the scorecard): the overall node counts perspectives, not KPIs
+        unit_id: (scored, total)
+        for unit_id, scored, total in con.execute(
+            "select unit_id, count(score), count(*) from unit.kpi_scores where period = ? "
+            "group by unit_id",
+            [period.start],
+        ).fetchall()
+    }
     order = {k.id: i for i, k in enumerate(catalog.kpis)}
     lines = []
     for unit in units:
@@ -56,8 +64,8 @@ def unit_lines(
                 off_track=tuple(
                     names[k] for k in sorted(off.get(unit.id, []), key=lambda k: order.get(k, 0))
                 ),
-                scored_count=overall[2],
-                total_count=overall[3],
+                scored_count=kpis.get(unit.id, (0, 0))[0],
+                total_count=kpis.get(unit.id, (0, 0))[1],
             )
         )
     return tuple(

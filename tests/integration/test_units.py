@@ -180,6 +180,13 @@ def test_the_company_report_shows_the_units_side_by_side(units):
     assert scores == sorted(scores)  # those needing attention first
     germany = next(u for u in report.units if u.id == "germany")
     assert germany.path == ("Europe, Middle East & Africa",)
+    # its coverage counts its KPIs (scored of those in force), not the perspectives it rolls up
+    assert (germany.scored_count, germany.total_count) == con.execute(
+        "select count(score), count(*) from unit.kpi_scores where unit_id = 'germany' "
+        "and period = ?",
+        [MAR.start],
+    ).fetchone()
+    assert germany.total_count == len([k for k in catalog.unit_kpis() if k.in_force(MAR)])
     _, pdf = write_report(report, paths.report_assets, paths.report_dir(MAR.key))
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
@@ -187,6 +194,9 @@ def test_the_company_report_shows_the_units_side_by_side(units):
     assert "Units at a glance" in text
     for unit in catalog.units:
         assert _flat(unit.name) in _flat(text), unit.name
+    # March's line coded XX is the company's only: the page says so, the units do not add up
+    assert report.rows_of_no_unit == (("finance.gl_entries", 1),)
+    assert _flat("so the units do not add up to it: 1 of finance.gl_entries") in _flat(text)
 
 
 def _flat(text: str) -> str:
@@ -278,6 +288,14 @@ def test_a_units_commentary_is_its_own_else_its_parents_else_the_companys(shippe
     # Germany has none of its own, nor has EMEA: the company's, not the UK's
     germany, _ = catalog.comment_for("voluntary_attrition_pct", november, "germany")
     assert germany == catalog.comment_for("voluntary_attrition_pct", november)[0] != uk
+    # a unit's report says whose comment it shows when it is not the unit's own
+    from pipelines.report.context import _commentary
+
+    attrition = next(k for k in catalog.kpis if k.id == "voluntary_attrition_pct")
+    said = {u: _commentary(catalog, attrition, november, "on_track", u) for u in ("uk", "germany")}
+    assert said["uk"]["commentary_from"] is None
+    assert said["germany"]["commentary_from"] == "the company's comment"
+    assert _commentary(catalog, attrition, november, "on_track")["commentary_from"] is None
 
 
 def test_a_units_list_gets_only_its_units_pdf_and_the_executives_the_companys(units):

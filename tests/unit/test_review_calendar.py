@@ -132,3 +132,16 @@ def test_a_list_limited_to_perspectives_takes_no_pack():
         {"id": "b", "recipients": people, "monthly": False, "packs": ["annual"]}
     )
     assert board.packs == ["annual"]
+
+
+def test_months_as_runs_of_consecutive_months():
+    from pipelines.periods import Period, month_runs
+
+    months = ["2025-11", "2025-12", "2026-01", "2026-03", "2026-05", "2026-06"]
+    assert [(a.key, b.key) for a, b in month_runs(months)] == [
+        ("2025-11", "2026-01"),
+        ("2026-03", "2026-03"),
+        ("2026-05", "2026-06"),
+    ]
+    assert month_runs([]) == []
+    assert month_runs(["2026-02"]) == [(Period(2026, 2), Period(2026, 2))]
