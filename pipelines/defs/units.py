@@ -22,6 +22,7 @@ from pipelines.defs.scorecard import SCORES_KEY, UNIT_SCORES_KEY
 from pipelines.kpis.units import attach_units, units_values, unmapped_rows, write_unit_values
 from pipelines.report.publish import publish_unit_report, remove_former_unit_reports
 from pipelines.scoring.units import drop_former_units, score_unit_period
+from pipelines.warehouse.connection import cursor_of
 
 UNIT_REPORTS_KEY = AssetKey("unit_reports")
 # Unit reports rendered at once: each PDF renders in a child process of its own.
@@ -114,7 +115,7 @@ def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> lis
         with warehouse.connection() as con:
 
             def render(unit_id: str, period):
-                cursor = con.cursor()  # each thread reads on a cursor of its own
+                cursor = cursor_of(con)  # each thread reads on a cursor of its own
                 try:
                     return publish_unit_report(cursor, current, period, unit_id, run_id, paths)
                 finally:

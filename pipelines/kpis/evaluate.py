@@ -25,7 +25,7 @@ from pipelines.ingest.load_failures import failed_loads
 from pipelines.periods import Period, Window, windows_for
 from pipelines.quality.gate import describe
 from pipelines.quality.store import failures
-from pipelines.warehouse.connection import quote_identifier, transaction
+from pipelines.warehouse.connection import cursor_of, quote_identifier, transaction
 
 NO_DATA = "no_data"
 VALUE = "value"
@@ -291,7 +291,7 @@ def values_by_month(
     after the months before it were yielded; later months are then abandoned."""
 
     def one(period: Period) -> list[KpiValue]:
-        cursor = con.cursor()
+        cursor = cursor_of(con)
         try:
             return period_values(cursor, catalog, kpis, period)
         finally:

@@ -20,7 +20,12 @@ from datetime import datetime
 from pipelines.catalog.catalog import Catalog
 from pipelines.kpis.evaluate import KpiValue, period_values
 from pipelines.periods import Period, month_runs
-from pipelines.warehouse.connection import quote_identifier, quote_literal, transaction
+from pipelines.warehouse.connection import (
+    cursor_of,
+    quote_identifier,
+    quote_literal,
+    transaction,
+)
 
 UNIT_VALUE_COLUMNS = (
     "period",
@@ -87,7 +92,7 @@ def unit_cursor(con, unit_id: str) -> Iterator:
 def unit_values(con, catalog: Catalog, unit_id: str, period: Period) -> list[KpiValue]:
     """The unit's value of every KPI computed per unit (catalog.unit_kpis) for a month; its
     database must be attached (attach_units)."""
-    own = con.cursor()  # the month's other inputs, read on a cursor of this thread's own
+    own = cursor_of(con)  # the month's other inputs, read on a cursor of this thread's own
     try:
         with unit_cursor(con, unit_id) as cursor:
             return period_values(own, catalog, catalog.unit_kpis(), period, sql_con=cursor)

@@ -75,6 +75,10 @@ def take_backup(
     newest backup already holds the warehouse as it is. A warehouse that does not read whole
     raises WarehouseDamagedError: nothing is copied and no backup is removed.
     """
+    from pipelines.warehouse.lake import lake_settings
+
+    if lake_settings() is not None:  # a DuckLake's backups are its catalog's and data path's
+        return None
     keep = backups_keep() if keep is None else keep
     if not warehouse.exists():
         return None

@@ -102,7 +102,8 @@ def database_path(con) -> Path | None:
     """The file behind a DuckDB connection (None in memory or when it cannot say)."""
     with suppress(duckdb.Error):
         row = con.execute(
-            "select path from duckdb_databases() where database_name = current_database()"
+            "select path from duckdb_databases() where database_name = current_database() "
+            "and type = 'duckdb'"
         ).fetchone()
         if row and row[0]:
             return Path(row[0])
@@ -185,6 +186,10 @@ def connect(
 
     A file DuckDB cannot open (not a database, truncated, a write-ahead log of another file)
     raises WarehouseDamagedError before anything is written to it."""
+    from pipelines.warehouse.lake import lake_settings
+
+    if (lake := lake_settings()) is not None:  # SCORECARD_WAREHOUSE=ducklake: path is unused
+        return _connect_lake(lake, read_only=read_only, sandboxed=sandboxed)
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
     config = dict(SANDBOX) if sandboxed else {}
@@ -214,6 +219,43 @@ def connect(
             time.sleep(0.5)
 
 
+def _connect_lake(lake, *, read_only: bool, sandboxed: bool):
+    """A connection whose default database is the DuckLake (pipelines/warehouse/lake.py)."""
+    from pipelines.warehouse.lake import attach_lake, sandbox_lake
+
+    config = {
+        "memory_limit": memory_limit(),
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    con = duckdb.connect(config=config)
+    try:
+        attach_lake(con, lake, read_only=read_only)
+        if sandboxed:
+            sandbox_lake(con, lake)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def cursor_of(con):
+    """A cursor of `con` for another thread, on the warehouse's database: a DuckDB cursor starts
+    on the connection's primary database, which is not the warehouse when that is a DuckLake."""
+    from pipelines.warehouse.lake import LAKE
+
+    cursor = con.cursor()
+    attached = cursor.execute(
+        "select 1 from duckdb_databases() where database_name = ? and type = 'ducklake'", [LAKE]
+    ).fetchone()
+    if attached:
+        cursor.execute(f"use {LAKE}")
+    return cursor
+
+
 def ensure_tables(con) -> None:
     """Create the warehouse's schemas and own tables if they are missing."""
-    con.execute((PROJECT_ROOT / "sql" / "warehouse" / "create_tables.sql").read_text())
+    from pipelines.warehouse.lake import is_lake, without_primary_keys
+
+    sql = (PROJECT_ROOT / "sql" / "warehouse" / "create_tables.sql").read_text()
+    con.execute(without_primary_keys(sql) if is_lake(con) else sql)

@@ -1,0 +1,136 @@
+"""The warehouse as a DuckLake: its catalog in PostgreSQL, its data in Parquet files under a
+data path, so that several processes can write at once (docs/decisions/ducklake.md).
+
+Chosen with `SCORECARD_WAREHOUSE=ducklake`, the catalog database's URL in
+`SCORECARD_DUCKLAKE_CATALOG` and the data path in `SCORECARD_DUCKLAKE_DATA`. The password goes
+into a temporary DuckDB secret, never into the attached path, so no SQL on the connection (KPI
+SQL included) can read it. The extensions are the files the `duckdb-ext-ducklake` and
+`duckdb-ext-postgres` packages ship (`pip install 'balanced-scorecard[ducklake]'`): nothing is
+downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+
+KIND_VARIABLE = "SCORECARD_WAREHOUSE"
+CATALOG_VARIABLE = "SCORECARD_DUCKLAKE_CATALOG"
+DATA_VARIABLE = "SCORECARD_DUCKLAKE_DATA"
+LAKE = "lake"  # the attached DuckLake's name: the warehouse's database on the connection
+EXTENSIONS = ("postgres_scanner", "ducklake")
+
+
+class LakeSettingError(ValueError):
+    """A DuckLake setting in the environment that cannot be used; the message says which."""
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    """Where the DuckLake's catalog database and data files are (the password never shown)."""
+
+    host: str
+    port: int
+    user: str
+    database: str
+    data: Path
+    password: str = field(default="", repr=False)
+
+
+def lake_settings(environ=os.environ) -> LakeSettings | None:
+    """The DuckLake settings when $SCORECARD_WAREHOUSE is `ducklake`, None for the embedded
+    file (unset or `duckdb`); LakeSettingError names a setting that is missing or wrong."""
+    kind = environ.get(KIND_VARIABLE, "").strip() or "duckdb"
+    if kind == "duckdb":
+        return None
+    if kind != "ducklake":
+        raise LakeSettingError(f"{KIND_VARIABLE}={kind!r}: use duckdb (the default) or ducklake")
+    url, data = environ.get(CATALOG_VARIABLE, "").strip(), environ.get(DATA_VARIABLE, "").strip()
+    for name, value in ((CATALOG_VARIABLE, url), (DATA_VARIABLE, data)):
+        if not value:
+            raise LakeSettingError(f"{KIND_VARIABLE}=ducklake needs {name}")
+    parts = urlsplit(url)
+    database = parts.path.lstrip("/")
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not database:
+        raise LakeSettingError(
+            f"{CATALOG_VARIABLE} is not a PostgreSQL URL with a database: write it as "
+            "postgresql://user:password@host:5432/database"
+        )
+    return LakeSettings(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        database=database,
+        data=Path(data),
+    )
+
+
+def _extension_folder() -> Path:
+    try:
+        import duckdb_ext  # the folder the extension packages install into
+    except ImportError:
+        raise LakeSettingError(
+            f"{KIND_VARIABLE}=ducklake needs the DuckLake extensions: "
+            "pip install 'balanced-scorecard[ducklake]'"
+        ) from None
+    return Path(next(iter(duckdb_ext.__path__))) / "extensions" / f"v{duckdb.__version__}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def attach_lake(con, settings: LakeSettings, *, read_only: bool = False) -> None:
+    """Load the extensions, put the catalog's credentials in a secret, attach the DuckLake as
+    `lake` and make it the connection's default database."""
+    platforms = list(_extension_folder().glob("*"))
+    if len(platforms) != 1:
+        raise LakeSettingError(
+            f"no DuckLake extensions for DuckDB {duckdb.__version__} on this platform: "
+            "pip install 'balanced-scorecard[ducklake]' (it pins the DuckDB they are built for)"
+        )
+    for name in EXTENSIONS:
+        con.execute(f"load {_literal(str(platforms[0] / f'{name}.duckdb_extension'))}")
+    con.execute(
+        "create or replace temporary secret scorecard_lake (type postgres, "
+        f"host {_literal(settings.host)}, port {settings.port}, user {_literal(settings.user)}, "
+        f"password {_literal(settings.password)}, database {_literal(settings.database)})"
+    )
+    settings.data.mkdir(parents=True, exist_ok=True)
+    options = (
+        f"data_path {_literal(str(settings.data.resolve()) + '/')}, meta_secret scorecard_lake"
+    )
+    con.execute(
+        f"attach 'ducklake:postgres:' as {LAKE} ({options}{', read_only' if read_only else ''})"
+    )
+    con.execute(f"use {LAKE}")
+
+
+def sandbox_lake(con, settings: LakeSettings) -> None:
+    """After attach_lake: the connection reads and writes the lake (its data path) and nothing
+    else, and its settings cannot be changed back."""
+    con.execute(f"set allowed_directories = [{_literal(str(settings.data.resolve()) + '/')}]")
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+
+
+def is_lake(con) -> bool:
+    """Whether the connection's default database is an attached DuckLake."""
+    return con.execute("select current_database()").fetchone()[0] == LAKE
+
+
+_PRIMARY_KEY = re.compile(r",\s*primary key\s*\([^)]*\)", re.IGNORECASE)
+
+
+def without_primary_keys(sql: str) -> str:
+    """The warehouse's table statements as DuckLake takes them: it has no primary keys (nor
+    unique or check constraints). Uniqueness there is held by the month replace."""
+    sql = re.sub(r"--[^\n]*", "", sql)
+    sql = _PRIMARY_KEY.sub("", sql)
+    return re.sub(r"\s+primary key\b", "", sql, flags=re.IGNORECASE)
