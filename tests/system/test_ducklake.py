@@ -1,0 +1,111 @@
+"""The warehouse as a DuckLake (SCORECARD_WAREHOUSE=ducklake): a month runs through the
+`scorecard` command, Dagster and every step, on a DuckLake whose catalog is in a real
+PostgreSQL server, and its figures equal those of the embedded warehouse for the same exports.
+
+Runs in the environment with the `ducklake` extra (DuckDB 1.4.4 and its extension packages);
+tests/conftest.py leaves this file out elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipelines.warehouse.connection import connect
+from pipelines.warehouse.lake import LakeSettingError, lake_settings
+
+PERIOD = "2026-02"
+# what a month's run writes, less what names the run (run ids, times, the catalog's hash)
+TABLES = {
+    "kpi.kpi_values": "run_id, computed_at, catalog_version",
+    "score.kpi_scores": "run_id",
+    "score.rollup_scores": "run_id",
+    "unit.kpi_values": "run_id, computed_at, catalog_version",
+    "unit.rollup_scores": "run_id",
+    "meta.loads": "run_id, loaded_at, source_path",
+}
+
+
+def _run(home, env) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "scorecard"), "run", "--period", PERIOD],
+        env={**os.environ, "SCORECARD_HOME": str(home), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _rows(con) -> dict[str, list[tuple]]:
+    return {
+        table: con.execute(
+            f"select * exclude ({dropped}) from {table} order by all"  # noqa: S608
+        ).fetchall()
+        for table, dropped in TABLES.items()
+    }
+
+
+def test_a_month_on_ducklake_equals_the_embedded_warehouses(
+    postgres, quarter_exports, shipped_definitions, tmp_path, monkeypatch
+):
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute("create database lake")
+    lake = {
+        "SCORECARD_WAREHOUSE": "ducklake",
+        "SCORECARD_DUCKLAKE_CATALOG": postgres.url_for("scorecard_admin", "admin-Pw-7c1d", "lake"),
+        "SCORECARD_DUCKLAKE_DATA": str(tmp_path / "lake-data"),
+    }
+    homes = {"embedded": tmp_path / "embedded", "lake": tmp_path / "lake"}
+    for home in homes.values():
+        shutil.copytree(quarter_exports, home / "demo")
+    runs = {"embedded": _run(homes["embedded"], {}), "lake": _run(homes["lake"], lake)}
+    said = {name: run.communicate(timeout=600)[0] for name, run in runs.items()}
+    for name, run in runs.items():
+        assert run.returncode == 0, said[name]
+        assert "Business units: 6 reports" in said[name], said[name]
+    assert not (homes["lake"] / "warehouse.duckdb").exists()  # everything went to the lake
+    assert list((tmp_path / "lake-data").rglob("*.parquet"))
+
+    embedded = connect(homes["embedded"] / "warehouse.duckdb", read_only=True)
+    expected = _rows(embedded)
+    embedded.close()
+    for name, value in lake.items():
+        monkeypatch.setenv(name, value)
+    on_lake = connect(tmp_path / "unused.duckdb", read_only=True, sandboxed=True)
+    found = _rows(on_lake)
+    # the catalog's password is in a secret, out of reach of SQL on the connection
+    paths = str(on_lake.execute("select path from duckdb_databases()").fetchall())
+    assert "admin-Pw-7c1d" not in paths
+    secrets = on_lake.execute("select secret_string from duckdb_secrets()").fetchall()
+    assert secrets and "admin-Pw-7c1d" not in str(secrets)
+    on_lake.close()
+    assert all(expected[t] for t in TABLES), {t: len(r) for t, r in expected.items()}
+    for table in TABLES:
+        assert found[table] == expected[table], table
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"SCORECARD_WAREHOUSE": "lakehouse"}, "use duckdb \\(the default\\) or ducklake"),
+        ({"SCORECARD_WAREHOUSE": "ducklake"}, "needs SCORECARD_DUCKLAKE_CATALOG"),
+        (
+            {
+                "SCORECARD_WAREHOUSE": "ducklake",
+                "SCORECARD_DUCKLAKE_CATALOG": "mysql://h/lake",
+                "SCORECARD_DUCKLAKE_DATA": "/tmp/x",
+            },
+            "not a PostgreSQL URL",
+        ),
+    ],
+)
+def test_a_lake_setting_that_cannot_be_used_is_one_line(environ, message):
+    with pytest.raises(LakeSettingError, match=message):
+        lake_settings(environ)
+    assert lake_settings({}) is None and lake_settings({"SCORECARD_WAREHOUSE": "duckdb"}) is None
