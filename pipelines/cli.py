@@ -23,6 +23,7 @@ from pipelines.warehouse.connection import (
     WarehouseDamagedError,
     WarehouseLockedError,
     WarehouseSettingError,
+    warehouse_exists,
 )
 
 _MONTH = re.compile(r"^\d{4}-\d{1,2}$")
@@ -430,7 +431,7 @@ def cmd_check(args, paths: RuntimePaths) -> int:
     also the loaded rows whose unit code is no unit's."""
     status = preflight(paths, verbose=True)
     catalog = load_catalog(paths.definitions, paths.sql)
-    if status == 0 and catalog.units and paths.warehouse.exists():
+    if status == 0 and catalog.units and warehouse_exists(paths.warehouse):
         from pipelines.kpis.units import unmapped_codes
         from pipelines.warehouse.connection import connect
 
@@ -454,7 +455,7 @@ def cmd_status(args, paths: RuntimePaths) -> int:
 
     last = _period_in_range(args.end, paths)
     first = _period_in_range(args.start, paths) if args.start else last.shift(-11)
-    if not paths.warehouse.exists():
+    if not warehouse_exists(paths.warehouse):
         raise UsageError(f"there is no warehouse at {paths.warehouse} yet; run a month first")
     con = open_verified(paths.warehouse)
     try:
@@ -473,7 +474,7 @@ def cmd_report(args, paths: RuntimePaths) -> int:
     from pipelines.warehouse.integrity import open_verified
 
     period = _period_in_range(args.period, paths)
-    if not paths.warehouse.exists():
+    if not warehouse_exists(paths.warehouse):
         raise UsageError(f"there is no warehouse at {paths.warehouse} yet; run a month first")
     con = open_verified(paths.warehouse)
     try:

@@ -40,9 +40,9 @@ class StepProgress:
 def print_backfill_summary(paths: RuntimePaths, first: Period, last: Period) -> None:
     """Months done and failed, and KPIs withheld, from the warehouse."""
     from pipelines.status import month_statuses
-    from pipelines.warehouse.connection import connect
+    from pipelines.warehouse.connection import connect, warehouse_exists
 
-    if not paths.warehouse.exists():
+    if not warehouse_exists(paths.warehouse):
         return
     con = connect(paths.warehouse, read_only=True)
     try:

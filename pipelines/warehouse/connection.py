@@ -239,6 +239,13 @@ def _connect_lake(lake, *, read_only: bool, sandboxed: bool):
     return con
 
 
+def warehouse_exists(path: Path) -> bool:
+    """Whether there is a warehouse to read: the file, or a configured DuckLake."""
+    from pipelines.warehouse.lake import lake_settings
+
+    return lake_settings() is not None or path.exists()
+
+
 def cursor_of(con):
     """A cursor of `con` for another thread, on the warehouse's database: a DuckDB cursor starts
     on the connection's primary database, which is not the warehouse when that is a DuckLake."""

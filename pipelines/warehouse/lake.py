@@ -19,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 import duckdb
 
+from pipelines.warehouse.connection import WarehouseSettingError
+
 KIND_VARIABLE = "SCORECARD_WAREHOUSE"
 CATALOG_VARIABLE = "SCORECARD_DUCKLAKE_CATALOG"
 DATA_VARIABLE = "SCORECARD_DUCKLAKE_DATA"
@@ -26,7 +28,7 @@ LAKE = "lake"  # the attached DuckLake's name: the warehouse's database on the c
 EXTENSIONS = ("postgres_scanner", "ducklake")
 
 
-class LakeSettingError(ValueError):
+class LakeSettingError(WarehouseSettingError):
     """A DuckLake setting in the environment that cannot be used; the message says which."""
 
 

@@ -88,6 +88,24 @@ def test_a_month_on_ducklake_equals_the_embedded_warehouses(
     assert all(expected[t] for t in TABLES), {t: len(r) for t, r in expected.items()}
     for table in TABLES:
         assert found[table] == expected[table], table
+    # the commands that read the warehouse read the lake
+    status = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "scorecard"),
+            "status",
+            "--from",
+            PERIOD,
+            "--to",
+            PERIOD,
+        ],
+        env={**os.environ, "SCORECARD_HOME": str(homes["lake"])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert status.returncode == 0, status.stderr
+    month = status.stdout.splitlines()[1].split()
+    assert month[0] == PERIOD and month[1] != "0", status.stdout  # its tables loaded
 
 
 @pytest.mark.parametrize(
