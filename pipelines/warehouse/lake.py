@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import duckdb
 
-from pipelines.warehouse.connection import WarehouseSettingError
+from pipelines.warehouse.connection import WarehouseSettingError, quote_literal
 
 KIND_VARIABLE = "SCORECARD_WAREHOUSE"
 CATALOG_VARIABLE = "SCORECARD_DUCKLAKE_CATALOG"
@@ -84,10 +84,6 @@ def _extension_folder() -> Path:
     return Path(next(iter(duckdb_ext.__path__))) / "extensions" / f"v{duckdb.__version__}"
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def attach_lake(con, settings: LakeSettings, *, read_only: bool = False) -> None:
     """Load the extensions, put the catalog's credentials in a secret, attach the DuckLake as
     `lake` and make it the connection's default database."""
@@ -98,26 +94,40 @@ def attach_lake(con, settings: LakeSettings, *, read_only: bool = False) -> None
             "pip install 'balanced-scorecard[ducklake]' (it pins the DuckDB they are built for)"
         )
     for name in EXTENSIONS:
-        con.execute(f"load {_literal(str(platforms[0] / f'{name}.duckdb_extension'))}")
+        con.execute(f"load {quote_literal(str(platforms[0] / f'{name}.duckdb_extension'))}")
+    secret = {
+        "host": quote_literal(settings.host),
+        "port": str(settings.port),
+        "user": quote_literal(settings.user),
+        "password": quote_literal(settings.password),
+        "database": quote_literal(settings.database),
+    }
     con.execute(
         "create or replace temporary secret scorecard_lake (type postgres, "
-        f"host {_literal(settings.host)}, port {settings.port}, user {_literal(settings.user)}, "
-        f"password {_literal(settings.password)}, database {_literal(settings.database)})"
+        + ", ".join(f"{key} {value}" for key, value in secret.items())
+        + ")"
     )
     settings.data.mkdir(parents=True, exist_ok=True)
     options = (
-        f"data_path {_literal(str(settings.data.resolve()) + '/')}, meta_secret scorecard_lake"
+        f"data_path {quote_literal(str(settings.data.resolve()) + '/')}, meta_secret scorecard_lake"
     )
-    con.execute(
-        f"attach 'ducklake:postgres:' as {LAKE} ({options}{', read_only' if read_only else ''})"
-    )
+    try:
+        con.execute(
+            f"attach 'ducklake:postgres:' as {LAKE} ({options}{', read_only' if read_only else ''})"
+        )
+    except duckdb.Error as exc:  # unreachable, refused, no such database: one line, no password
+        cause = " ".join(str(exc).split())
+        raise LakeSettingError(
+            f"the DuckLake catalog {settings.user}@{settings.host}:{settings.port}/"
+            f"{settings.database} ({CATALOG_VARIABLE}) cannot be attached: {cause}"
+        ) from None
     con.execute(f"use {LAKE}")
 
 
 def sandbox_lake(con, settings: LakeSettings) -> None:
     """After attach_lake: the connection reads and writes the lake (its data path) and nothing
     else, and its settings cannot be changed back."""
-    con.execute(f"set allowed_directories = [{_literal(str(settings.data.resolve()) + '/')}]")
+    con.execute(f"set allowed_directories = [{quote_literal(str(settings.data.resolve()) + '/')}]")
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
 

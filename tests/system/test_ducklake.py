@@ -127,3 +127,17 @@ def test_a_lake_setting_that_cannot_be_used_is_one_line(environ, message):
     with pytest.raises(LakeSettingError, match=message):
         lake_settings(environ)
     assert lake_settings({}) is None and lake_settings({"SCORECARD_WAREHOUSE": "duckdb"}) is None
+
+
+def test_a_catalog_that_cannot_be_attached_is_one_line_without_its_password(
+    postgres, tmp_path, monkeypatch
+):
+    wrong = postgres.url_for("scorecard_admin", "not-the-Pw-93", "postgres")
+    monkeypatch.setenv("SCORECARD_WAREHOUSE", "ducklake")
+    monkeypatch.setenv("SCORECARD_DUCKLAKE_CATALOG", wrong)
+    monkeypatch.setenv("SCORECARD_DUCKLAKE_DATA", str(tmp_path / "data"))
+    with pytest.raises(LakeSettingError, match="cannot be attached") as raised:
+        connect(tmp_path / "unused.duckdb")
+    message = str(raised.value)
+    assert "\n" not in message and "not-the-Pw-93" not in message
+    assert "SCORECARD_DUCKLAKE_CATALOG" in message
