@@ -47,24 +47,14 @@ def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> lis
         """Each business unit's KPI values, scores and roll-ups for the months; the rows of units
         the tree no longer holds are deleted from those months."""
         current = scorecard.catalog()
-        former = {}
+        former, overall, unmapped = {}, {}, {}
         with warehouse.connection(sandboxed=True) as con:
             for period in periods_of(context):
                 if gone := drop_former_units(con, current, period):
                     former[period.key] = gone
-        if former:
-            context.log.info(f"rows of units no longer in units.yaml deleted: {former}")
-        if not current.units:
-            return MaterializeResult(
-                metadata={
-                    "units": MetadataValue.text("no units (definitions/units.yaml)"),
-                    "former_units_dropped": MetadataValue.json(former),
-                }
-            )
-        overall, unmapped = {}, {}
-        with warehouse.connection(sandboxed=True) as con:
-            attach_units(con, current)  # once: the step's loads are done
-            for period in periods_of(context):
+            if current.units:
+                attach_units(con, current)  # once: the step's loads are done
+            for period in periods_of(context) if current.units else ():
                 for unit_id, values in units_values(con, current, period).items():
                     write_unit_values(con, current, unit_id, period, values, context.run.run_id)
                 for unit in current.units:
@@ -76,6 +66,15 @@ def build_unit_assets(catalog: Catalog, partitions: PartitionsDefinition) -> lis
                         f"{period}: rows of no unit (in the company's figures, in no unit's): "
                         + ", ".join(f"{t} {n:,}" for t, n in found.items())
                     )
+        if former:
+            context.log.info(f"rows of units no longer in units.yaml deleted: {former}")
+        if not current.units:
+            return MaterializeResult(
+                metadata={
+                    "units": MetadataValue.text("no units (definitions/units.yaml)"),
+                    "former_units_dropped": MetadataValue.json(former),
+                }
+            )
         last = periods_of(context)[-1]
         return MaterializeResult(
             metadata={

@@ -54,11 +54,11 @@ def drop_former_units(con, catalog: Catalog, period: Period) -> list[str]:
     """Delete the month's rows of units the tree no longer holds (renamed or removed since the
     month was last scored), in one transaction; returns their ids."""
     current = [u.id for u in catalog.units]
-    keep = f"unit_id not in ({', '.join('?' * len(current))})" if current else "true"
+    former = f"unit_id not in ({', '.join('?' * len(current))})" if current else "true"
     gone = [
         unit_id
         for (unit_id,) in con.execute(
-            f"select distinct unit_id from unit.kpi_values where period = ? and {keep} "  # noqa: S608
+            f"select distinct unit_id from unit.kpi_values where period = ? and {former} "  # noqa: S608
             "order by unit_id",
             [period.start, *current],
         ).fetchall()
@@ -67,7 +67,7 @@ def drop_former_units(con, catalog: Catalog, period: Period) -> list[str]:
         with transaction(con, f"the rows of former units for {period}"):
             for table in UNIT_TABLES:
                 con.execute(
-                    f"delete from {table} where period = ? and {keep}",  # noqa: S608
+                    f"delete from {table} where period = ? and {former}",  # noqa: S608
                     [period.start, *current],
                 )
     return gone
