@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
+from pipelines.backfill_runs import STAGES
 from pipelines.catalog import CatalogError, load_catalog
 from pipelines.catalog_check import check_catalog
 from pipelines.demo.commands import add_demo_source_commands
@@ -283,8 +284,13 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
     first, last = _period_in_range(args.start, paths), _period_in_range(args.end, paths)
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}")
+    if getattr(args, "stage", None):
+        return _backfill_stage(args.stage, paths, first, last)
     if preflight(paths) != 0:
         return 1
+    runs = getattr(args, "runs", 1)
+    if runs > 1:
+        return _backfill_in_runs(args, paths, first, last, runs)
     if getattr(args, "submit", False):
         if getattr(args, "packs", False):
             raise UsageError(
@@ -309,6 +315,38 @@ def cmd_backfill(args, paths: RuntimePaths) -> int:
     if status != 0 or not getattr(args, "packs", False):
         return status
     return _backfill_packs(paths, first, last)
+
+
+def _backfill_in_runs(args, paths: RuntimePaths, first: Period, last: Period, runs: int) -> int:
+    """`--runs N`: the backfill in stages of N runs side by side (pipelines/backfill_runs.py)."""
+    from pipelines.backfill_runs import backfill_in_runs
+    from pipelines.progress import print_backfill_summary
+    from pipelines.warehouse.lake import lake_settings
+
+    if lake_settings() is None:
+        raise UsageError(
+            f"--runs {runs} needs a warehouse that several runs can write at once "
+            "(SCORECARD_WAREHOUSE=ducklake); the DuckDB file takes one writer at a time"
+        )
+    if getattr(args, "submit", False) or getattr(args, "packs", False):
+        raise UsageError("--runs runs the backfill here, without --submit or --packs")
+    status = backfill_in_runs(first, last, runs)
+    print_backfill_summary(paths, first, last)
+    if status != 0:
+        print(f"The backfill {first}..{last} had failed runs (above).", file=sys.stderr)
+    return status
+
+
+def _backfill_stage(stage: str, paths: RuntimePaths, first: Period, last: Period) -> int:
+    """One run of a backfill split into runs: the stage's job over first..last."""
+    from pipelines.defs.delivery import CLI_BACKFILL_TAG
+    from pipelines.defs.jobs import HISTORY_STAGE_JOBS
+    from pipelines.runner import run_job
+
+    outcome = run_job(
+        paths, HISTORY_STAGE_JOBS[stage], first, last, tags={CLI_BACKFILL_TAG: f"{first}..{last}"}
+    )
+    return _report(outcome, f"The {stage} stage of {first}..{last}")
 
 
 def _backfill_packs(paths: RuntimePaths, first: Period, last: Period) -> int:
@@ -523,6 +561,12 @@ def cmd_new(args, paths: RuntimePaths) -> int:
     return 0
 
 
+def _run_count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of runs from 1 to 64")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
@@ -560,6 +604,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="then render the board packs of the quarters and years the range closes (no email)",
     )
+    backfill.add_argument(
+        "--runs",
+        type=_run_count,
+        default=1,
+        metavar="N",
+        help="on a DuckLake: split the backfill into N Dagster runs side by side (default 1)",
+    )
+    backfill.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)  # one of those runs
     backfill.set_defaults(func=cmd_backfill)
     send = commands.add_parser("send", help="email a rendered month (once; --resend again)")
     send.add_argument(

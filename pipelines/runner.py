@@ -29,6 +29,7 @@ from pipelines.definitions import build_definitions
 from pipelines.instance_full import HeldStorageNotes, instance_full_error
 from pipelines.periods import Period
 from pipelines.settings import RuntimePaths
+from pipelines.warehouse.lake import writers_at_once
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -55,10 +56,13 @@ class RunOutcome:
 
 
 def instance_config(dagster_home: Path) -> str:
-    """pipelines/instance.yaml for the instance in `dagster_home` (its event log's folder)."""
+    """pipelines/instance.yaml for the instance in `dagster_home` (its event log's folder), its
+    warehouse pool as wide as the warehouse takes writers."""
     template = Path(__file__).with_name("instance.yaml").read_text(encoding="utf-8")
     # A JSON string is a YAML string: any path, quoted and escaped.
-    return template.replace("${event_log_dir}", json.dumps(str(dagster_home / "history" / "runs")))
+    return template.replace(
+        "${event_log_dir}", json.dumps(str(dagster_home / "history" / "runs"))
+    ).replace("${writers}", str(writers_at_once()))
 
 
 def instance_for(paths: RuntimePaths) -> DagsterInstance:

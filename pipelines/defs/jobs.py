@@ -21,6 +21,15 @@ HISTORY_JOB = "scorecard_history"
 DELIVERY_JOB = "scorecard_delivery"
 PACKS_JOB = "board_packs"
 PACK_DELIVERY_JOB = "board_pack_delivery"
+# The history job in three stages, for a backfill split into runs side by side on a DuckLake
+# (scorecard backfill --runs): every month's loads, then every month's KPIs and scores (a
+# month's year to date and trailing twelve months read the months before it), then the
+# quarters and years (a year's review reads its twelve months' KPIs).
+HISTORY_STAGE_JOBS = {
+    "load": "scorecard_history_load",
+    "score": "scorecard_history_score",
+    "review": "scorecard_history_review",
+}
 
 
 def build_jobs() -> list:
@@ -58,7 +67,29 @@ def build_jobs() -> list:
         selection=AssetSelection.assets(DELIVERY_KEY),
         description="Email an already rendered month (scorecard send); the ledger sends it once.",
     )
-    return [monthly, history, delivery, packs, pack_delivery]
+    loads = AssetSelection.groups("raw")
+    reviews = AssetSelection.assets(REVIEW_SCORES_KEY)
+    stages = [
+        define_asset_job(
+            HISTORY_STAGE_JOBS["load"],
+            selection=loads,
+            description="Load and check a range of past months (the first stage of a backfill "
+            "split into runs: scorecard backfill --runs).",
+        ),
+        define_asset_job(
+            HISTORY_STAGE_JOBS["score"],
+            selection=history.selection - loads - reviews,
+            description="Compute and score a range of past months already loaded (the second "
+            "stage of a backfill split into runs).",
+        ),
+        define_asset_job(
+            HISTORY_STAGE_JOBS["review"],
+            selection=reviews,
+            description="Score the quarters and years a range of scored months closes (the "
+            "last stage of a backfill split into runs).",
+        ),
+    ]
+    return [monthly, history, delivery, packs, pack_delivery, *stages]
 
 
 def build_schedules(monthly_job, settings: ScheduleSettings) -> list:

@@ -21,6 +21,7 @@ from pipelines.warehouse.connection import (
     is_disk_full,
     warehouse_full_error,
 )
+from pipelines.warehouse.lake import is_lake
 
 
 class WarehouseResource(ConfigurableResource):
@@ -52,6 +53,10 @@ class WarehouseResource(ConfigurableResource):
         try:
             ensure_tables(con)
             yield con
+            if is_lake(con):
+                # its writes are whole in its files; its CHECKPOINT compacts them, which beside
+                # other writers duplicated rows (docs/decisions/ducklake.md)
+                return
             try:
                 con.execute("checkpoint")
             except duckdb.Error as exc:

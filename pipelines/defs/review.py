@@ -43,7 +43,7 @@ from pipelines.periods import Period, ReviewPeriod
 from pipelines.report.pack import build_pack
 from pipelines.report.render import write_pack
 from pipelines.scoring.review import score_review
-from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.connection import transactions
 
 REVIEW_SCORES_KEY = AssetKey("review_scores")
 BOARD_PACK_KEY = AssetKey("board_pack")
@@ -148,20 +148,21 @@ def build_review_assets(catalog: Catalog, partitions: PartitionsDefinition) -> l
                     pack, paths.report_assets, paths.report_dir(review.key), sweep=paths.reports
                 )
                 digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
-                with transaction(con, f"the record of the {review.label} board pack"):
-                    con.execute("delete from review.packs where review_key = ?", [review.key])
-                    con.execute(
-                        "insert into review.packs values (?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            review.key,
-                            str(html),
-                            str(pdf),
-                            digest,
-                            current.version,
-                            context.run.run_id,
-                            datetime.now(),
-                        ],
-                    )
+                for attempt in transactions(con, f"the record of the {review.label} board pack"):
+                    with attempt:
+                        con.execute("delete from review.packs where review_key = ?", [review.key])
+                        con.execute(
+                            "insert into review.packs values (?, ?, ?, ?, ?, ?, ?)",
+                            [
+                                review.key,
+                                str(html),
+                                str(pdf),
+                                digest,
+                                current.version,
+                                context.run.run_id,
+                                datetime.now(),
+                            ],
+                        )
                 rendered[review.key] = {
                     "pdf": str(pdf),
                     "overall_score": pack.report.overall_score,

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipelines.periods import Period
-from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.connection import transactions
+from pipelines.warehouse.lake import taking_turns
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 SCORECARD, DATA_NOTICE, FAILURE_NOTICE = "scorecard", "data_notice", "failure_notice"
@@ -104,6 +105,13 @@ def plan(
     return result
 
 
+_CLAIM = (
+    "insert into delivery.ledger (period, kind, list_id, recipient, message_id, report_sha256, "
+    "transport, state, attempts, resend, run_id, claimed_at, provisional) "
+    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def claim(
     con,
     scope: Scope,
@@ -120,38 +128,43 @@ def claim(
 
     `provisional`: a scorecard of a month still incomplete (True) or complete (False); None for
     notices. Returns the plan as it stood inside the transaction: only its `pending` are claimed.
+
+    Claims of the same scope take turns (`taking_turns`): on a DuckLake, two runs of a month
+    at once would otherwise both find a recipient pending and both claim it.
     """
-    with transaction(con, "the delivery claim"):
-        current = plan(
-            con,
-            scope,
-            recipients,
-            resend=resend,
-            unconfirmed_only=unconfirmed_only,
-            complete=provisional is False,
-        )
-        now = datetime.now()
-        for recipient in current.pending:
-            con.execute(
-                "insert into delivery.ledger (period, kind, list_id, recipient, message_id, "
-                "report_sha256, transport, state, attempts, resend, run_id, claimed_at, "
-                "provisional) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    scope.period.start,
-                    scope.kind,
-                    scope.list_id,
-                    recipient,
-                    message_id,
-                    report_sha256,
-                    scope.transport,
-                    CLAIMED,
-                    current.prior_attempts.get(recipient, 0),
-                    recipient in current.resent,
-                    scope.run_id or run_id,
-                    now,
-                    provisional,
-                ],
-            )
+    turn = f"delivery claim {scope.period.key} {scope.kind} {scope.list_id} {scope.transport}"
+    with taking_turns(con, turn):
+        for attempt in transactions(con, "the delivery claim"):
+            with attempt:
+                current = plan(
+                    con,
+                    scope,
+                    recipients,
+                    resend=resend,
+                    unconfirmed_only=unconfirmed_only,
+                    complete=provisional is False,
+                )
+                now = datetime.now()
+                rows = [
+                    [
+                        scope.period.start,
+                        scope.kind,
+                        scope.list_id,
+                        recipient,
+                        message_id,
+                        report_sha256,
+                        scope.transport,
+                        CLAIMED,
+                        current.prior_attempts.get(recipient, 0),
+                        recipient in current.resent,
+                        scope.run_id or run_id,
+                        now,
+                        provisional,
+                    ]
+                    for recipient in current.pending
+                ]
+                if rows:
+                    con.executemany(_CLAIM, rows)
     return current
 
 
@@ -166,27 +179,31 @@ def finish(
 ) -> None:
     """Record how a claimed message ended: delivered to `sent`, refused for `failed`."""
     now = datetime.now()
-    for recipient in sent:
-        con.execute(
-            "update delivery.ledger set state = ?, attempts = attempts + ?, outbox_path = ?, "
-            "finished_at = ? where message_id = ? and recipient = ?",
-            [SENT, attempts, outbox_path, now, message_id, recipient],
-        )
-    for recipient, error in failed.items():
-        con.execute(
-            "update delivery.ledger set state = ?, attempts = attempts + ?, error = ?, "
-            "finished_at = ? where message_id = ? and recipient = ?",
-            [FAILED, attempts, error[:1000], now, message_id, recipient],
-        )
+    for attempt in transactions(con, "the delivery's outcome"):
+        with attempt:
+            for recipient in sent:
+                con.execute(
+                    "update delivery.ledger set state = ?, attempts = attempts + ?, "
+                    "outbox_path = ?, finished_at = ? where message_id = ? and recipient = ?",
+                    [SENT, attempts, outbox_path, now, message_id, recipient],
+                )
+            for recipient, error in failed.items():
+                con.execute(
+                    "update delivery.ledger set state = ?, attempts = attempts + ?, error = ?, "
+                    "finished_at = ? where message_id = ? and recipient = ?",
+                    [FAILED, attempts, error[:1000], now, message_id, recipient],
+                )
 
 
 def annotate(con, message_id: str, error: str, attempts: int) -> None:
     """Note why a claimed send's outcome is unknown; the claim stays open, to be reported."""
-    con.execute(
-        "update delivery.ledger set error = ?, attempts = attempts + ? where message_id = ? "
-        "and state = ?",
-        [error[:1000], attempts, message_id, CLAIMED],
-    )
+    for attempt in transactions(con, "the delivery's outcome"):
+        with attempt:
+            con.execute(
+                "update delivery.ledger set error = ?, attempts = attempts + ? "
+                "where message_id = ? and state = ?",
+                [error[:1000], attempts, message_id, CLAIMED],
+            )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipelines.periods import Period
-from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.connection import transactions
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,13 @@ def record_failures(con, table_key: str, periods: list[Period], message: str, ru
         return
     message = " ".join(message.split())  # one line, whatever the cause printed
     now = datetime.now()
-    with transaction(con, f"the failed load of {table_key}"):
-        clear_failures(con, table_key, periods)
-        con.executemany(
-            "insert into meta.load_failures values (?, ?, ?, ?, ?)",
-            [[p.start, table_key, message, run_id, now] for p in periods],
-        )
+    for attempt in transactions(con, f"the failed load of {table_key}"):
+        with attempt:
+            clear_failures(con, table_key, periods)
+            con.executemany(
+                "insert into meta.load_failures values (?, ?, ?, ?, ?)",
+                [[p.start, table_key, message, run_id, now] for p in periods],
+            )
 
 
 def clear_failures(con, table_key: str, periods: list[Period]) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.load_failures import clear_failures
 from pipelines.periods import Period, months_between
-from pipelines.warehouse.connection import quote_identifier, transaction
+from pipelines.warehouse.connection import quote_identifier, transactions
 
 SQL_TYPES = {
     "varchar": "varchar",
@@ -110,49 +110,51 @@ def replace_months(
     names = ", ".join(quote_identifier(c.name) for c in table.table.columns)
     extras = "".join(f", {quote_identifier(name)}" for name, _ in extra_columns)
     loaded_at = datetime.now()
-    with transaction(con, f"the load of {table.key} for {first}..{last}"):
-        for name, sql_type in extra_columns:
+    for attempt in transactions(con, f"the load of {table.key} for {first}..{last}"):
+        with attempt:
+            for name, sql_type in extra_columns:
+                con.execute(
+                    f"alter table {qualified_name(table)} add column if not exists "
+                    f"{quote_identifier(name)} {sql_type}"
+                )
             con.execute(
-                f"alter table {qualified_name(table)} add column if not exists "
-                f"{quote_identifier(name)} {sql_type}"
-            )
-        con.execute(
-            f"delete from {qualified_name(table)} where _period >= ? and _period <= ?",
-            [first.start, last.start],
-        )
-        con.execute(
-            f"insert into {qualified_name(table)} ({names}, _period, _run_id, _loaded_at{extras}) "
-            f"select {names}, date_trunc('month', {date_column})::date, $run_id, $loaded_at"
-            f"{extras} "
-            f"from ({select_sql}) as incoming "
-            f"where {date_column} >= $first_day and {date_column} < $end_day",
-            {
-                **params,
-                "run_id": run_id,
-                "loaded_at": loaded_at,
-                "first_day": first.start,
-                "end_day": last.end,
-            },
-        )
-        counts = dict(
-            con.execute(
-                f"select strftime(_period, '%Y-%m'), count(*) from {qualified_name(table)} "
-                "where _period >= ? and _period <= ? group by 1",
+                f"delete from {qualified_name(table)} where _period >= ? and _period <= ?",
                 [first.start, last.start],
-            ).fetchall()
-        )
-        months = months_between(first, last)
-        rows_by_period = {p.key: counts.get(p.key, 0) for p in months}
-        clear_failures(con, table.key, months)
-        con.execute(
-            "delete from meta.loads where table_key = ? and period >= ? and period <= ?",
-            [table.key, first.start, last.start],
-        )
-        con.executemany(
-            "insert into meta.loads values (?, ?, ?, ?, ?, ?)",
-            [
-                [Period.parse(k).start, table.key, n, source_path, run_id, loaded_at]
-                for k, n in rows_by_period.items()
-            ],
-        )
+            )
+            con.execute(
+                f"insert into {qualified_name(table)} "
+                f"({names}, _period, _run_id, _loaded_at{extras}) "
+                f"select {names}, date_trunc('month', {date_column})::date, $run_id, $loaded_at"
+                f"{extras} "
+                f"from ({select_sql}) as incoming "
+                f"where {date_column} >= $first_day and {date_column} < $end_day",
+                {
+                    **params,
+                    "run_id": run_id,
+                    "loaded_at": loaded_at,
+                    "first_day": first.start,
+                    "end_day": last.end,
+                },
+            )
+            counts = dict(
+                con.execute(
+                    f"select strftime(_period, '%Y-%m'), count(*) from {qualified_name(table)} "
+                    "where _period >= ? and _period <= ? group by 1",
+                    [first.start, last.start],
+                ).fetchall()
+            )
+            months = months_between(first, last)
+            rows_by_period = {p.key: counts.get(p.key, 0) for p in months}
+            clear_failures(con, table.key, months)
+            con.execute(
+                "delete from meta.loads where table_key = ? and period >= ? and period <= ?",
+                [table.key, first.start, last.start],
+            )
+            con.executemany(
+                "insert into meta.loads values (?, ?, ?, ?, ?, ?)",
+                [
+                    [Period.parse(k).start, table.key, n, source_path, run_id, loaded_at]
+                    for k, n in rows_by_period.items()
+                ],
+            )
     return rows_by_period

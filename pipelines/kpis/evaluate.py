@@ -25,7 +25,7 @@ from pipelines.ingest.load_failures import failed_loads
 from pipelines.periods import Period, Window, windows_for
 from pipelines.quality.gate import describe
 from pipelines.quality.store import failures
-from pipelines.warehouse.connection import cursor_of, quote_identifier, transaction
+from pipelines.warehouse.connection import cursor_of, quote_identifier, transactions
 
 NO_DATA = "no_data"
 VALUE = "value"
@@ -328,38 +328,40 @@ def write_kpi_values(
     """
     now = datetime.now()
     retired = [k.id for k in catalog.kpis if not k.in_force(period)]
-    with transaction(con, f"the KPI values of {period}"):
-        con.execute(
-            "delete from kpi.kpi_values where period = ? and list_contains(?, kpi_id)",
-            [period.start, [v.kpi_id for v in values] + retired],
-        )
-        rows = [
-            [
-                period.start,
-                v.kpi_id,
-                v.state,
-                v.value,
-                v.ytd_value,
-                v.ttm_value,
-                v.withheld_reason,
-                ",".join(catalog.kpi_tables[v.kpi_id]),
-                catalog.version,
-                run_id,
-                now,
-                *_definition(
-                    catalog.kpi(v.kpi_id), Period.parse(v.measured_in) if v.measured_in else period
-                ),
-                Period.parse(v.measured_in).start if v.measured_in else None,
-            ]
-            for v in values
-        ]
-        if rows:  # one statement: executemany runs one insert per row
-            row = f"({', '.join('?' * len(KPI_VALUE_COLUMNS))})"
+    for attempt in transactions(con, f"the KPI values of {period}"):
+        with attempt:
             con.execute(
-                f"insert into kpi.kpi_values ({', '.join(KPI_VALUE_COLUMNS)}) "
-                f"values {', '.join([row] * len(rows))}",
-                [value for r in rows for value in r],
+                "delete from kpi.kpi_values where period = ? and list_contains(?, kpi_id)",
+                [period.start, [v.kpi_id for v in values] + retired],
             )
+            rows = [
+                [
+                    period.start,
+                    v.kpi_id,
+                    v.state,
+                    v.value,
+                    v.ytd_value,
+                    v.ttm_value,
+                    v.withheld_reason,
+                    ",".join(catalog.kpi_tables[v.kpi_id]),
+                    catalog.version,
+                    run_id,
+                    now,
+                    *_definition(
+                        catalog.kpi(v.kpi_id),
+                        Period.parse(v.measured_in) if v.measured_in else period,
+                    ),
+                    Period.parse(v.measured_in).start if v.measured_in else None,
+                ]
+                for v in values
+            ]
+            if rows:  # one statement: executemany runs one insert per row
+                row = f"({', '.join('?' * len(KPI_VALUE_COLUMNS))})"
+                con.execute(
+                    f"insert into kpi.kpi_values ({', '.join(KPI_VALUE_COLUMNS)}) "
+                    f"values {', '.join([row] * len(rows))}",
+                    [value for r in rows for value in r],
+                )
 
 
 def _definition(kpi: Kpi, period: Period) -> tuple[int, object]:

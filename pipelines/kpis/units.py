@@ -24,7 +24,7 @@ from pipelines.warehouse.connection import (
     cursor_of,
     quote_identifier,
     quote_literal,
-    transaction,
+    transactions,
 )
 
 UNIT_VALUE_COLUMNS = (
@@ -134,17 +134,19 @@ def write_unit_values(
         ]
         for v in values
     ]
-    with transaction(con, f"the KPI values of unit {unit_id} for {period}"):
-        con.execute(
-            "delete from unit.kpi_values where period = ? and unit_id = ?", [period.start, unit_id]
-        )
-        if rows:
-            row = f"({', '.join('?' * len(UNIT_VALUE_COLUMNS))})"
+    for attempt in transactions(con, f"the KPI values of unit {unit_id} for {period}"):
+        with attempt:
             con.execute(
-                f"insert into unit.kpi_values ({', '.join(UNIT_VALUE_COLUMNS)}) "
-                f"values {', '.join([row] * len(rows))}",
-                [value for r in rows for value in r],
+                "delete from unit.kpi_values where period = ? and unit_id = ?",
+                [period.start, unit_id],
             )
+            if rows:
+                row = f"({', '.join('?' * len(UNIT_VALUE_COLUMNS))})"
+                con.execute(
+                    f"insert into unit.kpi_values ({', '.join(UNIT_VALUE_COLUMNS)}) "
+                    f"values {', '.join([row] * len(rows))}",
+                    [value for r in rows for value in r],
+                )
 
 
 def unmapped_rows(con, catalog: Catalog, period: Period) -> dict[str, int]:

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from pipelines.periods import Period
 from pipelines.quality.outcomes import ERROR, TableVerdict, json_safe
-from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.connection import transactions
 
 _EXPECTATION_COLUMNS = (
     ("period", pa.date32()),
@@ -122,20 +122,21 @@ def write_verdicts(con, verdicts: list[TableVerdict], run_id: str) -> None:
     )
     tables = _arrow([_table_row(v, run_id, now) for v in verdicts], _TABLE_COLUMNS)
     try:
-        with transaction(con, "the quality verdicts"):
-            con.register("quality_keys", keys)
-            for name, rows in (("expectation_results", results), ("table_results", tables)):
-                con.execute(
-                    f"delete from quality.{name} as r using quality_keys k "
-                    "where r.run_id = ? and r.period = k.period "
-                    "and r.table_key = k.table_key",
-                    [run_id],
-                )
-                con.register("quality_rows", rows)
-                columns = ", ".join(rows.column_names)
-                con.execute(
-                    f"insert into quality.{name} ({columns}) select {columns} from quality_rows"
-                )
+        for attempt in transactions(con, "the quality verdicts"):
+            with attempt:
+                con.register("quality_keys", keys)
+                for name, rows in (("expectation_results", results), ("table_results", tables)):
+                    con.execute(
+                        f"delete from quality.{name} as r using quality_keys k "
+                        "where r.run_id = ? and r.period = k.period "
+                        "and r.table_key = k.table_key",
+                        [run_id],
+                    )
+                    con.register("quality_rows", rows)
+                    columns = ", ".join(rows.column_names)
+                    con.execute(
+                        f"insert into quality.{name} ({columns}) select {columns} from quality_rows"
+                    )
     finally:
         for view in ("quality_keys", "quality_rows"):
             con.unregister(view)

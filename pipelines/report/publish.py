@@ -13,7 +13,7 @@ from pipelines.periods import Period
 from pipelines.report.context import build_report
 from pipelines.report.versions import record_version, restatement
 from pipelines.settings import RuntimePaths
-from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.connection import transactions
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,22 @@ def publish_report(
         report, paths.report_assets, paths.report_dir(period.key), sweep=paths.reports
     )
     digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
-    with transaction(con, "the report's record"):
-        archived = record_version(con, report, pdf, digest, run_id, catalog.version)
-        con.execute("delete from meta.reports where period = ?", [period.start])
-        con.execute(
-            "insert into meta.reports values (?, ?, ?, ?, ?, ?, ?)",
-            [period.start, str(html), str(pdf), digest, catalog.version, run_id, datetime.now()],
-        )
+    for attempt in transactions(con, "the report's record"):
+        with attempt:
+            archived = record_version(con, report, pdf, digest, run_id, catalog.version)
+            con.execute("delete from meta.reports where period = ?", [period.start])
+            con.execute(
+                "insert into meta.reports values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    period.start,
+                    str(html),
+                    str(pdf),
+                    digest,
+                    catalog.version,
+                    run_id,
+                    datetime.now(),
+                ],
+            )
     changes = len(report.restatement.changes) if report.restatement else 0
     signals = tuple(f"{h.kpi.name}: {h.reason}" for h in report.highlights if h.kind == "signal")
     overdue = sum(a.overdue for a in report.actions)

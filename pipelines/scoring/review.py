@@ -19,7 +19,7 @@ from pipelines.kpis.review import ReviewValue, review_values
 from pipelines.periods import Period, ReviewPeriod
 from pipelines.scoring import score as scoring
 from pipelines.scoring.scorecard import goal_for, judged, rollup_rows
-from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.connection import transactions
 
 
 def review_goal(catalog: Catalog, kpi: Kpi, review: ReviewPeriod) -> scoring.Goal | None:
@@ -80,25 +80,29 @@ def score_review(con, catalog: Catalog, review: ReviewPeriod, run_id: str) -> di
         "first_month": review.first.start,
         "last_month": review.last.start,
     }
-    with transaction(con, f"the scores of {review.label}"):
-        for table in ("review.kpi_results", "review.rollup_scores"):
-            con.execute(f"delete from {table} where review_key = ?", [review.key])  # noqa: S608
-        for table, rows in (("review.kpi_results", kpi_rows), ("review.rollup_scores", node_rows)):
-            rows = [
-                {
-                    **head,
-                    **r,
-                    "catalog_version": catalog.version,
-                    "run_id": run_id,
-                    "computed_at": now,
-                }
-                for r in rows
-            ]
-            columns = list(rows[0])
-            placeholders = f"({', '.join('?' * len(columns))})"
-            con.execute(
-                f"insert into {table} ({', '.join(columns)}) "  # noqa: S608 - our own names
-                f"values {', '.join([placeholders] * len(rows))}",
-                [v for r in rows for v in r.values()],
-            )
+    for attempt in transactions(con, f"the scores of {review.label}"):
+        with attempt:
+            for table in ("review.kpi_results", "review.rollup_scores"):
+                con.execute(f"delete from {table} where review_key = ?", [review.key])  # noqa: S608
+            for table, rows in (
+                ("review.kpi_results", kpi_rows),
+                ("review.rollup_scores", node_rows),
+            ):
+                rows = [
+                    {
+                        **head,
+                        **r,
+                        "catalog_version": catalog.version,
+                        "run_id": run_id,
+                        "computed_at": now,
+                    }
+                    for r in rows
+                ]
+                columns = list(rows[0])
+                placeholders = f"({', '.join('?' * len(columns))})"
+                con.execute(
+                    f"insert into {table} ({', '.join(columns)}) "  # noqa: S608 - our own names
+                    f"values {', '.join([placeholders] * len(rows))}",
+                    [v for r in rows for v in r.values()],
+                )
     return node_rows[-1]

@@ -12,7 +12,7 @@ from pipelines.periods import Period, fiscal_year_start, months_between
 from pipelines.scoring import score as scoring
 from pipelines.scoring.rollup import rollup
 from pipelines.scoring.statuses import NO_DATA, NO_TARGET, WITHHELD
-from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.connection import transactions
 
 
 def phase_share(catalog: Catalog, version: TargetVersion, period: Period) -> float:
@@ -198,19 +198,20 @@ def score_period(con, catalog: Catalog, period: Period, run_id: str) -> dict:
         if k.in_force(period)  # a retired KPI is no longer scored
     ]
     node_rows = rollup_rows(catalog, kpi_rows, period)
-    with transaction(con, f"the scores of {period}"):
-        con.execute("delete from score.kpi_scores where period = ?", [period.start])
-        con.execute("delete from score.rollup_scores where period = ?", [period.start])
-        kpi_cols = list(kpi_rows[0])
-        con.executemany(
-            f"insert into score.kpi_scores (period, run_id, {', '.join(kpi_cols)}) "
-            f"values (?, ?, {', '.join('?' * len(kpi_cols))})",
-            [[period.start, run_id, *r.values()] for r in kpi_rows],
-        )
-        node_cols = list(node_rows[0])
-        con.executemany(
-            f"insert into score.rollup_scores (period, run_id, {', '.join(node_cols)}) "
-            f"values (?, ?, {', '.join('?' * len(node_cols))})",
-            [[period.start, run_id, *r.values()] for r in node_rows],
-        )
+    for attempt in transactions(con, f"the scores of {period}"):
+        with attempt:
+            con.execute("delete from score.kpi_scores where period = ?", [period.start])
+            con.execute("delete from score.rollup_scores where period = ?", [period.start])
+            kpi_cols = list(kpi_rows[0])
+            con.executemany(
+                f"insert into score.kpi_scores (period, run_id, {', '.join(kpi_cols)}) "
+                f"values (?, ?, {', '.join('?' * len(kpi_cols))})",
+                [[period.start, run_id, *r.values()] for r in kpi_rows],
+            )
+            node_cols = list(node_rows[0])
+            con.executemany(
+                f"insert into score.rollup_scores (period, run_id, {', '.join(node_cols)}) "
+                f"values (?, ?, {', '.join('?' * len(node_cols))})",
+                [[period.start, run_id, *r.values()] for r in node_rows],
+            )
     return node_rows[-1]

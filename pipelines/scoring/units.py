@@ -8,7 +8,7 @@ from pipelines.catalog.catalog import Catalog
 from pipelines.periods import Period
 from pipelines.scoring.scorecard import kpi_score_row, rollup_rows
 from pipelines.scoring.statuses import NO_DATA
-from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.connection import transactions
 
 
 def score_unit_period(con, catalog: Catalog, unit_id: str, period: Period, run_id: str) -> dict:
@@ -28,22 +28,23 @@ def score_unit_period(con, catalog: Catalog, unit_id: str, period: Period, run_i
         if k.in_force(period)
     ]
     node_rows = rollup_rows(catalog, kpi_rows, period, unit_id)
-    with transaction(con, f"the scores of unit {unit_id} for {period}"):
-        for table in ("unit.kpi_scores", "unit.rollup_scores"):
-            con.execute(
-                f"delete from {table} where period = ? and unit_id = ?",  # noqa: S608
-                [period.start, unit_id],
-            )
-        for table, rows in (("unit.kpi_scores", kpi_rows), ("unit.rollup_scores", node_rows)):
-            if not rows:
-                continue
-            columns = list(rows[0])
-            placeholders = f"(?, ?, ?, {', '.join('?' * len(columns))})"
-            con.execute(
-                f"insert into {table} (period, unit_id, run_id, {', '.join(columns)}) "  # noqa: S608
-                f"values {', '.join([placeholders] * len(rows))}",
-                [v for r in rows for v in (period.start, unit_id, run_id, *r.values())],
-            )
+    for attempt in transactions(con, f"the scores of unit {unit_id} for {period}"):
+        with attempt:
+            for table in ("unit.kpi_scores", "unit.rollup_scores"):
+                con.execute(
+                    f"delete from {table} where period = ? and unit_id = ?",  # noqa: S608
+                    [period.start, unit_id],
+                )
+            for table, rows in (("unit.kpi_scores", kpi_rows), ("unit.rollup_scores", node_rows)):
+                if not rows:
+                    continue
+                columns = list(rows[0])
+                placeholders = f"(?, ?, ?, {', '.join('?' * len(columns))})"
+                con.execute(
+                    f"insert into {table} (period, unit_id, run_id, {', '.join(columns)}) "  # noqa: S608
+                    f"values {', '.join([placeholders] * len(rows))}",
+                    [v for r in rows for v in (period.start, unit_id, run_id, *r.values())],
+                )
     return node_rows[-1]
 
 
@@ -64,10 +65,11 @@ def drop_former_units(con, catalog: Catalog, period: Period) -> list[str]:
         ).fetchall()
     ]
     if gone:
-        with transaction(con, f"the rows of former units for {period}"):
-            for table in UNIT_TABLES:
-                con.execute(
-                    f"delete from {table} where period = ? and {former}",  # noqa: S608
-                    [period.start, *current],
-                )
+        for attempt in transactions(con, f"the rows of former units for {period}"):
+            with attempt:
+                for table in UNIT_TABLES:
+                    con.execute(
+                        f"delete from {table} where period = ? and {former}",  # noqa: S608
+                        [period.start, *current],
+                    )
     return gone

@@ -7,10 +7,11 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 
 import duckdb
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from pipelines.settings import PROJECT_ROOT
 
@@ -96,6 +97,44 @@ def transaction(con, what: str) -> Iterator[None]:
 
             raise damaged_error(path, exc, nothing_written=False) from None
         raise
+
+
+# How often a write that another writer's commit conflicted with is tried (a DuckLake: its
+# concurrent transactions conflict when they delete from the same data file), and the longest
+# wait between tries; the waits are random, so writers that collided do not collide again.
+CONFLICT_ATTEMPTS = 12
+CONFLICT_MAX_WAIT_SECONDS = 5.0
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether a DuckDB error is a transaction that lost to a concurrent writer's commit."""
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+
+
+def transactions(con, what: str) -> Iterator[AbstractContextManager[None]]:
+    """Attempts at one transaction, tried again while it conflicts with a concurrent writer:
+
+        for attempt in transactions(con, "the scores of 2026-02"):
+            with attempt:
+                ...  # deletes and inserts, all or nothing
+
+    Each attempt is a `transaction`; one whose commit conflicted is rolled back and the block
+    runs again on the warehouse as it now is, up to CONFLICT_ATTEMPTS times. Any other error
+    ends it at once."""
+    retrying = Retrying(
+        retry=retry_if_exception(is_conflict),
+        stop=stop_after_attempt(CONFLICT_ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.05, max=CONFLICT_MAX_WAIT_SECONDS),
+        reraise=True,
+    )
+    for attempt in retrying:
+        yield _attempt(attempt, con, what)
+
+
+@contextmanager
+def _attempt(attempt, con, what: str) -> Iterator[None]:
+    with attempt, transaction(con, what):
+        yield
 
 
 def database_path(con) -> Path | None:
@@ -265,4 +304,6 @@ def ensure_tables(con) -> None:
     from pipelines.warehouse.lake import is_lake, without_primary_keys
 
     sql = (PROJECT_ROOT / "sql" / "warehouse" / "create_tables.sql").read_text()
-    con.execute(without_primary_keys(sql) if is_lake(con) else sql)
+    for attempt in transactions(con, "the warehouse's tables"):
+        with attempt:  # runs that open a new DuckLake at once both create them: one retries
+            con.execute(without_primary_keys(sql) if is_lake(con) else sql)

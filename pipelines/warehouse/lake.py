@@ -13,19 +13,26 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import duckdb
+import psycopg
 
 from pipelines.warehouse.connection import WarehouseSettingError, quote_literal
 
 KIND_VARIABLE = "SCORECARD_WAREHOUSE"
 CATALOG_VARIABLE = "SCORECARD_DUCKLAKE_CATALOG"
 DATA_VARIABLE = "SCORECARD_DUCKLAKE_DATA"
+WRITERS_VARIABLE = "SCORECARD_LAKE_WRITERS"
+DEFAULT_WRITERS = 4
 LAKE = "lake"  # the attached DuckLake's name: the warehouse's database on the connection
 EXTENSIONS = ("postgres_scanner", "ducklake")
+INITIALIZE_ATTEMPTS = 3  # runs that attach a new catalog at once: all but one find it made
 
 
 class LakeSettingError(WarehouseSettingError):
@@ -73,6 +80,18 @@ def lake_settings(environ=os.environ) -> LakeSettings | None:
     )
 
 
+def writers_at_once(environ=os.environ) -> int:
+    """How many runs may write the warehouse at once (the Dagster pool "warehouse"): one for
+    the embedded file, which takes one writer; on a DuckLake $SCORECARD_LAKE_WRITERS, 4 when
+    unset (docs/deployment.md has the figures)."""
+    if lake_settings(environ) is None:
+        return 1
+    value = environ.get(WRITERS_VARIABLE, "").strip() or str(DEFAULT_WRITERS)
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise LakeSettingError(f"{WRITERS_VARIABLE}={value!r}: write a whole number from 1 to 64")
+    return int(value)
+
+
 def _extension_folder() -> Path:
     try:
         import duckdb_ext  # the folder the extension packages install into
@@ -111,16 +130,22 @@ def attach_lake(con, settings: LakeSettings, *, read_only: bool = False) -> None
     options = (
         f"data_path {quote_literal(str(settings.data.resolve()) + '/')}, meta_secret scorecard_lake"
     )
-    try:
-        con.execute(
-            f"attach 'ducklake:postgres:' as {LAKE} ({options}{', read_only' if read_only else ''})"
-        )
-    except duckdb.Error as exc:  # unreachable, refused, no such database: one line, no password
-        cause = " ".join(str(exc).split())
-        raise LakeSettingError(
-            f"the DuckLake catalog {settings.user}@{settings.host}:{settings.port}/"
-            f"{settings.database} ({CATALOG_VARIABLE}) cannot be attached: {cause}"
-        ) from None
+    attach = (
+        f"attach 'ducklake:postgres:' as {LAKE} ({options}{', read_only' if read_only else ''})"
+    )
+    for attempt in range(1, INITIALIZE_ATTEMPTS + 1):
+        try:
+            con.execute(attach)
+            break
+        except duckdb.Error as exc:  # unreachable, refused, no such database: one line
+            cause = " ".join(str(exc).split())
+            if "already exists" in cause and attempt < INITIALIZE_ATTEMPTS:
+                time.sleep(attempt)  # another process made the new catalog's tables meanwhile
+                continue
+            raise LakeSettingError(
+                f"the DuckLake catalog {settings.user}@{settings.host}:{settings.port}/"
+                f"{settings.database} ({CATALOG_VARIABLE}) cannot be attached: {cause}"
+            ) from None
     con.execute(f"use {LAKE}")
 
 
@@ -146,3 +171,38 @@ def without_primary_keys(sql: str) -> str:
     sql = re.sub(r"--[^\n]*", "", sql)
     sql = _PRIMARY_KEY.sub("", sql)
     return re.sub(r"\s+primary key\b", "", sql, flags=re.IGNORECASE)
+
+
+@contextmanager
+def taking_turns(con, name: str) -> Iterator[None]:
+    """Hold the warehouse-wide lock `name` for the block, so that processes doing the same
+    thing (two runs claiming the same email) take turns, on any machine.
+
+    On a DuckLake it is a PostgreSQL advisory lock on its catalog database, held by a
+    transaction there that ends with the block; DuckLake's own transactions would let two
+    claims that only insert both commit. On the embedded file it is nothing: one process
+    writes it at a time."""
+    settings = lake_settings() if is_lake(con) else None
+    if settings is None:
+        yield
+        return
+    try:
+        catalog = psycopg.connect(
+            host=settings.host,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password,
+            dbname=settings.database,
+            connect_timeout=30,
+        )
+    except psycopg.Error as exc:
+        cause = " ".join(str(exc).split())
+        raise LakeSettingError(
+            f"the DuckLake catalog {settings.user}@{settings.host}:{settings.port}/"
+            f"{settings.database} ({CATALOG_VARIABLE}) cannot be reached for a lock: {cause}"
+        ) from None
+    with catalog:  # commits on leaving, which releases the lock
+        catalog.execute(
+            "select pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"scorecard: {name}"]
+        )
+        yield

@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "progress": 8,
     "status": 8,
     "submit": 8,
+    "backfill_runs": 8,
     "cli": 8,
     "scaffold": 8,
     "demo": 8,
