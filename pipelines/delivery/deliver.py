@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -41,6 +41,7 @@ from pipelines.report.model import ScorecardReport
 from pipelines.report.templating import template_environment
 from pipelines.report.versions import restatement
 from pipelines.settings import RuntimePaths
+from pipelines.warehouse.lake import taking_turns
 
 PDF_NAME = "scorecard.pdf"
 DIRECT_LIST = "direct"  # `scorecard send --to` an address that is on no list
@@ -153,7 +154,40 @@ def deliver(
     """Claim, send and record one message to the recipients of `scope` still pending (with
     `unconfirmed_only`: to those whose earlier send is unconfirmed, and no one else).
     `provisional`: whether a scorecard's month is incomplete (ledger.claim). `folder`: the
-    outbox's folder for the message (default: the scope's month)."""
+    outbox's folder for the message (default: the scope's month).
+
+    Deliveries of one scope take turns, from claim to record (`lake.taking_turns`): on a
+    DuckLake, a second run of the month waits for the first one's send and then finds its
+    recipients already sent, instead of their claims unconfirmed."""
+    turn = f"delivery {scope.period} {scope.kind} {scope.list_id} {scope.transport} {scope.run_id}"
+    with taking_turns(turn) if record else nullcontext():
+        return _deliver(
+            ctx,
+            scope,
+            recipients,
+            build,
+            report_sha256=report_sha256,
+            resend=resend,
+            record=record,
+            unconfirmed_only=unconfirmed_only,
+            provisional=provisional,
+            folder=folder,
+        )
+
+
+def _deliver(
+    ctx: DeliveryContext,
+    scope: ledger.Scope,
+    recipients: list[Recipient],
+    build: Callable[[str, list[Recipient]], EmailMessage],
+    *,
+    report_sha256: str | None,
+    resend: bool,
+    record: bool,
+    unconfirmed_only: bool,
+    provisional: bool | None,
+    folder: str | None,
+) -> ListResult:
     result = ListResult(scope.list_id, scope.kind)
     message_id = new_message_id(ctx.sender, f"{scope.kind}.{scope.period}.{scope.list_id}")
     emails = [mailbox(r.name, r.email).addr_spec for r in recipients]  # invalid: before a claim

@@ -17,7 +17,6 @@ from datetime import datetime
 
 from pipelines.periods import Period
 from pipelines.warehouse.connection import transactions
-from pipelines.warehouse.lake import taking_turns
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 SCORECARD, DATA_NOTICE, FAILURE_NOTICE = "scorecard", "data_notice", "failure_notice"
@@ -128,43 +127,40 @@ def claim(
 
     `provisional`: a scorecard of a month still incomplete (True) or complete (False); None for
     notices. Returns the plan as it stood inside the transaction: only its `pending` are claimed.
-
-    Claims of the same scope take turns (`taking_turns`): on a DuckLake, two runs of a month
-    at once would otherwise both find a recipient pending and both claim it.
+    On a DuckLake, two runs of a month at once could both find a recipient pending and both
+    claim it: deliver.deliver makes the deliveries of one scope take turns.
     """
-    turn = f"delivery claim {scope.period.key} {scope.kind} {scope.list_id} {scope.transport}"
-    with taking_turns(con, turn):
-        for attempt in transactions(con, "the delivery claim"):
-            with attempt:
-                current = plan(
-                    con,
-                    scope,
-                    recipients,
-                    resend=resend,
-                    unconfirmed_only=unconfirmed_only,
-                    complete=provisional is False,
-                )
-                now = datetime.now()
-                rows = [
-                    [
-                        scope.period.start,
-                        scope.kind,
-                        scope.list_id,
-                        recipient,
-                        message_id,
-                        report_sha256,
-                        scope.transport,
-                        CLAIMED,
-                        current.prior_attempts.get(recipient, 0),
-                        recipient in current.resent,
-                        scope.run_id or run_id,
-                        now,
-                        provisional,
-                    ]
-                    for recipient in current.pending
+    for attempt in transactions(con, "the delivery claim"):
+        with attempt:
+            current = plan(
+                con,
+                scope,
+                recipients,
+                resend=resend,
+                unconfirmed_only=unconfirmed_only,
+                complete=provisional is False,
+            )
+            now = datetime.now()
+            rows = [
+                [
+                    scope.period.start,
+                    scope.kind,
+                    scope.list_id,
+                    recipient,
+                    message_id,
+                    report_sha256,
+                    scope.transport,
+                    CLAIMED,
+                    current.prior_attempts.get(recipient, 0),
+                    recipient in current.resent,
+                    scope.run_id or run_id,
+                    now,
+                    provisional,
                 ]
-                if rows:
-                    con.executemany(_CLAIM, rows)
+                for recipient in current.pending
+            ]
+            if rows:
+                con.executemany(_CLAIM, rows)
     return current
 
 

@@ -174,15 +174,15 @@ def without_primary_keys(sql: str) -> str:
 
 
 @contextmanager
-def taking_turns(con, name: str) -> Iterator[None]:
+def taking_turns(name: str) -> Iterator[None]:
     """Hold the warehouse-wide lock `name` for the block, so that processes doing the same
-    thing (two runs claiming the same email) take turns, on any machine.
+    thing (two runs emailing the same list) take turns, on any machine.
 
     On a DuckLake it is a PostgreSQL advisory lock on its catalog database, held by a
     transaction there that ends with the block; DuckLake's own transactions would let two
     claims that only insert both commit. On the embedded file it is nothing: one process
     writes it at a time."""
-    settings = lake_settings() if is_lake(con) else None
+    settings = lake_settings()
     if settings is None:
         yield
         return

@@ -16,30 +16,47 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from demo_homes import DEFINITIONS_ENV, SHIPPED_DEFINITIONS
 
 from pipelines.warehouse.connection import connect
 from pipelines.warehouse.lake import LakeSettingError, lake_settings
 
-PERIOD = "2026-02"
-# what a month's run writes, less what names the run (run ids, times, the catalog's hash)
+FIRST, LAST = "2026-01", "2026-03"  # the quarter exports: Q1 2026, a review the last closes
+# what the runs write, less what names the run (run ids, times, the catalog's hash)
 TABLES = {
     "kpi.kpi_values": "run_id, computed_at, catalog_version",
     "score.kpi_scores": "run_id",
     "score.rollup_scores": "run_id",
     "unit.kpi_values": "run_id, computed_at, catalog_version",
     "unit.rollup_scores": "run_id",
+    "review.kpi_results": "run_id, computed_at, catalog_version",
+    "review.rollup_scores": "run_id, computed_at, catalog_version",
     "meta.loads": "run_id, loaded_at, source_path",
 }
+LAKE_PASSWORD = "admin-Pw-7c1d"
 
 
-def _run(home, env) -> subprocess.Popen:
+def _scorecard(home, env, *args) -> subprocess.Popen:
+    """`scorecard` with the catalog as shipped, business units included."""
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "scorecard"), "run", "--period", PERIOD],
-        env={**os.environ, "SCORECARD_HOME": str(home), **env},
+        [str(Path(sys.executable).parent / "scorecard"), *args],
+        env={
+            **os.environ,
+            "SCORECARD_HOME": str(home),
+            DEFINITIONS_ENV: str(SHIPPED_DEFINITIONS),
+            **env,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def _finish(*runs: subprocess.Popen) -> list[str]:
+    said = [run.communicate(timeout=600)[0] for run in runs]
+    for run, output in zip(runs, said, strict=True):
+        assert run.returncode == 0, output
+    return said
 
 
 def _rows(con) -> dict[str, list[tuple]]:
@@ -51,61 +68,98 @@ def _rows(con) -> dict[str, list[tuple]]:
     }
 
 
-def test_a_month_on_ducklake_equals_the_embedded_warehouses(
-    postgres, quarter_exports, shipped_definitions, tmp_path, monkeypatch
-):
+def _sent(con) -> list[tuple]:
+    return con.execute(
+        "select list_id, recipient, count(*) from delivery.ledger where state = 'sent' "
+        "and kind = 'scorecard' group by all order by all"
+    ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def lake_and_file(postgres, quarter_exports, tmp_path_factory):
+    """The quarter on the embedded file, one run at a time: a backfill in one run, then its
+    last month. On a DuckLake, many at once: the backfill in three runs side by side, then two
+    runs of the last month at once."""
+    tmp_path = tmp_path_factory.mktemp("ducklake")
     with psycopg.connect(postgres.url, autocommit=True) as conn:
         conn.execute("create database lake")
     lake = {
         "SCORECARD_WAREHOUSE": "ducklake",
-        "SCORECARD_DUCKLAKE_CATALOG": postgres.url_for("scorecard_admin", "admin-Pw-7c1d", "lake"),
+        "SCORECARD_DUCKLAKE_CATALOG": postgres.url_for("scorecard_admin", LAKE_PASSWORD, "lake"),
         "SCORECARD_DUCKLAKE_DATA": str(tmp_path / "lake-data"),
     }
     homes = {"embedded": tmp_path / "embedded", "lake": tmp_path / "lake"}
     for home in homes.values():
         shutil.copytree(quarter_exports, home / "demo")
-    runs = {"embedded": _run(homes["embedded"], {}), "lake": _run(homes["lake"], lake)}
-    said = {name: run.communicate(timeout=600)[0] for name, run in runs.items()}
-    for name, run in runs.items():
-        assert run.returncode == 0, said[name]
-        assert "Business units: 6 reports" in said[name], said[name]
-    assert not (homes["lake"] / "warehouse.duckdb").exists()  # everything went to the lake
-    assert list((tmp_path / "lake-data").rglob("*.parquet"))
+    backfills = _finish(
+        _scorecard(homes["embedded"], {}, "backfill", "--from", FIRST, "--to", LAST),
+        _scorecard(homes["lake"], lake, "backfill", "--from", FIRST, "--to", LAST, "--runs", "3"),
+    )
+    months = _finish(
+        _scorecard(homes["embedded"], {}, "run", "--period", LAST),
+        *(_scorecard(homes["lake"], lake, "run", "--period", LAST) for _ in range(2)),
+    )
+    return {"homes": homes, "lake": lake, "backfills": backfills, "months": months}
 
-    embedded = connect(homes["embedded"] / "warehouse.duckdb", read_only=True)
-    expected = _rows(embedded)
-    embedded.close()
-    for name, value in lake.items():
+
+def _lake_connection(lake_and_file, monkeypatch, tmp_path):
+    for name, value in lake_and_file["lake"].items():
         monkeypatch.setenv(name, value)
-    on_lake = connect(tmp_path / "unused.duckdb", read_only=True, sandboxed=True)
-    found = _rows(on_lake)
+    return connect(tmp_path / "unused.duckdb", read_only=True, sandboxed=True)
+
+
+def test_runs_side_by_side_on_ducklake_equal_the_embedded_warehouses(
+    lake_and_file, tmp_path, monkeypatch
+):
+    homes = lake_and_file["homes"]
+    assert "in 3 runs side by side" in lake_and_file["backfills"][1]
+    assert "3 month(s) done, 0 failed" in lake_and_file["backfills"][1]
+    assert all("Business units: 6 reports" in said for said in lake_and_file["months"])
+    assert not (homes["lake"] / "warehouse.duckdb").exists()  # everything went to the lake
+    embedded = connect(homes["embedded"] / "warehouse.duckdb", read_only=True)
+    expected, sent = _rows(embedded), _sent(embedded)
+    embedded.close()
+    on_lake = _lake_connection(lake_and_file, monkeypatch, tmp_path)
+    found, sent_on_lake = _rows(on_lake), _sent(on_lake)
     # the catalog's password is in a secret, out of reach of SQL on the connection
     paths = str(on_lake.execute("select path from duckdb_databases()").fetchall())
-    assert "admin-Pw-7c1d" not in paths
+    assert LAKE_PASSWORD not in paths
     secrets = on_lake.execute("select secret_string from duckdb_secrets()").fetchall()
-    assert secrets and "admin-Pw-7c1d" not in str(secrets)
+    assert secrets and LAKE_PASSWORD not in str(secrets)
     on_lake.close()
     assert all(expected[t] for t in TABLES), {t: len(r) for t, r in expected.items()}
-    for table in TABLES:
+    for table in TABLES:  # no month twice, though two runs of it wrote at once
         assert found[table] == expected[table], table
-    # the commands that read the warehouse read the lake
+    # one email per recipient, though two runs of the month sent at once
+    assert sent and all(count == 1 for *_, count in sent), sent
+    assert sent_on_lake == sent
+    outbox = {name: sorted((home / "outbox" / LAST).glob("*.eml")) for name, home in homes.items()}
+    assert len(outbox["lake"]) == len(outbox["embedded"]) > 0
+
+
+def test_scorecard_status_reads_the_lake(lake_and_file):
     status = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "scorecard"),
-            "status",
-            "--from",
-            PERIOD,
-            "--to",
-            PERIOD,
-        ],
-        env={**os.environ, "SCORECARD_HOME": str(homes["lake"])},
+        [str(Path(sys.executable).parent / "scorecard"), "status", "--from", FIRST, "--to", LAST],
+        env={**os.environ, "SCORECARD_HOME": str(lake_and_file["homes"]["lake"])}
+        | lake_and_file["lake"],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert status.returncode == 0, status.stderr
-    month = status.stdout.splitlines()[1].split()
-    assert month[0] == PERIOD and month[1] != "0", status.stdout  # its tables loaded
+    months = [line.split() for line in status.stdout.splitlines()[1:4]]
+    assert [m[0] for m in months] == [FIRST, "2026-02", LAST], status.stdout
+    assert all(m[1] != "0" for m in months), status.stdout  # their tables loaded
+
+
+def test_backfill_runs_need_a_lake(quarter_exports, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(quarter_exports, home / "demo")
+    said = _scorecard(home, {}, "backfill", "--from", FIRST, "--to", LAST, "--runs", "2")
+    output = said.communicate(timeout=120)[0]
+    assert said.returncode == 2, output
+    assert "--runs 2 needs a warehouse that several runs can write at once" in output
+    assert len(output.strip().splitlines()) == 1, output
 
 
 @pytest.mark.parametrize(
