@@ -16,6 +16,7 @@ import pytest
 from tmpfs import mounted_tmpfs
 from warehouse_contents import every_table, fill_every_table
 
+from pipelines import cli
 from pipelines.warehouse.connection import connect, ensure_tables
 from pipelines.warehouse.transfer import (
     TransferError,
@@ -182,6 +183,30 @@ def test_an_export_goes_only_into_a_new_or_empty_folder(exported, tmp_path):
     con.close()
     assert (empty / "manifest.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "taken"]  # no partial left
+
+
+def test_the_commands_export_and_import_a_warehouse(exported, paths, tmp_path, capsys):
+    shutil.copy(exported[0], paths.warehouse)
+    folder = tmp_path / "moved"
+    assert cli.main(["warehouse", "export", "--to", str(folder)]) == 0
+    assert capsys.readouterr().out == f"Exported 17 tables, {17 * ROWS:,} rows to {folder}\n"
+
+    assert cli.main(["warehouse", "import", "--from", str(folder)]) == 1  # it holds rows
+    said = capsys.readouterr()
+    assert said.out.startswith("Backed up the warehouse to ")  # before anything is written
+    assert said.err.startswith("scorecard warehouse import: the warehouse already holds rows")
+    assert said.err.count("\n") == 1
+    assert cli.main(["warehouse", "import", "--from", str(folder), "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith(f"Imported 17 tables, {17 * ROWS:,} rows from {folder}\n")
+    assert _contents(paths.warehouse) == _contents(exported[0])
+
+    assert cli.main(["warehouse", "import", "--from", str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"scorecard warehouse import: {tmp_path / 'nowhere' / 'manifest.json'} is missing: "
+        f"{tmp_path / 'nowhere'} is not a warehouse export\n"
+    )
 
 
 def test_an_export_that_fails_half_way_leaves_no_folder(tmp_path):
