@@ -14,11 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import psycopg
 import pytest
+from warehouse_contents import every_table, fill_every_table
 
-from pipelines.warehouse.connection import connect
+from pipelines.warehouse.connection import connect, ensure_tables
 from pipelines.warehouse.lake import LakeSettingError, lake_settings
+from pipelines.warehouse.transfer import export_warehouse, import_warehouse
 
 PERIOD = "2026-02"
 # what a month's run writes, less what names the run (run ids, times, the catalog's hash)
@@ -49,6 +52,39 @@ def _rows(con) -> dict[str, list[tuple]]:
         ).fetchall()
         for table, dropped in TABLES.items()
     }
+
+
+def _use_lake(postgres, tmp_path, monkeypatch, database: str) -> None:
+    """Make the warehouse a DuckLake whose catalog is a new database of the test PostgreSQL."""
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"create database {database}")
+    catalog = postgres.url_for("scorecard_admin", "admin-Pw-7c1d", database)
+    monkeypatch.setenv("SCORECARD_WAREHOUSE", "ducklake")
+    monkeypatch.setenv("SCORECARD_DUCKLAKE_CATALOG", catalog)
+    monkeypatch.setenv("SCORECARD_DUCKLAKE_DATA", str(tmp_path / f"{database}-data"))
+
+
+def test_a_warehouse_file_moves_to_a_ducklake_and_back_through_parquet(
+    postgres, tmp_path, monkeypatch
+):
+    source = duckdb.connect(str(tmp_path / "source.duckdb"))
+    ensure_tables(source)
+    fill_every_table(source, 5)
+    expected = every_table(source)
+    export_warehouse(source, tmp_path / "to-lake")
+    source.close()
+
+    _use_lake(postgres, tmp_path, monkeypatch, "moved")
+    lake = connect(tmp_path / "unused.duckdb")
+    assert import_warehouse(lake, tmp_path / "to-lake") == {t: 5 for t in expected}
+    assert every_table(lake) == expected
+    export_warehouse(lake, tmp_path / "from-lake")  # and back: the lake exports as the file
+    lake.close()
+    monkeypatch.setenv("SCORECARD_WAREHOUSE", "duckdb")
+    back = connect(tmp_path / "back.duckdb")
+    import_warehouse(back, tmp_path / "from-lake")
+    assert every_table(back) == expected
+    back.close()
 
 
 def test_a_month_on_ducklake_equals_the_embedded_warehouses(
