@@ -393,7 +393,7 @@ def _back_up(paths: RuntimePaths) -> None:
 
     backup = take_backup(paths.warehouse)
     if backup is not None:
-        size = backup.path.stat().st_size / 2**20
+        size = backup.size() / 2**20
         print(f"Backed up the warehouse to {backup.path} ({size:.1f} MiB).")
 
 

@@ -26,6 +26,7 @@ from pipelines.warehouse.connection import (
     warehouse_schemas,
     warehouse_tables,
 )
+from pipelines.warehouse.lake import lake_snapshot
 
 MANIFEST = "manifest.json"
 # Raw tables are made from the catalog (pipelines/ingest/raw_tables.py), not by
@@ -39,11 +40,13 @@ class TransferError(RuntimeError):
 
 @dataclass(frozen=True)
 class Manifest:
-    """What an export holds: rows per table ('schema.table'), the DuckDB that wrote it, when."""
+    """What an export holds: rows per table ('schema.table'), the DuckDB that wrote it, when,
+    and of a DuckLake the snapshot it was read from."""
 
     tables: dict[str, int]
     duckdb_version: str
     exported_at: str
+    lake_snapshot: int | None = None
 
     @property
     def rows(self) -> int:
@@ -74,6 +77,7 @@ def export_warehouse(con, folder: Path) -> Manifest:
         partial.mkdir(parents=True)
         tables = {}
         with _snapshot(con):
+            snapshot = lake_snapshot(con)
             for schema, name in warehouse_tables(con):
                 table = f"{schema}.{name}"
                 target = parquet_path(partial, table)
@@ -81,7 +85,8 @@ def export_warehouse(con, folder: Path) -> Manifest:
                 tables[table] = con.execute(
                     f"copy {_sql_name(table)} to {quote_literal(str(target))} (format parquet)"
                 ).fetchone()[0]
-        manifest = Manifest(tables, duckdb.__version__, f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
+        exported_at = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        manifest = Manifest(tables, duckdb.__version__, exported_at, snapshot)
         (partial / MANIFEST).write_text(json.dumps(manifest.__dict__, indent=2) + "\n")
         partial.replace(folder)  # an empty folder is replaced too
     except (duckdb.Error, OSError) as exc:
@@ -128,7 +133,13 @@ def read_manifest(folder: Path) -> Manifest:
             raise TransferError(f"{path}: {table!r} is not a schema.table name") from None
         if not parquet_path(Path(folder), table).is_file():
             raise TransferError(f"{parquet_path(Path(folder), table)} is missing ({table})")
-    return Manifest(tables, str(data.get("duckdb_version", "")), str(data.get("exported_at", "")))
+    snapshot = data.get("lake_snapshot")
+    return Manifest(
+        tables,
+        str(data.get("duckdb_version", "")),
+        str(data.get("exported_at", "")),
+        snapshot if isinstance(snapshot, int) else None,
+    )
 
 
 def import_warehouse(con, folder: Path, *, replace: bool = False) -> dict[str, int]:

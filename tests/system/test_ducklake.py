@@ -19,9 +19,12 @@ import psycopg
 import pytest
 from warehouse_contents import every_table, fill_every_table
 
+from pipelines import cli
+from pipelines.warehouse.backup import take_backup
 from pipelines.warehouse.connection import connect, ensure_tables
+from pipelines.warehouse.integrity import backups_folder, list_backups
 from pipelines.warehouse.lake import LakeSettingError, lake_settings
-from pipelines.warehouse.transfer import export_warehouse, import_warehouse
+from pipelines.warehouse.transfer import export_warehouse, import_warehouse, read_manifest
 
 PERIOD = "2026-02"
 # what a month's run writes, less what names the run (run ids, times, the catalog's hash)
@@ -85,6 +88,43 @@ def test_a_warehouse_file_moves_to_a_ducklake_and_back_through_parquet(
     import_warehouse(back, tmp_path / "from-lake")
     assert every_table(back) == expected
     back.close()
+
+
+def test_a_ducklakes_backup_is_an_export_and_restore_imports_it(
+    postgres, tmp_path, monkeypatch, capsys
+):
+    _use_lake(postgres, tmp_path, monkeypatch, "backed")
+    monkeypatch.setenv("SCORECARD_HOME", str(tmp_path / "home"))
+    warehouse = tmp_path / "home" / "warehouse.duckdb"  # its place: the lake's is elsewhere
+    assert take_backup(warehouse) is None  # no table yet
+    lake = connect(warehouse)
+    ensure_tables(lake)
+    fill_every_table(lake, 4)
+    expected = every_table(lake)
+    lake.close()
+    backup = take_backup(warehouse)
+    assert backup.is_export and backup.path.parent == tmp_path / "home" / "backups"
+    assert read_manifest(backup.path).tables == {table: 4 for table in expected}
+    assert take_backup(warehouse) is None  # the lake is at the snapshot the backup was read from
+
+    lake = connect(warehouse)
+    lake.execute("delete from delivery.ledger")  # what a restore brings back
+    lake.close()
+    assert cli.main(["restore"]) == 0
+    said = capsys.readouterr()
+    assert "admin-Pw-7c1d" not in said.out + said.err
+    restored, kept = said.out.splitlines()[:2]
+    assert restored.startswith("Restored the DuckLake scorecard_admin@127.0.0.1:")
+    assert f"from the backup {backup.path} " in restored and "17 tables" in restored
+    aside = next((tmp_path / "home").glob("warehouse.before-restore-*"))
+    assert kept == f"The rows it replaced are kept in the export {aside} (not deleted)."
+    assert read_manifest(aside).tables["delivery.ledger"] == 0
+    lake = connect(warehouse)
+    assert every_table(lake) == expected
+    lake.close()
+
+    newer = take_backup(warehouse, keep=1)  # the restore changed the lake: a new one
+    assert list_backups(backups_folder(warehouse)) == [newer] and not backup.path.exists()
 
 
 def test_a_month_on_ducklake_equals_the_embedded_warehouses(
