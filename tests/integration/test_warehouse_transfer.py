@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from tmpfs import mounted_tmpfs
 from warehouse_contents import every_table, fill_every_table
 
 from pipelines import cli
@@ -209,16 +211,51 @@ def test_the_commands_export_and_import_a_warehouse(exported, paths, tmp_path, c
     )
 
 
-def test_an_export_that_fails_half_way_leaves_no_folder(tmp_path):
+# An export in a process whose files may not grow past 1 MiB (RLIMIT_FSIZE): a write past it
+# fails ("File too large"; Python ignores SIGXFSZ), or kills the process when SIGXFSZ is let be.
+_LIMITED_EXPORT = """
+import resource, signal, sys
+from pathlib import Path
+import duckdb
+from pipelines.warehouse.transfer import TransferError, export_warehouse
+if sys.argv[3] == "killed":
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+con = duckdb.connect(sys.argv[1], read_only=True)
+resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))
+try:
+    export_warehouse(con, Path(sys.argv[2]))
+except TransferError as exc:
+    sys.exit(str(exc))
+"""
+
+
+@pytest.mark.parametrize("end", ["failed", "killed"])
+def test_an_export_that_stops_half_way_leaves_no_folder(tmp_path, end):
     source = _warehouse(tmp_path / "source.duckdb", ROWS)
     con = duckdb.connect(str(source))
     con.execute(  # about 4 MiB that do not compress, in the last table written
         "create table unit.zz_noise as select md5(i::varchar) || md5((i + 1)::varchar) as noise "
         "from range(60000) t(i)"
     )
-    with mounted_tmpfs(tmp_path / "small", 2) as small:
-        with pytest.raises(TransferError, match="could not export the warehouse to") as raised:
-            export_warehouse(con, small / "export")
-        assert "\n" not in str(raised.value)
-        assert list(small.iterdir()) == []  # neither the folder nor the partial one
     con.close()
+    target = tmp_path / "out" / "export"
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMITED_EXPORT, str(source), str(target), end],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert not target.exists()
+    partial = target.with_name(".export.partial")
+    if end == "failed":
+        assert done.returncode == 1
+        assert done.stderr.startswith(f"could not export the warehouse to {target}: ")
+        assert done.stderr.count("\n") == 1 and "File too large" in done.stderr
+        assert not partial.exists()
+    else:
+        assert done.returncode == -signal.SIGXFSZ, done.stderr
+        assert (partial / "kpi" / "kpi_values.parquet").is_file()  # the tables before it
+        con = duckdb.connect(str(source), read_only=True)
+        assert export_warehouse(con, target).rows == 17 * ROWS + 60000  # the next one sweeps it
+        con.close()
+        assert not partial.exists()
