@@ -13,12 +13,14 @@ together (`lake.writers_at_once`).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 
 from pipelines.periods import Period, months_between
+from pipelines.warehouse.backup import KEEP_VARIABLE
 
 STAGES = ("load", "score", "review")
 _DOING = {"load": "Loading", "score": "Scoring", "review": "Scoring the quarters and years of"}
@@ -69,8 +71,10 @@ def _stage_command(stage: str, first: Period, last: Period) -> list[str]:
 
 
 def run_stage(stage: str, ranges: list[tuple[Period, Period]]) -> list[StageRun]:
-    """Start one process per range, all at once, and wait for every one."""
+    """Start one process per range, all at once, and wait for every one. They take no backup
+    of their own: the backfill's command took one before its first stage."""
     started = time.monotonic()
+    environ = {**os.environ, KEEP_VARIABLE: "0"}
     processes = [
         (
             first,
@@ -80,6 +84,7 @@ def run_stage(stage: str, ranges: list[tuple[Period, Period]]) -> list[StageRun]
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
+                env=environ,
             ),
         )
         for first, last in ranges

@@ -26,6 +26,7 @@ from pipelines.warehouse.connection import (
     WarehouseSettingError,
     warehouse_exists,
 )
+from pipelines.warehouse.transfer import TransferError
 
 _MONTH = re.compile(r"^\d{4}-\d{1,2}$")
 
@@ -330,6 +331,7 @@ def _backfill_in_runs(args, paths: RuntimePaths, first: Period, last: Period, ru
         )
     if getattr(args, "submit", False) or getattr(args, "packs", False):
         raise UsageError("--runs runs the backfill here, without --submit or --packs")
+    _back_up(paths)
     status = backfill_in_runs(first, last, runs)
     print_backfill_summary(paths, first, last)
     if status != 0:
@@ -430,7 +432,7 @@ def _back_up(paths: RuntimePaths) -> None:
 
     backup = take_backup(paths.warehouse)
     if backup is not None:
-        size = backup.path.stat().st_size / 2**20
+        size = backup.size() / 2**20
         print(f"Backed up the warehouse to {backup.path} ({size:.1f} MiB).")
 
 
@@ -544,6 +546,40 @@ def cmd_restore(args, paths: RuntimePaths) -> int:
     return 0
 
 
+def cmd_warehouse_export(args, paths: RuntimePaths) -> int:
+    """Write every table of the warehouse to a new folder as Parquet, with a manifest."""
+    from pipelines.warehouse.integrity import open_verified
+    from pipelines.warehouse.transfer import export_warehouse
+
+    if not warehouse_exists(paths.warehouse):
+        raise UsageError(f"there is no warehouse at {paths.warehouse} yet; run a month first")
+    folder = Path(args.folder)
+    con = open_verified(paths.warehouse)  # a warehouse that does not read whole is not exported
+    try:
+        manifest = export_warehouse(con, folder)
+    finally:
+        con.close()
+    print(f"Exported {len(manifest.tables)} tables, {manifest.rows:,} rows to {folder}")
+    return 0
+
+
+def cmd_warehouse_import(args, paths: RuntimePaths) -> int:
+    """Load an export into the warehouse, in one transaction, after a backup of it."""
+    from pipelines.warehouse.connection import connect
+    from pipelines.warehouse.transfer import import_warehouse, read_manifest
+
+    folder = Path(args.folder)
+    read_manifest(folder)  # a folder that is no export stops it before the warehouse is opened
+    _back_up(paths)
+    con = connect(paths.warehouse)
+    try:
+        tables = import_warehouse(con, folder, replace=args.replace)
+    finally:
+        con.close()
+    print(f"Imported {len(tables)} tables, {sum(tables.values()):,} rows from {folder}")
+    return 0
+
+
 def cmd_new(args, paths: RuntimePaths) -> int:
     """Write the commented templates of a new KPI or source."""
     from pipelines.scaffold.write import ScaffoldError, new_kpi, new_source
@@ -651,6 +687,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="a backup's path or file name (default: the newest that reads)",
     )
     restore.set_defaults(func=cmd_restore)
+    warehouse = commands.add_parser(
+        "warehouse", help="move the warehouse as Parquet files: to a DuckLake and back"
+    )
+    moves = warehouse.add_subparsers(dest="action", required=True)
+    export = moves.add_parser("export", help="every table as Parquet in a new folder")
+    export.add_argument("--to", dest="folder", required=True, metavar="DIR", help="a new folder")
+    export.set_defaults(func=cmd_warehouse_export)
+    load = moves.add_parser("import", help="load an export into the warehouse")
+    load.add_argument("--from", dest="folder", required=True, metavar="DIR", help="an export")
+    load.add_argument("--replace", action="store_true", help="replace the rows the warehouse holds")
+    load.set_defaults(func=cmd_warehouse_import)
     new = commands.add_parser("new", help="write the templates of a new source or KPI")
     new_kinds = new.add_subparsers(dest="what", required=True)
     new_kpi = new_kinds.add_parser("kpi", help="definitions/kpis/ID.yaml and sql/kpis/ID.sql")
@@ -675,13 +722,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `scorecard` console script."""
     args = build_parser().parse_args(argv)
+    command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
     try:
         return args.func(args, runtime_paths())
     except (UsageError, CatalogError, WarehouseSettingError) as exc:
-        print(f"scorecard {args.command}: {exc}", file=sys.stderr)
+        print(f"scorecard {command}: {exc}", file=sys.stderr)
         return 2
-    except (WarehouseDamagedError, WarehouseLockedError, BackupError, InstanceFullError) as exc:
-        print(f"scorecard {args.command}: {exc}", file=sys.stderr)  # one line, no traceback
+    except (
+        WarehouseDamagedError,
+        WarehouseLockedError,
+        BackupError,
+        InstanceFullError,
+        TransferError,
+    ) as exc:
+        print(f"scorecard {command}: {exc}", file=sys.stderr)  # one line, no traceback
         return 1
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from pipelines.settings import RuntimePaths
-from pipelines.warehouse.connection import connect
+from pipelines.warehouse.connection import connect, warehouse_tables
 
 RUN_COLUMNS = (
     "_run_id",
@@ -69,3 +69,57 @@ def table_contents(paths: RuntimePaths, skip: tuple[str, ...] = SKIP_TABLES) -> 
         return contents
     finally:
         con.close()
+
+
+# A value of each column type the warehouse uses, from the row number i.
+_VALUES = {
+    "VARCHAR": "'v' || i",
+    "INTEGER": "i::integer",
+    "BIGINT": "i",
+    "DOUBLE": "i / 3",
+    "DECIMAL(18,4)": "(i / 7)::decimal(18, 4)",
+    "DATE": "date '2026-01-01' + i::integer",
+    "TIMESTAMP": "timestamp '2026-01-01 06:00' + to_seconds(i)",
+    "BOOLEAN": "i % 2 = 0",
+    "JSON": "json_object('i', i)",
+}
+
+
+def fill_every_table(con, rows: int) -> None:
+    """Put `rows` rows (distinct keys, a null every third row where a column may be null) in
+    every table of the warehouse's schemas on `con`, a raw table with a decimal column too."""
+    con.execute(
+        "create table if not exists raw.crm_orders "
+        "(order_id varchar, amount decimal(18, 4), _period date not null, "
+        "_run_id varchar not null, _loaded_at timestamp not null)"
+    )
+    for schema, table in warehouse_tables(con):
+        columns = con.execute(
+            "select column_name, data_type, is_nullable from duckdb_columns() "
+            "where database_name = current_database() and schema_name = ? and table_name = ? "
+            "order by column_index",
+            [schema, table],
+        ).fetchall()
+        values = ", ".join(
+            f"case when i % 3 = 2 then null else {_VALUES[kind]} end" if nullable else _VALUES[kind]
+            for _, kind, nullable in columns
+        )
+        con.execute(f'insert into {schema}."{table}" select {values} from range({rows}) t(i)')
+
+
+def every_table(con) -> dict[str, list[tuple]]:
+    """Every table of the warehouse's schemas on `con`: its rows, columns by name, in order."""
+    contents = {}
+    for schema, table in warehouse_tables(con):
+        columns = ", ".join(
+            f'"{name}"'
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() where database_name = "
+                "current_database() and schema_name = ? and table_name = ? order by column_name",
+                [schema, table],
+            ).fetchall()
+        )
+        contents[f"{schema}.{table}"] = con.execute(
+            f'select {columns} from {schema}."{table}" order by all'
+        ).fetchall()
+    return contents

@@ -4,8 +4,9 @@ A backup is a copy of the DuckDB file (with its write-ahead log folded in) made 
 read-only connection, after every table was read whole (`integrity.verify`): the connection's
 shared lock keeps writers out while the bytes are copied, so the copy is consistent, and a
 warehouse that does not read whole is never copied, so no good backup is ever pushed out by a
-damaged one. The newest `SCORECARD_BACKUPS_KEEP` (default 7) are kept. See
-docs/decisions/warehouse-backups.md.
+damaged one. A DuckLake's backup is an export of it (`transfer.py`: one snapshot, Parquet), and
+restoring one is an import that replaces the lake's rows. The newest `SCORECARD_BACKUPS_KEEP`
+(default 7) are kept. See docs/decisions/warehouse-backups.md.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.connection import WarehouseDamagedError
+from pipelines.warehouse.connection import WarehouseDamagedError, connect, warehouse_tables
 from pipelines.warehouse.integrity import (
     Backup,
     backup_name,
@@ -30,6 +31,13 @@ from pipelines.warehouse.integrity import (
     check_warehouse,
     list_backups,
     open_verified,
+)
+from pipelines.warehouse.lake import lake_settings, lake_snapshot
+from pipelines.warehouse.transfer import (
+    TransferError,
+    export_warehouse,
+    import_warehouse,
+    read_manifest,
 )
 
 KEEP_VARIABLE = "SCORECARD_BACKUPS_KEEP"
@@ -73,13 +81,12 @@ def take_backup(
 
     Returns the new backup, or None when none was taken: no warehouse yet, `keep` 0, or the
     newest backup already holds the warehouse as it is. A warehouse that does not read whole
-    raises WarehouseDamagedError: nothing is copied and no backup is removed.
+    raises WarehouseDamagedError: nothing is copied and no backup is removed. A DuckLake is
+    exported instead (`_take_lake_backup`).
     """
-    from pipelines.warehouse.lake import lake_settings
-
-    if lake_settings() is not None:  # a DuckLake's backups are its catalog's and data path's
-        return None
     keep = backups_keep() if keep is None else keep
+    if lake_settings() is not None:
+        return _take_lake_backup(warehouse, keep)
     if not warehouse.exists():
         return None
     folder = backups_folder(warehouse)
@@ -101,6 +108,42 @@ def take_backup(
     partial.replace(backup.path)
     prune(folder, keep)
     return backup
+
+
+def _take_lake_backup(warehouse: Path, keep: int) -> Backup | None:
+    """Export the DuckLake into backups/ (one snapshot; the export reads every table), unless
+    it holds no table yet or the newest backup was read from the snapshot it is at."""
+    if not keep:
+        return None
+    folder = backups_folder(warehouse)
+    existing = list_backups(folder)
+    con = connect(warehouse)  # not read-only: that cannot attach a DuckLake not made yet
+    try:
+        if not warehouse_tables(con):
+            return None
+        if existing and existing[0].is_export and _snapshot(existing[0]) == lake_snapshot(con):
+            return None
+        taken_at = datetime.now(UTC)
+        backup = Backup(folder / backup_name(taken_at, export=True), taken_at)
+        try:
+            export_warehouse(con, backup.path)
+        except TransferError as exc:
+            raise BackupError(
+                f"could not back up the DuckLake: {exc}. Nothing was written to the warehouse; "
+                f"to run without backups, set {KEEP_VARIABLE}=0."
+            ) from None
+    finally:
+        con.close()
+    prune(folder, keep)
+    return backup
+
+
+def _snapshot(backup: Backup) -> int | None:
+    """The DuckLake snapshot an export was read from (None when it does not say)."""
+    try:
+        return read_manifest(backup.path).lake_snapshot
+    except TransferError:
+        return None
 
 
 def _copy(warehouse: Path, partial: Path, folder: Path) -> None:
@@ -138,7 +181,10 @@ def prune(folder: Path, keep: int) -> list[Path]:
         path for path in folder.glob(".warehouse-*.partial*") if path.stat().st_ctime < cutoff
     ]  # ctime: copy2 gives the mtime of the source
     for path in deleted:
-        path.unlink(missing_ok=True)
+        if path.is_dir():  # a DuckLake's export, whole or abandoned
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     return deleted
 
 
@@ -146,7 +192,7 @@ def prune(folder: Path, keep: int) -> list[Path]:
 class Restored:
     """What `restore` did: the backup put back, where the file it replaced went, what it skipped."""
 
-    warehouse: Path
+    warehouse: str  # 'the warehouse <path>', 'the DuckLake <catalog>'
     backup: Backup
     tables: int
     set_aside: tuple[Path, ...]
@@ -155,15 +201,20 @@ class Restored:
     def lines(self) -> list[str]:
         """What `scorecard restore` prints."""
         lines = [f"Skipped the backup {line}" for line in self.skipped]
+        export = self.backup.is_export
+        checked = "each one's rows counted" if export else "each read whole"
         lines.append(
-            f"Restored the warehouse {self.warehouse} from the backup "
-            f"{self.backup.describe()}: {self.tables} tables, each read whole."
+            f"Restored {self.warehouse} from the backup "
+            f"{self.backup.describe()}: {self.tables} tables, {checked}."
         )
         if self.set_aside:
+            kept = (
+                "rows it replaced are kept in the export"
+                if export
+                else "file it replaced is kept as"
+            )
             lines.append(
-                "The file it replaced is kept as "
-                + " and ".join(map(str, self.set_aside))
-                + " (not deleted)."
+                f"The {kept} " + " and ".join(map(str, self.set_aside)) + " (not deleted)."
             )
         lines.append(
             f"Anything written since {self.backup.taken_at:%Y-%m-%d %H:%M} UTC is not "
@@ -176,9 +227,9 @@ class Restored:
 def _named(folder: Path, source: str) -> Backup:
     """The backup `--from` names: a path, or a file name in the backups folder."""
     path = Path(source)
-    if not path.is_file() and (folder / source).is_file():
+    if not path.exists() and (folder / source).exists():
         path = folder / source
-    if not path.is_file():
+    if not path.exists():
         raise BackupError(f"there is no backup {source} (the backups are in {folder})")
     match = next((b for b in list_backups(path.parent) if b.path.name == path.name), None)
     return match or Backup(path, datetime.fromtimestamp(path.stat().st_mtime, UTC))
@@ -203,9 +254,14 @@ def restore(warehouse: Path, source: str | None = None) -> Restored:
     warehouse another process has open is left alone (BackupError).
     """
     folder = backups_folder(warehouse)
+    lake = lake_settings()
     candidates = [_named(folder, source)] if source else list_backups(folder)
+    kind = "a DuckLake's export" if lake else "a copy of the warehouse file"
+    candidates = [backup for backup in candidates if backup.is_export == (lake is not None)]
     if not candidates:
-        raise BackupError(f"there is no backup in {folder}: nothing to restore")
+        raise BackupError(f"there is no backup in {folder} that is {kind}: nothing to restore")
+    if lake is not None:
+        return _restore_lake(warehouse, candidates, f"the DuckLake {lake.where()}")
     backup, tables, skipped = _first_good(candidates)
     aside = _aside_name(warehouse)
     moved = []
@@ -217,7 +273,30 @@ def restore(warehouse: Path, source: str | None = None) -> Restored:
         restoring = warehouse.with_name(f".{warehouse.name}.restoring")
         shutil.copy2(backup.path, restoring)
         restoring.replace(warehouse)
-    return Restored(warehouse, backup, tables, tuple(moved), tuple(skipped))
+    return Restored(f"the warehouse {warehouse}", backup, tables, tuple(moved), tuple(skipped))
+
+
+def _restore_lake(warehouse: Path, candidates: list[Backup], where: str) -> Restored:
+    """Export the DuckLake as it is beside the warehouse's place (never deleted), then import
+    the first backup that loads whole into it, replacing its rows in one transaction."""
+    aside = _aside_name(warehouse).with_suffix("")
+    skipped = []
+    con = connect(warehouse)
+    try:
+        try:
+            export_warehouse(con, aside)
+        except TransferError as exc:
+            raise BackupError(f"nothing was restored: {exc}") from None
+        for backup in candidates:
+            try:
+                tables = len(import_warehouse(con, backup.path, replace=True))
+            except TransferError as exc:
+                skipped.append(f"{backup.describe()}: it does not load whole ({exc})")
+                continue
+            return Restored(where, backup, tables, (aside,), tuple(skipped))
+    finally:
+        con.close()
+    raise BackupError("no backup loads whole: " + "; ".join(skipped))
 
 
 def _aside_name(warehouse: Path) -> Path:

@@ -299,11 +299,31 @@ def cursor_of(con):
     return cursor
 
 
+_CREATE_TABLES = PROJECT_ROOT / "sql" / "warehouse" / "create_tables.sql"
+_CREATE_SCHEMA = re.compile(r"^create schema if not exists (\w+);", re.MULTILINE)
+
+
 def ensure_tables(con) -> None:
     """Create the warehouse's schemas and own tables if they are missing."""
     from pipelines.warehouse.lake import is_lake, without_primary_keys
 
-    sql = (PROJECT_ROOT / "sql" / "warehouse" / "create_tables.sql").read_text()
+    sql = _CREATE_TABLES.read_text()
     for attempt in transactions(con, "the warehouse's tables"):
         with attempt:  # runs that open a new DuckLake at once both create them: one retries
             con.execute(without_primary_keys(sql) if is_lake(con) else sql)
+
+
+def warehouse_schemas() -> tuple[str, ...]:
+    """The warehouse's schemas: those create_tables.sql makes (raw's tables come from the
+    catalog)."""
+    return tuple(_CREATE_SCHEMA.findall(_CREATE_TABLES.read_text()))
+
+
+def warehouse_tables(con) -> list[tuple[str, str]]:
+    """The tables (schema, name) of the warehouse's schemas on `con`, views left out, in order."""
+    return con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database() and list_contains(?, schema_name) "
+        "order by all",
+        [list(warehouse_schemas())],
+    ).fetchall()

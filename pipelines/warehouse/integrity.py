@@ -20,7 +20,8 @@ from pipelines.warehouse.connection import WarehouseDamagedError, connect, memor
 
 BACKUPS_FOLDER = "backups"
 _STAMP = "%Y%m%d-%H%M%S-%f"
-_BACKUP_NAME = re.compile(r"^warehouse-(\d{8}-\d{6}-\d{6})\.duckdb$")
+# a copy of the file, or a DuckLake's export (a folder: pipelines/warehouse/transfer.py)
+_BACKUP_NAME = re.compile(r"^warehouse-(\d{8}-\d{6}-\d{6})(\.duckdb)?$")
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,26 @@ class Backup:
         """'<path> (taken 2026-03-06 06:15 UTC)'."""
         return f"{self.path} (taken {self.taken_at:%Y-%m-%d %H:%M} UTC)"
 
+    @property
+    def is_export(self) -> bool:
+        """Whether it is a DuckLake's export (a folder of Parquet files), not a DuckDB file."""
+        return self.path.is_dir()
+
+    def size(self) -> int:
+        """Its bytes: the file's, or those of every file of the export."""
+        files = self.path.rglob("*") if self.is_export else [self.path]
+        return sum(path.stat().st_size for path in files if path.is_file())
+
 
 def backups_folder(warehouse: Path) -> Path:
     """Where the backups of a warehouse file go: `backups/` beside it."""
     return warehouse.parent / BACKUPS_FOLDER
 
 
-def backup_name(taken_at: datetime) -> str:
-    """The file name of a backup taken at `taken_at` (UTC): names sort by age."""
-    return f"warehouse-{taken_at:{_STAMP}}.duckdb"
+def backup_name(taken_at: datetime, *, export: bool = False) -> str:
+    """The name of a backup taken at `taken_at` (UTC), a file or an `export` folder: names sort
+    by age."""
+    return f"warehouse-{taken_at:{_STAMP}}" + ("" if export else ".duckdb")
 
 
 def list_backups(folder: Path) -> list[Backup]:
@@ -51,7 +63,7 @@ def list_backups(folder: Path) -> list[Backup]:
     if folder.is_dir():
         for path in folder.iterdir():
             match = _BACKUP_NAME.match(path.name)
-            if match and path.is_file():
+            if match and (path.is_file() if match.group(2) else path.is_dir()):
                 taken = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
                 found.append(Backup(path, taken))
     return sorted(found, key=lambda b: b.taken_at, reverse=True)

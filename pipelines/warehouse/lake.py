@@ -50,6 +50,10 @@ class LakeSettings:
     data: Path
     password: str = field(default="", repr=False)
 
+    def where(self) -> str:
+        """The catalog database as 'user@host:port/database' (no password)."""
+        return f"{self.user}@{self.host}:{self.port}/{self.database}"
+
 
 def lake_settings(environ=os.environ) -> LakeSettings | None:
     """The DuckLake settings when $SCORECARD_WAREHOUSE is `ducklake`, None for the embedded
@@ -143,8 +147,8 @@ def attach_lake(con, settings: LakeSettings, *, read_only: bool = False) -> None
                 time.sleep(attempt)  # another process made the new catalog's tables meanwhile
                 continue
             raise LakeSettingError(
-                f"the DuckLake catalog {settings.user}@{settings.host}:{settings.port}/"
-                f"{settings.database} ({CATALOG_VARIABLE}) cannot be attached: {cause}"
+                f"the DuckLake catalog {settings.where()} ({CATALOG_VARIABLE}) cannot be "
+                f"attached: {cause}"
             ) from None
     con.execute(f"use {LAKE}")
 
@@ -160,6 +164,13 @@ def sandbox_lake(con, settings: LakeSettings) -> None:
 def is_lake(con) -> bool:
     """Whether the connection's default database is an attached DuckLake."""
     return con.execute("select current_database()").fetchone()[0] == LAKE
+
+
+def lake_snapshot(con) -> int | None:
+    """The DuckLake snapshot `con` reads (a new one with every commit); None on the file."""
+    if not is_lake(con):
+        return None
+    return con.execute(f"select * from {LAKE}.current_snapshot()").fetchone()[0]
 
 
 _PRIMARY_KEY = re.compile(r",\s*primary key\s*\([^)]*\)", re.IGNORECASE)
@@ -198,8 +209,8 @@ def taking_turns(name: str) -> Iterator[None]:
     except psycopg.Error as exc:
         cause = " ".join(str(exc).split())
         raise LakeSettingError(
-            f"the DuckLake catalog {settings.user}@{settings.host}:{settings.port}/"
-            f"{settings.database} ({CATALOG_VARIABLE}) cannot be reached for a lock: {cause}"
+            f"the DuckLake catalog {settings.where()} ({CATALOG_VARIABLE}) cannot be reached "
+            f"for a lock: {cause}"
         ) from None
     with catalog:  # commits on leaving, which releases the lock
         catalog.execute(

@@ -14,12 +14,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import psycopg
 import pytest
 from demo_homes import DEFINITIONS_ENV, SHIPPED_DEFINITIONS
+from warehouse_contents import every_table, fill_every_table
 
-from pipelines.warehouse.connection import connect
+from pipelines import cli
+from pipelines.warehouse.backup import take_backup
+from pipelines.warehouse.connection import connect, ensure_tables
+from pipelines.warehouse.integrity import backups_folder, list_backups
 from pipelines.warehouse.lake import LakeSettingError, lake_settings
+from pipelines.warehouse.transfer import export_warehouse, import_warehouse, read_manifest
 
 FIRST, LAST = "2026-01", "2026-03"  # the quarter exports: Q1 2026, a review the last closes
 # what the runs write, less what names the run (run ids, times, the catalog's hash)
@@ -66,6 +72,76 @@ def _rows(con) -> dict[str, list[tuple]]:
         ).fetchall()
         for table, dropped in TABLES.items()
     }
+
+
+def _use_lake(postgres, tmp_path, monkeypatch, database: str) -> None:
+    """Make the warehouse a DuckLake whose catalog is a new database of the test PostgreSQL."""
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"create database {database}")
+    catalog = postgres.url_for("scorecard_admin", "admin-Pw-7c1d", database)
+    monkeypatch.setenv("SCORECARD_WAREHOUSE", "ducklake")
+    monkeypatch.setenv("SCORECARD_DUCKLAKE_CATALOG", catalog)
+    monkeypatch.setenv("SCORECARD_DUCKLAKE_DATA", str(tmp_path / f"{database}-data"))
+
+
+def test_a_warehouse_file_moves_to_a_ducklake_and_back_through_parquet(
+    postgres, tmp_path, monkeypatch
+):
+    source = duckdb.connect(str(tmp_path / "source.duckdb"))
+    ensure_tables(source)
+    fill_every_table(source, 5)
+    expected = every_table(source)
+    export_warehouse(source, tmp_path / "to-lake")
+    source.close()
+
+    _use_lake(postgres, tmp_path, monkeypatch, "moved")
+    lake = connect(tmp_path / "unused.duckdb")
+    assert import_warehouse(lake, tmp_path / "to-lake") == {t: 5 for t in expected}
+    assert every_table(lake) == expected
+    export_warehouse(lake, tmp_path / "from-lake")  # and back: the lake exports as the file
+    lake.close()
+    monkeypatch.setenv("SCORECARD_WAREHOUSE", "duckdb")
+    back = connect(tmp_path / "back.duckdb")
+    import_warehouse(back, tmp_path / "from-lake")
+    assert every_table(back) == expected
+    back.close()
+
+
+def test_a_ducklakes_backup_is_an_export_and_restore_imports_it(
+    postgres, tmp_path, monkeypatch, capsys
+):
+    _use_lake(postgres, tmp_path, monkeypatch, "backed")
+    monkeypatch.setenv("SCORECARD_HOME", str(tmp_path / "home"))
+    warehouse = tmp_path / "home" / "warehouse.duckdb"  # its place: the lake's is elsewhere
+    assert take_backup(warehouse) is None  # no table yet
+    lake = connect(warehouse)
+    ensure_tables(lake)
+    fill_every_table(lake, 4)
+    expected = every_table(lake)
+    lake.close()
+    backup = take_backup(warehouse)
+    assert backup.is_export and backup.path.parent == tmp_path / "home" / "backups"
+    assert read_manifest(backup.path).tables == {table: 4 for table in expected}
+    assert take_backup(warehouse) is None  # the lake is at the snapshot the backup was read from
+
+    lake = connect(warehouse)
+    lake.execute("delete from delivery.ledger")  # what a restore brings back
+    lake.close()
+    assert cli.main(["restore"]) == 0
+    said = capsys.readouterr()
+    assert "admin-Pw-7c1d" not in said.out + said.err
+    restored, kept = said.out.splitlines()[:2]
+    assert restored.startswith("Restored the DuckLake scorecard_admin@127.0.0.1:")
+    assert f"from the backup {backup.path} " in restored and "17 tables" in restored
+    aside = next((tmp_path / "home").glob("warehouse.before-restore-*"))
+    assert kept == f"The rows it replaced are kept in the export {aside} (not deleted)."
+    assert read_manifest(aside).tables["delivery.ledger"] == 0
+    lake = connect(warehouse)
+    assert every_table(lake) == expected
+    lake.close()
+
+    newer = take_backup(warehouse, keep=1)  # the restore changed the lake: a new one
+    assert list_backups(backups_folder(warehouse)) == [newer] and not backup.path.exists()
 
 
 def _sent(con) -> list[tuple]:
