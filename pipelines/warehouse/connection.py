@@ -111,6 +111,17 @@ def is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
 
 
+def conflict_retries() -> Retrying:
+    """Tries of a write while it conflicts with a concurrent writer's commit (tenacity):
+    `for attempt in conflict_retries(): with attempt: ...`."""
+    return Retrying(
+        retry=retry_if_exception(is_conflict),
+        stop=stop_after_attempt(CONFLICT_ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.05, max=CONFLICT_MAX_WAIT_SECONDS),
+        reraise=True,
+    )
+
+
 def transactions(con, what: str) -> Iterator[AbstractContextManager[None]]:
     """Attempts at one transaction, tried again while it conflicts with a concurrent writer:
 
@@ -118,23 +129,30 @@ def transactions(con, what: str) -> Iterator[AbstractContextManager[None]]:
             with attempt:
                 ...  # deletes and inserts, all or nothing
 
-    Each attempt is a `transaction`; one whose commit conflicted is rolled back and the block
-    runs again on the warehouse as it now is, up to CONFLICT_ATTEMPTS times. Any other error
-    ends it at once."""
-    retrying = Retrying(
-        retry=retry_if_exception(is_conflict),
-        stop=stop_after_attempt(CONFLICT_ATTEMPTS),
-        wait=wait_random_exponential(multiplier=0.05, max=CONFLICT_MAX_WAIT_SECONDS),
-        reraise=True,
-    )
-    for attempt in retrying:
-        yield _attempt(attempt, con, what)
+    Each attempt is a `transaction`; one that conflicted, at a statement or at its commit, is
+    rolled back and the block runs again on the warehouse as it now is, up to CONFLICT_ATTEMPTS
+    times. Any other error ends it at once."""
+    for attempt in conflict_retries():
+        yield _InTransaction(attempt, con, what)
 
 
-@contextmanager
-def _attempt(attempt, con, what: str) -> Iterator[None]:
-    with attempt, transaction(con, what):
-        yield
+class _InTransaction:
+    """One attempt of `transactions`: the transaction, and what ended it told to the attempt."""
+
+    def __init__(self, attempt, con, what: str) -> None:
+        self._attempt, self._transaction = attempt, transaction(con, what)
+
+    def __enter__(self) -> None:
+        self._transaction.__enter__()  # a transaction that cannot begin is no conflict
+
+    def __exit__(self, kind, error, trace) -> bool:
+        try:
+            suppressed = self._transaction.__exit__(kind, error, trace)
+        except BaseException as raised:  # a commit that conflicted, or the error as it became
+            return self._attempt.__exit__(type(raised), raised, raised.__traceback__)
+        if error is not None and not suppressed:
+            return self._attempt.__exit__(kind, error, trace)
+        return self._attempt.__exit__(None, None, None)
 
 
 def database_path(con) -> Path | None:
@@ -308,7 +326,7 @@ def ensure_tables(con) -> None:
     from pipelines.warehouse.lake import is_lake, without_primary_keys
 
     sql = _CREATE_TABLES.read_text()
-    for attempt in transactions(con, "the warehouse's tables"):
+    for attempt in conflict_retries():
         with attempt:  # runs that open a new DuckLake at once both create them: one retries
             con.execute(without_primary_keys(sql) if is_lake(con) else sql)
 
