@@ -159,8 +159,7 @@ def deliver(
     Deliveries of one scope take turns, from claim to record (`lake.taking_turns`): on a
     DuckLake, a second run of the month waits for the first one's send and then finds its
     recipients already sent, instead of their claims unconfirmed."""
-    turn = f"delivery {scope.period} {scope.kind} {scope.list_id} {scope.transport} {scope.run_id}"
-    with taking_turns(turn) if record else nullcontext():
+    with taking_turns(scope.turn) if record else nullcontext():
         return _deliver(
             ctx,
             scope,
@@ -324,51 +323,53 @@ def _scorecard_to_list(
     unconfirmed_only: bool,
 ) -> ListResult:
     scope = ledger.Scope(period, ledger.SCORECARD, recipient_list.id, ctx.transport.name)
-    with ctx.connection() as con:
-        before = ledger.plan(
-            con,
+    # from the plan to the ledger's record: a second run of the month waits, then finds it sent
+    with taking_turns(scope.turn):
+        with ctx.connection() as con:
+            before = ledger.plan(
+                con,
+                scope,
+                [r.email for r in recipients],
+                resend=resend,
+                unconfirmed_only=unconfirmed_only,
+                complete=not completeness.incomplete,
+            )
+        if not before.pending:  # nothing to send: do not render or read anything
+            return ListResult(
+                recipient_list.id,
+                ledger.SCORECARD,
+                already_sent=before.already_sent,
+                unconfirmed=before.unconfirmed,
+            )
+        view = for_list(report, recipient_list)
+        attachment = _attachment(ctx, view, recipient_list)
+        # the complete scorecard after a provisional one: said in the subject and the body
+        replaces = min(before.updates.values()) if before.updates else None
+
+        def build(message_id: str, to: list[Recipient]) -> EmailMessage:
+            return scorecard_message(
+                view,
+                completeness,
+                recipient_list,
+                to,
+                sender=ctx.sender,
+                message_id=message_id,
+                attachment=attachment,
+                env=env,
+                replaces=replaces,
+            )
+
+        digest = hashlib.sha256(attachment.content).hexdigest()
+        return deliver(
+            ctx,
             scope,
-            [r.email for r in recipients],
+            recipients,
+            build,
+            report_sha256=digest,
             resend=resend,
             unconfirmed_only=unconfirmed_only,
-            complete=not completeness.incomplete,
+            provisional=completeness.incomplete,
         )
-    if not before.pending:  # nothing to send: do not render or read anything
-        return ListResult(
-            recipient_list.id,
-            ledger.SCORECARD,
-            already_sent=before.already_sent,
-            unconfirmed=before.unconfirmed,
-        )
-    view = for_list(report, recipient_list)
-    attachment = _attachment(ctx, view, recipient_list)
-    # the complete scorecard after a provisional one: said in the subject and the body
-    replaces = min(before.updates.values()) if before.updates else None
-
-    def build(message_id: str, to: list[Recipient]) -> EmailMessage:
-        return scorecard_message(
-            view,
-            completeness,
-            recipient_list,
-            to,
-            sender=ctx.sender,
-            message_id=message_id,
-            attachment=attachment,
-            env=env,
-            replaces=replaces,
-        )
-
-    digest = hashlib.sha256(attachment.content).hexdigest()
-    return deliver(
-        ctx,
-        scope,
-        recipients,
-        build,
-        report_sha256=digest,
-        resend=resend,
-        unconfirmed_only=unconfirmed_only,
-        provisional=completeness.incomplete,
-    )
 
 
 def deliver_period(

@@ -36,6 +36,11 @@ class Scope:
     transport: str
     run_id: str | None = None
 
+    @property
+    def turn(self) -> str:
+        """The name under which deliveries of this scope take turns (`lake.taking_turns`)."""
+        return f"delivery {self.period} {self.kind} {self.list_id} {self.transport} {self.run_id}"
+
 
 @dataclass(frozen=True)
 class Plan:

@@ -27,6 +27,7 @@ from pipelines.delivery.summary import assess
 from pipelines.periods import QUARTER, ReviewPeriod
 from pipelines.report.pack import build_pack
 from pipelines.report.render import PACK_PDF_NAME
+from pipelines.warehouse.lake import taking_turns
 
 PACK_OF = {QUARTER: "quarterly", "year": "annual"}
 
@@ -65,57 +66,58 @@ def deliver_pack(
             outcome.lists.append(ListResult(recipient_list.id, kind, held=True))
             continue
         scope = ledger.Scope(review.last, kind, recipient_list.id, ctx.transport.name)
-        with ctx.connection() as con:
-            before = ledger.plan(
-                con,
-                scope,
-                [r.email for r in recipients],
-                resend=resend,
-                unconfirmed_only=unconfirmed,
-                complete=not completeness.incomplete,
-            )
-        if not before.pending:
+        with taking_turns(scope.turn):  # from the plan to the record (deliver.deliver)
+            with ctx.connection() as con:
+                before = ledger.plan(
+                    con,
+                    scope,
+                    [r.email for r in recipients],
+                    resend=resend,
+                    unconfirmed_only=unconfirmed,
+                    complete=not completeness.incomplete,
+                )
+            if not before.pending:
+                outcome.lists.append(
+                    ListResult(
+                        recipient_list.id,
+                        kind,
+                        already_sent=before.already_sent,
+                        unconfirmed=before.unconfirmed,
+                    )
+                )
+                continue
+            if not pdf.is_file():
+                raise MissingReportError(
+                    f"there is no board pack at {pdf}; render it first "
+                    f"(scorecard run --period {review.key})"
+                )
+            attachment = Attachment(pdf, pdf.read_bytes(), pack_attachment_name(pack))
+
+            def build(
+                message_id: str, people: list[Recipient], target=recipient_list, pdf=attachment
+            ) -> EmailMessage:
+                return pack_message(
+                    pack,
+                    target,
+                    people,
+                    sender=ctx.sender,
+                    message_id=message_id,
+                    attachment=pdf,
+                    env=env,
+                )
+
             outcome.lists.append(
-                ListResult(
-                    recipient_list.id,
-                    kind,
-                    already_sent=before.already_sent,
-                    unconfirmed=before.unconfirmed,
+                deliver(
+                    ctx,
+                    scope,
+                    recipients,
+                    build,
+                    report_sha256=hashlib.sha256(attachment.content).hexdigest(),
+                    resend=resend,
+                    unconfirmed_only=unconfirmed,
+                    # a pack sent with gaps goes out once more, complete, when its months are fixed
+                    provisional=completeness.incomplete,
+                    folder=review.key,  # outbox/2026-Q3/, beside reports/2026-Q3/
                 )
             )
-            continue
-        if not pdf.is_file():
-            raise MissingReportError(
-                f"there is no board pack at {pdf}; render it first "
-                f"(scorecard run --period {review.key})"
-            )
-        attachment = Attachment(pdf, pdf.read_bytes(), pack_attachment_name(pack))
-
-        def build(
-            message_id: str, people: list[Recipient], target=recipient_list, pdf=attachment
-        ) -> EmailMessage:
-            return pack_message(
-                pack,
-                target,
-                people,
-                sender=ctx.sender,
-                message_id=message_id,
-                attachment=pdf,
-                env=env,
-            )
-
-        outcome.lists.append(
-            deliver(
-                ctx,
-                scope,
-                recipients,
-                build,
-                report_sha256=hashlib.sha256(attachment.content).hexdigest(),
-                resend=resend,
-                unconfirmed_only=unconfirmed,
-                # a pack sent with gaps goes out once more, complete, when its months are fixed
-                provisional=completeness.incomplete,
-                folder=review.key,  # outbox/2026-Q3/, beside reports/2026-Q3/
-            )
-        )
     return outcome

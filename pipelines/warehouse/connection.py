@@ -106,9 +106,17 @@ CONFLICT_ATTEMPTS = 12
 CONFLICT_MAX_WAIT_SECONDS = 5.0
 
 
+# What DuckDB and DuckLake say of a transaction that lost to a concurrent writer. DuckLake
+# also fails a commit whose conflict check trips over what another writer's DDL left in the
+# catalog ("Failed to parse catalog entry", two runs creating the same raw table at once on
+# a new lake): nothing of it was committed, and the same block succeeds when tried again.
+_CONFLICT = ("conflict", "failed to commit ducklake transaction")
+
+
 def is_conflict(exc: BaseException) -> bool:
     """Whether a DuckDB error is a transaction that lost to a concurrent writer's commit."""
-    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.TransactionException) and any(w in text for w in _CONFLICT)
 
 
 def conflict_retries() -> Retrying:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -184,6 +185,9 @@ def without_primary_keys(sql: str) -> str:
     return re.sub(r"\s+primary key\b", "", sql, flags=re.IGNORECASE)
 
 
+_turns_held = threading.local()  # the names this thread holds a turn of
+
+
 @contextmanager
 def taking_turns(name: str) -> Iterator[None]:
     """Hold the warehouse-wide lock `name` for the block, so that processes doing the same
@@ -194,7 +198,8 @@ def taking_turns(name: str) -> Iterator[None]:
     claims that only insert both commit. On the embedded file it is nothing: one process
     writes it at a time."""
     settings = lake_settings()
-    if settings is None:
+    held = _turns_held.__dict__.setdefault("names", set())
+    if settings is None or name in held:  # the file; or this thread's turn already (re-entrant)
         yield
         return
     try:
@@ -216,4 +221,8 @@ def taking_turns(name: str) -> Iterator[None]:
         catalog.execute(
             "select pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"scorecard: {name}"]
         )
-        yield
+        held.add(name)
+        try:
+            yield
+        finally:
+            held.discard(name)
