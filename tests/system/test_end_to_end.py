@@ -92,7 +92,8 @@ def test_cli_rejects_bad_periods(demo, monkeypatch, capsys):
     assert main(["run", "--period", "next month"]) == 2
 
 
-def test_dagster_definitions_validate(demo):
+def test_dagster_definitions_validate_with_no_smtp_settings(demo):
+    """In a fresh process, as `dagster dev` loads them, with no SCORECARD_SMTP_* variable set."""
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
         capture_output=True,
