@@ -1,10 +1,9 @@
-"""The delivery wiring: which jobs email, the backfill rule, loading without SMTP settings, docs."""
+"""The delivery wiring: which jobs email, the backfill rule, SMTP settings from the environment,
+docs. (`dagster definitions validate` with no SMTP setting: tests/system/test_end_to_end.py.)"""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 from dagster import AssetKey
@@ -16,7 +15,6 @@ from pipelines.definitions import build_definitions
 from pipelines.defs.delivery import send_decision
 from pipelines.defs.resources import smtp_resource
 from pipelines.delivery.transport import SMTP_ENVIRONMENT
-from pipelines.settings import PROJECT_ROOT
 
 DELIVERY = AssetKey("delivery_email")
 
@@ -35,22 +33,6 @@ def test_only_the_monthly_and_delivery_jobs_email(paths, monkeypatch):
     node = defs.resolve_asset_graph().get(DELIVERY)
     assert node.group_name == "scorecard" and AssetKey("report_scorecard") in node.parent_keys
     assert defs.resolve_sensor_def("scorecard_failure_notice") is not None
-
-
-def test_definitions_validate_with_no_smtp_settings(paths):
-    env = {k: v for k, v in os.environ.items() if k not in SMTP_ENVIRONMENT.values()}
-    env.update(SCORECARD_HOME=str(paths.home), DAGSTER_HOME=str(paths.dagster_home))
-    paths.dagster_home.mkdir(parents=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_smtp_settings_come_from_the_environment_only_when_set(monkeypatch):

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from demo_homes import FIRST, LAST, home_on
 from warehouse_contents import table_contents
 
+from pipelines.cli import main
 from pipelines.defs.jobs import HISTORY_JOB
 from pipelines.ingest.raw_tables import replace_months
 from pipelines.periods import Period, months_between
@@ -95,9 +97,10 @@ def test_a_second_writer_waits_then_fails_with_a_clear_message(paths):
     connect(paths.warehouse, wait_seconds=5).close()  # free again once the holder is gone
 
 
-def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, quarter_exports):
-    """kill -9 in the middle of a backfill: the next run finds the dead run's hold on the
-    warehouse pool, releases it and runs (before, it waited for ever)."""
+def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, quarter_exports, monkeypatch, capsys):
+    """kill -9 in the middle of a backfill: the next run (here `scorecard backfill` in this
+    process) finds the dead run's hold on the warehouse pool, releases it and runs (before, it
+    waited for ever)."""
     paths = home_on(tmp_path, quarter_exports, "killed")
     with instance_for(paths):  # the instance's storage made before two processes open it
         pass
@@ -123,16 +126,19 @@ def test_a_killed_run_does_not_keep_the_warehouse(tmp_path, quarter_exports):
     finally:
         if backfill.poll() is None:
             backfill.kill()
-    month = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "backfill", "--from", LAST.key, "--to", LAST.key],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    monkeypatch.setenv("SCORECARD_HOME", str(paths.home))
+    capsys.readouterr()
+    codes: list[int] = []
+    month = threading.Thread(
+        target=lambda: codes.append(main(["backfill", "--from", LAST.key, "--to", LAST.key])),
+        daemon=True,  # a run waiting for ever on the dead run's slot is left behind, failed
     )
-    assert month.returncode == 0, month.stdout + month.stderr
-    assert "had stopped without finishing" in month.stderr
+    month.start()
+    month.join(timeout=180)
+    out, err = capsys.readouterr()
+    assert not month.is_alive(), "the run still waits for the killed run's warehouse slot"
+    assert codes == [0], out + err
+    assert "had stopped without finishing" in err
     with instance_for(paths) as instance:
         assert not instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots
 

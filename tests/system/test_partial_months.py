@@ -214,8 +214,9 @@ def test_a_garbled_export_keeps_the_months_earlier_rows_until_a_good_load(
     exports = tmp_path / "exports"
     shutil.copytree(quarter_exports, exports)
     paths = home_on(tmp_path, exports, "home")
-    assert run_job(paths, HISTORY_JOB, FIRST, FEB).success
+    shutil.copy(clean.warehouse, paths.warehouse)  # the quarter, loaded from the good exports
     rows = _query(paths, "select count(*) from raw.operations_support_tickets")
+    assert rows[0][0] > 0
     good = (exports / "operations" / "support_tickets.csv").read_bytes()
     (exports / "operations" / "support_tickets.csv").write_bytes(b"\x00\x01garbage\n" * 50)
 

@@ -12,13 +12,13 @@ import pytest
 from pypdf import PdfReader
 
 from pipelines.cli import main
-from pipelines.defs.jobs import HISTORY_JOB, MONTHLY_JOB
+from pipelines.defs.jobs import MONTHLY_JOB
 from pipelines.periods import Period
 from pipelines.runner import run_job
 from pipelines.warehouse.connection import connect
 
 # February: a month that closes no quarter, so its runs render no board pack besides the report
-FIRST, MONTH = Period(2026, 1), Period(2026, 2)
+MONTH = Period(2026, 2)
 CORRECTION_USD = 500_000.0
 
 
@@ -49,7 +49,6 @@ def _revenue(paths) -> float:
 
 def test_a_corrected_month_is_restated_and_the_sent_report_is_kept(paths, quarter_exports, capsys):
     shutil.copytree(quarter_exports, paths.home / "demo")  # a copy: the test corrects it
-    assert run_job(paths, HISTORY_JOB, FIRST, MONTH.shift(-1)).success
     first = run_job(paths, MONTHLY_JOB, MONTH, MONTH)
     assert first.success, first.errors
     pdf = paths.report_dir(MONTH.key) / "scorecard.pdf"
