@@ -31,7 +31,8 @@ from pipelines.demo.generator import generate_demo
 from pipelines.periods import last_complete_period
 from pipelines.settings import PROJECT_ROOT
 
-# what every variant must have written alike (less what names the run)
+# what every variant must have written alike (less what names the run; doubles to 12 digits: a
+# sum over rows in other files adds in another order)
 COMPARED = {
     "kpi.kpi_values": "run_id, computed_at, catalog_version",
     "score.kpi_scores": "run_id",
@@ -49,7 +50,9 @@ def _tables(env: dict) -> dict[str, list[tuple]]:
         "from pipelines.warehouse.connection import connect\n"
         "tables = json.loads(sys.argv[1])\n"
         "con = connect(Path(sys.argv[2]), read_only=True)\n"
-        "print(json.dumps({t: [list(map(str, r)) for r in con.execute("
+        "def text(v):\n"
+        "    return f'{v:.12g}' if isinstance(v, float) else str(v)\n"
+        "print(json.dumps({t: [list(map(text, r)) for r in con.execute("
         "f'select * exclude ({d}) from {t} order by all').fetchall()] "
         "for t, d in tables.items()}))\n"
     )
