@@ -29,6 +29,7 @@ from pipelines.warehouse.connection import (
     WarehouseDamagedError,
     WarehouseFullError,
     WarehouseLockedError,
+    is_conflict,
 )
 
 
@@ -189,6 +190,8 @@ def build_source_assets(catalog: Catalog, partitions: PartitionsDefinition, sour
                 except (WarehouseFullError, WarehouseLockedError, WarehouseDamagedError):
                     raise  # the warehouse's problem, not the source's: the run stops
                 except Exception as exc:  # noqa: BLE001 - any cause is this table's failure
+                    if is_conflict(exc):  # other runs' writes won every try: not the source's
+                        raise
                     failure = _failure(context, table, periods, exc, scorecard.paths().home)
                     record_failures(
                         con, table.key, failure.months, failure.message, context.run.run_id

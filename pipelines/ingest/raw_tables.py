@@ -8,7 +8,7 @@ from datetime import datetime
 from pipelines.catalog.catalog import SourceTable
 from pipelines.ingest.load_failures import clear_failures
 from pipelines.periods import Period, months_between
-from pipelines.warehouse.connection import quote_identifier, transactions
+from pipelines.warehouse.connection import conflict_retries, quote_identifier, transactions
 
 SQL_TYPES = {
     "varchar": "varchar",
@@ -83,10 +83,12 @@ def qualified_name(table: SourceTable) -> str:
 def create_raw_table(con, table: SourceTable) -> None:
     """Create the raw table from the catalog's declared columns if it does not exist."""
     columns = [f"{quote_identifier(c.name)} {SQL_TYPES[c.type]}" for c in table.table.columns]
-    con.execute(
-        f"create table if not exists {qualified_name(table)} "
-        f"({', '.join(columns + list(META_COLUMNS))})"
-    )
+    for attempt in conflict_retries():
+        with attempt:  # runs that load a new DuckLake at once both create it: one retries
+            con.execute(
+                f"create table if not exists {qualified_name(table)} "
+                f"({', '.join(columns + list(META_COLUMNS))})"
+            )
 
 
 def replace_months(
