@@ -322,7 +322,6 @@ def _backfill_in_runs(args, paths: RuntimePaths, first: Period, last: Period, ru
     """`--runs N`: the backfill in stages of N runs side by side (pipelines/backfill_runs.py)."""
     from pipelines.backfill_runs import backfill_in_runs
     from pipelines.progress import print_backfill_summary
-    from pipelines.runner import instance_for
     from pipelines.warehouse.lake import lake_settings
 
     if lake_settings() is None:
@@ -333,8 +332,6 @@ def _backfill_in_runs(args, paths: RuntimePaths, first: Period, last: Period, ru
     if getattr(args, "submit", False) or getattr(args, "packs", False):
         raise UsageError("--runs runs the backfill here, without --submit or --packs")
     _back_up(paths)
-    with instance_for(paths):  # made here, once: runs that each make it at once collide
-        pass
     status = backfill_in_runs(first, last, runs)
     print_backfill_summary(paths, first, last)
     if status != 0:

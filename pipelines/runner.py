@@ -6,6 +6,7 @@ The CLI and the tests call these; they are the same jobs `dagster dev` and the s
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sys
@@ -85,12 +86,17 @@ def _open_instance(paths: RuntimePaths) -> DagsterInstance:
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     config = paths.dagster_home / "dagster.yaml"
     wanted = instance_config(paths.dagster_home)
-    present = config.read_text(encoding="utf-8") if config.exists() else None
-    if present is None or (present != wanted and present.startswith(_WRITTEN_BY_SCORECARD)):
-        written = config.with_name(f".dagster.yaml.{os.getpid()}")
-        written.write_text(wanted, encoding="utf-8")
-        written.replace(config)
-    return DagsterInstance.from_config(str(paths.dagster_home))
+    # one process at a time writes the file and opens the instance: two commands started
+    # together on a new folder (runs side by side on a DuckLake) would both create its SQLite
+    # storage, and one would fail in Dagster's migrations ("more than one head")
+    with open(paths.dagster_home / ".opening", "a", encoding="utf-8") as opening:
+        fcntl.flock(opening, fcntl.LOCK_EX)
+        present = config.read_text(encoding="utf-8") if config.exists() else None
+        if present is None or (present != wanted and present.startswith(_WRITTEN_BY_SCORECARD)):
+            written = config.with_name(f".dagster.yaml.{os.getpid()}")
+            written.write_text(wanted, encoding="utf-8")
+            written.replace(config)
+        return DagsterInstance.from_config(str(paths.dagster_home))
 
 
 def _outcome(result) -> RunOutcome:
