@@ -85,6 +85,13 @@ class ListResult:
     where: str | None = None
     held: bool = False
 
+    @classmethod
+    def nothing_pending(cls, scope: ledger.Scope, plan: ledger.Plan) -> ListResult:
+        """A list whose recipients all have the email already, or wait on an unconfirmed one."""
+        return cls(
+            scope.list_id, scope.kind, already_sent=plan.already_sent, unconfirmed=plan.unconfirmed
+        )
+
 
 @dataclass
 class DeliveryOutcome:
@@ -256,6 +263,28 @@ def _deliver(
     return result
 
 
+def look_first(
+    ctx: DeliveryContext,
+    scope: ledger.Scope,
+    recipients: list[Recipient],
+    *,
+    resend: bool,
+    unconfirmed_only: bool,
+    complete: bool,
+) -> ledger.Plan:
+    """The ledger's plan for a scope before anything is rendered for it (call in its turn,
+    `taking_turns(scope.turn)`, so that `deliver` claims what this saw)."""
+    with ctx.connection() as con:
+        return ledger.plan(
+            con,
+            scope,
+            [r.email for r in recipients],
+            resend=resend,
+            unconfirmed_only=unconfirmed_only,
+            complete=complete,
+        )
+
+
 def _record(ctx: DeliveryContext, enabled: bool, write: Callable, *args, **kwargs) -> None:
     """Write to the ledger (unless this delivery is not recorded)."""
     if enabled:
@@ -325,22 +354,16 @@ def _scorecard_to_list(
     scope = ledger.Scope(period, ledger.SCORECARD, recipient_list.id, ctx.transport.name)
     # from the plan to the ledger's record: a second run of the month waits, then finds it sent
     with taking_turns(scope.turn):
-        with ctx.connection() as con:
-            before = ledger.plan(
-                con,
-                scope,
-                [r.email for r in recipients],
-                resend=resend,
-                unconfirmed_only=unconfirmed_only,
-                complete=not completeness.incomplete,
-            )
+        before = look_first(
+            ctx,
+            scope,
+            recipients,
+            resend=resend,
+            unconfirmed_only=unconfirmed_only,
+            complete=not completeness.incomplete,
+        )
         if not before.pending:  # nothing to send: do not render or read anything
-            return ListResult(
-                recipient_list.id,
-                ledger.SCORECARD,
-                already_sent=before.already_sent,
-                unconfirmed=before.unconfirmed,
-            )
+            return ListResult.nothing_pending(scope, before)
         view = for_list(report, recipient_list)
         attachment = _attachment(ctx, view, recipient_list)
         # the complete scorecard after a provisional one: said in the subject and the body

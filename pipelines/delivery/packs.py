@@ -20,6 +20,7 @@ from pipelines.delivery.deliver import (
     ListResult,
     MissingReportError,
     deliver,
+    look_first,
     narrowed,
 )
 from pipelines.delivery.message import Attachment, pack_attachment_name, pack_message
@@ -67,24 +68,16 @@ def deliver_pack(
             continue
         scope = ledger.Scope(review.last, kind, recipient_list.id, ctx.transport.name)
         with taking_turns(scope.turn):  # from the plan to the record (deliver.deliver)
-            with ctx.connection() as con:
-                before = ledger.plan(
-                    con,
-                    scope,
-                    [r.email for r in recipients],
-                    resend=resend,
-                    unconfirmed_only=unconfirmed,
-                    complete=not completeness.incomplete,
-                )
+            before = look_first(
+                ctx,
+                scope,
+                recipients,
+                resend=resend,
+                unconfirmed_only=unconfirmed,
+                complete=not completeness.incomplete,
+            )
             if not before.pending:
-                outcome.lists.append(
-                    ListResult(
-                        recipient_list.id,
-                        kind,
-                        already_sent=before.already_sent,
-                        unconfirmed=before.unconfirmed,
-                    )
-                )
+                outcome.lists.append(ListResult.nothing_pending(scope, before))
                 continue
             if not pdf.is_file():
                 raise MissingReportError(
